@@ -1,0 +1,37 @@
+"""ImageSet: a labelled image set held in memory as uint8, turned into float batches on demand."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Images ``(N, C, H, W)`` uint8, labels ``(N,)`` int64, and the names of the classes."""
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    class_names: tuple[str, ...]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.images.dtype != torch.uint8 or self.images.ndim != 4:
+            raise ValueError(f"images must be uint8 (N, C, H, W), got {self.images.dtype} {tuple(self.images.shape)}")
+        if self.labels.shape != (self.images.shape[0],):
+            raise ValueError("labels must have one entry per image")
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        c, h, w = self.images.shape[1:]
+        return int(c), int(h), int(w)
+
+    def float_batch(self, index: torch.Tensor | slice, device: torch.device | str = "cpu") -> torch.Tensor:
+        """Images at ``index`` as float32 in [0, 1] on ``device`` (converted per batch to keep memory low)."""
+        return self.images[index].to(device, non_blocking=True).float().div_(255.0)
+
+    def subset(self, index: torch.Tensor | slice) -> "ImageSet":
+        return ImageSet(self.images[index], self.labels[index], self.class_names, self.name)

@@ -1,0 +1,74 @@
+"""The one Autoencoder interface every kind implements, so the GUI never asks "which kind?"."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from aeviewer.models.config import ModelConfig
+
+
+class Autoencoder(nn.Module):
+    """Base class of the five kinds.
+
+    - ``encode(x) -> z``: the latent point used for plotting, shape ``(N, latent_size)``
+      (VAE: the mean; VQ-VAE: the quantised grid flattened).
+    - ``decode(z) -> x_hat``: images in [0, 1], shape ``(N, C, H, W)``.
+    - ``loss(x, x_input) -> dict``: ``"total"`` plus every named part, each a scalar mean per image.
+    - ``sample(n) -> z`` where the kind has a prior (``has_prior``).
+    """
+
+    has_prior: bool = False
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    # -- the surface the GUI, CLI and tests use -------------------------------------------------
+    @property
+    def latent_size(self) -> int:
+        """Length of the vector ``encode`` returns (``latent_dim`` except for the VQ-VAE)."""
+        return self.config.latent_dim
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decode_logits(z))
+
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError(f"{self.config.kind} has no prior to sample from")
+
+    # -- training hooks (the Trainer calls these; kinds override what they need) ---------------
+    def make_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        return [torch.optim.Adam(self.parameters(), lr=lr)]
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        x_input: torch.Tensor,
+        optimizers: list[torch.optim.Optimizer],
+        labels: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """One optimisation step; returns the detached loss terms."""
+        (opt,) = optimizers
+        terms = self.loss(x, x_input, labels)
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        opt.step()
+        return {k: v.detach() for k, v in terms.items()}
+
+    def on_epoch_start(self) -> None:
+        """Reset per-epoch statistics (the VQ-VAE counts code usage here)."""
+
+    def epoch_stats(self) -> dict[str, float]:
+        """Extra per-epoch figures for the training log (VQ-VAE: perplexity, codes used)."""
+        return {}

@@ -1,0 +1,26 @@
+import os
+from pathlib import Path
+
+# Headless Qt for every test; must be set before any Qt import.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("AEVIEWER_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """The shared MNIST / Fashion-MNIST directory (IDX .gz files)."""
+    return Path(os.environ["AEVIEWER_DATA"])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory, monkeypatch):
+    """Keep QSettings, autosaves and recent files of tests out of the real home folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("AEVIEWER_USER_DIR", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
