@@ -1,0 +1,282 @@
+"""Command line: the only place that parses arguments. Bare `aeviewer` opens the GUI."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from aeviewer.errors import AeviewerError
+
+KINDS = ("ae", "dae", "vae", "aae", "vqvae")
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """Bad arguments end in exit status 2 and a single line on stderr, never a usage dump."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"aeviewer: error: {message} (see '{self.prog} --help')\n")
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
+    return values
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="aeviewer", description="Latent-space explorer for autoencoders.")
+    parser.add_argument("--data-dir", help="data directory (default: $AEVIEWER_DATA or the per-user data folder)")
+    sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default without a sub-command)")
+    gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
+
+    train = sub.add_parser("train", help="train a model and write a checkpoint each epoch")
+    train.add_argument("--model", required=True, choices=KINDS, help="kind of autoencoder")
+    train.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist (default: digits)")
+    train.add_argument("--arch", choices=("mlp", "conv"), help="network architecture (default: mlp; conv for vqvae)")
+    train.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimension (default 2)")
+    train.add_argument("--hidden", type=_int_list, help="mlp hidden widths, e.g. 512,256")
+    train.add_argument("--epochs", type=_positive_int, default=10)
+    train.add_argument("--batch-size", type=_positive_int, default=128)
+    train.add_argument("--lr", type=_positive_float, default=1e-3)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    train.add_argument("--noise", help="input corruption, e.g. gaussian:0.5, masking:0.25, salt_pepper:0.2")
+    train.add_argument("--recon", help="reconstruction loss: bce or mse (vae: bce or gaussian)")
+    train.add_argument("--beta", type=float, help="VAE: weight of the KL term")
+    train.add_argument("--c", type=_positive_float, help="VAE gaussian decoder variance c")
+    train.add_argument("--prior", choices=("gaussian", "mixture10", "swissroll"), help="AAE prior")
+    train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
+    train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
+    train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
+    train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
+    train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
+
+    evaluate = sub.add_parser("evaluate", help="metrics of a checkpoint on a test split")
+    evaluate.add_argument("path", help="checkpoint (.safetensors)")
+    evaluate.add_argument("--dataset", help="data set to evaluate on (default: the one it was trained on)")
+    evaluate.add_argument("--iw-samples", type=int, default=0, help="VAE: importance samples for the NLL estimate")
+    evaluate.add_argument("--parzen", action="store_true", help="AAE/VAE: Parzen-window log-likelihood (slow)")
+    evaluate.add_argument("--binarize", action="store_true", help="evaluate on binarised test images (seeded)")
+    evaluate.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+
+    data = sub.add_parser("data", help="list or download data sets")
+    data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
+    data_sub.add_parser("list", help="each source, whether it is present, where and its size")
+    fetch = data_sub.add_parser("fetch", help="download a data set and verify its checksums")
+    fetch.add_argument("name", help="mnist or fashion-mnist")
+    fetch.add_argument("--base-url", help="mirror to download from (default: the data set's canonical one)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in (None, "gui"):
+            return _run_gui(args)
+        handler = {"train": _train, "evaluate": _evaluate, "data": _data}[args.command]
+        return handler(args)
+    except AeviewerError as err:
+        print(f"aeviewer: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("aeviewer: interrupted", file=sys.stderr)
+        return 130
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    from aeviewer.gui.app import run_app
+
+    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+
+
+# -- train --------------------------------------------------------------------------------------
+def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n_classes: int) -> Any:
+    from aeviewer.models import default_config
+
+    overrides: dict[str, Any] = {"latent_dim": args.latent_dim, "n_classes": n_classes}
+    optional = {
+        "arch": args.arch, "hidden": args.hidden, "noise": args.noise, "recon": args.recon, "beta": args.beta,
+        "c": args.c, "prior": args.prior, "codebook_size": args.codebook_size, "code_dim": args.code_dim,
+    }
+    overrides.update({k: v for k, v in optional.items() if v is not None})
+    if args.conditional_prior:
+        overrides["conditional_prior"] = True
+    return default_config(args.model, image_shape=image_shape, **overrides)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import torch
+
+    from aeviewer.data.sources import load_split
+    from aeviewer.models import build_model
+    from aeviewer.training.checkpoint import save_checkpoint
+    from aeviewer.training.trainer import Trainer, TrainConfig, resolve_device
+
+    train_set = load_split(args.dataset, "train", args.data_dir)
+    config = _model_config(args, train_set.image_shape, len(train_set.class_names))
+    torch.manual_seed(args.seed)  # the initial weights are part of what a seed reproduces
+    model = build_model(config)
+    device, warning = resolve_device(args.device)
+    if warning:
+        print(f"aeviewer: warning: {warning}", file=sys.stderr)
+    out = Path(args.out or f"{args.model}-{args.dataset}.safetensors")
+    if out.is_dir():
+        raise AeviewerError(f"{out}: is a directory; give a file name ending in .safetensors")
+    history: list[dict[str, Any]] = []
+    progress = _ProgressLine()
+
+    def on_epoch(info: Any) -> None:
+        progress.clear()
+        history.append({"epoch": info.epoch, **info.losses, **info.stats, "seconds": info.seconds})
+        terms = "  ".join(f"{k} {v:.4g}" for k, v in {**info.losses, **info.stats}.items())
+        print(f"epoch {info.epoch}/{info.epochs}  {terms}  {info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s",
+              flush=True)
+        save_checkpoint(out, trainer.model, dataset=args.dataset, history=history,
+                        extra={"train": _train_record(args), "status": "training"})
+
+    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                               device=str(device))
+    trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
+    started = time.perf_counter()
+    result = trainer.run()
+    progress.clear()
+    seconds = time.perf_counter() - started
+    if result.status == "failed":
+        print(f"aeviewer: error: {result.message}", file=sys.stderr)
+        return 1
+    metrics: dict[str, float] = {}
+    if not args.no_eval:
+        metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir)
+    extra = {"train": _train_record(args), "status": result.status, "train_seconds": round(seconds, 1)}
+    save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=history, extra=extra)
+    summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+    print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
+    return 0
+
+
+def _train_record(args: argparse.Namespace) -> dict[str, Any]:
+    skip = {"command", "data_dir", "out", "no_eval"}
+    return {k: v for k, v in vars(args).items() if k not in skip and v is not None and v is not False}
+
+
+def _evaluate_model(model: Any, dataset: str, data_dir: str | None, **options: Any) -> dict[str, float]:
+    from aeviewer.data.sources import load_split
+    from aeviewer.training.metrics import evaluate
+
+    test_set = load_split(dataset, "test", data_dir)
+    return evaluate(model, test_set, **options)
+
+
+class _ProgressLine:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
+
+    def __init__(self) -> None:
+        self._last = 0.0
+        self._shown = False
+        self._tty = sys.stderr.isatty()
+
+    def step(self, info: Any) -> None:
+        now = time.monotonic()
+        if not self._tty or now - self._last < 0.1:
+            return
+        self._last = now
+        done = info.batch / max(1, info.n_batches)
+        bar = "#" * int(done * 30)
+        sys.stderr.write(f"\repoch {info.epoch}/{info.epochs} [{bar:<30}] {info.batch}/{info.n_batches}"
+                         f"  {info.samples_per_s:,.0f} samples/s  ETA {info.eta_s:.0f} s ")
+        sys.stderr.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+            self._shown = False
+
+
+# -- evaluate -----------------------------------------------------------------------------------
+def _evaluate(args: argparse.Namespace) -> int:
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    if args.iw_samples < 0:
+        raise AeviewerError("--iw-samples must be 0 or more")
+    ckpt = load_checkpoint(args.path)
+    dataset = args.dataset or ckpt.dataset
+    if not dataset:
+        raise AeviewerError(f"{args.path}: records no data set; pass --dataset")
+    options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": args.device}
+    if args.parzen:
+        options["parzen"] = True
+    if args.binarize:
+        options["binarize"] = True
+    metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)
+    config = ckpt.model.config
+    if args.json:
+        print(json.dumps({"path": str(args.path), "kind": config.kind, "dataset": dataset, "arch": config.arch,
+                          "latent_dim": config.latent_dim, "metrics": metrics, **metrics}))
+    else:
+        print(f"{args.path}: {config.kind} ({config.arch}, latent {config.latent_dim}) on {dataset} test split")
+        for name, value in metrics.items():
+            print(f"  {name:<32} {value:.4f}")
+    return 0
+
+
+# -- data ---------------------------------------------------------------------------------------
+def _data(args: argparse.Namespace) -> int:
+    from aeviewer.data import download, sources
+
+    if args.data_command == "list":
+        print(sources.format_status_table(sources.source_status(args.data_dir)))
+        return 0
+    bar = _DownloadBar()
+    path = download.fetch(args.name, args.data_dir, base_url=args.base_url, progress=bar)
+    bar.clear()
+    print(f"{args.name}: downloaded and verified in {path}")
+    return 0
+
+
+class _DownloadBar:
+    def __init__(self) -> None:
+        self._last = 0.0
+
+    def __call__(self, done: int, total: int, filename: str) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and done < total:
+            return
+        self._last = now
+        pct = f"{100 * done / total:5.1f}%" if total else ""
+        sys.stderr.write(f"\r{filename}: {done / 1e6:7.2f} MB {pct}   ")
+        sys.stderr.flush()
+
+    def clear(self) -> None:
+        sys.stderr.write("\n")
