@@ -1,0 +1,163 @@
+"""Session: the current model, its test set and their encodings, published as Qt signals.
+
+The views observe one Session; they never own a model. The Session's model is a GUI-owned CPU copy
+in eval mode, so decoding on a click never races with the optimizer of a training run (the worker
+trains its own deep copy and sends weight snapshots, which ``load_weights`` copies in here).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from aeviewer import explore
+from aeviewer.data.imageset import ImageSet
+from aeviewer.models.base import Autoencoder
+
+
+def default_projection_kind(latent_size: int) -> str:
+    """A 2-D latent is drawn as it is; anything wider through PCA (which has an inverse)."""
+    return "identity" if latent_size == 2 else "pca"
+
+
+class Session(QObject):
+    """The one piece of shared state the views observe.
+
+    Signals: ``modelChanged()`` (a new model, data set or path), ``encodingsChanged()``
+    (``latents``/``coords``/``projection`` replaced), ``currentPointChanged(object)`` (the new
+    ``current_z``, np ``(L,)``), ``weightsUpdated()`` (a live snapshot was loaded: views re-decode
+    what they show), ``message(str)`` (a one-line status for the status bar).
+    """
+
+    modelChanged = Signal()
+    encodingsChanged = Signal()
+    currentPointChanged = Signal(object)
+    weightsUpdated = Signal()
+    message = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.model: Autoencoder | None = None
+        self.model_path: Path | None = None
+        self.dataset_name: str = ""
+        self.test_set: ImageSet | None = None
+        self.latents: np.ndarray = np.zeros((0, 2), np.float32)
+        self.projection: explore.Projection | None = None
+        self.coords: np.ndarray = np.zeros((0, 2), np.float32)
+        self.current_z: np.ndarray | None = None
+        self.projection_kind: str = "identity"
+        self.projection_dims: tuple[int, int] = (0, 1)
+        self.last_encode_seconds: float = 0.0  # lets the window throttle live re-encoding
+
+    # -- read-only conveniences -----------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        return self.model.config.kind if self.model is not None else ""
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Labels of the encoded test images, ``(N,)`` int64 (empty without a test set)."""
+        if self.test_set is None:
+            return np.zeros((0,), np.int64)
+        return self.test_set.labels.numpy()
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.test_set.class_names if self.test_set is not None else ()
+
+    # -- changing the model ---------------------------------------------------------------------
+    def set_model(
+        self,
+        model: Autoencoder | None,
+        dataset_name: str,
+        test_set: ImageSet | None,
+        path: str | Path | None = None,
+    ) -> None:
+        """Make ``model`` (moved to CPU, eval mode) current and encode ``test_set`` with it."""
+        self.model = model.to("cpu").eval() if model is not None else None
+        self.dataset_name = dataset_name
+        self.test_set = test_set
+        self.model_path = Path(path) if path is not None else None
+        self.projection_kind = default_projection_kind(model.latent_size) if model is not None else "identity"
+        self.projection_dims = (0, 1)
+        self._encode()
+        self.current_z = self._initial_z()
+        self.modelChanged.emit()
+        self.encodingsChanged.emit()
+        if self.current_z is not None:
+            self.currentPointChanged.emit(self.current_z)
+
+    def load_weights(self, state_dict: Mapping[str, torch.Tensor]) -> None:
+        """Copy a live snapshot into the GUI's model and re-encode (the caller throttles this)."""
+        if self.model is None:
+            return
+        with torch.no_grad():
+            self.model.load_state_dict(state_dict)
+        self.model.eval()
+        self._encode()
+        self.encodingsChanged.emit()
+        self.weightsUpdated.emit()
+
+    def set_projection(self, kind: str, dims: Sequence[int] = (0, 1)) -> None:
+        """Project the latents with ``kind`` ("identity" | "pair" | "pca") over ``dims``."""
+        self.projection_kind = kind
+        self.projection_dims = (int(dims[0]), int(dims[1]))
+        self._project()
+        self.encodingsChanged.emit()
+
+    # -- the current latent point -----------------------------------------------------------------
+    def set_current_point_2d(self, x: float, y: float) -> None:
+        """Map a point of the 2-D view back to a full latent vector and make it current."""
+        if self.projection is None:
+            return
+        z = self.projection.from_2d(np.array([[x, y]], np.float32))[0]
+        self.set_current_z(z)
+
+    def set_current_z(self, z: Any) -> None:
+        self.current_z = np.asarray(z, np.float32).reshape(-1).copy()
+        self.currentPointChanged.emit(self.current_z)
+
+    def decode(self, z: Any) -> np.ndarray:
+        """Decode ``(L,)`` to one image ``(H, W)`` or ``(N, L)`` to ``(N, H, W)`` float32 in [0, 1]."""
+        if self.model is None:
+            raise RuntimeError("no model is loaded")
+        z = np.asarray(z, np.float32)
+        single = z.ndim == 1
+        with torch.inference_mode():
+            images = explore.decode_points(self.model, z.reshape(1, -1) if single else z)
+        images = np.asarray(images, np.float32)
+        return images[0] if single else images
+
+    # -- internals ----------------------------------------------------------------------------------
+    def _encode(self) -> None:
+        if self.model is None or self.test_set is None or len(self.test_set) == 0:
+            size = self.model.latent_size if self.model is not None else 2
+            self.latents = np.zeros((0, size), np.float32)
+            self.projection = None
+            self.coords = np.zeros((0, 2), np.float32)
+            return
+        start = time.perf_counter()
+        with torch.inference_mode():
+            self.latents = np.asarray(explore.encode_set(self.model, self.test_set), np.float32)
+        self.last_encode_seconds = time.perf_counter() - start
+        self._project()
+
+    def _project(self) -> None:
+        if self.model is None or len(self.latents) == 0:
+            self.projection = None
+            self.coords = np.zeros((0, 2), np.float32)
+            return
+        self.projection = explore.make_projection(self.projection_kind, self.latents, dims=self.projection_dims)
+        self.coords = np.asarray(self.projection.to_2d(self.latents), np.float32)
+
+    def _initial_z(self) -> np.ndarray | None:
+        """The first test image's latent (a real code map for the VQ-VAE), else the origin."""
+        if self.model is None:
+            return None
+        if len(self.latents):
+            return self.latents[0].copy()
+        return np.zeros(self.model.latent_size, np.float32)
