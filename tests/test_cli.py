@@ -1,0 +1,99 @@
+"""The command line: each sub-command works, and every error path is one line with exit status 2."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aeviewer.cli import main
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "aeviewer", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@pytest.mark.parametrize("kind", ["ae", "dae", "vae", "aae", "vqvae"])
+def test_train_then_evaluate_json_on_digits(kind: str, tmp_path: Path) -> None:
+    out = tmp_path / f"{kind}.safetensors"
+    code = main(["train", "--model", kind, "--dataset", "digits", "--epochs", "2", "--out", str(out)])
+    assert code == 0
+    assert out.exists()
+    proc = run_cli("evaluate", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["kind"] == kind
+    assert report["dataset"] == "digits"
+    assert report["latent_dim"] == 2
+    assert report["psnr_db"] > 5.0
+
+
+def test_train_prints_one_line_per_epoch_with_each_loss_term(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "vae.safetensors"
+    assert main(["train", "--model", "vae", "--dataset", "digits", "--epochs", "3", "--out", str(out), "--no-eval"]) == 0
+    epoch_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert len(epoch_lines) == 3
+    for line in epoch_lines:
+        assert "recon" in line and "kl" in line and "total" in line
+
+
+def test_unknown_model_kind_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("train", "--model", "gan"), "--model")
+
+
+def test_bad_number_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("train", "--model", "ae", "--epochs", "zero"), "--epochs")
+
+
+def test_unknown_dataset_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("train", "--model", "ae", "--dataset", "cifar", "--out", str(tmp_path / "m.safetensors")),
+                          "cifar")
+
+
+def test_missing_data_names_the_fetch_command(tmp_path: Path) -> None:
+    proc = run_cli("--data-dir", str(tmp_path), "train", "--model", "ae", "--dataset", "mnist",
+                   "--out", str(tmp_path / "m.safetensors"))
+    assert_one_line_error(proc, "aeviewer data fetch")
+
+
+def test_bad_noise_spec_is_one_line_exit_2(tmp_path: Path) -> None:
+    proc = run_cli("train", "--model", "dae", "--noise", "purple:3", "--out", str(tmp_path / "m.safetensors"))
+    assert_one_line_error(proc, "purple")
+
+
+def test_evaluate_missing_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing.safetensors"
+    assert_one_line_error(run_cli("evaluate", str(missing)), str(missing))
+
+
+def test_evaluate_foreign_file_is_one_line_exit_2(tmp_path: Path) -> None:
+    foreign = tmp_path / "notes.safetensors"
+    foreign.write_text("these are my notes, not a model")
+    assert_one_line_error(run_cli("evaluate", str(foreign)), str(foreign))
+
+
+def test_evaluate_directory_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("evaluate", str(tmp_path)), str(tmp_path))
+
+
+def test_data_list_shows_each_source(data_dir: Path) -> None:
+    proc = run_cli("--data-dir", str(data_dir), "data", "list")
+    assert proc.returncode == 0, proc.stderr
+    for name in ("digits", "mnist", "fashion-mnist"):
+        assert name in proc.stdout
+
+
+def test_data_fetch_unknown_name_is_one_line_exit_2(tmp_path: Path) -> None:
+    assert_one_line_error(run_cli("--data-dir", str(tmp_path), "data", "fetch", "imagenet"), "imagenet")
