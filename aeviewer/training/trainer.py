@@ -1,0 +1,320 @@
+"""Trainer: epochs over an in-memory ImageSet with callbacks, pause/stop, NaN guard and seeding.
+
+The loop is kept as lean as a hand-written PyTorch loop: no DataLoader, no per-step ``.item()`` on
+an accelerator, no per-step weight copies. Loss terms are summed on the device and turned into
+Python floats only every ``log_every`` batches (or ``log_seconds``), because ``.item()`` waits for
+the device.
+
+Reproducibility: the trainer seeds the global torch RNG (reparametrisation noise, dropout) and its
+own generators for shuffling and input corruption at the start of ``run``. The initial weights are
+drawn when the caller builds the model, so build it right after ``torch.manual_seed(seed)`` — or use
+:func:`seeded_build` — to make the same seed give the same weights.
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal
+
+import torch
+
+from aeviewer.data.imageset import ImageSet
+from aeviewer.errors import ConfigError
+from aeviewer.models.base import Autoencoder
+from aeviewer.models.config import ModelConfig
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 10
+    batch_size: int = 128
+    lr: float = 1e-3
+    seed: int = 0
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
+    log_seconds: float = 0.2  # ...or sooner when this much time has passed
+    snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
+
+
+@dataclass
+class StepInfo:
+    epoch: int  # 1-based
+    epochs: int
+    batch: int  # batches done in this epoch, 1-based
+    n_batches: int
+    global_step: int
+    losses: dict[str, float]  # mean of each term over the batches since the previous refresh
+    samples_per_s: float
+    eta_s: float
+
+
+@dataclass
+class EpochInfo:
+    epoch: int
+    epochs: int
+    losses: dict[str, float]  # mean over the epoch's images of each term
+    stats: dict[str, float]  # model.epoch_stats()
+    seconds: float
+    samples_per_s: float
+
+
+@dataclass
+class TrainResult:
+    status: Literal["finished", "stopped", "failed"]
+    message: str
+    epochs_done: int
+    history: list[dict[str, float]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def resolve_device(spec: str) -> tuple[torch.device, str | None]:
+    """``auto`` → cuda if present else cpu; ``cuda``/``cuda:N`` falls back to cpu with a warning."""
+    spec = (spec or "auto").strip().lower()
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu"), None
+    if spec == "cpu":
+        return torch.device("cpu"), None
+    if spec == "cuda" or spec.startswith("cuda:"):
+        try:
+            device = torch.device(spec)
+        except RuntimeError:
+            raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)") from None
+        if not torch.cuda.is_available():
+            return torch.device("cpu"), f"{spec} was asked for but CUDA is not available; using the CPU"
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            n = torch.cuda.device_count()
+            return torch.device("cpu"), f"{spec} was asked for but only {n} CUDA device(s) exist; using the CPU"
+        return device, None
+    raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)")
+
+
+def seeded_build(config: ModelConfig, seed: int) -> Autoencoder:
+    """Build a model whose initial weights depend only on ``seed`` (for reproducible runs)."""
+    from aeviewer.models import build_model
+
+    torch.manual_seed(seed)
+    return build_model(config)
+
+
+def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+class _WeightGuard:
+    """Keeps a CPU copy of weights known to be good.
+
+    A copy taken after step k is only *pending*: the weights it holds are proven finite once the
+    loss of a later batch (computed with them) is finite, and only then does it become the good copy.
+    """
+
+    def __init__(self, model: torch.nn.Module, every_s: float) -> None:
+        self.model, self.every_s = model, every_s
+        self.good = _cpu_state(model)  # the caller's initial weights
+        self.pending: dict[str, torch.Tensor] | None = None
+        self.taken_at = time.perf_counter()
+
+    def passed_check(self) -> None:
+        """The losses so far are finite: promote the pending copy, maybe take a new one."""
+        if self.pending is not None:
+            self.good, self.pending = self.pending, None
+        if time.perf_counter() - self.taken_at >= self.every_s:
+            self.take_copy()
+
+    def take_copy(self) -> None:
+        self.pending, self.taken_at = _cpu_state(self.model), time.perf_counter()
+
+    def restore(self) -> None:
+        self.model.load_state_dict(self.good)
+
+
+class _Failed(Exception):
+    """A loss term became NaN/inf; carries the message for the TrainResult."""
+
+
+class Trainer:
+    """Train ``model`` on ``train_set``; ``run()`` returns a :class:`TrainResult`."""
+
+    def __init__(
+        self,
+        model: Autoencoder,
+        train_set: ImageSet,
+        config: TrainConfig,
+        *,
+        on_step: Callable[[StepInfo], Any] | None = None,
+        on_epoch: Callable[[EpochInfo], Any] | None = None,
+        stop_event: threading.Event | None = None,
+        pause_event: threading.Event | None = None,
+    ) -> None:
+        if config.epochs < 1 or config.batch_size < 1 or not config.lr > 0:
+            raise ConfigError("epochs and batch size must be at least 1 and the learning rate positive")
+        if len(train_set) == 0:
+            raise ConfigError("the training set is empty")
+        self.config = config
+        self.device, self.device_warning = resolve_device(config.device)
+        self.model = model.to(self.device)
+        self.on_step, self.on_epoch = on_step, on_epoch
+        self.stop_event = stop_event or threading.Event()
+        self.pause_event = pause_event
+        # uint8 images live on the training device (47 MB for MNIST), floats are made per batch.
+        self.data = ImageSet(train_set.images.to(self.device), train_set.labels.to(self.device),
+                             train_set.class_names, train_set.name)
+        self.noise = _noise_spec(model.config)
+        self.history: list[dict[str, float]] = []
+        self.global_step = 0
+        self._paused_s = 0.0
+
+    # -- public ---------------------------------------------------------------------------------
+    def run(self) -> TrainResult:
+        cfg = self.config
+        torch.manual_seed(cfg.seed)  # reparametrisation noise and any other global-RNG draws
+        self._shuffle_gen = torch.Generator().manual_seed(cfg.seed)
+        self._noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        self._guard = _WeightGuard(self.model, cfg.snapshot_seconds)
+        self._check_each_step = self.device.type == "cpu"  # reading a CPU scalar does not stall anything
+        self.optimizers = self.model.make_optimizers(cfg.lr)
+        self.model.train()
+        warnings = [self.device_warning] if self.device_warning else []
+        self._run_started = time.perf_counter()
+        self._paused_s = 0.0
+        epochs_done = 0
+        try:
+            for epoch in range(1, cfg.epochs + 1):
+                if not self._run_epoch(epoch):
+                    return TrainResult("stopped", f"stopped by request during epoch {epoch}", epochs_done,
+                                       self.history, warnings)
+                epochs_done = epoch
+        except _Failed as failure:
+            self._guard.restore()
+            return TrainResult("failed", str(failure), epochs_done, self.history, warnings)
+        return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history, warnings)
+
+    # -- one epoch ------------------------------------------------------------------------------
+    def _run_epoch(self, epoch: int) -> bool:
+        """Train one epoch; False when a stop was requested before it ended."""
+        cfg, n = self.config, len(self.data)
+        n_batches = math.ceil(n / cfg.batch_size)
+        perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device)
+        self.model.on_epoch_start()
+        self._guard.take_copy()  # a copy at each epoch start (good once a batch proves it)
+        state = _EpochState(epoch, n_batches, time.perf_counter(), self._paused_s)
+        for b in range(n_batches):
+            if not self._wait_if_paused_then_go():
+                return False
+            idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
+            terms = self._step(idx)
+            state.add(terms, len(idx))
+            self.global_step += 1
+            if self._check_each_step:
+                self._check_finite(state.last, state, b + 1)
+            if self.on_step is not None or not self._check_each_step:
+                self._maybe_refresh(state, b + 1)
+                if self.on_step is not None:
+                    self.on_step(self._step_info(state, b + 1))
+        self._check_finite(state.sums, state, n_batches, promote=False)  # what a periodic check on cuda missed
+        self._finish_epoch(state)
+        return True
+
+    def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        x = self.data.float_batch(idx, self.device)
+        labels = self.data.labels[idx]
+        x_input = x if self.noise is None else self._corrupt(x, self.noise, self._noise_gen)
+        return self.model.train_step(x, x_input, self.optimizers, labels)
+
+    def _wait_if_paused_then_go(self) -> bool:
+        """Block while paused (a stop still ends the wait); False when a stop was requested."""
+        if self.pause_event is not None and self.pause_event.is_set():
+            started = time.perf_counter()
+            while self.pause_event.is_set() and not self.stop_event.is_set():
+                self.stop_event.wait(0.02)
+            self._paused_s += time.perf_counter() - started
+        return not self.stop_event.is_set()
+
+    # -- bookkeeping ----------------------------------------------------------------------------
+    def _maybe_refresh(self, state: "_EpochState", batch: int) -> None:
+        """Turn the running sums into floats every ``log_every`` batches or ``log_seconds``."""
+        now = time.perf_counter()
+        if batch - state.refreshed_batch < self.config.log_every and now - state.refreshed_at < self.config.log_seconds:
+            return
+        window = state.sums - state.sums_at_refresh
+        count = state.samples - state.samples_at_refresh
+        values = (window / max(count, 1)).tolist()  # the one sync in this window
+        if not self._check_each_step:
+            self._check_finite(state.sums, state, batch)
+        state.losses = dict(zip(state.keys, values))
+        state.sums_at_refresh, state.samples_at_refresh = state.sums.clone(), state.samples
+        state.refreshed_batch, state.refreshed_at = batch, now
+
+    def _check_finite(self, values: torch.Tensor, state: "_EpochState", batch: int, promote: bool = True) -> None:
+        """Fail with a message naming the term when ``values`` (terms in ``state.keys`` order) is not finite."""
+        if math.isfinite(float(values.sum())):  # one read; nan/inf anywhere makes the sum non-finite
+            if promote:
+                self._guard.passed_check()
+            return
+        vals = values.tolist()
+        bad = [k for k, v in zip(state.keys, vals) if not math.isfinite(v)]
+        term = next((k for k in bad if k != "total"), bad[0])  # name the part, not the sum of parts
+        value = vals[state.keys.index(term)]
+        where = f"batch {batch}" if self._check_each_step else f"by batch {batch}"
+        raise _Failed(f"loss term '{term}' became {value} at epoch {state.epoch}, {where}; "
+                      "weights restored to the last good state")
+
+    def _step_info(self, state: "_EpochState", batch: int) -> StepInfo:
+        elapsed = max(time.perf_counter() - state.started - (self._paused_s - state.paused_at_start), 1e-9)
+        rate = state.samples / elapsed
+        done = (state.epoch - 1) * len(self.data) + state.samples
+        remaining = self.config.epochs * len(self.data) - done
+        return StepInfo(state.epoch, self.config.epochs, batch, state.n_batches, self.global_step,
+                        state.losses, rate, remaining / max(rate, 1e-9))
+
+    def _finish_epoch(self, state: "_EpochState") -> None:
+        seconds = time.perf_counter() - state.started - (self._paused_s - state.paused_at_start)
+        losses = dict(zip(state.keys, (state.sums / state.samples).tolist()))
+        stats = {k: float(v) for k, v in self.model.epoch_stats().items()}
+        info = EpochInfo(state.epoch, self.config.epochs, losses, stats, seconds, state.samples / max(seconds, 1e-9))
+        self.history.append({"epoch": state.epoch, **losses, **stats, "seconds": seconds,
+                             "samples_per_s": info.samples_per_s})
+        if self.on_epoch is not None:
+            self.on_epoch(info)
+
+    @staticmethod
+    def _corrupt(x: torch.Tensor, spec: Any, generator: torch.Generator) -> torch.Tensor:
+        from aeviewer.data.noise import corrupt
+
+        return corrupt(x, spec, generator)
+
+
+class _EpochState:
+    """Running sums of the loss terms, kept on the device (no sync per step)."""
+
+    def __init__(self, epoch: int, n_batches: int, started: float, paused_at_start: float) -> None:
+        self.epoch, self.n_batches, self.started, self.paused_at_start = epoch, n_batches, started, paused_at_start
+        self.keys: list[str] = []
+        self.sums = torch.zeros(0)
+        self.last = torch.zeros(0)
+        self.samples = 0
+        self.losses: dict[str, float] = {}
+        self.sums_at_refresh = torch.zeros(0)
+        self.samples_at_refresh = 0
+        self.refreshed_batch, self.refreshed_at = 0, started
+
+    def add(self, terms: dict[str, torch.Tensor], batch_size: int) -> None:
+        if not self.keys:
+            self.keys = list(terms)
+            first = next(iter(terms.values()))
+            self.sums = torch.zeros(len(self.keys), dtype=torch.float64, device=first.device)
+            self.sums_at_refresh = self.sums.clone()
+        self.last = torch.stack([terms[k] for k in self.keys])
+        self.sums.add_(self.last, alpha=batch_size)  # sum over images = batch mean × batch size
+        self.samples += batch_size
+
+
+def _noise_spec(config: ModelConfig) -> Any:
+    """The corruption for a denoising model (``config.noise`` != "none"), else None."""
+    if not config.noise or config.noise == "none":
+        return None
+    from aeviewer.data.noise import NoiseSpec
+
+    spec = NoiseSpec.parse(config.noise)
+    return None if spec.is_identity else spec
