@@ -1,0 +1,183 @@
+"""Checkpoints: one .safetensors file — the weights, plus JSON config/data set/metrics/history in its metadata.
+
+Loading never unpickles (safetensors only) and refuses a truncated, foreign, newer or mismatched file
+with a one-line :class:`CheckpointError` naming it. Saving writes a temp file beside the target and
+renames it over the target, so a failed save leaves the previous file as it was.
+
+Metadata keys (all strings): ``format`` = "aeviewer", ``format_version``, ``config`` (ModelConfig as
+JSON), ``dataset``, ``metrics``, ``history``, ``extra`` (JSON each).
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save as safetensors_bytes
+
+from aeviewer.errors import AeviewerError, CheckpointError
+from aeviewer.models.base import Autoencoder
+from aeviewer.models.config import ModelConfig
+
+FORMAT = "aeviewer"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Checkpoint:
+    model: Autoencoder  # in eval mode, on ``map_location``
+    dataset: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def config(self) -> ModelConfig:
+        return self.model.config
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: Autoencoder,
+    *,
+    dataset: str,
+    metrics: dict[str, Any] | None = None,
+    history: list[dict[str, Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` and its records to ``path`` atomically; returns the path."""
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path}: is a directory; give a file name ending in .safetensors")
+    # safetensors wants contiguous CPU tensors that share no storage: clone each one.
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    metadata = {
+        "format": FORMAT,
+        "format_version": str(FORMAT_VERSION),
+        "config": json.dumps(model.config.to_dict()),
+        "dataset": dataset,
+        "metrics": json.dumps(metrics or {}),
+        "history": json.dumps(history or []),
+        "extra": json.dumps(extra or {}),
+    }
+    _write_atomic(path, safetensors_bytes(tensors, metadata))
+    return path
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Temp file in the same folder (same file system), fsync, then os.replace over ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot write ({err.strerror or err})") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as err:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise CheckpointError(f"{path}: cannot write ({err.strerror or err}); the previous file is unchanged") from None
+        raise
+
+
+def read_metadata(path: str | Path) -> dict[str, Any]:
+    """The decoded records of a checkpoint without building the model (for listings)."""
+    path = _existing_file(path)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            raw = f.metadata() or {}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise _foreign(path, err) from None
+    return _decode_metadata(path, raw)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> Checkpoint:
+    """Rebuild the exact model saved at ``path`` (strict: every tensor present, with its shape)."""
+    path = _existing_file(path)
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            raw = f.metadata() or {}
+            records = _decode_metadata(path, raw)
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (SafetensorError, OSError, ValueError) as err:
+        raise _foreign(path, err) from None
+    model = _build(path, records["config"])
+    _check_tensors(path, model, tensors)
+    model.load_state_dict(tensors, strict=True)
+    model.to(map_location).eval()
+    return Checkpoint(model, records["dataset"], records["metrics"], records["history"], records["extra"], path)
+
+
+# -- validation -------------------------------------------------------------------------------------
+def _existing_file(path: str | Path) -> Path:
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such file")
+    if not path.is_file():
+        raise CheckpointError(f"{path}: is a directory, not a checkpoint file" if path.is_dir()
+                              else f"{path}: not a regular file")
+    return path
+
+
+def _foreign(path: Path, err: Exception) -> CheckpointError:
+    reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    reason = reason.removeprefix("Error while deserializing header: ")
+    return CheckpointError(f"{path}: not an aeviewer checkpoint ({reason})")
+
+
+def _decode_metadata(path: Path, raw: dict[str, str]) -> dict[str, Any]:
+    if raw.get("format") != FORMAT:
+        found = f"format {raw['format']!r}" if "format" in raw else "no aeviewer metadata"
+        raise CheckpointError(f"{path}: not an aeviewer checkpoint ({found})")
+    try:
+        version = int(raw.get("format_version", ""))
+    except ValueError:
+        raise CheckpointError(f"{path}: not an aeviewer checkpoint (bad format_version)") from None
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{path}: written by a newer aeviewer (format version {version}; "
+                              f"this one reads up to {FORMAT_VERSION}); upgrade aeviewer to open it")
+    records: dict[str, Any] = {"dataset": raw.get("dataset", ""), "format_version": version}
+    for key, default in (("config", None), ("metrics", {}), ("history", []), ("extra", {})):
+        if key not in raw:
+            if default is None:
+                raise CheckpointError(f"{path}: not an aeviewer checkpoint (no model config)")
+            records[key] = default
+            continue
+        try:
+            records[key] = json.loads(raw[key])
+        except json.JSONDecodeError:
+            raise CheckpointError(f"{path}: damaged checkpoint ({key} is not valid JSON)") from None
+    return records
+
+
+def _build(path: Path, config_dict: Any) -> Autoencoder:
+    from aeviewer.models import build_model
+
+    try:
+        return build_model(ModelConfig.from_dict(config_dict))
+    except AeviewerError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+
+
+def _check_tensors(path: Path, model: Autoencoder, tensors: dict[str, torch.Tensor]) -> None:
+    """One line naming the first tensor that is missing, unexpected or of the wrong shape."""
+    expected = model.state_dict()
+    for name, value in expected.items():
+        if name not in tensors:
+            raise CheckpointError(f"{path}: tensor {name!r} is missing from the file")
+        if tuple(tensors[name].shape) != tuple(value.shape):
+            raise CheckpointError(f"{path}: tensor {name!r} has shape {tuple(tensors[name].shape)} in the file "
+                                  f"but the model config expects {tuple(value.shape)}")
+    unexpected = sorted(set(tensors) - set(expected))
+    if unexpected:
+        raise CheckpointError(f"{path}: tensor {unexpected[0]!r} in the file does not belong to this model config")
