@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 
 from aeviewer import explore
 from aeviewer.data.imageset import ImageSet
+from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
 
 
@@ -114,7 +115,9 @@ class Session(QObject):
         """Map a point of the 2-D view back to a full latent vector and make it current."""
         if self.projection is None:
             return
-        z = self.projection.from_2d(np.array([[x, y]], np.float32))[0]
+        # A pair projection keeps the other dims of the current point (the sliders stay where they were).
+        base = self.current_z if self.projection.kind == "pair" else None
+        z = self.projection.from_2d(np.array([[x, y]], np.float32), base=base)[0]
         self.set_current_z(z)
 
     def set_current_z(self, z: Any) -> None:
@@ -151,7 +154,13 @@ class Session(QObject):
             self.projection = None
             self.coords = np.zeros((0, 2), np.float32)
             return
-        self.projection = explore.make_projection(self.projection_kind, self.latents, dims=self.projection_dims)
+        try:
+            self.projection = explore.make_projection(self.projection_kind, self.latents, dims=self.projection_dims)
+        except ConfigError as err:  # e.g. a 1-dim latent: drawn along x
+            self.message.emit(str(err))
+            self.projection = None
+            self.coords = np.pad(self.latents[:, :1], ((0, 0), (0, 1))).astype(np.float32)
+            return
         self.coords = np.asarray(self.projection.to_2d(self.latents), np.float32)
 
     def _initial_z(self) -> np.ndarray | None:
