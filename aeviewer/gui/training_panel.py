@@ -1,0 +1,451 @@
+"""TrainingPanel: choose a model and its training settings, run it in a worker thread, watch it learn."""
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.loss_plot import LossPlot
+from aeviewer.gui.session import Session
+from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
+from aeviewer.models.config import ModelConfig
+
+KIND_LABELS = {
+    "ae": "Autoencoder (AE)",
+    "dae": "Denoising autoencoder (DAE)",
+    "vae": "Variational autoencoder (VAE)",
+    "aae": "Adversarial autoencoder (AAE)",
+    "vqvae": "Vector-quantised VAE (VQ-VAE)",
+}
+NOISE_KINDS = ("gaussian", "masking", "salt_pepper")
+PRIORS = ("gaussian", "mixture10", "swissroll")
+ERROR_STYLE = "color: #d62728; font-weight: bold;"
+
+
+def cuda_devices() -> list[tuple[str, str]]:
+    """(spec, label) of every CUDA device torch sees."""
+    if not torch.cuda.is_available():
+        return []
+    return [(f"cuda:{i}", f"cuda:{i} — {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
+
+
+def format_eta(seconds: float) -> str:
+    if not seconds == seconds or seconds == float("inf"):  # NaN or inf before the first batches
+        return "–"
+    return str(datetime.timedelta(seconds=int(round(seconds))))
+
+
+def progress_text(info: dict[str, Any]) -> str:
+    return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']} · "
+            f"{info['samples_per_s']:,.0f} samples/s · ETA {format_eta(info['eta_s'])}")
+
+
+def missing_train_message(name: str, data_dir: Path) -> str:
+    return (f"The {name} training split is not in {data_dir}. Set the data directory (File › Data directory…) "
+            f"or run `aeviewer data fetch {name}`.")
+
+
+class TrainingPanel(QWidget):
+    """Model and training settings, Start / Pause-Resume / Stop, progress, live loss curves.
+
+    Signals: ``trainingStarted()``, ``snapshotReady(dict)`` (a CPU state_dict from the worker),
+    ``trainingFinished(dict)`` (status, message, epochs_done, history), ``stateChanged(str)``
+    ("idle" | "running" | "paused"), ``message(str)`` (for the status bar).
+    """
+
+    trainingStarted = Signal()
+    snapshotReady = Signal(dict)
+    trainingFinished = Signal(dict)
+    stateChanged = Signal(str)
+    message = Signal(str)
+
+    def __init__(self, session: Session, data_dir: str | Path | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("trainingPanel")
+        self.session = session
+        self.data_dir = data_dir
+        self.train_threads: int | None = None  # torch threads in the worker (None: torch's default)
+        self.snapshot_interval_s = 1.0
+        self.worker: TrainingWorker | None = None
+        self.thread: QThread | None = None
+        self.last_result: dict[str, Any] | None = None
+        self.history: list[dict[str, Any]] = []
+        self.train_device = "cpu"
+        self._build()
+        self._on_kind_changed()
+        self._on_dataset_changed()
+        self._set_state("idle")
+        session.modelChanged.connect(self._on_session_model)
+
+    # -- building the form --------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.continue_box = QCheckBox("Continue training the open model")
+        self.continue_box.setObjectName("continueBox")
+        self.continue_box.setToolTip("Train the model that is open now (its kind, size and data set) instead of a new one.")
+        self.continue_box.setEnabled(False)
+        self.continue_box.toggled.connect(self._on_continue_toggled)
+        self.form.addRow(self.continue_box)
+
+        self.kind = self._combo("kind", [(k, v) for k, v in KIND_LABELS.items()],
+                                "Which autoencoder to train. DAE: trained on corrupted inputs; VAE and AAE: "
+                                "latent pulled to a prior; VQ-VAE: discrete codes from a codebook.")
+        self.kind.currentIndexChanged.connect(self._on_kind_changed)
+        self.dataset = self._combo("dataset", self._dataset_items(), "Training images (the test split is drawn in the scatter).")
+        self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        self.arch = self._combo("arch", [("mlp", "MLP (any size)"), ("conv", "Convolutional (28×28)")],
+                                "Network shape: fully connected layers, or convolutions (28×28 images only).")
+        self.latent_dim = self._spin("latentDim", 2, 512, 2, "Size of the latent code; 2 is drawn as it is, more through PCA or a pair of dimensions.")
+        self.codebook_size = self._spin("codebookSize", 2, 8192, 512, "VQ-VAE: number of codebook vectors K.")
+        self.code_dim = self._spin("codeDim", 1, 512, 64, "VQ-VAE: length D of each codebook vector.")
+        self.recon = self._combo("recon", [("bce", "Bernoulli (BCE)"), ("gaussian", "Gaussian (MSE / c)")],
+                                 "VAE: the decoder's likelihood p(x|z).")
+        self.recon.currentIndexChanged.connect(self._on_kind_changed)
+        self.beta = self._dspin("beta", 0.0, 100.0, 1.0, 0.1, 3, "VAE: weight β of the KL term (β-VAE when > 1).")
+        self.c = self._dspin("c", 1e-4, 100.0, 1.0, 0.1, 4, "VAE (Gaussian decoder): variance c of p(x|z) = N(f(z), cI).")
+        self.noise_kind = self._combo("noiseKind", [(k, k.replace("_", " ")) for k in NOISE_KINDS],
+                                      "DAE: how inputs are corrupted during training.")
+        self.noise_level = self._dspin("noiseLevel", 0.0, 2.0, 0.5, 0.05, 2,
+                                       "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
+        self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
+        self.epochs = self._spin("epochs", 1, 10_000, 10, "Passes over the training split.")
+        self.batch_size = self._spin("batchSize", 1, 8192, 128, "Images per optimisation step.")
+        self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
+        self.seed = self._spin("seed", 0, 2**31 - 1, 0, "Same seed, same settings: same weights.")
+        devices = [("cpu", "CPU")] + cuda_devices()
+        self.device = self._combo("device", devices, "Where training runs (the views always decode on the CPU).")
+        if len(devices) > 1:
+            self.device.setCurrentIndex(1)
+        rows = [
+            ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch), ("Latent dim", self.latent_dim),
+            ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
+            ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
+            ("Noise level", self.noise_level), ("Prior", self.prior), ("Epochs", self.epochs),
+            ("Batch size", self.batch_size), ("Learning rate", self.lr), ("Seed", self.seed), ("Device", self.device),
+        ]
+        for label, widget in rows:
+            self.form.addRow(label, widget)
+
+        self.start_button = self._button("startButton", "Start", "Start training (Space)", self.start)
+        self.pause_button = self._button("pauseButton", "Pause", "Pause or resume training (Space)", self.toggle_pause)
+        self.stop_button = self._button("stopButton", "Stop", "Stop training; the weights so far stay loaded (Esc)", self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            buttons.addWidget(b)
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("trainingProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("Not training")
+        self.progress.setToolTip("Epoch, batch, throughput and estimated time left")
+        self.error_label = QLabel()
+        self.error_label.setObjectName("trainingError")
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.info_label = QLabel()
+        self.info_label.setObjectName("trainingInfo")
+        self.info_label.setWordWrap(True)
+        self.loss_plot = LossPlot(self)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.info_label)
+        layout.addWidget(self.loss_plot, 1)
+
+    def _combo(self, name: str, items: list[tuple[str, str]], tip: str) -> QComboBox:
+        box = QComboBox()
+        box.setObjectName(name)
+        for value, label in items:
+            box.addItem(label, value)
+        box.setToolTip(tip)
+        return box
+
+    def _spin(self, name: str, low: int, high: int, value: int, tip: str) -> QSpinBox:
+        box = QSpinBox()
+        box.setObjectName(name)
+        box.setRange(low, high)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    def _dspin(self, name: str, low: float, high: float, value: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
+        box = QDoubleSpinBox()
+        box.setObjectName(name)
+        box.setDecimals(decimals)
+        box.setRange(low, high)
+        box.setSingleStep(step)
+        box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    def _button(self, name: str, text: str, tip: str, slot: Any) -> QPushButton:
+        button = QPushButton(text)
+        button.setObjectName(name)
+        button.setToolTip(tip)
+        button.clicked.connect(slot)
+        return button
+
+    def _dataset_items(self) -> list[tuple[str, str]]:
+        from aeviewer.data.sources import SOURCES
+
+        return [(name, name) for name in SOURCES]
+
+    # -- which fields apply -----------------------------------------------------------------------------
+    def _on_kind_changed(self, *_: Any) -> None:
+        kind = self.kind.currentData()
+        shown = {
+            self.arch: kind != "vqvae",  # the VQ-VAE is always convolutional (any image size)
+            self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
+            self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
+            self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
+        }
+        for widget, visible in shown.items():
+            self.form.setRowVisible(widget, visible)
+
+    def _on_dataset_changed(self, *_: Any) -> None:
+        """Convolutions are built for 28×28 images: offer them only where the data set has that size."""
+        from aeviewer.data.sources import SOURCES
+
+        info = SOURCES.get(self.dataset.currentData())
+        conv_ok = info is not None and info.image_shape[1:] == (28, 28)
+        item = self.arch.model().item(self.arch.findData("conv"))
+        item.setEnabled(conv_ok)
+        if not conv_ok and self.arch.currentData() == "conv":
+            self.arch.setCurrentIndex(self.arch.findData("mlp"))
+
+    def _on_continue_toggled(self, checked: bool) -> None:
+        for widget in self._model_fields():
+            widget.setEnabled(not checked)
+        if checked and self.session.model is not None:
+            self.show_config(self.session.model.config, self.session.dataset_name)
+
+    def _model_fields(self) -> list[QWidget]:
+        return [self.kind, self.dataset, self.arch, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
+                self.beta, self.c, self.noise_kind, self.noise_level, self.prior]
+
+    def _on_session_model(self) -> None:
+        if self.is_running():
+            return
+        has_model = self.session.model is not None
+        self.continue_box.setEnabled(has_model)
+        if has_model:
+            self.show_config(self.session.model.config, self.session.dataset_name)
+        else:
+            self.continue_box.setChecked(False)
+
+    def show_config(self, config: ModelConfig, dataset: str = "") -> None:
+        """Fill the fields from a model's config (so Start trains the same shape again)."""
+        self._select(self.kind, config.kind)
+        if dataset:
+            self._select(self.dataset, dataset)
+        self._select(self.arch, config.arch)
+        self.latent_dim.setValue(config.latent_dim)
+        self.codebook_size.setValue(config.codebook_size)
+        self.code_dim.setValue(config.code_dim)
+        self._select(self.recon, "gaussian" if config.recon == "gaussian" else "bce")
+        self.beta.setValue(config.beta)
+        self.c.setValue(config.c)
+        if config.noise and config.noise != "none" and ":" in config.noise:
+            noise_kind, level = config.noise.split(":", 1)
+            self._select(self.noise_kind, noise_kind)
+            self.noise_level.setValue(float(level))
+        self._select(self.prior, config.prior)
+
+    @staticmethod
+    def _select(box: QComboBox, value: str) -> None:
+        index = box.findData(value)
+        if index >= 0:
+            box.setCurrentIndex(index)
+
+    # -- the configuration the fields describe --------------------------------------------------------
+    def model_config(self) -> ModelConfig:
+        """The ModelConfig for a new model from the fields (raises ConfigError for impossible ones)."""
+        from aeviewer.data.sources import SOURCES
+        from aeviewer.models import default_config
+
+        kind = self.kind.currentData()
+        info = SOURCES[self.dataset.currentData()]
+        overrides: dict[str, Any] = {"n_classes": len(info.class_names)}
+        if kind == "vqvae":
+            overrides.update(codebook_size=self.codebook_size.value(), code_dim=self.code_dim.value())
+        else:
+            overrides.update(arch=self.arch.currentData(), latent_dim=self.latent_dim.value())
+        if kind == "vae":
+            overrides.update(recon=self.recon.currentData(), beta=self.beta.value(), c=self.c.value())
+        if kind == "dae":
+            overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
+        if kind == "aae":
+            overrides["prior"] = self.prior.currentData()
+        return default_config(kind, image_shape=info.image_shape, **overrides)
+
+    def train_config(self) -> Any:
+        from aeviewer.training.trainer import TrainConfig
+
+        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
+                           seed=self.seed.value(), device=self.device.currentData())
+
+    # -- running ----------------------------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def is_paused(self) -> bool:
+        return self.worker is not None and self.is_running() and self.worker.paused
+
+    def start(self) -> bool:
+        """Start training (a new model from the fields, or the open one); False when it could not start."""
+        if self.is_running():
+            return False
+        self.set_error("")
+        try:
+            model, dataset = self._prepare_model()
+        except torch.OutOfMemoryError as err:
+            self.set_error(f"Out of memory while building the model: {str(err).splitlines()[0][:80]}")
+            return False
+        except AeviewerError as err:
+            self.set_error(str(err))
+            return False
+        config = self.train_config()
+        self.train_device = config.device
+        self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir,
+                                     snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.epochFinished.connect(self._on_epoch)
+        self.worker.snapshot.connect(self.snapshotReady)
+        self.worker.notice.connect(self._on_notice)
+        self.worker.failed.connect(self.set_error)
+        self.worker.finished.connect(self._on_finished)
+        self.loss_plot.clear_curves()
+        self.history = []
+        self.last_result = None
+        self.progress.setValue(0)
+        self.progress.setFormat("Loading the training split…")
+        self.info_label.setText("")
+        self.thread = start_worker_thread(self.worker, self)
+        self._set_state("running")
+        self.trainingStarted.emit()
+        self.message.emit(f"Training {model.config.kind} on {dataset}")
+        return True
+
+    def _prepare_model(self) -> tuple[Any, str]:
+        """The model to train and its data set; the session shows it (a new one starts untrained)."""
+        from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
+
+        if self.continue_box.isChecked() and self.session.model is not None:
+            if not self.session.dataset_name:
+                raise DataError("the open model records no data set; untick 'Continue' and train a new one")
+            return self.session.model, self.session.dataset_name
+        dataset = self.dataset.currentData()
+        if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
+            raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
+        from aeviewer.training.trainer import seeded_build
+
+        model = seeded_build(self.model_config(), self.seed.value())
+        test_set = load_split(dataset, "test", self.data_dir)
+        self.session.set_model(model, dataset, test_set, path=None)
+        return model, dataset
+
+    def toggle_pause(self) -> None:
+        if self.is_paused():
+            self.resume()
+        else:
+            self.pause()
+
+    def pause(self) -> None:
+        if self.worker is not None and self.is_running():
+            self.worker.pause()
+            self._set_state("paused")
+            self.message.emit("Training paused")
+
+    def resume(self) -> None:
+        if self.worker is not None and self.is_running():
+            self.worker.resume()
+            self._set_state("running")
+            self.message.emit("Training resumed")
+
+    def stop(self) -> None:
+        """Ask the worker to stop (takes effect within one batch); ``trainingFinished`` follows."""
+        if self.worker is not None and self.is_running():
+            self.worker.stop()
+            self.progress.setFormat("Stopping…")
+            self.stop_button.setEnabled(False)
+            self.pause_button.setEnabled(False)
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop and join the training thread (used when the window closes); True when it has ended."""
+        if self.worker is None or self.thread is None:
+            return True
+        ended = join_worker_thread(self.worker, self.thread, timeout_ms)
+        if ended:
+            self._set_state("idle")
+        return ended
+
+    # -- worker signals (queued into the GUI thread) ----------------------------------------------------------
+    def _on_progress(self, info: dict[str, Any]) -> None:
+        done = (info["epoch"] - 1 + info["batch"] / max(info["n_batches"], 1)) / max(info["epochs"], 1)
+        self.progress.setValue(int(done * 1000))
+        self.progress.setFormat(progress_text(info) + ("  (paused)" if self.is_paused() else ""))
+        if info.get("losses_fresh"):
+            self.loss_plot.add_point(info["global_step"], info["losses"])
+
+    def _on_epoch(self, info: dict[str, Any]) -> None:
+        self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
+        terms = "  ".join(f"{k} {v:.4g}" for k, v in {**info["losses"], **info["stats"]}.items())
+        self.info_label.setText(f"Epoch {info['epoch']}/{info['epochs']}: {terms}")
+
+    def _on_notice(self, text: str) -> None:
+        self.info_label.setText(text)
+        self.message.emit(text)
+
+    def _on_finished(self, result: dict[str, Any]) -> None:
+        if self.thread is not None:
+            self.thread.quit()
+            self.thread.wait(5_000)
+        self.last_result = result
+        if result.get("history"):
+            self.history = list(result["history"])
+        status = result.get("status", "failed")
+        if status == "finished":
+            self.progress.setValue(1000)
+            self.progress.setFormat(f"Finished {result.get('epochs_done', 0)} epochs")
+        elif status == "stopped":
+            self.progress.setFormat(f"Stopped after {result.get('epochs_done', 0)} complete epochs")
+        else:
+            self.progress.setFormat("Failed: the last good weights are loaded")
+        self._set_state("idle")
+        self.message.emit(f"Training {status}: {result.get('message', '')}".rstrip(": "))
+        self.trainingFinished.emit(result)
+
+    # -- presentation ------------------------------------------------------------------------------------------
+    def set_error(self, text: str) -> None:
+        """Show ``text`` as the panel's red error line (empty hides it)."""
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def error_text(self) -> str:
+        return self.error_label.text()
+
+    def _set_state(self, state: str) -> None:
+        running = state in ("running", "paused")
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if state == "paused" else "Pause")
+        self.continue_box.setEnabled(not running and self.session.model is not None)
+        for widget in self._model_fields() + [self.epochs, self.batch_size, self.lr, self.seed, self.device]:
+            widget.setEnabled(not running and not (self.continue_box.isChecked() and widget in self._model_fields()))
+        self.stateChanged.emit(state)

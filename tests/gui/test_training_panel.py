@@ -1,0 +1,173 @@
+"""TrainingPanel: the fields each kind needs, start/pause/resume/stop from the buttons, errors in red."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+from PySide6.QtCore import Qt
+
+from aeviewer.gui.session import Session
+from aeviewer.gui.training_panel import TrainingPanel, progress_text
+from aeviewer.models.ae import AE
+
+
+@pytest.fixture
+def panel(qtbot) -> TrainingPanel:
+    session = Session()
+    panel = TrainingPanel(session)
+    panel.train_threads = 1
+    panel.snapshot_interval_s = 0.2
+    qtbot.addWidget(panel)
+    panel.session_ref = session  # keep the session alive as long as the panel
+    yield panel
+    panel.shutdown()
+
+
+def choose(box, value) -> None:
+    box.setCurrentIndex(box.findData(value))
+
+
+def visible_fields(panel: TrainingPanel) -> set[str]:
+    return {w.objectName() for w in panel._model_fields() if panel.form.isRowVisible(w)}
+
+
+@pytest.mark.parametrize("kind, shown, hidden", [
+    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "codebookSize", "recon"}),
+    ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
+    ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
+    ("aae", {"prior"}, {"beta", "noiseKind", "codebookSize"}),
+    ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
+])
+def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
+    choose(panel.kind, kind)
+    fields = visible_fields(panel)
+    assert shown <= fields and not (hidden & fields)
+
+
+def test_c_is_shown_only_for_the_gaussian_vae_decoder(panel):
+    choose(panel.kind, "vae")
+    assert not panel.form.isRowVisible(panel.c)
+    choose(panel.recon, "gaussian")
+    assert panel.form.isRowVisible(panel.c)
+    assert panel.model_config().recon == "gaussian"
+
+
+def test_the_fields_make_the_config(panel):
+    choose(panel.kind, "dae")
+    choose(panel.dataset, "digits")
+    choose(panel.noise_kind, "masking")
+    panel.noise_level.setValue(0.25)
+    panel.latent_dim.setValue(3)
+    config = panel.model_config()
+    assert (config.kind, config.noise, config.latent_dim, config.image_shape) == ("dae", "masking:0.25", 3, (1, 8, 8))
+
+
+def test_convolutions_are_offered_only_for_28x28_data(panel):
+    choose(panel.dataset, "mnist")
+    choose(panel.arch, "conv")
+    choose(panel.dataset, "digits")
+    assert panel.arch.currentData() == "mlp"
+    assert not panel.arch.model().item(panel.arch.findData("conv")).isEnabled()
+
+
+def test_device_list_has_the_cpu_and_every_cuda_device(panel):
+    devices = [panel.device.itemData(i) for i in range(panel.device.count())]
+    assert devices == ["cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+
+
+def test_every_field_and_button_has_a_tooltip(panel):
+    widgets = panel._model_fields() + [panel.epochs, panel.batch_size, panel.lr, panel.seed, panel.device,
+                                       panel.start_button, panel.pause_button, panel.stop_button]
+    assert all(w.toolTip() for w in widgets)
+
+
+def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monkeypatch):
+    import aeviewer.gui.worker as worker_module
+
+    # The worker's events count how often the trainer found them set (it polls every 20 ms while paused).
+    monkeypatch.setattr(worker_module, "threading", SimpleNamespace(Event=spy_event))
+    choose(panel.kind, "vae")
+    choose(panel.dataset, "digits")
+    panel.epochs.setValue(500)
+    panel.batch_size.setValue(64)
+    snapshots = []
+    panel.snapshotReady.connect(snapshots.append)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.is_running() and not panel.start_button.isEnabled()
+    # The panel put the new (untrained) model into the session, with the digits test split encoded.
+    assert panel.session.kind == "vae" and panel.session.latents.shape == (len(panel.session.test_set), 2)
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)
+    qtbot.waitUntil(lambda: "total" in panel.loss_plot.curves and len(panel.loss_plot.series("total")[0]) >= 2,
+                    timeout=10_000)
+    assert set(panel.loss_plot.curves) == {"recon", "kl", "total"}  # one curve per VAE loss term
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert panel.is_paused() and panel.pause_button.text() == "Resume"
+    pause = panel.worker.pause_event
+    qtbot.waitUntil(lambda: pause.seen_set >= 3, timeout=5_000)  # the trainer is parked in its pause loop
+    step, seen = panel.worker._trainer.global_step, pause.seen_set
+    qtbot.waitUntil(lambda: pause.seen_set >= seen + 5, timeout=5_000)
+    assert panel.worker._trainer.global_step == step
+
+    qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+    assert not panel.is_paused() and panel.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: panel.worker._trainer.global_step > step + 2, timeout=10_000)
+    qtbot.waitUntil(lambda: len(snapshots) >= 1, timeout=10_000)
+
+    with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
+        qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0]["status"] == "stopped"
+    assert panel.thread.isFinished() and panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert "Stopped" in panel.progress.format()
+    assert panel.error_text() == ""
+
+
+class NanAfter(AE):
+    def __init__(self, config, good_steps: int) -> None:
+        super().__init__(config)
+        self.good_steps, self.steps = good_steps, 0
+
+    def loss(self, x, x_input, labels=None):
+        terms = super().loss(x, x_input, labels)
+        self.steps += 1
+        return terms if self.steps <= self.good_steps else {k: v * float("nan") for k, v in terms.items()}
+
+
+def test_nan_shows_a_red_message_and_training_stops_cleanly(qtbot, panel, make_tiny_model, digits_test):
+    model = NanAfter(make_tiny_model("ae").config, good_steps=4)
+    panel.session.set_model(model, "digits", digits_test)
+    panel.continue_box.setChecked(True)
+    assert not panel.kind.isEnabled()  # the open model fixes kind and size
+    with qtbot.waitSignal(panel.trainingFinished, timeout=20_000) as blocker:
+        assert panel.start()
+    assert blocker.args[0]["status"] == "failed"
+    assert panel.error_label.isVisibleTo(panel) and "nan" in panel.error_text().lower()
+    assert "d62728" in panel.error_label.styleSheet()
+    assert not panel.is_running() and panel.start_button.isEnabled()
+
+
+def test_missing_mnist_train_split_says_how_to_get_it(panel, tmp_path):
+    panel.data_dir = tmp_path
+    choose(panel.dataset, "mnist")
+    assert not panel.start()
+    text = panel.error_text()
+    assert "aeviewer data fetch mnist" in text and "data directory" in text.lower()
+    assert panel.error_label.isVisibleTo(panel) and not panel.is_running()
+
+
+def test_out_of_memory_while_building_is_reported(panel, monkeypatch):
+    import aeviewer.training.trainer as trainer
+
+    def boom(config, seed):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
+
+    monkeypatch.setattr(trainer, "seeded_build", boom)
+    choose(panel.dataset, "digits")
+    assert not panel.start()
+    assert panel.error_text().lower().startswith("out of memory")
+
+
+def test_progress_text_reads_well():
+    text = progress_text({"epoch": 2, "epochs": 10, "batch": 30, "n_batches": 469, "samples_per_s": 18234.2, "eta_s": 41})
+    assert text == "Epoch 2/10 · batch 30/469 · 18,234 samples/s · ETA 0:00:41"
