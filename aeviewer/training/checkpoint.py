@@ -9,6 +9,7 @@ JSON), ``dataset``, ``metrics``, ``history``, ``extra`` (JSON each).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -111,8 +112,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
             tensors = {k: f.get_tensor(k) for k in f.keys()}
     except (SafetensorError, OSError, ValueError) as err:
         raise _foreign(path, err) from None
-    model = _build(path, records["config"])
-    _check_tensors(path, model, tensors)
+    config = _parse_config(path, records["config"])
+    # Match the file against shapes from a storage-less build first: a config declaring huge layers must
+    # not allocate them; once matched, the model is no bigger than the tensors the file really holds.
+    _check_tensors(path, _build(path, config, device="meta").state_dict(), tensors)
+    model = _build(path, config)
     model.load_state_dict(tensors, strict=True)
     model.to(map_location).eval()
     return Checkpoint(model, records["dataset"], records["metrics"], records["history"], records["extra"], path)
@@ -121,7 +125,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
 # -- validation -------------------------------------------------------------------------------------
 def _existing_file(path: str | Path) -> Path:
     path = Path(path)
-    if not path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as err:  # a name too long, a NUL byte, an unreadable folder
+        raise CheckpointError(f"{path}: cannot open ({getattr(err, 'strerror', None) or err})") from None
+    if not exists:
         raise CheckpointError(f"{path}: no such file")
     if not path.is_file():
         raise CheckpointError(f"{path}: is a directory, not a checkpoint file" if path.is_dir()
@@ -155,29 +163,44 @@ def _decode_metadata(path: Path, raw: dict[str, str]) -> dict[str, Any]:
             continue
         try:
             records[key] = json.loads(raw[key])
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # JSONDecodeError, a 5,000-digit number, "[[[[..." nested too deep
             raise CheckpointError(f"{path}: damaged checkpoint ({key} is not valid JSON)") from None
+        if default is not None and not isinstance(records[key], type(default)):
+            expected = "an object" if isinstance(default, dict) else "a list"
+            raise CheckpointError(f"{path}: damaged checkpoint ({key} is not {expected})")
     return records
 
 
-def _build(path: Path, config_dict: Any) -> Autoencoder:
+def _parse_config(path: Path, config_dict: Any) -> ModelConfig:
+    try:
+        return ModelConfig.from_dict(config_dict)
+    except AeviewerError as err:
+        raise CheckpointError(f"{path}: {err}") from None
+    except (ValueError, OverflowError) as err:  # NaN, Infinity or a 400-digit number in an integer field
+        raise CheckpointError(f"{path}: damaged model config ({' '.join(str(err).split())})") from None
+
+
+def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoencoder:
     from aeviewer.models import build_model
 
     try:
-        return build_model(ModelConfig.from_dict(config_dict))
+        with torch.device(device) if device else contextlib.nullcontext():
+            return build_model(config)
     except AeviewerError as err:
         raise CheckpointError(f"{path}: {err}") from None
 
 
-def _check_tensors(path: Path, model: Autoencoder, tensors: dict[str, torch.Tensor]) -> None:
-    """One line naming the first tensor that is missing, unexpected or of the wrong shape."""
-    expected = model.state_dict()
+def _check_tensors(path: Path, expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
+    """One line naming the first tensor that is missing, unexpected or of the wrong shape or dtype."""
     for name, value in expected.items():
         if name not in tensors:
             raise CheckpointError(f"{path}: tensor {name!r} is missing from the file")
         if tuple(tensors[name].shape) != tuple(value.shape):
             raise CheckpointError(f"{path}: tensor {name!r} has shape {tuple(tensors[name].shape)} in the file "
                                   f"but the model config expects {tuple(value.shape)}")
+        if tensors[name].dtype != value.dtype:  # e.g. uint32 or complex weights that load_state_dict cannot copy
+            raise CheckpointError(f"{path}: tensor {name!r} is {tensors[name].dtype} in the file "
+                                  f"but the model expects {value.dtype}")
     unexpected = sorted(set(tensors) - set(expected))
     if unexpected:
         raise CheckpointError(f"{path}: tensor {unexpected[0]!r} in the file does not belong to this model config")
