@@ -1,0 +1,373 @@
+"""DecoderCanvas: the decoded image of the current latent point, and tools that walk the latent space.
+
+Frames are coalesced: ``currentPointChanged`` only stores the newest z and arms a zero-delay
+single-shot timer, so a fast drag renders the latest point once per event-loop turn and never
+builds a backlog of stale decodes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from aeviewer import explore
+from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap
+
+MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
+SLIDER_STEPS = 1000
+NEAREST_FULL_LIMIT = 4_000_000  # N·L above which the nearest example is searched in 2-D (keeps drags smooth)
+
+
+class DecoderCanvas(QWidget):
+    """Shows ``session.decode(current_z)``, the nearest test example, and latent-space walks."""
+
+    frameRendered = Signal(object)  # the decoded image just put on the canvas
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("decoderCanvas")
+        self.session = session
+        self.render_count = 0
+        self.point_a: np.ndarray | None = None
+        self.point_b: np.ndarray | None = None
+        self._pending: np.ndarray | None = None
+        self._shown_z: np.ndarray | None = None
+        self._sliders: list[QSlider] = []
+        self._slider_ranges = np.zeros((0, 2), np.float32)
+
+        self._frame_timer = QTimer(self)
+        self._frame_timer.setSingleShot(True)
+        self._frame_timer.setInterval(0)
+        self._frame_timer.timeout.connect(self.render_now)
+
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.plots.setObjectName("decoderPlots")
+        self.view, self.image_item = image_view(self.plots.ci)
+        self.coords_label = QLabel("No model loaded", self)
+        self.coords_label.setObjectName("decoderCoords")
+        self.coords_label.setWordWrap(True)
+        self.coords_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.nearest_image = QLabel(self)
+        self.nearest_image.setObjectName("nearestExampleImage")
+        self.nearest_image.setFixedSize(96, 96)
+        self.nearest_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.nearest_image.setStyleSheet("QLabel { background: #ebebeb; }")
+        self.nearest_caption = QLabel("", self)
+        self.nearest_index: int = -1
+
+        side = QVBoxLayout()
+        side.addWidget(QLabel("<b>Latent point</b>", self))
+        side.addWidget(self.coords_label)
+        side.addSpacing(8)
+        side.addWidget(QLabel("<b>Nearest test example</b>", self))
+        side.addWidget(self.nearest_image)
+        side.addWidget(self.nearest_caption)
+        side.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.plots, 3)
+        top.addLayout(side, 2)
+
+        self.tabs = QTabWidget(self)
+        self.tabs.setObjectName("decoderTools")
+        self.tabs.addTab(self._build_slider_tab(), "Sliders")
+        self.tabs.addTab(self._build_interpolation_tab(), "Interpolate")
+        self.tabs.addTab(self._build_grid_tab(), "Traversal grid")
+        self.tabs.addTab(self._build_prior_tab(), "Prior samples")
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top, 3)
+        layout.addWidget(self.tabs, 2)
+
+        session.modelChanged.connect(self._on_model_changed)
+        session.encodingsChanged.connect(self._on_encodings_changed)
+        session.currentPointChanged.connect(self.request_frame)
+        session.weightsUpdated.connect(self._on_weights_updated)
+        self._on_model_changed()
+        if getattr(session, "current_z", None) is not None:
+            self.request_frame(session.current_z)
+
+    # -- the canvas ------------------------------------------------------------------------------------
+    def request_frame(self, z: Any) -> None:
+        """Remember the newest point and render it on the next event-loop turn (older ones are dropped)."""
+        self._pending = np.asarray(z, np.float32).reshape(-1).copy()
+        if not self._frame_timer.isActive():
+            self._frame_timer.start()
+
+    def render_now(self) -> None:
+        """Decode the newest pending point onto the canvas (the ImageItem is updated, not re-created)."""
+        self._frame_timer.stop()
+        z, self._pending = self._pending, None
+        if z is None or getattr(self.session, "model", None) is None:
+            return
+        image = np.asarray(self.session.decode(z))
+        show_image(self.view, self.image_item, image)
+        self._shown_z = z
+        self.render_count += 1
+        self._show_coordinates(z)
+        self._show_nearest(z)
+        self._sync_sliders(z)
+        self.frameRendered.emit(image)
+
+    def current_image(self) -> np.ndarray | None:
+        """What the canvas shows now (as given to the ImageItem)."""
+        return None if self.image_item.image is None else np.array(self.image_item.image)
+
+    def shown_z(self) -> np.ndarray | None:
+        return None if self._shown_z is None else self._shown_z.copy()
+
+    def _show_coordinates(self, z: np.ndarray) -> None:
+        projection = getattr(self.session, "projection", None)
+        text = ""
+        if projection is not None:
+            p = np.asarray(projection.to_2d(z.reshape(1, -1)))[0]
+            a, b = projection.axis_labels
+            text = f"{a} = {p[0]:+.3f}, {b} = {p[1]:+.3f}<br>"
+        shown = ", ".join(f"{v:+.2f}" for v in z[:8])
+        more = f", … ({len(z)} dims)" if len(z) > 8 else ""
+        self.coords_label.setText(f"{text}z = [{shown}{more}]")
+
+    def _show_nearest(self, z: np.ndarray) -> None:
+        latents = getattr(self.session, "latents", None)
+        test_set = getattr(self.session, "test_set", None)
+        if latents is None or test_set is None or len(latents) == 0:
+            self.nearest_index = -1
+            self.nearest_image.clear()
+            self.nearest_caption.setText("")
+            return
+        if latents.size <= NEAREST_FULL_LIMIT:
+            index = int(explore.nearest_examples(latents, z, k=1)[0])
+        else:  # a VQ-VAE grid is thousands of dims: the 2-D view is what the user is pointing at
+            p = np.asarray(self.session.projection.to_2d(z.reshape(1, -1)))[0]
+            index = int(explore.nearest_examples(self.session.coords, p, k=1)[0])
+        if index != self.nearest_index:
+            self.nearest_index = index
+            self.nearest_image.setPixmap(to_qpixmap(test_set.images[index], 92))
+        names = getattr(self.session, "class_names", ()) or ()
+        label = int(test_set.labels[index])
+        distance = float(np.linalg.norm(latents[index] - z))
+        self.nearest_caption.setText(
+            f"#{index}: {names[label] if label < len(names) else label}<br>distance {distance:.3f}"
+        )
+
+    # -- sliders ---------------------------------------------------------------------------------------
+    def _build_slider_tab(self) -> QWidget:
+        self.slider_area = QScrollArea(self)
+        self.slider_area.setObjectName("latentSliders")
+        self.slider_area.setWidgetResizable(True)
+        self._slider_host = QWidget()
+        self._slider_grid = QGridLayout(self._slider_host)
+        self._slider_grid.setContentsMargins(4, 4, 4, 4)
+        self.slider_area.setWidget(self._slider_host)
+        return self.slider_area
+
+    def sliders(self) -> list[QSlider]:
+        return list(self._sliders)
+
+    def _rebuild_sliders(self) -> None:
+        for i in reversed(range(self._slider_grid.count())):
+            widget = self._slider_grid.itemAt(i).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self._sliders = []
+        model = getattr(self.session, "model", None)
+        if model is None:
+            return
+        n = min(MAX_SLIDERS, int(model.latent_size))
+        for d in range(n):
+            slider = QSlider(Qt.Orientation.Horizontal)
+            slider.setObjectName(f"latentSlider{d}")
+            slider.setRange(0, SLIDER_STEPS)
+            slider.setToolTip(f"Latent dimension z{d}; tied to the crosshair")
+            slider.valueChanged.connect(lambda value, d=d: self._on_slider(d, value))
+            self._slider_grid.addWidget(QLabel(f"z{d}"), d, 0)
+            self._slider_grid.addWidget(slider, d, 1)
+            self._sliders.append(slider)
+        if model.latent_size > n:
+            note = QLabel(f"showing the first {n} of {model.latent_size} dimensions")
+            self._slider_grid.addWidget(note, n, 0, 1, 2)
+        self._update_slider_ranges()
+
+    def _update_slider_ranges(self) -> None:
+        """Each slider spans its dimension's test-set range, widened a little (a prior's ±3 if no data)."""
+        n = len(self._sliders)
+        latents = getattr(self.session, "latents", None)
+        if latents is not None and len(latents):
+            lo = np.percentile(latents[:, :n], 0.5, axis=0)
+            hi = np.percentile(latents[:, :n], 99.5, axis=0)
+            pad = 0.15 * np.maximum(hi - lo, 1e-3)
+            self._slider_ranges = np.stack([lo - pad, hi + pad], 1).astype(np.float32)
+        else:
+            self._slider_ranges = np.tile(np.array([[-3.0, 3.0]], np.float32), (n, 1))
+
+    def slider_value(self, d: int) -> float:
+        lo, hi = self._slider_ranges[d]
+        return float(lo + (hi - lo) * self._sliders[d].value() / SLIDER_STEPS)
+
+    def _on_slider(self, d: int, value: int) -> None:
+        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        if z is None:
+            return
+        z = np.array(z, np.float32)
+        lo, hi = self._slider_ranges[d]
+        z[d] = lo + (hi - lo) * value / SLIDER_STEPS
+        self.session.set_current_z(z)
+
+    def _sync_sliders(self, z: np.ndarray) -> None:
+        """Move the sliders to z without emitting (no feedback into set_current_z)."""
+        for d, slider in enumerate(self._sliders):
+            lo, hi = self._slider_ranges[d]
+            value = int(round((float(z[d]) - lo) / max(hi - lo, 1e-9) * SLIDER_STEPS))
+            slider.blockSignals(True)
+            slider.setValue(int(np.clip(value, 0, SLIDER_STEPS)))
+            slider.blockSignals(False)
+
+    # -- interpolation ----------------------------------------------------------------------------------
+    def _build_interpolation_tab(self) -> QWidget:
+        self.interp_mode = QComboBox(self)
+        self.interp_mode.setObjectName("interpMode")
+        self.interp_mode.addItem("linear", "lerp")
+        self.interp_mode.addItem("spherical", "slerp")
+        self.interp_mode.activated.connect(lambda _: self._refresh_interpolation())
+        self.interp_steps = make_spin(self, "interpSteps", 3, 24, 10, "steps: ")
+        self.interp_steps.valueChanged.connect(lambda _: self._refresh_interpolation())
+        self.interp_status = QLabel("Pick a point, Set A; pick another, Set B", self)
+        controls = [
+            make_button(self, "Set A", "interpSetA", "Use the current latent point as the start", lambda: self._set_end("a")),
+            make_button(self, "Set B", "interpSetB", "Use the current latent point as the end", lambda: self._set_end("b")),
+            self.interp_mode, self.interp_steps,
+            make_button(self, "Interpolate", "interpGo", "Decode the path from A to B", self.show_interpolation),
+        ]
+        tab, self.strip_view, self.strip_item = image_panel(self, controls, self.interp_status)
+        return tab
+
+    def _set_end(self, which: str) -> None:
+        z = getattr(self.session, "current_z", None)
+        if z is None:
+            return
+        if which == "a":
+            self.point_a = np.array(z, np.float32)
+        else:
+            self.point_b = np.array(z, np.float32)
+        self._refresh_interpolation()
+
+    def _refresh_interpolation(self) -> None:
+        ready = self.point_a is not None and self.point_b is not None
+        self.interp_status.setText(
+            f"A {'set' if self.point_a is not None else 'not set'} · B {'set' if self.point_b is not None else 'not set'}"
+        )
+        if ready and self.strip_item.image is not None:
+            self.show_interpolation()
+
+    def show_interpolation(self) -> np.ndarray | None:
+        """Decode A→B in ``steps`` frames (lerp or slerp) as one strip; returns the frames."""
+        if self.point_a is None or self.point_b is None or getattr(self.session, "model", None) is None:
+            return None
+        path = explore.interpolate(self.point_a, self.point_b, self.interp_steps.value(), mode=self.interp_mode.currentData())
+        frames = np.asarray(self.session.decode(np.asarray(path, np.float32)))
+        show_image(self.strip_view, self.strip_item, tile(frames, ncols=len(frames), pad=2))
+        self.interp_status.setText(f"{len(frames)} frames, {self.interp_mode.currentText()} from A to B")
+        return frames
+
+    # -- traversal grid ---------------------------------------------------------------------------------
+    def _build_grid_tab(self) -> QWidget:
+        self.grid_n = make_spin(self, "gridSize", 2, 30, 12, "N = ")
+        self.grid_status = QLabel("", self)
+        go = make_button(self, "Decode grid over visible region", "gridGo",
+                         "Decode an N×N grid over the region the latent view shows (VAE paper, fig. 4)",
+                         self.show_traversal_grid)
+        tab, self.grid_view, self.grid_item = image_panel(self, [self.grid_n, go, self.grid_status])
+        return tab
+
+    def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The latent view's visible region when it is in this window, else the data's central 98%."""
+        window = self.window()
+        latent_view = window.findChild(QWidget, "latentView") if window is not None else None
+        if latent_view is not None and hasattr(latent_view, "visible_range"):
+            return latent_view.visible_range()
+        coords = getattr(self.session, "coords", None)
+        if coords is None or len(coords) == 0:
+            return None
+        lo, hi = np.percentile(coords, 1, axis=0), np.percentile(coords, 99, axis=0)
+        return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
+
+    def show_traversal_grid(self, xrange: tuple[float, float] | None = None,
+                            yrange: tuple[float, float] | None = None, n: int | None = None) -> np.ndarray | None:
+        """Decode an n×n grid of 2-D points (mapped to full latents) and show it; returns the tiled image."""
+        projection = getattr(self.session, "projection", None)
+        if projection is None or getattr(self.session, "model", None) is None:
+            return None
+        if xrange is None or yrange is None:
+            region = self._visible_region()
+            if region is None:
+                return None
+            xrange, yrange = region
+        n = n or self.grid_n.value()
+        z = np.asarray(explore.grid_points(projection, xrange, yrange, n), np.float32)
+        images = np.asarray(self.session.decode(z))  # row-major, top row first: the plot's up is the picture's up
+        grid = tile(images, ncols=n, pad=1)
+        show_image(self.grid_view, self.grid_item, grid)
+        self.grid_status.setText(f"x {xrange[0]:.2f}…{xrange[1]:.2f}, y {yrange[0]:.2f}…{yrange[1]:.2f}")
+        return grid
+
+    # -- prior samples ------------------------------------------------------------------------------------
+    def _build_prior_tab(self) -> QWidget:
+        self.sample_seed = 0
+        self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ")
+        self.sample_status = QLabel("", self)
+        self.sample_button = make_button(self, "Sample from the prior", "samplePrior",
+                                         "Draw latents from the model's prior (VAE, AAE) and decode them",
+                                         self.sample_prior)
+        tab, self.sample_view, self.sample_item = image_panel(
+            self, [self.sample_button, self.sample_count, self.sample_status])
+        return tab
+
+    def sample_prior(self, n: int | None = None) -> np.ndarray | None:
+        """Decode n prior samples as a grid; the first becomes the current point. Returns the latents."""
+        model = getattr(self.session, "model", None)
+        if model is None or not getattr(model, "has_prior", False):
+            return None
+        n = n or self.sample_count.value()
+        generator = torch.Generator().manual_seed(self.sample_seed)
+        self.sample_seed += 1  # each press draws new samples, reproducibly across runs
+        with torch.inference_mode():
+            z = model.sample(n, generator=generator).cpu().numpy().astype(np.float32)
+        show_image(self.sample_view, self.sample_item, tile(self.session.decode(z), pad=2))
+        self.sample_status.setText(f"{n} samples from the prior (batch {self.sample_seed})")
+        self.session.set_current_z(z[0])
+        return z
+
+    # -- session slots -------------------------------------------------------------------------------------
+    def _on_model_changed(self) -> None:
+        model = getattr(self.session, "model", None)
+        self.point_a = self.point_b = None
+        self.nearest_index = -1
+        self._rebuild_sliders()
+        has_prior = model is not None and getattr(model, "has_prior", False)
+        self.sample_button.setEnabled(has_prior)
+        self.sample_button.setToolTip(
+            "Draw latents from the model's prior and decode them" if has_prior
+            else "Only the VAE and the AAE have a prior to sample from"
+        )
+        for item in (self.strip_item, self.grid_item, self.sample_item):
+            item.clear()
+        self._refresh_interpolation()
+        if model is None:
+            self.coords_label.setText("No model loaded")
+
+    def _on_encodings_changed(self) -> None:
+        self._update_slider_ranges()
+        if self._shown_z is not None and self._pending is None:
+            self.request_frame(self._shown_z)  # coordinates and nearest example depend on the encodings
+
+    def _on_weights_updated(self) -> None:
+        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        if z is not None:
+            self.request_frame(z)
