@@ -188,6 +188,9 @@ def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoen
             return build_model(config)
     except AeviewerError as err:
         raise CheckpointError(f"{path}: {err}") from None
+    except (TypeError, ValueError, OverflowError, RuntimeError) as err:  # sizes past int64 and the like
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: model config describes no model that can be built ({reason})") from None
 
 
 def _check_tensors(path: Path, expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
