@@ -239,12 +239,12 @@ class DecoderCanvas(QWidget):
         self.interp_steps = make_spin(self, "interpSteps", 3, 24, 10, "steps: ")
         self.interp_steps.valueChanged.connect(lambda _: self._refresh_interpolation())
         self.interp_status = QLabel("Pick a point, Set A; pick another, Set B", self)
-        controls = [
-            make_button(self, "Set A", "interpSetA", "Use the current latent point as the start", lambda: self._set_end("a")),
-            make_button(self, "Set B", "interpSetB", "Use the current latent point as the end", lambda: self._set_end("b")),
-            self.interp_mode, self.interp_steps,
-            make_button(self, "Interpolate", "interpGo", "Decode the path from A to B", self.show_interpolation),
-        ]
+        self.set_a_button = make_button(self, "Set A", "interpSetA", "Use the current latent point as the start",
+                                        lambda: self._set_end("a"))
+        self.set_b_button = make_button(self, "Set B", "interpSetB", "Use the current latent point as the end",
+                                        lambda: self._set_end("b"))
+        go = make_button(self, "Interpolate", "interpGo", "Decode the path from A to B", self.show_interpolation)
+        controls = [self.set_a_button, self.set_b_button, self.interp_mode, self.interp_steps, go]
         tab, self.strip_view, self.strip_item = image_panel(self, controls, self.interp_status)
         return tab
 

@@ -1,0 +1,240 @@
+"""DenoiseView: clean | noisy | denoised rows for a few test images, with PSNR, and a canvas to draw on.
+
+Works with every kind: the reconstruction is decode(encode(noisy)), so a plain AE can be compared
+with a DAE on the same seeded noise. PSNR is the core's ``aeviewer.training.metrics.psnr``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+import torch
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget,
+)
+
+from aeviewer.data.noise import NoiseSpec, corrupt
+from aeviewer.gui.draw_canvas import DrawCanvas
+from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image
+from aeviewer.training.metrics import psnr
+
+ROW_TITLES = ("clean", "noisy", "denoised")
+LEVEL_STEPS = 100  # slider steps over [0, 1]
+
+
+class DenoiseView(QWidget):
+    """Corrupt a chosen set of test images, reconstruct them, and report PSNR per image and on average."""
+
+    updated = Signal()  # a new set of rows and PSNR values is shown
+
+    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("denoiseView")
+        self.session = session
+        self.indices = np.zeros(0, np.int64)
+        self.clean = self.noisy = self.denoised = None
+        self.noisy_psnr = np.zeros(0, np.float32)
+        self.denoised_psnr = np.zeros(0, np.float32)
+        self.image_seed = 0
+        self.noise_seed = 0
+        self._texts: list[pg.TextItem] = []
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.update_now)
+
+        controls = self._build_controls()
+        self.summary = QLabel("", self)
+        self.summary.setObjectName("denoiseSummary")
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.view, self.item = image_view(self.plots.ci)
+        self.draw_canvas = DrawCanvas(session, self)
+        draw_box = QGroupBox("Draw your own", self)
+        QVBoxLayout(draw_box).addWidget(self.draw_canvas)
+
+        left = QVBoxLayout()
+        left.addLayout(controls)
+        left.addWidget(self.summary)
+        left.addWidget(self.plots, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(left, 3)
+        layout.addWidget(draw_box, 1)
+
+        session.modelChanged.connect(self._on_model_changed)
+        session.weightsUpdated.connect(self.schedule_update)
+        self._on_model_changed()
+
+    # -- building -----------------------------------------------------------------------------------------
+    def _build_controls(self) -> QHBoxLayout:
+        self.kind_combo = QComboBox(self)
+        self.kind_combo.setObjectName("denoiseNoiseKind")
+        for kind, title in (("gaussian", "Gaussian σ"), ("masking", "Masking"), ("salt_pepper", "Salt & pepper"),
+                            ("none", "None")):
+            self.kind_combo.addItem(title, kind)
+        self.kind_combo.setToolTip("Which corruption to apply to the clean images")
+        self.level_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.level_slider.setObjectName("denoiseLevelSlider")
+        self.level_slider.setRange(0, LEVEL_STEPS)
+        self.level_slider.setMinimumWidth(120)
+        self.level_spin = QDoubleSpinBox(self)
+        self.level_spin.setObjectName("denoiseLevel")
+        self.level_spin.setRange(0.0, 1.0)
+        self.level_spin.setSingleStep(0.05)
+        self.level_spin.setDecimals(2)
+        self.level_spin.setToolTip("σ for Gaussian noise; the fraction of pixels hit for masking and salt & pepper")
+        self.count_spin = make_spin(self, "denoiseCount", 1, 32, 8, "images: ", "How many test images to show")
+        self.new_button = make_button(self, "Other images", "denoiseOtherImages",
+                                      "Pick another random set of test images", self._next_images)
+        self.noise_button = make_button(self, "New noise", "denoiseNewNoise",
+                                        "Draw the noise again with another seed", self._next_noise)
+
+        self.kind_combo.currentIndexChanged.connect(self._on_kind_changed)
+        self.level_slider.valueChanged.connect(lambda v: self.level_spin.setValue(v / LEVEL_STEPS))
+        self.level_spin.valueChanged.connect(self._on_level_changed)
+        self.count_spin.valueChanged.connect(lambda _: self._choose_images())
+        self.set_noise("gaussian", 0.5)
+
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Noise:", self))
+        for w in (self.kind_combo, self.level_slider, self.level_spin, self.count_spin, self.new_button,
+                  self.noise_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        return row
+
+    # -- public API ---------------------------------------------------------------------------------------
+    def noise_spec(self) -> NoiseSpec:
+        kind = self.kind_combo.currentData()
+        return NoiseSpec("none") if kind == "none" else NoiseSpec(kind, self.level_spin.value())
+
+    def set_noise(self, kind: str, level: float) -> None:
+        """Choose the corruption (the rows update on the next event-loop turn)."""
+        self.kind_combo.setCurrentIndex(self.kind_combo.findData(kind))
+        self.level_spin.setValue(level)
+        self.schedule_update()
+
+    def set_indices(self, indices: Any) -> None:
+        """Show exactly these test images (in this order)."""
+        self.indices = np.asarray(indices, np.int64).reshape(-1)
+        self.schedule_update()
+
+    def mean_psnr(self) -> float:
+        """Mean PSNR (dB) of the denoised images against the clean ones."""
+        return float(self.denoised_psnr.mean()) if len(self.denoised_psnr) else float("nan")
+
+    def mean_noisy_psnr(self) -> float:
+        return float(self.noisy_psnr.mean()) if len(self.noisy_psnr) else float("nan")
+
+    def schedule_update(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def update_now(self) -> None:
+        """Corrupt (seeded), reconstruct, measure, and draw the three rows."""
+        self._timer.stop()
+        model = getattr(self.session, "model", None)
+        test_set = getattr(self.session, "test_set", None)
+        if model is None or test_set is None or len(self.indices) == 0:
+            return
+        clean = test_set.float_batch(torch.from_numpy(self.indices))
+        generator = torch.Generator().manual_seed(self.noise_seed)
+        noisy = corrupt(clean, self.noise_spec(), generator=generator)
+        with torch.inference_mode():
+            denoised = model.decode(model.encode(noisy)).float()
+        self.clean, self.noisy, self.denoised = clean, noisy, denoised
+        self.noisy_psnr = psnr(noisy, clean).numpy().astype(np.float64)
+        self.denoised_psnr = psnr(denoised, clean).numpy().astype(np.float64)
+        self._draw()
+        self.summary.setText(
+            f"<b>{self.noise_spec()}</b> on {len(self.indices)} test images · mean PSNR: "
+            f"noisy {self.mean_noisy_psnr():.2f} dB → denoised <b>{self.mean_psnr():.2f} dB</b>"
+        )
+        self.updated.emit()
+
+    # -- drawing ------------------------------------------------------------------------------------------
+    def _draw(self) -> None:
+        """One image: three rows of n images, a gap under the noisy and denoised rows for their PSNR."""
+        rows = [as_display_batch(x) for x in (self.clean, self.noisy, self.denoised)]
+        n, h, w = rows[0].shape[:3]
+        pad = max(1, w // 10)
+        gap = max(2, int(h * 0.45))  # room for the PSNR text under a row
+        row_h = h + gap
+        shape = (3 * row_h, n * (w + pad) - pad) + rows[0].shape[3:]
+        canvas = np.ones(shape, np.float32)
+        for r, batch in enumerate(rows):
+            for i, img in enumerate(batch):
+                canvas[r * row_h: r * row_h + h, i * (w + pad): i * (w + pad) + w] = img
+        show_image(self.view, self.item, canvas)
+        self._place_texts(n, h, w, pad, row_h)
+        self.view.setRange(QRectF(-2.2 * w, -0.1 * h, shape[1] + 2.2 * w, shape[0] + 0.1 * h), padding=0.01)
+
+    def _place_texts(self, n: int, h: int, w: int, pad: int, row_h: int) -> None:
+        wanted = 3 + 2 * n
+        while len(self._texts) < wanted:
+            text = pg.TextItem("", color="k", anchor=(0.5, 0.0))
+            self.view.addItem(text, ignoreBounds=True)
+            self._texts.append(text)
+        for r, title in enumerate(ROW_TITLES):
+            text = self._texts[r]
+            text.setAnchor((1.0, 0.5))
+            text.setText(title)
+            text.setPos(-0.15 * w, r * row_h + h / 2)
+            text.show()
+        for i in range(n):
+            x = i * (w + pad) + w / 2
+            for j, (r, values) in enumerate(((1, self.noisy_psnr), (2, self.denoised_psnr))):
+                text = self._texts[3 + 2 * i + j]
+                text.setText(f"{values[i]:.1f} dB")
+                text.setPos(x, r * row_h + h)
+                text.show()
+        for text in self._texts[wanted:]:
+            text.hide()
+
+    def psnr_texts(self) -> list[str]:
+        """The per-image PSNR captions as shown (noisy, denoised for each column)."""
+        return [t.toPlainText() for t in self._texts[3:] if t.isVisible()]
+
+    # -- slots ---------------------------------------------------------------------------------------------
+    def _on_kind_changed(self, _index: int) -> None:
+        none = self.kind_combo.currentData() == "none"
+        self.level_slider.setEnabled(not none)
+        self.level_spin.setEnabled(not none)
+        self.schedule_update()
+
+    def _on_level_changed(self, value: float) -> None:
+        self.level_slider.blockSignals(True)
+        self.level_slider.setValue(int(round(value * LEVEL_STEPS)))
+        self.level_slider.blockSignals(False)
+        self.schedule_update()
+
+    def _choose_images(self) -> None:
+        """A seeded random set of test images (seed 0 → the same set every run)."""
+        test_set = getattr(self.session, "test_set", None)
+        if test_set is None or len(test_set) == 0:
+            self.indices = np.zeros(0, np.int64)
+            return
+        n = min(self.count_spin.value(), len(test_set))
+        rng = np.random.default_rng(self.image_seed)
+        self.set_indices(np.sort(rng.choice(len(test_set), size=n, replace=False)))
+
+    def _next_images(self) -> None:
+        self.image_seed += 1
+        self._choose_images()
+
+    def _next_noise(self) -> None:
+        self.noise_seed += 1
+        self.schedule_update()
+
+    def _on_model_changed(self) -> None:
+        model = getattr(self.session, "model", None)
+        self.setEnabled(model is not None)
+        noise = getattr(getattr(model, "config", None), "noise", "none") or "none"
+        spec = NoiseSpec.parse(noise)
+        if not spec.is_identity:  # a DAE opens on the noise it was trained for
+            self.set_noise(spec.kind, spec.level)
+        self._choose_images()

@@ -1,0 +1,125 @@
+"""CodebookView: K cells coloured by usage, code painting with undo, the images that use a code most."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from aeviewer.gui.codebook_view import CodebookView
+from aeviewer.gui.session import Session
+from aeviewer.training.metrics import code_usage
+
+K = 16
+
+
+@pytest.fixture
+def view(qtbot, make_tiny_model, digits_test):
+    model = make_tiny_model("vqvae", codebook_size=K)
+    with torch.no_grad():  # spread the codes apart (as training would) so that swapping one shows
+        model.embedding.normal_(generator=torch.Generator().manual_seed(0))
+    session = Session()
+    widget = CodebookView(session)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 600)
+    session.set_model(model, "digits", digits_test)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return session, widget
+
+
+def codes_of(session, images: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return session.model.encode_codes(images)
+
+
+def test_the_grid_has_k_cells_and_usage_matches_the_core(view, digits_test):
+    session, widget = view
+    assert widget.cell_count() == K
+    codes = codes_of(session, digits_test.float_batch(slice(None)))
+    np.testing.assert_array_equal(widget.usage(), np.bincount(codes.flatten().numpy(), minlength=K))
+    stats = code_usage(session.model, digits_test)
+    assert f"perplexity {stats['perplexity']:.1f}" in widget.stats_label.text()
+    assert f"in use {round(stats['codes_used_frac'] * K)}/{K}" in widget.stats_label.text()
+    grid = widget.grid_item.image
+    h, w = widget._cell_hw
+    assert grid.shape[:2] == (4 * h + 3, 4 * w + 3)  # a 4×4 mosaic of framed thumbnails
+
+
+def test_selecting_an_image_shows_its_code_map_and_decoding(view, digits_test):
+    session, widget = view
+    widget.select_image(7)
+    codes = codes_of(session, digits_test.float_batch(slice(7, 8)))[0]
+    np.testing.assert_array_equal(widget.edit_codes, codes.numpy())
+    with torch.no_grad():
+        expected = session.model.decode_codes(codes[None])[0, 0].numpy()
+    np.testing.assert_allclose(widget.decoded_image(), expected, atol=1e-6)
+
+
+def test_a_code_swap_changes_the_decoded_image_and_undo_restores_it(view):
+    session, widget = view
+    widget.select_image(3)
+    before = widget.decoded_image().copy()
+    old = int(widget.edit_codes[1, 2])
+    new = (old + 5) % K
+    widget.paint(1, 2, new)
+    edited = widget.edit_codes.copy()
+    assert edited[1, 2] == new
+    with torch.no_grad():
+        expected = session.model.decode_codes(torch.from_numpy(edited)[None])[0, 0].numpy()
+    np.testing.assert_allclose(widget.decoded_image(), expected, atol=1e-6)
+    assert np.abs(widget.decoded_image() - before).max() > 1e-3
+    widget.setFocus()
+    QTest.keyClick(widget, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # Ctrl+Z
+    assert widget.edit_codes[1, 2] == old
+    np.testing.assert_allclose(widget.decoded_image(), before, atol=1e-6)
+    assert not widget.undo()  # nothing left to undo
+
+
+def click_item(plots, item, x: float, y: float) -> None:
+    """Left-click the point (x, y) of an ImageItem (its pixel coordinates) in its GraphicsLayoutWidget."""
+    pos = plots.mapFromScene(item.mapToScene(QPointF(x, y)))
+    QTest.mouseClick(plots.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pos)
+    QApplication.processEvents()
+
+
+def test_clicking_a_cell_then_a_code_paints_it(view):
+    session, widget = view
+    widget.select_image(0)
+    click_item(widget.map_plots, widget.map_item, 2.5, 1.5)  # column 2, row 1
+    assert widget.selected_cell == (1, 2)
+    code = (int(widget.edit_codes[1, 2]) + 3) % K
+    r, c = divmod(code, widget._ncols)
+    h, w = widget._cell_hw
+    click_item(widget.grid_plots, widget.grid_item, c * (w + 1) + w / 2, r * (h + 1) + h / 2)
+    assert widget.selected_code == code and widget.edit_codes[1, 2] == code
+
+
+def test_clicking_a_code_lists_the_images_that_use_it_most(view, digits_test):
+    session, widget = view
+    code = int(np.argmax(widget.usage()))
+    widget.click_code(code)
+    per_image = (codes_of(session, digits_test.float_batch(slice(None))) == code).sum((1, 2)).numpy()
+    shown = per_image[widget.top_images]
+    assert len(widget.top_images) == 12
+    assert np.all(np.diff(shown) <= 0) and shown[0] == per_image.max()
+    assert widget.users_item.image is not None
+    assert f"Code {code}: {widget.usage()[code]} cells" in widget.users_label.text()
+
+
+def test_hovering_a_code_shows_its_count(view):
+    session, widget = view
+    h, w = widget._cell_hw
+    scene = widget.grid_item.mapToScene(QPointF(w + 1 + w / 2, h / 2))  # code 1
+    widget._on_grid_hover(scene)
+    assert widget.hover_label.text().startswith(f"code 1: used {widget.usage()[1]} times")
+
+
+def test_other_kinds_show_a_placeholder(qtbot, make_tiny_model, digits_test):
+    session = Session()
+    widget = CodebookView(session)
+    qtbot.addWidget(widget)
+    session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    assert widget.cell_count() == 0 and widget._stack.currentWidget() is widget.placeholder

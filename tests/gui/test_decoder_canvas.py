@@ -1,0 +1,137 @@
+"""DecoderCanvas: coalesced frames, nearest example, sliders tied to the point, interpolation, grid, prior."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+
+from aeviewer import explore
+from aeviewer.gui.decoder_canvas import DecoderCanvas
+from aeviewer.gui.image_utils import tile
+from aeviewer.gui.latent_view import LatentView
+from aeviewer.gui.session import Session
+
+
+@pytest.fixture
+def setup(qtbot, make_tiny_model, digits_test):
+    def make(kind: str = "ae", **overrides):
+        session = Session()
+        canvas = DecoderCanvas(session)
+        qtbot.addWidget(canvas)
+        session.set_model(make_tiny_model(kind, **overrides), "digits", digits_test)
+        QApplication.processEvents()
+        return session, canvas
+
+    return make
+
+
+def test_a_burst_of_points_renders_once_with_the_newest(setup):
+    session, canvas = setup()
+    item = canvas.image_item
+    before = canvas.render_count
+    points = np.linspace([-1.0, -1.0], [1.0, 0.5], 40).astype(np.float32)
+    for z in points:  # as a fast drag would, with no event-loop turn in between
+        session.set_current_z(z)
+    assert canvas.render_count == before
+    QApplication.processEvents()
+    assert canvas.render_count == before + 1  # the 39 stale frames were dropped
+    np.testing.assert_allclose(canvas.shown_z(), points[-1])
+    np.testing.assert_allclose(canvas.current_image(), session.decode(points[-1]), atol=1e-6)
+    assert canvas.image_item is item  # replaced pixels, same item
+
+
+def test_the_nearest_real_example_and_the_coordinates_are_shown(setup, digits_test):
+    session, canvas = setup()
+    i = 123
+    session.set_current_z(session.latents[i] + 1e-4)
+    canvas.render_now()
+    distances = np.linalg.norm(session.latents - session.latents[i], axis=1)
+    assert distances[canvas.nearest_index] == pytest.approx(0.0, abs=1e-6)
+    label = digits_test.class_names[int(digits_test.labels[canvas.nearest_index])]
+    assert canvas.nearest_caption.text().startswith(f"#{canvas.nearest_index}: {label}")
+    assert not canvas.nearest_image.pixmap().isNull()
+    assert f"{session.latents[i][0] + 1e-4:+.2f}" in canvas.coords_label.text()
+
+
+def test_a_slider_moves_the_point_and_the_point_moves_the_sliders_without_feedback(qtbot, setup):
+    session, canvas = setup("ae", latent_dim=3)
+    sliders = canvas.sliders()
+    assert len(sliders) == 3
+    start = session.current_z.copy()
+    emitted = []
+    session.currentPointChanged.connect(lambda z: emitted.append(np.array(z)))
+    sliders[1].setValue(900)
+    assert len(emitted) == 1
+    assert emitted[0][1] == pytest.approx(canvas.slider_value(1), abs=1e-5)
+    np.testing.assert_allclose(emitted[0][[0, 2]], start[[0, 2]])
+    QApplication.processEvents()
+    np.testing.assert_allclose(canvas.current_image(), session.decode(emitted[0]), atol=1e-6)
+    # and back: a new point moves the sliders, which must not call set_current_z again
+    z = session.latents[5]
+    session.set_current_z(z)
+    QApplication.processEvents()
+    assert len(emitted) == 2
+    for d in range(3):
+        lo, hi = canvas._slider_ranges[d]
+        assert canvas.slider_value(d) == pytest.approx(np.clip(z[d], lo, hi), abs=(hi - lo) / 900)
+
+
+def test_interpolation_decodes_the_path_from_a_to_b(setup):
+    session, canvas = setup("ae", latent_dim=4)
+    a, b = session.latents[0], session.latents[1]
+    session.set_current_z(a)
+    canvas.set_a_button.click()
+    session.set_current_z(b)
+    canvas.set_b_button.click()
+    canvas.interp_steps.setValue(5)
+    frames = canvas.show_interpolation()
+    np.testing.assert_allclose(frames, session.decode(explore.interpolate(a, b, 5, "lerp")), atol=1e-6)
+    np.testing.assert_allclose(canvas.strip_item.image, tile(frames, ncols=5, pad=2))
+    canvas.interp_mode.setCurrentIndex(canvas.interp_mode.findData("slerp"))
+    spherical = canvas.show_interpolation()
+    np.testing.assert_allclose(spherical, session.decode(explore.interpolate(a, b, 5, "slerp")), atol=1e-6)
+    np.testing.assert_allclose(spherical[[0, -1]], frames[[0, -1]], atol=1e-5)  # same ends
+
+
+def test_the_traversal_grid_covers_the_latent_views_visible_region(qtbot, make_tiny_model, digits_test):
+    session = Session()
+    host = QWidget()
+    qtbot.addWidget(host)
+    layout = QHBoxLayout(host)
+    latent, canvas = LatentView(session), DecoderCanvas(session)
+    layout.addWidget(latent)
+    layout.addWidget(canvas)
+    host.resize(900, 500)
+    session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    host.show()
+    qtbot.waitExposed(host)
+    latent.viewbox.setRange(xRange=(-0.5, 0.25), yRange=(-0.1, 0.3), padding=0)
+    xr, yr = latent.visible_range()
+    canvas.grid_n.setValue(4)
+    grid = canvas.show_traversal_grid()
+    expected = session.decode(explore.grid_points(session.projection, xr, yr, 4))
+    np.testing.assert_allclose(grid, tile(expected, ncols=4, pad=1), atol=1e-6)
+    # the top-left tile is the top-left corner of the view (smallest x, largest y)
+    np.testing.assert_allclose(grid[:8, :8], session.decode(np.array([xr[0], yr[1]], np.float32)), atol=1e-6)
+    del host
+
+
+def test_sampling_from_the_prior_needs_a_prior(setup):
+    session, canvas = setup("ae")
+    assert not canvas.sample_button.isEnabled() and canvas.sample_prior() is None
+    session, canvas = setup("vae", latent_dim=3)
+    assert canvas.sample_button.isEnabled()
+    z = canvas.sample_prior(4)
+    assert z.shape == (4, 3)
+    np.testing.assert_allclose(session.current_z, z[0])
+    np.testing.assert_allclose(canvas.sample_item.image, tile(session.decode(z), pad=2), atol=1e-6)
+    assert not np.allclose(canvas.sample_prior(4), z)  # a second press draws new samples
+
+
+def test_new_weights_redraw_the_current_point(setup, make_tiny_model):
+    session, canvas = setup()
+    old = canvas.current_image().copy()
+    session.load_weights(make_tiny_model("ae", seed=7).state_dict())
+    QApplication.processEvents()
+    np.testing.assert_allclose(canvas.current_image(), session.decode(session.current_z), atol=1e-6)
+    assert not np.allclose(canvas.current_image(), old)
