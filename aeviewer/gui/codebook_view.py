@@ -258,7 +258,9 @@ class CodebookView(QWidget):
         used = int((self.counts > 0).sum())
         self.stats_label.setText(
             f"<b>K = {k}</b> codes · perplexity {stats['perplexity']:.1f} · "
-            f"in use {used}/{k} ({100 * used / k:.0f}%) · border colour = usage"
+            f"in use {used}/{k} ({100 * used / k:.0f}%)<br>each code decoded as a uniform code map; border: "
+            f"<span style='color:#440154'>■</span> rare → <span style='color:#fde725'>■</span> frequent, "
+            f"<span style='color:#bfbfbf'>■</span> unused"
         )
         self.index_spin.setRange(0, max(0, len(self.test_codes) - 1))
         self.selected_cell = None

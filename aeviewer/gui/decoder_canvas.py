@@ -13,7 +13,7 @@ import pyqtgraph as pg
 import torch
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QTabWidget, QVBoxLayout, QWidget,
+    QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from aeviewer import explore
@@ -81,10 +81,16 @@ class DecoderCanvas(QWidget):
         self.tabs.addTab(self._build_grid_tab(), "Traversal grid")
         self.tabs.addTab(self._build_prior_tab(), "Prior samples")
 
+        top_widget = QWidget(self)
+        top_widget.setLayout(top)
+        self.splitter = QSplitter(Qt.Orientation.Vertical, self)
+        self.splitter.addWidget(top_widget)
+        self.splitter.addWidget(self.tabs)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)  # the grid and the strips need as much room as the canvas
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addLayout(top, 3)
-        layout.addWidget(self.tabs, 2)
+        layout.addWidget(self.splitter)
 
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
@@ -177,6 +183,7 @@ class DecoderCanvas(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self._sliders = []
+        self._slider_values: list[QLabel] = []
         model = getattr(self.session, "model", None)
         if model is None:
             return
@@ -187,12 +194,20 @@ class DecoderCanvas(QWidget):
             slider.setRange(0, SLIDER_STEPS)
             slider.setToolTip(f"Latent dimension z{d}; tied to the crosshair")
             slider.valueChanged.connect(lambda value, d=d: self._on_slider(d, value))
+            value_label = QLabel("")
+            value_label.setMinimumWidth(52)
+            value_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             self._slider_grid.addWidget(QLabel(f"z{d}"), d, 0)
             self._slider_grid.addWidget(slider, d, 1)
+            self._slider_grid.addWidget(value_label, d, 2)
             self._sliders.append(slider)
+            self._slider_values.append(value_label)
         if model.latent_size > n:
             note = QLabel(f"showing the first {n} of {model.latent_size} dimensions")
-            self._slider_grid.addWidget(note, n, 0, 1, 2)
+            self._slider_grid.addWidget(note, n, 0, 1, 3)
+        for row in range(self._slider_grid.rowCount()):
+            self._slider_grid.setRowStretch(row, 0)
+        self._slider_grid.setRowStretch(n + 1, 1)  # sliders packed at the top
         self._update_slider_ranges()
 
     def _update_slider_ranges(self) -> None:
@@ -228,6 +243,7 @@ class DecoderCanvas(QWidget):
             slider.blockSignals(True)
             slider.setValue(int(np.clip(value, 0, SLIDER_STEPS)))
             slider.blockSignals(False)
+            self._slider_values[d].setText(f"{float(z[d]):+.2f}")
 
     # -- interpolation ----------------------------------------------------------------------------------
     def _build_interpolation_tab(self) -> QWidget:

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap
@@ -186,13 +186,23 @@ class DrawCanvas(QWidget):
         self.last_z = z[0].numpy().astype(np.float32)
         self.last_reconstruction = recon[0].numpy()
         self.encode_count += 1
-        size = max(60, min(self.recon_label.width(), self.recon_label.height()) - 4)
-        self.recon_label.setPixmap(to_qpixmap(self.last_reconstruction, size))
+        self._show_reconstruction()
         self.status.setText("Encoded: the star in the scatter marks your drawing")
         drawing_bus(self.session).drawnPointChanged.emit(self.last_z)
         self.encoded.emit(self.last_z)
 
     # -- internals ------------------------------------------------------------------------------------
+    def _show_reconstruction(self) -> None:
+        """The reconstruction at the drawing's on-screen size, so the two compare pixel for pixel."""
+        if self.last_reconstruction is None:
+            return
+        side = int(min(self.area.width(), self.area.height(), self.recon_label.width(), self.recon_label.height()))
+        self.recon_label.setPixmap(to_qpixmap(self.last_reconstruction, max(60, side)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._show_reconstruction()
+
     def _schedule(self) -> None:
         if not self._timer.isActive():
             self._timer.start()
