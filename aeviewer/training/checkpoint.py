@@ -140,7 +140,12 @@ def _existing_file(path: str | Path) -> Path:
 def _foreign(path: Path, err: Exception) -> CheckpointError:
     reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     reason = reason.removeprefix("Error while deserializing header: ")
-    return CheckpointError(f"{path}: not an aeviewer checkpoint ({reason})")
+    return CheckpointError(f"{path}: not an aeviewer checkpoint ({_printable(reason)})")
+
+
+def _printable(text: object) -> str:
+    """``text`` on one line: field names and parser messages come from the file, which may hold newlines."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in str(text))
 
 
 def _decode_metadata(path: Path, raw: dict[str, str]) -> dict[str, Any]:
@@ -175,9 +180,9 @@ def _parse_config(path: Path, config_dict: Any) -> ModelConfig:
     try:
         return ModelConfig.from_dict(config_dict)
     except AeviewerError as err:
-        raise CheckpointError(f"{path}: {err}") from None
+        raise CheckpointError(f"{path}: {_printable(err)}") from None
     except (ValueError, OverflowError) as err:  # NaN, Infinity or a 400-digit number in an integer field
-        raise CheckpointError(f"{path}: damaged model config ({' '.join(str(err).split())})") from None
+        raise CheckpointError(f"{path}: damaged model config ({_printable(err)})") from None
 
 
 def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoencoder:
@@ -187,10 +192,11 @@ def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoen
         with torch.device(device) if device else contextlib.nullcontext():
             return build_model(config)
     except AeviewerError as err:
-        raise CheckpointError(f"{path}: {err}") from None
+        raise CheckpointError(f"{path}: {_printable(err)}") from None
     except (TypeError, ValueError, OverflowError, RuntimeError) as err:  # sizes past int64 and the like
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CheckpointError(f"{path}: model config describes no model that can be built ({reason})") from None
+        raise CheckpointError(f"{path}: model config describes no model that can be built "
+                              f"({_printable(reason)})") from None
 
 
 def _check_tensors(path: Path, expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor]) -> None:
