@@ -1,0 +1,108 @@
+"""The registry of autoencoder kinds: validate a ModelConfig and build the model it describes."""
+from __future__ import annotations
+
+import dataclasses
+
+from aeviewer.data.noise import NoiseSpec
+from aeviewer.errors import ConfigError
+from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS
+from aeviewer.models.ae import AE
+from aeviewer.models.base import Autoencoder
+from aeviewer.models.config import ModelConfig
+from aeviewer.models.nets import check_conv_shape
+from aeviewer.models.vae import VAE
+from aeviewer.models.vqvae import VQVAE, downsamplings
+
+KINDS: tuple[str, ...] = ("ae", "dae", "vae", "aae", "vqvae")
+ARCHS: tuple[str, ...] = ("mlp", "conv")
+RECONS: dict[str, tuple[str, ...]] = {
+    "ae": ("bce", "mse"), "dae": ("bce", "mse"), "aae": ("bce", "mse"), "vae": ("bce", "gaussian"), "vqvae": ("bce",)
+}
+_CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
+
+__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "validate_config"]
+
+
+def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), **overrides: object) -> ModelConfig:
+    """A valid config for ``kind``: the DAE gets noise "gaussian:0.5", the VQ-VAE arch "conv".
+
+    Pass ``n_classes=len(data.class_names)`` (and anything else) as overrides.
+    """
+    if kind not in KINDS:
+        raise ConfigError(f"unknown model kind {kind!r}; choose one of {', '.join(KINDS)}")
+    values: dict[str, object] = {"kind": kind, "image_shape": tuple(image_shape)}
+    if kind == "dae":
+        values["noise"] = "gaussian:0.5"
+    if kind == "vqvae":
+        values["arch"] = "conv"
+    known = {f.name for f in dataclasses.fields(ModelConfig)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigError(f"unknown model config fields: {', '.join(unknown)}")
+    values.update(overrides)
+    config = ModelConfig(**values)  # type: ignore[arg-type]
+    validate_config(config)
+    return config
+
+
+def build_model(config: ModelConfig) -> Autoencoder:
+    """The model ``config`` describes, freshly initialised from torch's global RNG (seed it for repeatable weights)."""
+    validate_config(config)
+    return _CLASSES[config.kind](config)
+
+
+def validate_config(config: ModelConfig) -> None:
+    """Raise ConfigError (one line) for a config no model can be built from."""
+    if config.kind not in KINDS:
+        raise ConfigError(f"unknown model kind {config.kind!r}; choose one of {', '.join(KINDS)}")
+    if config.arch not in ARCHS:
+        raise ConfigError(f"unknown arch {config.arch!r}; choose mlp or conv")
+    if len(config.image_shape) != 3 or min(config.image_shape) < 1:
+        raise ConfigError(f"image_shape must be (C, H, W) of positive sizes, got {config.image_shape}")
+    if config.recon not in RECONS[config.kind]:
+        raise ConfigError(f"recon {config.recon!r} is not available for {config.kind}; choose {' or '.join(RECONS[config.kind])}")
+    if config.latent_dim < 1 or any(h < 1 for h in config.hidden) or any(c < 1 for c in config.channels):
+        raise ConfigError("latent_dim, hidden widths and channels must be positive")
+    _validate_noise(config)
+    if config.kind == "vqvae":
+        _validate_vqvae(config)
+    elif config.arch == "conv":
+        check_conv_shape(config.image_shape)
+        if len(config.channels) != 2:
+            raise ConfigError(f"arch 'conv' needs two channel counts, got {list(config.channels)}")
+    if config.kind == "vae" and (config.beta < 0 or config.c <= 0):
+        raise ConfigError("vae needs beta >= 0 and c > 0")
+    if config.kind == "aae":
+        _validate_prior(config)
+
+
+def _validate_noise(config: ModelConfig) -> None:
+    spec = NoiseSpec.parse(config.noise)  # raises its own one-line ConfigError for a malformed noise
+    if config.kind == "dae" and spec.is_identity:
+        raise ConfigError("a dae needs a noise, e.g. gaussian:0.5, masking:0.25 or salt_pepper:0.2")
+
+
+def _validate_vqvae(config: ModelConfig) -> None:
+    if config.arch != "conv":
+        raise ConfigError("vqvae needs arch 'conv'")
+    if len(config.channels) not in (1, 2):
+        raise ConfigError(f"vqvae needs one or two channel counts, got {list(config.channels)}")
+    if config.codebook_size < 1 or config.code_dim < 1 or config.commitment < 0:
+        raise ConfigError("vqvae needs codebook_size >= 1, code_dim >= 1 and commitment >= 0")
+    if not 0.0 < config.ema_decay < 1.0:
+        raise ConfigError(f"ema_decay must lie in (0, 1), got {config.ema_decay}")
+    downsamplings(config.image_shape)
+
+
+def _validate_prior(config: ModelConfig) -> None:
+    if config.prior not in PRIORS:
+        raise ConfigError(f"unknown prior {config.prior!r}; choose one of {', '.join(PRIORS)}")
+    if config.prior != "gaussian" and config.latent_dim < 2:
+        raise ConfigError(f"prior {config.prior!r} needs latent_dim >= 2")
+    if config.conditional_prior:
+        if config.prior == "gaussian":
+            raise ConfigError("a conditional prior needs prior mixture10 or swissroll (one component per class)")
+        if config.prior == "mixture10" and not 1 <= config.n_classes <= MIXTURE_COMPONENTS:
+            raise ConfigError(f"mixture10 has {MIXTURE_COMPONENTS} components, cannot condition on {config.n_classes} classes")
+        if config.n_classes < 1:
+            raise ConfigError("n_classes must be positive")

@@ -1,0 +1,163 @@
+"""The adversarial autoencoder (Makhzani et al. 2015): a discriminator on z pulls the code distribution to a prior."""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from aeviewer.errors import ConfigError
+from aeviewer.models.ae import reconstruction_loss
+from aeviewer.models.base import Autoencoder
+from aeviewer.models.config import ModelConfig
+from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
+from aeviewer.models.vae import standard_normal
+
+PRIORS = ("gaussian", "mixture10", "swissroll")
+DISC_HIDDEN = (256, 256)
+MIXTURE_COMPONENTS = 10
+MIXTURE_RADIUS = 4.0  # component k centred at R (cos 2 pi k/10, sin 2 pi k/10)
+MIXTURE_STD = 0.5
+SWISSROLL_NOISE = 0.05
+
+
+def _components(n: int, n_components: int, labels: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+    """Which component each draw comes from: the label (conditional prior) or uniform."""
+    if labels is not None:
+        return labels.long().cpu() if generator is None else labels.long().to(generator.device)
+    device = generator.device if generator is not None else torch.device("cpu")
+    return torch.randint(0, n_components, (n,), generator=generator, device=device)
+
+
+def mixture10_2d(n: int, labels: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:
+    """10 isotropic Gaussians (std 0.5) on a circle of radius 4; component k = label k when given."""
+    k = _components(n, MIXTURE_COMPONENTS, labels, generator)
+    angle = 2.0 * math.pi * k.float() / MIXTURE_COMPONENTS
+    centre = MIXTURE_RADIUS * torch.stack([angle.cos(), angle.sin()], dim=1)
+    return centre + MIXTURE_STD * standard_normal((len(k), 2), generator, centre.device)
+
+
+def swissroll_2d(n: int, labels: torch.Tensor | None, n_classes: int, generator: torch.Generator | None) -> torch.Tensor:
+    """A swiss roll: u in [0, 1), t = 1.5 pi (1 + 2u), z = (1 + 2u)(cos t, sin t) + noise; class k takes u in [k/n, (k+1)/n)."""
+    dev = generator.device if generator is not None else torch.device("cpu")
+    count = n if labels is None else len(labels)
+    u = torch.rand(count, generator=generator, device=dev)
+    if labels is not None:
+        u = (_components(count, n_classes, labels, generator).float() + u) / n_classes
+    t = 1.5 * math.pi * (1.0 + 2.0 * u)
+    radius = 1.0 + 2.0 * u  # = t / (1.5 pi): radius grows along the roll from 1 to 3
+    return radius[:, None] * torch.stack([t.cos(), t.sin()], dim=1) + SWISSROLL_NOISE * standard_normal((count, 2), generator, dev)
+
+
+def sample_prior(
+    config: ModelConfig, n: int, labels: torch.Tensor | None, generator: torch.Generator | None, device: torch.device
+) -> torch.Tensor:
+    """(n, latent_dim) draws from the config's prior; for latent_dim > 2 the 2-D priors fill dims 0-1, the rest N(0, 1)."""
+    if config.prior == "gaussian":
+        return standard_normal((n if labels is None else len(labels), config.latent_dim), generator, device)
+    if config.prior == "mixture10":
+        plane = mixture10_2d(n, labels, generator)
+    else:
+        plane = swissroll_2d(n, labels, config.n_classes, generator)
+    rest = standard_normal((len(plane), config.latent_dim - 2), generator, plane.device)
+    return torch.cat([plane, rest], dim=1).to(device)
+
+
+class AAE(Autoencoder):
+    """Deterministic encoder; reconstruction, discriminator and generator phases alternate in ``train_step``."""
+
+    has_prior = True
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        self.encoder = build_encoder(config, config.latent_dim)
+        self.decoder = build_decoder(config)
+        # Conditional prior: the discriminator also sees the one-hot label, so class k must match component k.
+        n_in = config.latent_dim + (config.n_classes if config.conditional_prior else 0)
+        self.discriminator = mlp((n_in, *DISC_HIDDEN, 1))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def prior_samples(
+        self, n: int, labels: torch.Tensor | None = None, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """n draws from the prior (len(labels) draws, class k from component k, when labels are given)."""
+        return sample_prior(self.config, n, labels, generator, device_of(self))
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        return self.prior_samples(n, None, generator)
+
+    def discriminate(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Logit that z came from the prior, (N,)."""
+        if self.config.conditional_prior:
+            z = torch.cat([z, F.one_hot(self._need_labels(labels), self.config.n_classes).to(z.dtype)], dim=1)
+        return self.discriminator(z).squeeze(1)
+
+    def discriminator_loss(self, z_prior: torch.Tensor, z_code: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """-E[log D(z_prior)] - E[log(1 - D(z_code))]: prior samples are "real", codes "fake"."""
+        real = self.discriminate(z_prior, labels)
+        fake = self.discriminate(z_code, labels)
+        return (F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+                + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake)))
+
+    def generator_loss(self, z_code: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """-E[log D(z_code)]: the encoder is rewarded when its codes pass for prior samples."""
+        fake = self.discriminate(z_code, labels)
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+
+    def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """All three terms at the current weights; total = recon + gen (what the autoencoder minimises)."""
+        z = self.encoder(x_input)
+        recon = reconstruction_loss(self.decoder(z), x, self.config.recon)
+        disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
+        gen = self.generator_loss(z, labels)
+        return {"recon": recon, "disc": disc, "gen": gen, "total": recon + gen}
+
+    def make_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        """[reconstruction (encoder + decoder), discriminator, generator (encoder)]."""
+        autoencoder = list(self.encoder.parameters()) + list(self.decoder.parameters())
+        return [
+            torch.optim.Adam(autoencoder, lr=lr),
+            torch.optim.Adam(self.discriminator.parameters(), lr=lr, betas=(0.5, 0.999)),
+            torch.optim.Adam(self.encoder.parameters(), lr=lr, betas=(0.5, 0.999)),
+        ]
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        x_input: torch.Tensor,
+        optimizers: list[torch.optim.Optimizer],
+        labels: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        """Reconstruction phase, then discriminator phase, then generator (regularisation) phase."""
+        opt_ae, opt_disc, opt_gen = optimizers
+        z = self.encoder(x_input)
+        recon = reconstruction_loss(self.decoder(z), x, self.config.recon)
+        _step(opt_ae, recon)
+
+        disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
+        _step(opt_disc, disc)
+
+        # The discriminator gets gradients here too; opt_disc zeroes them before its next step.
+        gen = self.generator_loss(self.encoder(x_input), labels)
+        _step(opt_gen, gen)
+        return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach(), "total": (recon + gen).detach()}
+
+    def _prior_like(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        labels = self._need_labels(labels) if self.config.conditional_prior else None
+        return sample_prior(self.config, len(z), labels, None, z.device)
+
+    def _need_labels(self, labels: torch.Tensor | None) -> torch.Tensor:
+        if labels is None:
+            raise ConfigError("an AAE with a conditional prior needs the labels of its training images")
+        return labels
+
+
+def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()

@@ -1,0 +1,196 @@
+"""The VQ-VAE (van den Oord et al. 2017): a conv encoder's grid of vectors snapped to the nearest of K codes."""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from aeviewer.errors import ConfigError
+from aeviewer.models.ae import reconstruction_loss
+from aeviewer.models.base import Autoencoder
+from aeviewer.models.config import ModelConfig
+
+LAPLACE_EPS = 1e-5  # EMA counts: N_i <- (N_i + eps) / (n + K eps) * n, so no code divides by zero
+DEAD_COUNT = 0.1  # a code whose EMA usage count (codes per batch) falls below this is restarted
+RESTART_COUNT = 0.2  # ...with this count: unused, it is dead again after log(1/2)/log(decay) steps (69 at 0.99)
+
+
+def downsamplings(image_shape: tuple[int, int, int]) -> int:
+    """Stride-2 stages: two for images of 16 px and more (28 -> 7x7 grid), one for small ones (8 -> 4x4)."""
+    _, h, w = image_shape
+    n_down = 2 if min(h, w) >= 16 else 1
+    if h % 2**n_down or w % 2**n_down:
+        raise ConfigError(f"vqvae needs image sides divisible by {2**n_down}, got {h}x{w}")
+    return n_down
+
+
+class ResidualBlock(nn.Module):
+    """x + conv1x1(relu(conv3x3(relu(x)))), as in the VQ-VAE paper."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.ReLU(), nn.Conv2d(channels, channels // 2, 3, padding=1), nn.ReLU(), nn.Conv2d(channels // 2, channels, 1)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+def vq_encoder(image_shape: tuple[int, int, int], channels: tuple[int, int], code_dim: int) -> nn.Sequential:
+    c1, c2 = channels
+    second = nn.Conv2d(c1, c2, 4, 2, 1) if downsamplings(image_shape) == 2 else nn.Conv2d(c1, c2, 3, 1, 1)
+    return nn.Sequential(
+        nn.Conv2d(image_shape[0], c1, 4, 2, 1), nn.ReLU(), second, ResidualBlock(c2), nn.ReLU(), nn.Conv2d(c2, code_dim, 1)
+    )
+
+
+def vq_decoder(code_dim: int, channels: tuple[int, int], image_shape: tuple[int, int, int]) -> nn.Sequential:
+    c1, c2 = channels
+    second = nn.ConvTranspose2d(c2, c1, 4, 2, 1) if downsamplings(image_shape) == 2 else nn.Conv2d(c2, c1, 3, 1, 1)
+    return nn.Sequential(
+        nn.Conv2d(code_dim, c2, 3, 1, 1), ResidualBlock(c2), nn.ReLU(), second, nn.ReLU(),
+        nn.ConvTranspose2d(c1, image_shape[0], 4, 2, 1),
+    )
+
+
+def nearest_codes(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
+    """argmin_k ||a - e_k||^2 per row of ``flat`` (M, D), using ||a||^2 - 2 a.e + ||e||^2."""
+    dist = torch.addmm(codebook.square().sum(1), flat, codebook.t(), alpha=-2.0) + flat.square().sum(1, keepdim=True)
+    return dist.argmin(dim=1)
+
+
+def usage_stats(counts: torch.Tensor) -> dict[str, float]:
+    """Perplexity exp(-sum p log p) of code usage counts, and the fraction of codes used at least once."""
+    total = counts.sum()
+    if total <= 0:
+        return {"perplexity": 0.0, "codes_used_frac": 0.0}
+    p = counts.double() / total
+    entropy = -(p * torch.log(p.clamp_min(1e-30))).sum()
+    return {"perplexity": float(entropy.exp()), "codes_used_frac": float((counts > 0).double().mean())}
+
+
+class VQVAE(Autoencoder):
+    """Encoder -> (N, D, H', W') -> nearest codes -> decoder logits; straight-through gradient to the encoder."""
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__(config)
+        channels = (config.channels[0], config.channels[-1])
+        self.encoder = vq_encoder(config.image_shape, channels, config.code_dim)
+        self.decoder = vq_decoder(config.code_dim, channels, config.image_shape)
+        k, d = config.codebook_size, config.code_dim
+        # Zero EMA counts mark every code dead, so the first training step places them on encoder outputs.
+        self.embedding = nn.Parameter(torch.empty(k, d).uniform_(-1.0 / k, 1.0 / k), requires_grad=not config.ema)
+        self.register_buffer("ema_count", torch.zeros(k))
+        if config.ema:
+            self.register_buffer("ema_sum", self.embedding.detach().clone())
+        self.register_buffer("epoch_counts", torch.zeros(k), persistent=False)
+        n_down = downsamplings(config.image_shape)
+        self._grid = (config.image_shape[1] >> n_down, config.image_shape[2] >> n_down)
+
+    # -- the common surface -----------------------------------------------------------------------
+    @property
+    def latent_size(self) -> int:
+        return self.config.code_dim * self._grid[0] * self._grid[1]
+
+    @property
+    def code_grid_shape(self) -> tuple[int, int]:
+        return self._grid
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        """The K code vectors, (K, D)."""
+        return self.embedding.detach()
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The quantised grid flattened in (D, H', W') order, (N, latent_size)."""
+        return self._lookup(self.encode_codes(x)).flatten(1)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Any flat vector is snapped to the nearest codes first, so every point decodes to a valid code map."""
+        grid = z.view(len(z), self.config.code_dim, *self._grid)
+        return self.decoder(self._lookup(self._codes_of(grid)))
+
+    def encode_codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Code index per grid cell, LongTensor (N, H', W')."""
+        return self._codes_of(self.encoder(x))
+
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """Images in [0, 1] from a code map (N, H', W')."""
+        return torch.sigmoid(self.decoder(self._lookup(codes)))
+
+    # -- training ---------------------------------------------------------------------------------
+    def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        return self._forward(x, x_input)[0]
+
+    def make_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
+        return [torch.optim.Adam([p for p in self.parameters() if p.requires_grad], lr=lr)]
+
+    def train_step(
+        self,
+        x: torch.Tensor,
+        x_input: torch.Tensor,
+        optimizers: list[torch.optim.Optimizer],
+        labels: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
+        (opt,) = optimizers
+        terms, flat, codes = self._forward(x, x_input)
+        opt.zero_grad(set_to_none=True)
+        terms["total"].backward()
+        opt.step()
+        with torch.no_grad():
+            self.update_codebook(flat.detach(), codes)
+        return {k: v.detach() for k, v in terms.items()}
+
+    @torch.no_grad()
+    def update_codebook(self, flat: torch.Tensor, codes: torch.Tensor) -> None:
+        """After a step: count usage, EMA-update the codes (if config.ema), restart dead codes from ``flat``."""
+        onehot_counts = torch.bincount(codes, minlength=self.config.codebook_size).to(flat.dtype)
+        self.epoch_counts += onehot_counts
+        decay = self.config.ema_decay
+        self.ema_count.mul_(decay).add_(onehot_counts, alpha=1.0 - decay)  # N_i <- g N_i + (1 - g) n_i
+        if self.config.ema:
+            sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, flat)
+            self.ema_sum.mul_(decay).add_(sums, alpha=1.0 - decay)  # m_i <- g m_i + (1 - g) sum_j z_j
+            n = self.ema_count.sum()
+            smoothed = (self.ema_count + LAPLACE_EPS) / (n + self.config.codebook_size * LAPLACE_EPS) * n
+            self.embedding.copy_(self.ema_sum / smoothed[:, None])  # e_i = m_i / N_i
+        self._restart_dead(flat)
+
+    def _restart_dead(self, flat: torch.Tensor) -> None:
+        # Branch-free (no host sync): every code with a low usage count moves onto a random recent encoder output.
+        dead = self.ema_count < DEAD_COUNT
+        fresh = flat[torch.randint(0, len(flat), (self.config.codebook_size,), device=flat.device)]
+        self.embedding.copy_(torch.where(dead[:, None], fresh, self.embedding))
+        self.ema_count.copy_(torch.where(dead, torch.full_like(self.ema_count, RESTART_COUNT), self.ema_count))
+        if self.config.ema:
+            self.ema_sum.copy_(torch.where(dead[:, None], RESTART_COUNT * fresh, self.ema_sum))  # so that m_i / N_i = e_i
+
+    def on_epoch_start(self) -> None:
+        self.epoch_counts.zero_()
+
+    def epoch_stats(self) -> dict[str, float]:
+        """Perplexity and fraction of codes used over the training steps since ``on_epoch_start``."""
+        return usage_stats(self.epoch_counts)
+
+    # -- internals --------------------------------------------------------------------------------
+    def _forward(self, x: torch.Tensor, x_input: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
+        z_e = self.encoder(x_input)  # (N, D, H', W')
+        flat = z_e.permute(0, 2, 3, 1).reshape(-1, self.config.code_dim)
+        codes = nearest_codes(flat.detach(), self.embedding.detach())
+        z_q = self.embedding[codes].view(len(z_e), *self._grid, -1).permute(0, 3, 1, 2)
+        n = len(x)
+        # codebook ||sg[z_e] - e||^2 (moves codes); commitment beta ||z_e - sg[e]||^2 (keeps the encoder near them)
+        codebook = (z_e.detach() - z_q).square().sum() / n if not self.config.ema else z_e.new_zeros(())
+        commitment = self.config.commitment * (z_e - z_q.detach()).square().sum() / n
+        z_st = z_e + (z_q - z_e).detach()  # straight-through: forward z_q, backward identity to z_e
+        recon = reconstruction_loss(self.decoder(z_st), x, "bce")
+        terms = {"recon": recon, "codebook": codebook, "commitment": commitment, "total": recon + codebook + commitment}
+        return terms, flat, codes
+
+    def _codes_of(self, grid: torch.Tensor) -> torch.Tensor:
+        flat = grid.permute(0, 2, 3, 1).reshape(-1, self.config.code_dim)
+        return nearest_codes(flat, self.codebook).view(len(grid), *self._grid)
+
+    def _lookup(self, codes: torch.Tensor) -> torch.Tensor:
+        """Code map (N, H', W') -> vectors (N, D, H', W')."""
+        return self.codebook[codes].permute(0, 3, 1, 2)

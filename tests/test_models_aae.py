@@ -1,0 +1,133 @@
+"""AAE: the priors' moments and shapes, the discriminator, and the three training phases."""
+import math
+
+import pytest
+import torch
+
+from aeviewer.errors import ConfigError
+from aeviewer.models import build_model, default_config
+
+torch.set_num_threads(1)
+
+
+def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10):
+    torch.manual_seed(0)
+    config = default_config(
+        "aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, prior=prior, conditional_prior=conditional, n_classes=n_classes
+    )
+    return build_model(config)
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_gaussian_prior_is_standard_normal():
+    z = _aae(latent_dim=3).sample(50_000, generator=_gen())
+    assert z.shape == (50_000, 3)
+    torch.testing.assert_close(z.mean(0), torch.zeros(3), atol=0.03, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.ones(3), atol=0.03, rtol=0)
+
+
+def test_mixture10_prior_has_its_moments_and_pads_extra_dims_with_standard_normal():
+    z = _aae(latent_dim=4, prior="mixture10").sample(50_000, generator=_gen())
+    assert z.shape == (50_000, 4)
+    torch.testing.assert_close(z.mean(0), torch.zeros(4), atol=0.06, rtol=0)
+    # ten equal components at radius 4, std 0.5: E||z_01||^2 = 16 + 2 * 0.25
+    assert float(z[:, :2].square().sum(1).mean()) == pytest.approx(16.5, abs=0.15)
+    torch.testing.assert_close(z[:, 2:].std(0), torch.ones(2), atol=0.03, rtol=0)
+
+
+def test_conditional_mixture10_draws_class_k_from_component_k():
+    model = _aae(prior="mixture10", conditional=True)
+    for k in (0, 3, 7):
+        z = model.prior_samples(0, labels=torch.full((20_000,), k), generator=_gen(k))
+        centre = 4.0 * torch.tensor([math.cos(2 * math.pi * k / 10), math.sin(2 * math.pi * k / 10)])
+        torch.testing.assert_close(z.mean(0), centre, atol=0.02, rtol=0)
+        torch.testing.assert_close(z.std(0), torch.full((2,), 0.5), atol=0.02, rtol=0)
+
+
+def test_swissroll_prior_lies_on_the_roll_and_class_k_takes_segment_k():
+    model = _aae(prior="swissroll", conditional=True, n_classes=5)
+    z = model.sample(20_000, generator=_gen())
+    radius = z.norm(dim=1)
+    assert z.shape == (20_000, 2) and 0.8 < float(radius.min()) and float(radius.max()) < 3.2
+    t = 1.5 * math.pi * radius  # on the roll, the angle of the point is t = 1.5 pi * radius
+    off_roll = (z - radius[:, None] * torch.stack([t.cos(), t.sin()], 1)).norm(dim=1)
+    assert float(off_roll.median()) < 0.5
+    for k in range(5):
+        seg = model.prior_samples(0, labels=torch.full((2000,), k), generator=_gen(k)).norm(dim=1)
+        lo, hi = 1 + 2 * k / 5, 1 + 2 * (k + 1) / 5
+        assert lo - 0.2 < float(seg.min()) and float(seg.max()) < hi + 0.2
+        assert lo < float(seg.mean()) < hi
+
+
+def test_same_generator_seed_gives_the_same_prior_samples():
+    model = _aae(prior="swissroll")
+    torch.testing.assert_close(model.sample(7, generator=_gen(4)), model.sample(7, generator=_gen(4)))
+
+
+def _train_discriminator(model, real_fn, fake_fn, labels_fn=lambda: None, steps=150):
+    opt = torch.optim.Adam(model.discriminator.parameters(), lr=3e-3)
+    for _ in range(steps):
+        labels = labels_fn()
+        loss = model.discriminator_loss(real_fn(labels), fake_fn(labels), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+
+def test_discriminator_separates_prior_samples_from_a_shifted_cloud():
+    model = _aae()
+    shifted = lambda _labels: torch.randn(256, 2) + torch.tensor([3.0, 0.0])  # noqa: E731
+    _train_discriminator(model, lambda _labels: model.sample(256), shifted)
+    with torch.no_grad():
+        real, fake = model.discriminate(model.sample(2000)), model.discriminate(shifted(None)[:2000])
+    accuracy = 0.5 * (float((real > 0).float().mean()) + float((fake < 0).float().mean()))
+    assert accuracy > 0.9
+
+
+def test_conditional_discriminator_uses_the_label():
+    model = _aae(prior="mixture10", conditional=True)
+    labels_fn = lambda: torch.randint(0, 10, (256,))  # noqa: E731
+    wrong = lambda labels: model.prior_samples(0, labels=(labels + 5) % 10)  # noqa: E731
+    _train_discriminator(model, lambda labels: model.prior_samples(0, labels=labels), wrong, labels_fn, steps=300)
+    labels = labels_fn()
+    with torch.no_grad():
+        real = model.discriminate(model.prior_samples(0, labels=labels), labels)
+        fake = model.discriminate(wrong(labels), labels)
+    assert 0.5 * (float((real > 0).float().mean()) + float((fake < 0).float().mean())) > 0.9
+    with pytest.raises(ConfigError):
+        model.loss(torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8))
+
+
+def test_optimizers_split_the_phases_between_the_networks():
+    model = _aae()
+    recon, disc, gen = model.make_optimizers(1e-3)
+    ids = lambda opt: {id(p) for group in opt.param_groups for p in group["params"]}  # noqa: E731
+    encoder, decoder = {id(p) for p in model.encoder.parameters()}, {id(p) for p in model.decoder.parameters()}
+    assert ids(recon) == encoder | decoder
+    assert ids(disc) == {id(p) for p in model.discriminator.parameters()}
+    assert ids(gen) == encoder
+
+
+def test_adversarial_phases_pull_shifted_codes_onto_the_prior():
+    model = _aae()
+    with torch.no_grad():
+        model.encoder[-1].bias += 5.0  # codes start far from N(0, I)
+    x = torch.rand(128, 1, 8, 8, generator=_gen())
+    opts = model.make_optimizers(1e-3)
+    for _ in range(300):
+        terms = model.train_step(x, x, opts)
+    z = model.encode(x).detach()
+    assert float(z.mean(0).abs().max()) < 1.0
+    assert 0.4 < float(z.std(0).min()) and float(z.std(0).max()) < 2.5
+    assert set(terms) == {"recon", "disc", "gen", "total"} and not any(t.requires_grad for t in terms.values())
+
+
+def test_loss_reports_all_terms_with_total_recon_plus_gen():
+    model = _aae()
+    x = torch.rand(8, 1, 8, 8)
+    terms = model.loss(x, x)
+    assert set(terms) == {"recon", "disc", "gen", "total"}
+    torch.testing.assert_close(terms["total"], terms["recon"] + terms["gen"])

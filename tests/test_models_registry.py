@@ -1,0 +1,116 @@
+"""The registry: default configs, validation with one-line ConfigErrors, shapes and seeded initialisation."""
+import pytest
+import torch
+
+from aeviewer.errors import ConfigError
+from aeviewer.models import AE, KINDS, build_model, default_config
+from aeviewer.models.config import ModelConfig
+
+torch.set_num_threads(1)
+
+SMALL = {"hidden": (16,), "channels": (4, 8), "codebook_size": 8, "code_dim": 3}
+
+
+def _build(kind, shape=(1, 28, 28), **kw):
+    return build_model(default_config(kind, shape, **{**SMALL, **kw}))
+
+
+def test_kinds_and_their_defaults():
+    assert KINDS == ("ae", "dae", "vae", "aae", "vqvae")
+    assert default_config("dae").noise == "gaussian:0.5"
+    assert default_config("vqvae").arch == "conv"
+    assert default_config("ae").latent_dim == 2 and default_config("ae").noise == "none"
+    assert default_config("vae", (1, 8, 8), n_classes=3).n_classes == 3
+
+
+def test_the_dae_is_the_ae_class_with_a_noise():
+    model = _build("dae")
+    assert type(model) is AE and model.config.noise == "gaussian:0.5"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 8, 8)])
+def test_every_kind_encodes_and_decodes_with_the_contract_shapes(kind, shape):
+    model = _build(kind, shape, latent_dim=5, arch="conv" if kind == "vqvae" else "mlp")
+    x = torch.rand(3, *shape)
+    with torch.no_grad():
+        z = model.encode(x)
+        images = model.decode(z)
+        logits = model.decode_logits(z)
+        terms = model.loss(x, x, torch.tensor([0, 1, 2]))
+    assert z.shape == (3, model.latent_size) and images.shape == (3, *shape)
+    torch.testing.assert_close(images, torch.sigmoid(logits))
+    assert "total" in terms and all(t.shape == () for t in terms.values())
+    if model.has_prior:
+        assert model.sample(4).shape == (4, model.latent_size)
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae", "aae"])
+def test_conv_arch_builds_for_28x28(kind):
+    model = _build(kind, arch="conv", latent_dim=3)
+    assert model.decode(model.encode(torch.rand(2, 1, 28, 28))).shape == (2, 1, 28, 28)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_same_seed_gives_the_same_initial_weights(kind):
+    torch.manual_seed(7)
+    first = _build(kind).state_dict()
+    torch.manual_seed(7)
+    second = _build(kind).state_dict()
+    torch.manual_seed(8)
+    third = _build(kind).state_dict()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+    assert any(not torch.equal(first[k], third[k]) for k in first if first[k].is_floating_point() and first[k].any())
+
+
+def test_config_round_trip_rebuilds_the_same_model():
+    torch.manual_seed(0)
+    model = _build("vqvae", (1, 8, 8))
+    rebuilt = build_model(ModelConfig.from_dict(model.config.to_dict()))
+    rebuilt.load_state_dict(model.state_dict())
+    x = torch.rand(2, 1, 8, 8)
+    torch.testing.assert_close(rebuilt.decode(rebuilt.encode(x)), model.decode(model.encode(x)))
+
+
+@pytest.mark.parametrize(
+    ("kind", "overrides", "fragment"),
+    [
+        ("gan", {}, "unknown model kind"),
+        ("ae", {"arch": "resnet"}, "unknown arch"),
+        ("ae", {"recon": "gaussian"}, "recon"),
+        ("vae", {"recon": "mse"}, "recon"),
+        ("aae", {"prior": "uniform"}, "unknown prior"),
+        ("aae", {"conditional_prior": True}, "conditional prior"),
+        ("aae", {"prior": "mixture10", "latent_dim": 1}, "latent_dim"),
+        ("aae", {"prior": "mixture10", "conditional_prior": True, "n_classes": 26}, "components"),
+        ("dae", {"noise": "none"}, "needs a noise"),
+        ("dae", {"noise": "gaussian:lots"}, "noise"),
+        ("dae", {"noise": "gaussian:0"}, "needs a noise"),
+        ("ae", {"noise": "masking:2"}, "fraction"),
+        ("vae", {"c": 0.0}, "c > 0"),
+        ("ae", {"latent_dim": 0}, "positive"),
+        ("vqvae", {"arch": "mlp"}, "conv"),
+        ("vqvae", {"ema_decay": 1.0}, "ema_decay"),
+        ("ae", {"colour": "red"}, "unknown model config fields"),
+    ],
+)
+def test_bad_configs_raise_one_line_config_errors(kind, overrides, fragment):
+    with pytest.raises(ConfigError, match=fragment) as info:
+        default_config(kind, **overrides)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 32, 32)])
+def test_conv_arch_refuses_images_other_than_28x28(shape):
+    with pytest.raises(ConfigError, match="28x28"):
+        default_config("ae", shape, arch="conv")
+
+
+def test_vqvae_refuses_odd_image_sides():
+    with pytest.raises(ConfigError, match="divisible"):
+        default_config("vqvae", (1, 7, 7))
+
+
+def test_build_model_validates_a_hand_made_config():
+    with pytest.raises(ConfigError):
+        build_model(ModelConfig(kind="vae", recon="mse"))
