@@ -107,7 +107,7 @@ class VQVAE(Autoencoder):
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Any flat vector is snapped to the nearest codes first, so every point decodes to a valid code map."""
-        grid = z.view(len(z), self.config.code_dim, *self._grid)
+        grid = z.reshape(len(z), self.config.code_dim, *self._grid)
         return self.decoder(self._lookup(self._codes_of(grid)))
 
     def encode_codes(self, x: torch.Tensor) -> torch.Tensor:
