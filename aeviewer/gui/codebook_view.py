@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
 )
@@ -70,6 +70,7 @@ class CodebookView(QWidget):
         self._ncols = 1
         self._cell_hw = (1, 1)
         self._code_texts: list[pg.TextItem] = []
+        self._stale = False
 
         self.placeholder = QLabel("The codebook view needs a VQ-VAE model.", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -109,7 +110,7 @@ class CodebookView(QWidget):
         self.grid_plots.scene().sigMouseClicked.connect(self._on_grid_click)
         self.map_plots.scene().sigMouseClicked.connect(self._on_map_click)
         session.modelChanged.connect(self.refresh)
-        session.weightsUpdated.connect(self.refresh)
+        session.weightsUpdated.connect(self._on_weights_updated)
         session.currentPointChanged.connect(self._on_current_point)
         self.refresh()
 
@@ -375,6 +376,20 @@ class CodebookView(QWidget):
         row, col = int(np.floor(p.y())), int(np.floor(p.x()))
         if 0 <= row < self.edit_codes.shape[0] and 0 <= col < self.edit_codes.shape[1]:
             self.select_cell(row, col)
+
+    def _on_weights_updated(self) -> None:
+        # Re-encoding the whole test set to codes takes a moment: during training do it only while
+        # the grid is on screen, and once when it is shown again.
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self.refresh()
 
     def _on_current_point(self, z: Any) -> None:
         if not self.follow_check.isChecked() or not self.is_active() or not self.isVisible():

@@ -50,7 +50,7 @@ class PaintArea(QWidget):
         super().__init__(owner)
         self.owner = owner
         self.setObjectName("drawPaintArea")
-        self.setMinimumSize(140, 140)
+        self.setMinimumSize(96, 96)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._last: tuple[float, float] | None = None
@@ -111,7 +111,7 @@ class DrawCanvas(QWidget):
         self.recon_label = QLabel(self)
         self.recon_label.setObjectName("drawReconstruction")
         self.recon_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.recon_label.setMinimumSize(140, 140)
+        self.recon_label.setMinimumSize(96, 96)
         self.recon_label.setStyleSheet("QLabel { background: #ebebeb; }")
         self.clear_button = make_button(self, "Clear", "drawClearButton", "Wipe the drawing", self.clear)
         self.status = QLabel("Draw with the left mouse button", self)

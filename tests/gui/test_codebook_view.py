@@ -123,3 +123,21 @@ def test_other_kinds_show_a_placeholder(qtbot, make_tiny_model, digits_test):
     qtbot.addWidget(widget)
     session.set_model(make_tiny_model("ae"), "digits", digits_test)
     assert widget.cell_count() == 0 and widget._stack.currentWidget() is widget.placeholder
+
+
+def test_live_weights_refresh_the_grid_now_when_shown_and_on_showing_when_hidden(view, make_tiny_model):
+    session, widget = view
+    new = make_tiny_model("vqvae", seed=3, codebook_size=K)
+    with torch.no_grad():
+        new.embedding.normal_(generator=torch.Generator().manual_seed(3))
+    session.load_weights(new.state_dict())
+    codes = codes_of(session, session.test_set.float_batch(slice(None)))
+    np.testing.assert_array_equal(widget.usage(), np.bincount(codes.flatten().numpy(), minlength=K))
+    widget.hide()
+    session.load_weights(make_tiny_model("vqvae", seed=4, codebook_size=K).state_dict())
+    stale = widget.usage()
+    codes = codes_of(session, session.test_set.float_batch(slice(None)))
+    fresh = np.bincount(codes.flatten().numpy(), minlength=K)
+    assert not np.array_equal(stale, fresh)  # not re-encoded while hidden
+    widget.show()
+    np.testing.assert_array_equal(widget.usage(), fresh)
