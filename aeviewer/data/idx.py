@@ -49,6 +49,8 @@ def read_idx(path: str | Path, ndim: int | None = None) -> np.ndarray:
         raise DataError(f"{path}: is a directory, not an IDX file") from None
     except PermissionError:
         raise DataError(f"{path}: permission denied") from None
+    except OSError as err:  # a symlink loop, a name too long, an I/O error: still one line naming the file
+        raise DataError(f"{path}: cannot read ({err.strerror or _one_line(err)})") from None
 
 
 def _parse_header(path: Path, stream: BinaryIO, ndim: int | None) -> tuple[int, ...]:
