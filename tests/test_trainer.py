@@ -176,6 +176,23 @@ def test_nan_loss_restores_last_good_weights_and_names_the_term():
         assert torch.equal(model.state_dict()[name], value), name
 
 
+def test_nan_found_by_the_periodic_check_as_on_an_accelerator():
+    model = tiny_model(nan_at_call=13 + 5)
+    result = Trainer(model, tiny_set(), cfg(epochs=3, check_every_step=False, log_every=4, log_seconds=1e9)).run()
+    assert result.status == "failed"
+    # Found at the check after batch 8, but the message names the batch and term that went bad first.
+    assert result.message.startswith("loss term 'kl' became nan at epoch 2, batch 5;")
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
+def test_nan_in_the_last_batches_is_caught_at_the_end_of_the_epoch():
+    model = tiny_model(nan_at_call=13)  # the last batch of epoch 1, after the last periodic check
+    result = Trainer(model, tiny_set(), cfg(epochs=2, check_every_step=False, log_every=5, log_seconds=1e9)).run()
+    assert result.status == "failed" and result.epochs_done == 0
+    assert "'kl' became nan at epoch 1, batch 13;" in result.message
+    assert all(torch.isfinite(v).all() for v in model.state_dict().values())
+
+
 def test_nan_with_slow_snapshots_falls_back_to_the_epoch_start_copy():
     model = tiny_model(nan_at_call=13 + 5)
     epoch_end: dict[str, torch.Tensor] = {}

@@ -36,6 +36,7 @@ class TrainConfig:
     log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
+    check_every_step: bool | None = None  # NaN check each batch; None: on the CPU only (free there, a stall on cuda)
 
 
 @dataclass
@@ -172,11 +173,11 @@ class Trainer:
         self._shuffle_gen = torch.Generator().manual_seed(cfg.seed)
         self._noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
         self._guard = _WeightGuard(self.model, cfg.snapshot_seconds)
-        self._check_each_step = self.device.type == "cpu"  # reading a CPU scalar does not stall anything
+        # Reading a CPU scalar stalls nothing; on an accelerator the check rides on the periodic refresh.
+        self._check_each_step = cfg.check_every_step if cfg.check_every_step is not None else self.device.type == "cpu"
         self.optimizers = self.model.make_optimizers(cfg.lr)
         self.model.train()
         warnings = [self.device_warning] if self.device_warning else []
-        self._run_started = time.perf_counter()
         self._paused_s = 0.0
         epochs_done = 0
         try:
@@ -198,21 +199,20 @@ class Trainer:
         perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device)
         self.model.on_epoch_start()
         self._guard.take_copy()  # a copy at each epoch start (good once a batch proves it)
-        state = _EpochState(epoch, n_batches, time.perf_counter(), self._paused_s)
+        state = _EpochState(epoch, n_batches, time.perf_counter(), self._paused_s, cfg.log_every)
         for b in range(n_batches):
             if not self._wait_if_paused_then_go():
                 return False
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            terms = self._step(idx)
-            state.add(terms, len(idx))
+            state.add(self._step(idx), len(idx))
             self.global_step += 1
-            if self._check_each_step:
-                self._check_finite(state.last, state, b + 1)
+            if self._check_each_step or state.window_full:
+                self._check_finite(state)
             if self.on_step is not None or not self._check_each_step:
                 self._maybe_refresh(state, b + 1)
                 if self.on_step is not None:
                     self.on_step(self._step_info(state, b + 1))
-        self._check_finite(state.sums, state, n_batches, promote=False)  # what a periodic check on cuda missed
+        self._check_finite(state, promote=False)  # the batches a periodic check has not seen yet
         self._finish_epoch(state)
         return True
 
@@ -241,24 +241,28 @@ class Trainer:
         count = state.samples - state.samples_at_refresh
         values = (window / max(count, 1)).tolist()  # the one sync in this window
         if not self._check_each_step:
-            self._check_finite(state.sums, state, batch)
+            self._check_finite(state)
         state.losses = dict(zip(state.keys, values))
         state.sums_at_refresh, state.samples_at_refresh = state.sums.clone(), state.samples
         state.refreshed_batch, state.refreshed_at = batch, now
 
-    def _check_finite(self, values: torch.Tensor, state: "_EpochState", batch: int, promote: bool = True) -> None:
-        """Fail with a message naming the term when ``values`` (terms in ``state.keys`` order) is not finite."""
-        if math.isfinite(float(values.sum())):  # one read; nan/inf anywhere makes the sum non-finite
+    def _check_finite(self, state: "_EpochState", promote: bool = True) -> None:
+        """Fail with a message naming the first non-finite term of the batches not checked yet."""
+        rows = state.unchecked()
+        if len(rows) == 0:  # nothing new: proves nothing about a copy taken since the last check
+            return
+        if math.isfinite(float(rows.sum())):  # one read; nan/inf anywhere makes the sum non-finite
+            state.mark_checked()
             if promote:
                 self._guard.passed_check()
             return
-        vals = values.tolist()
-        bad = [k for k, v in zip(state.keys, vals) if not math.isfinite(v)]
-        term = next((k for k in bad if k != "total"), bad[0])  # name the part, not the sum of parts
-        value = vals[state.keys.index(term)]
-        where = f"batch {batch}" if self._check_each_step else f"by batch {batch}"
-        raise _Failed(f"loss term '{term}' became {value} at epoch {state.epoch}, {where}; "
-                      "weights restored to the last good state")
+        for offset, row in enumerate(rows.tolist()):  # the first bad batch, then its first bad part
+            bad = [k for k, v in zip(state.keys, row) if not math.isfinite(v)]
+            if bad:
+                term = next((k for k in bad if k != "total"), bad[0])  # name the part, not the sum of parts
+                batch = state.checked_batches + offset + 1
+                raise _Failed(f"loss term '{term}' became {row[state.keys.index(term)]} at epoch {state.epoch}, "
+                              f"batch {batch}; weights restored to the last good state")
 
     def _step_info(self, state: "_EpochState", batch: int) -> StepInfo:
         elapsed = max(time.perf_counter() - state.started - (self._paused_s - state.paused_at_start), 1e-9)
@@ -286,13 +290,16 @@ class Trainer:
 
 
 class _EpochState:
-    """Running sums of the loss terms, kept on the device (no sync per step)."""
+    """Running sums of the loss terms, and the terms of the batches not yet checked, kept on the device."""
 
-    def __init__(self, epoch: int, n_batches: int, started: float, paused_at_start: float) -> None:
+    def __init__(self, epoch: int, n_batches: int, started: float, paused_at_start: float, window: int) -> None:
         self.epoch, self.n_batches, self.started, self.paused_at_start = epoch, n_batches, started, paused_at_start
+        self.window_size = max(1, window)
         self.keys: list[str] = []
         self.sums = torch.zeros(0)
-        self.last = torch.zeros(0)
+        self.window = torch.zeros(0)  # (window, terms): one row per batch since the last finite check
+        self.filled = 0
+        self.checked_batches = 0
         self.samples = 0
         self.losses: dict[str, float] = {}
         self.sums_at_refresh = torch.zeros(0)
@@ -305,9 +312,23 @@ class _EpochState:
             first = next(iter(terms.values()))
             self.sums = torch.zeros(len(self.keys), dtype=torch.float64, device=first.device)
             self.sums_at_refresh = self.sums.clone()
-        self.last = torch.stack([terms[k] for k in self.keys])
-        self.sums.add_(self.last, alpha=batch_size)  # sum over images = batch mean × batch size
+            self.window = torch.zeros(self.window_size, len(self.keys), dtype=first.dtype, device=first.device)
+        row = self.window[self.filled]
+        torch.stack([terms[k] for k in self.keys], out=row)
+        self.sums.add_(row, alpha=batch_size)  # sum over images = batch mean × batch size
+        self.filled += 1
         self.samples += batch_size
+
+    @property
+    def window_full(self) -> bool:
+        return self.filled == self.window_size
+
+    def unchecked(self) -> torch.Tensor:
+        return self.window[:self.filled]
+
+    def mark_checked(self) -> None:
+        self.checked_batches += self.filled
+        self.filled = 0
 
 
 def _noise_spec(config: ModelConfig) -> Any:
