@@ -265,3 +265,20 @@ def test_bad_settings_are_refused_with_a_config_error():
         Trainer(tiny_model(), tiny_set(), cfg(epochs=0))
     with pytest.raises(ConfigError):
         Trainer(tiny_model(), tiny_set(0), cfg())
+
+
+@pytest.mark.parametrize("kind", ["vae", "dae", "aae", "vqvae"])
+def test_same_seed_gives_same_weights_for_real_models(kind):
+    from aeviewer.models import default_config
+    from aeviewer.training.trainer import seeded_build
+
+    config = default_config(kind, image_shape=(1, 8, 8), hidden=(16,), latent_dim=2, codebook_size=8, code_dim=4,
+                            channels=(4, 4))
+    runs = []
+    for _ in range(2):
+        model = seeded_build(config, seed=1)
+        result = Trainer(model, tiny_set(64), cfg(epochs=1, seed=2)).run()
+        assert result.status == "finished", result.message
+        runs.append(weights(model))
+    assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
+    assert any(not torch.equal(runs[0][k], weights(seeded_build(config, seed=1))[k]) for k in runs[0])  # it trained
