@@ -77,6 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
+    train.add_argument("--binarize", action="store_true",
+                       help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)")
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
 
@@ -165,7 +167,7 @@ def _train(args: argparse.Namespace) -> int:
                         extra={"train": _train_record(args), "status": "training"})
 
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                               device=str(device))
+                               device=str(device), binarize=args.binarize)
     trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
     started = time.perf_counter()
     result = trainer.run()
@@ -176,7 +178,7 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     metrics: dict[str, float] = {}
     if not args.no_eval:
-        metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir)
+        metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir, binarize=args.binarize)
     extra = {"train": _train_record(args), "status": result.status, "train_seconds": round(seconds, 1)}
     save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=history, extra=extra)
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
@@ -195,6 +197,14 @@ def _evaluate_model(model: Any, dataset: str, data_dir: str | None, **options: A
 
     test_set = load_split(dataset, "test", data_dir)
     return evaluate(model, test_set, **options)
+
+
+def _validation_images(dataset: str, data_dir: str | None, n: int = 1000) -> Any:
+    """The last ``n`` training images: the AAE paper's protocol picks the Parzen sigma on a validation split."""
+    from aeviewer.data.sources import load_split
+
+    train_set = load_split(dataset, "train", data_dir)
+    return train_set.subset(slice(len(train_set) - n, None))
 
 
 class _ProgressLine:
@@ -236,8 +246,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AeviewerError(f"{args.path}: records no data set; pass --dataset")
     options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": args.device}
     if args.parzen:
+        # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True
-    if args.binarize:
+        options["parzen_validation"] = _validation_images(dataset, args.data_dir)
+    if args.binarize or ckpt.extra.get("train", {}).get("binarize"):  # evaluate as it was trained
         options["binarize"] = True
     metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)
     config = ckpt.model.config

@@ -282,3 +282,21 @@ def test_same_seed_gives_same_weights_for_real_models(kind):
         runs.append(weights(model))
     assert all(torch.equal(runs[0][k], runs[1][k]) for k in runs[0])
     assert any(not torch.equal(runs[0][k], weights(seeded_build(config, seed=1))[k]) for k in runs[0])  # it trained
+
+
+def test_binarize_draws_fresh_binary_batches_each_epoch():
+    seen: list[torch.Tensor] = []
+
+    class Spy(TinyAE):
+        def train_step(self, x, x_input, optimizers, labels=None):
+            seen.append(x.clone())
+            return super().train_step(x, x_input, optimizers, labels)
+
+    torch.manual_seed(0)
+    data = tiny_set(n=16)
+    Trainer(Spy(ModelConfig(image_shape=(1, 8, 8), latent_dim=3)), data, cfg(epochs=2, batch_size=16, binarize=True)).run()
+    first, second = seen
+    assert set(first.unique().tolist()) <= {0.0, 1.0}
+    assert not torch.equal(first, second)  # a new Bernoulli draw each time the image is seen
+    # E[x] = pixel value: the binary batch averages to the grey level it was drawn from
+    assert abs(first.mean().item() - data.images.float().div(255).mean().item()) < 0.05

@@ -33,6 +33,7 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
+    binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
     log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
@@ -218,6 +219,8 @@ class Trainer:
 
     def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         x = self.data.float_batch(idx, self.device)
+        if self.config.binarize:
+            x = torch.bernoulli(x, generator=self._noise_gen)
         labels = self.data.labels[idx]
         x_input = x if self.noise is None else self._corrupt(x, self.noise, self._noise_gen)
         return self.model.train_step(x, x_input, self.optimizers, labels)
