@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QThread, Qt, Signal
+from PySide6.QtCore import QThread, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
     QSpinBox, QVBoxLayout, QWidget,
@@ -321,7 +321,7 @@ class TrainingPanel(QWidget):
             return False
         config = self.train_config()
         self.train_device = config.device
-        self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir,
+        self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
                                      snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads)
         self.worker.progress.connect(self._on_progress)
         self.worker.epochFinished.connect(self._on_epoch)
@@ -359,6 +359,15 @@ class TrainingPanel(QWidget):
         self.session.set_model(model, dataset, test_set, path=None)
         return model, dataset
 
+    def _small_train_set(self, dataset: str) -> Any:
+        """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
+        while the GUI redraws. IDX sets (MNIST: seconds of gunzip) load in the worker instead."""
+        from aeviewer.data.sources import SOURCES, load_split
+
+        if dataset in SOURCES and not SOURCES[dataset].idx:
+            return load_split(dataset, "train", self.data_dir)
+        return None
+
     def toggle_pause(self) -> None:
         if self.is_paused():
             self.resume()
@@ -384,6 +393,22 @@ class TrainingPanel(QWidget):
             self.progress.setFormat("Stopping…")
             self.stop_button.setEnabled(False)
             self.pause_button.setEnabled(False)
+
+    def yield_to_gui(self, idle_turns: int = 3) -> None:
+        """Hold training between batches while the GUI redraws a snapshot: until the event loop has
+        come round ``idle_turns`` times (the views' deferred updates and repaints are done by then)."""
+        worker = self.worker
+        if worker is None or not self.is_running():
+            return
+        worker.yield_to_gui()
+
+        def turn(left: int) -> None:
+            if left <= 0:
+                worker.resume_after_gui()
+            else:
+                QTimer.singleShot(0, lambda: turn(left - 1))
+
+        turn(idle_turns)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and join the training thread (used when the window closes); True when it has ended."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import os
 import threading
 import time
 from pathlib import Path
@@ -20,7 +21,11 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 from aeviewer.models.base import Autoencoder
 
-PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second: the GUI repaints, it never floods
+# torch's thread count is per thread (OpenMP): training gets what the process started with, even
+# after the GUI thread lowered its own (see app.ensure_app).
+DEFAULT_TRAIN_THREADS = torch.get_num_threads()
+MAX_YIELD_S = 0.25  # the longest the trainer waits for a GUI redraw (a safety net, not a rhythm)
+PROGRESS_INTERVAL_S = 0.1  # at most 10 progress signals a second: each one costs the GUI a repaint
 
 
 def _as_dict(info: Any) -> dict[str, Any]:
@@ -35,6 +40,19 @@ def cpu_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Let the GUI thread win the CPU whenever it wants it (Linux nices threads one by one).
+
+    The GUI hands the GIL back and forth with this thread dozens of times per repaint; on a busy
+    machine each handoff waits for the OS to schedule the GUI thread, so training yields the CPU.
+    Training still gets every cycle the GUI does not use.
+    """
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError):  # not Linux, or not allowed: run at normal priority
+        pass
+
+
 def oom_message(err: BaseException, device: str) -> str:
     return f"out of memory on {device}: try a smaller batch size or another device ({str(err).splitlines()[0][:80]})"
 
@@ -42,7 +60,7 @@ def oom_message(err: BaseException, device: str) -> str:
 class TrainingWorker(QObject):
     """Trains a copy of ``model`` on ``dataset``'s train split; lives in a QThread.
 
-    Signals: ``progress(dict)`` (a StepInfo as a dict plus ``losses_fresh``, at most 20 a second), ``epochFinished(dict)`` (an EpochInfo as a dict), ``snapshot(dict)`` (CPU
+    Signals: ``progress(dict)`` (a StepInfo as a dict plus ``losses_fresh``, at most 10 a second), ``epochFinished(dict)`` (an EpochInfo as a dict), ``snapshot(dict)`` (CPU
     state_dict), ``notice(str)`` (a warning such as "CUDA asked for but absent"), ``failed(str)``
     (one line), and always last ``finished(dict)`` (status, message, epochs_done, history).
     """
@@ -75,6 +93,10 @@ class TrainingWorker(QObject):
         self.num_threads = num_threads
         self.stop_event = threading.Event()
         self.pause_event = threading.Event()
+        # Cleared by the GUI while it redraws a snapshot: the trainer waits between batches (at most
+        # MAX_YIELD_S), so the redraw gets the GIL and the CPU instead of fighting for them.
+        self.gui_idle = threading.Event()
+        self.gui_idle.set()
         self._last_snapshot = 0.0
         self._last_progress = 0.0
         self._last_losses: dict[str, float] = {}
@@ -90,6 +112,14 @@ class TrainingWorker(QObject):
     def stop(self) -> None:
         self.stop_event.set()
         self.pause_event.clear()  # a paused trainer must wake up to see the stop
+        self.gui_idle.set()
+
+    def yield_to_gui(self) -> None:
+        """Hold training at the next batch boundary until ``resume_after_gui`` (or MAX_YIELD_S)."""
+        self.gui_idle.clear()
+
+    def resume_after_gui(self) -> None:
+        self.gui_idle.set()
 
     @property
     def paused(self) -> bool:
@@ -100,9 +130,9 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         result: dict[str, Any] = {"status": "failed", "message": "", "epochs_done": 0, "history": []}
         device = str(getattr(self.train_config, "device", "cpu"))
+        lower_thread_priority()
         try:
-            if self.num_threads:
-                torch.set_num_threads(self.num_threads)
+            torch.set_num_threads(self.num_threads or DEFAULT_TRAIN_THREADS)
             result = self._train()
         except torch.OutOfMemoryError as err:
             result["message"] = oom_message(err, device)
@@ -137,6 +167,8 @@ class TrainingWorker(QObject):
         }
 
     def _on_step(self, info: Any) -> None:
+        if not self.gui_idle.is_set():
+            self.gui_idle.wait(MAX_YIELD_S)
         now = time.monotonic()
         if now - self._last_progress >= PROGRESS_INTERVAL_S or info.batch >= info.n_batches:
             data = _as_dict(info)
@@ -159,6 +191,20 @@ class TrainingWorker(QObject):
     def _emit_snapshot(self, now: float) -> None:
         self._last_snapshot = now
         self.snapshot.emit(cpu_state_dict(self._trainer.model))
+
+
+def warm_up_training_imports() -> threading.Thread:
+    """Import what the first optimizer construction pulls in (torch._dynamo, ~1 s) on a background thread.
+
+    Done once at start-up, while the user looks at the window, so pressing Start later does not
+    stall the GUI on the import lock. Returns the thread (join it to wait).
+    """
+    def work() -> None:
+        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+    thread = threading.Thread(target=work, name="aeviewer-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def start_worker_thread(worker: TrainingWorker, parent: QObject | None = None) -> QThread:

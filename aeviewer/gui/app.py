@@ -1,0 +1,92 @@
+"""Entry points of the desktop app: build the main window (for tests too) and run the event loop."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from PySide6.QtWidgets import QApplication
+
+import aeviewer
+from aeviewer.gui.main_window import APPLICATION, ORGANISATION, MainWindow
+from aeviewer.gui.worker import warm_up_training_imports
+
+# A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
+# Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint
+# could take hundreds of ms. A 1 ms interval keeps repaints short at a negligible cost to training.
+GIL_SWITCH_INTERVAL_S = 0.001
+# The GUI thread decodes single points and encodes a test split now and then: one torch thread does
+# it without OpenMP workers that spin after each call and take CPU from the training thread.
+GUI_TORCH_THREADS = 1
+TRAINED_DIR = Path(aeviewer.__file__).resolve().parents[1] / "trained"
+
+
+def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
+    """The running QApplication, or a new one named for QSettings."""
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else [sys.argv[0] if sys.argv else "aeviewer"])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName("aeviewer")
+    sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
+    torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
+    return app  # type: ignore[return-value]
+
+
+def _entries(index: Any) -> list[dict[str, Any]]:
+    if isinstance(index, dict):
+        index = index.get("models", [])
+    return [e for e in index if isinstance(e, dict)] if isinstance(index, list) else []
+
+
+def default_model_path(trained_dir: Path = TRAINED_DIR) -> Path | None:
+    """The pretrained model to open on a bare start, from ``trained/index.json``; None when absent.
+
+    Reads ``{"default": "file"}`` if present, else prefers the MNIST VAE with a 2-dim latent, else the
+    first entry (entries carry ``path`` or ``file``). Anything unreadable counts as absent.
+    """
+    try:
+        index = json.loads((trained_dir / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    names: list[str] = []
+    if isinstance(index, dict) and isinstance(index.get("default"), str):
+        names.append(index["default"])
+    entries = _entries(index)
+    preferred = [e for e in entries if e.get("kind") == "vae" and e.get("dataset") == "mnist"]
+    preferred.sort(key=lambda e: e.get("latent_dim", 2) != 2)
+    for entry in preferred + entries:
+        name = entry.get("path") or entry.get("file")
+        if isinstance(name, str):
+            names.append(name)
+    for name in names:
+        path = Path(name) if Path(name).is_absolute() else trained_dir / name
+        if path.is_file():
+            return path
+    return None
+
+
+def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None) -> MainWindow:
+    """The main window with ``model_path`` (or the pretrained default) open; does not enter the event loop."""
+    ensure_app()
+    window = MainWindow(data_dir=data_dir)
+    window.warm_up = warm_up_training_imports()
+    path = Path(model_path) if model_path is not None else default_model_path()
+    if path is not None:
+        window.open_model(path)
+    return window
+
+
+def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None = None,
+            data_dir: str | Path | None = None) -> int:
+    """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status."""
+    args = list(argv) if argv is not None else sys.argv[:1]
+    app = ensure_app(args)
+    if model_path is None and len(args) > 1 and not args[1].startswith("-"):
+        model_path = args[1]
+    window = create_main_window(model_path, data_dir)
+    window.show()
+    return app.exec()

@@ -1,0 +1,287 @@
+"""The main window: open/save/export, recent files and layout that persist, live training, closing."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QEventLoop, QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDropEvent, QImage, QKeySequence
+from PySide6.QtWidgets import QApplication
+
+import aeviewer.gui.app as app_module
+from aeviewer.gui.app import create_main_window, default_model_path, run_app
+from aeviewer.gui.main_window import MAX_RECENT, MainWindow
+
+
+@pytest.fixture(autouse=True)
+def _no_pretrained_default(monkeypatch):
+    monkeypatch.setattr(app_module, "default_model_path", lambda *a, **k: None)
+
+
+def make_window(qtbot, model_path=None) -> MainWindow:
+    window = create_main_window(model_path)
+    window.errors = []
+    window.show_error = lambda title, text: window.errors.append(text)  # no modal dialogs in tests
+    window.confirm_close_during_training = lambda: True
+    window.training_panel.train_threads = 1
+    qtbot.addWidget(window)
+    return window
+
+
+@pytest.fixture
+def window(qtbot) -> MainWindow:
+    window = make_window(qtbot)
+    yield window
+    window.training_panel.shutdown()
+
+
+def choose(box, value) -> None:
+    box.setCurrentIndex(box.findData(value))
+
+
+def test_empty_start_shows_the_hint(window):
+    assert window.session.model is None
+    assert window.centre.currentWidget() is window.hint and "Start" in window.hint.text()
+    assert window.model_label.text() == "No model" and "no model" in window.windowTitle()
+
+
+def test_key_widgets_carry_their_object_names(window):
+    for name in ("trainingPanel", "latentView", "decoderCanvas", "codebookView", "denoiseView"):
+        assert window.findChild(object, name) is not None, name
+
+
+def test_open_a_checkpoint(window, digits_checkpoint, digits_test):
+    assert window.open_model(digits_checkpoint)
+    session = window.session
+    assert session.kind == "ae" and session.dataset_name == "digits" and session.model_path == digits_checkpoint
+    assert session.latents.shape == (len(digits_test), 2)
+    assert window.centre.currentWidget() is window.latent_view
+    assert window.model_label.text().startswith("AE") and "digits" in window.dataset_label.text()
+    assert "cpu" in window.device_label.text()
+    assert digits_checkpoint.name in window.windowTitle() and digits_checkpoint.name in window.action_label.text()
+    assert window.recent_files()[0] == str(digits_checkpoint.resolve())
+    assert window.codebook_dock.isHidden()  # not a VQ-VAE
+
+
+def test_create_main_window_opens_the_given_model(qtbot, digits_checkpoint):
+    window = make_window(qtbot, digits_checkpoint)
+    assert window.session.model_path == digits_checkpoint
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"\x08\x00\x00\x00\x00\x00\x00\x00{}"])
+def test_a_bad_file_shows_the_error_and_keeps_the_current_model(window, digits_checkpoint, tmp_path, content):
+    assert window.open_model(digits_checkpoint)
+    model = window.session.model
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(content)
+    assert not window.open_model(bad)
+    assert len(window.errors) == 1 and "\n" not in window.errors[0] and "broken.safetensors" in window.errors[0]
+    assert window.session.model is model and window.session.model_path == digits_checkpoint
+
+
+def test_a_missing_file_shows_the_error(window, tmp_path):
+    assert not window.open_model(tmp_path / "nowhere.safetensors")
+    assert window.errors and "nowhere.safetensors" in window.errors[0]
+    assert window.session.model is None
+
+
+def test_save_round_trips_the_weights(window, digits_checkpoint, tmp_path):
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    window.open_model(digits_checkpoint)
+    saved = window.save_model_to(tmp_path / "copy")
+    assert saved == tmp_path / "copy.safetensors" and saved.is_file()
+    loaded = load_checkpoint(saved)
+    assert loaded.dataset == "digits" and loaded.history == load_checkpoint(digits_checkpoint).history
+    for key, value in window.session.model.state_dict().items():
+        assert torch.equal(value, loaded.model.state_dict()[key])
+    assert window.session.model_path == saved and "Saved" in window.action_label.text()
+
+
+def test_save_asks_for_a_path_for_an_unsaved_model(window, make_tiny_model, digits_test, tmp_path):
+    window.session.set_model(make_tiny_model("vae"), "digits", digits_test)
+    asked = []
+    window.ask_save_path = lambda *a: asked.append(a) or str(tmp_path / "new.safetensors")
+    assert window.save_model() == tmp_path / "new.safetensors"
+    assert asked and (tmp_path / "new.safetensors").is_file()
+    window.ask_save_path = lambda *a: pytest.fail("a model with a file saves there without asking")
+    assert window.save_model() == tmp_path / "new.safetensors"
+
+
+def test_save_with_nothing_open_says_so(window):
+    assert window.save_model() is None and "Nothing to save" in window.action_label.text()
+
+
+@pytest.mark.parametrize("view", ["latent", "decoder", "codebook", "denoise"])
+def test_export_a_view_as_png(window, digits_checkpoint, tmp_path, view):
+    window.show()
+    window.open_model(digits_checkpoint)
+    path = window.export_image(tmp_path / f"{view}", view)
+    image = QImage(str(path))
+    assert path.suffix == ".png" and not image.isNull() and image.width() > 10
+
+
+def test_export_defaults_to_the_latent_scatter(window, digits_checkpoint, tmp_path):
+    window.open_model(digits_checkpoint)
+    window.export_image(tmp_path / "current.png")
+    assert "latent" in window.action_label.text()
+
+
+def test_dropping_a_safetensors_file_opens_it(window, digits_checkpoint):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(digits_checkpoint))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert window.session.model_path == digits_checkpoint
+
+
+def test_recent_files_are_capped_newest_first_and_persist(qtbot, window, tmp_path):
+    paths = [tmp_path / f"m{i}.safetensors" for i in range(MAX_RECENT + 3)]
+    for path in paths:
+        window.add_recent(path)
+    window.add_recent(paths[4])  # reopening moves it to the top, without a duplicate
+    recent = window.recent_files()
+    assert len(recent) == MAX_RECENT and recent[0] == str(paths[4].resolve()) and len(set(recent)) == MAX_RECENT
+    again = make_window(qtbot)
+    assert again.recent_files() == recent
+    assert [a.toolTip() for a in again.recent_menu.actions()] == recent
+
+
+def test_geometry_and_dock_layout_persist(qtbot):
+    first = make_window(qtbot)
+    first.show()
+    first.resize(700, 500)
+    first.decoder_dock.hide()
+    first.close()
+    second = make_window(qtbot)
+    second.show()
+    assert second.decoder_dock.isHidden() and not second.training_dock.isHidden()
+    assert (second.width(), second.height()) == (700, 500)
+
+
+def test_actions_have_shortcuts_and_tooltips(window):
+    expected = {window.open_action: "Ctrl+O", window.save_action: "Ctrl+S", window.export_action: "Ctrl+E",
+                window.quit_action: "Ctrl+Q", window.train_action: "Space", window.stop_action: "Esc"}
+    for action, keys in expected.items():
+        assert action.shortcut() == QKeySequence(keys), action.text()
+        assert action.toolTip() and action.toolTip() != action.text().replace("&", "")
+
+
+def test_codebook_dock_is_shown_for_the_vqvae_only(window, make_tiny_model, digits_test):
+    window.session.set_model(make_tiny_model("vqvae"), "digits", digits_test)
+    assert not window.codebook_dock.isHidden() and window.codebook_dock.toggleViewAction().isEnabled()
+    window.session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    assert window.codebook_dock.isHidden() and not window.codebook_dock.toggleViewAction().isEnabled()
+
+
+def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window):
+    """Space starts, pauses and resumes, Esc stops; snapshots redraw at most about once a second,
+    and a zero-delay timer keeps firing with gaps under 100 ms the whole time."""
+    window.show()
+    window.warm_up.join()  # the one-time import the app does in the background while the user looks around
+    panel = window.training_panel
+    choose(panel.dataset, "digits")
+    panel.epochs.setValue(1000)
+    updates: list[float] = []
+    window.session.weightsUpdated.connect(lambda: updates.append(time.monotonic()))
+    window.train_action.trigger()  # Space
+    assert panel.is_running() and "(training)" in window.device_label.text()
+    first_coords = window.session.coords.copy()
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)  # the run is under way
+
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    stamps: list[float] = []
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        stamps.append(now)
+        last[0] = now
+
+    # A real event loop, as app.exec() runs it, until three live redraws have happened.
+    loop = QEventLoop()
+    window.session.weightsUpdated.connect(lambda: len(updates) >= 3 and loop.quit())
+    QTimer.singleShot(20_000, loop.quit)  # a safety net; the asserts below say what went wrong
+    timer = QTimer()
+    timer.setInterval(0)
+    timer.timeout.connect(tick)
+    last[0] = time.perf_counter()
+    timer.start()
+    loop.exec()
+    timer.stop()
+    assert len(updates) >= 3
+    worst = sorted(zip(gaps, stamps))[-3:]
+    assert len(gaps) > 100 and max(gaps) < 0.1, \
+        f"longest gaps (ms, s after start): {[(round(g * 1000), round(t - stamps[0], 2)) for g, t in worst]}"
+    assert min(np.diff(updates)) > 0.8  # throttled to about one redraw a second
+    assert not np.allclose(first_coords, window.session.coords)  # the scatter follows the training
+
+    window.train_action.trigger()  # Space again: pause
+    assert panel.is_paused()
+    window.train_action.trigger()  # and resume
+    assert panel.is_running() and not panel.is_paused()
+    with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
+        window.stop_action.trigger()  # Esc
+    assert blocker.args[0]["status"] == "stopped"
+    # The final weights are in the GUI's model at once, not a second later.
+    trained = panel.worker._trainer.model.state_dict()
+    assert all(torch.equal(v, trained[k]) for k, v in window.session.model.state_dict().items())
+    assert window.records["history"] == panel.history
+
+
+def test_closing_during_training_asks_then_joins_the_thread(qtbot, window):
+    window.show()
+    panel = window.training_panel
+    choose(panel.dataset, "digits")
+    panel.epochs.setValue(1000)
+    assert panel.start()
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)
+    asked = []
+    window.confirm_close_during_training = lambda: asked.append(1) or False
+    window.close()
+    assert asked and window.isVisible() and panel.is_running()  # "No" keeps the window and the run
+    window.confirm_close_during_training = lambda: True
+    thread = panel.thread
+    window.close()
+    assert not window.isVisible() and thread.isFinished()
+
+
+def test_default_model_comes_from_the_trained_index(tmp_path):
+    assert default_model_path(tmp_path) is None  # no index: start empty
+    (tmp_path / "index.json").write_text("{not json")
+    assert default_model_path(tmp_path) is None
+    for name in ("ae.safetensors", "vae2.safetensors", "vae16.safetensors"):
+        (tmp_path / name).write_bytes(b"x")
+    entries = [{"path": "ae.safetensors", "kind": "ae", "dataset": "mnist"},
+               {"path": "vae16.safetensors", "kind": "vae", "dataset": "mnist", "latent_dim": 16},
+               {"path": "vae2.safetensors", "kind": "vae", "dataset": "mnist", "latent_dim": 2}]
+    (tmp_path / "index.json").write_text(json.dumps({"models": entries}))
+    assert default_model_path(tmp_path) == tmp_path / "vae2.safetensors"
+    (tmp_path / "index.json").write_text(json.dumps({"default": "ae.safetensors", "models": entries}))
+    assert default_model_path(tmp_path) == tmp_path / "ae.safetensors"
+
+
+def test_run_app_shows_the_window_and_returns_the_exit_status(qtbot, monkeypatch, digits_checkpoint):
+    created: list[MainWindow] = []
+
+    def create(*args, **kwargs):
+        created.append(create_main_window(*args, **kwargs))
+        return created[-1]
+
+    monkeypatch.setattr(app_module, "create_main_window", create)
+    visible: list[bool] = []
+
+    def look_then_quit() -> None:
+        visible.append(created[0].isVisible())
+        QApplication.instance().quit()
+
+    QTimer.singleShot(0, look_then_quit)
+    assert run_app(["aeviewer", str(digits_checkpoint)]) == 0
+    assert visible == [True] and created[0].session.model_path == digits_checkpoint
