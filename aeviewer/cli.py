@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -101,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
+    args.command_line = "aeviewer " + shlex.join(argv)  # recorded in checkpoints so a model can be re-made
     try:
         if args.command in (None, "gui"):
             return _run_gui(args)
@@ -179,7 +182,8 @@ def _train(args: argparse.Namespace) -> int:
     metrics: dict[str, float] = {}
     if not args.no_eval:
         metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir, binarize=args.binarize)
-    extra = {"train": _train_record(args), "status": result.status, "train_seconds": round(seconds, 1)}
+    extra = {"train": _train_record(args), "command": args.command_line, "status": result.status,
+             "train_seconds": round(seconds, 1)}
     save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=history, extra=extra)
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
@@ -187,7 +191,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _train_record(args: argparse.Namespace) -> dict[str, Any]:
-    skip = {"command", "data_dir", "out", "no_eval"}
+    skip = {"command", "command_line", "data_dir", "out", "no_eval"}
     return {k: v for k, v in vars(args).items() if k not in skip and v is not None and v is not False}
 
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Re-creates every checkpoint in trained/ (one core each: OMP_NUM_THREADS=1), then trained/index.json.
+# Usage: AEVIEWER_DATA=../shared/data bash trained/train_all.sh   (from the repository root)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export OMP_NUM_THREADS=1
+t() { python -m aeviewer train --seed 0 "$@"; }
+t --model vae   --dataset mnist --latent-dim 2  --hidden 512,256 --epochs 15 --out trained/vae-mnist-2d.safetensors
+t --model ae    --dataset mnist --latent-dim 2  --hidden 512,256 --epochs 10 --out trained/ae-mnist-2d.safetensors
+t --model dae   --dataset mnist --latent-dim 2  --hidden 512,256 --epochs 10 --noise gaussian:0.5 --out trained/dae-mnist-2d.safetensors
+t --model aae   --dataset mnist --latent-dim 2  --hidden 512,256 --epochs 10 --prior mixture10 --conditional-prior --out trained/aae-mnist-2d.safetensors
+t --model vae   --dataset mnist --latent-dim 20 --hidden 512,256 --epochs 10 --batch-size 64 --out trained/vae-mnist-20d.safetensors
+t --model vqvae --dataset mnist --epochs 5 --out trained/vqvae-mnist.safetensors
+for kind in ae dae vae aae; do
+  t --model "$kind" --dataset digits --latent-dim 2 --hidden 128,64 --epochs 60 --batch-size 64 --out "trained/$kind-digits.safetensors"
+done
+t --model vqvae --dataset digits --codebook-size 64 --code-dim 16 --epochs 60 --batch-size 64 --out trained/vqvae-digits.safetensors
+python trained/make_index.py
