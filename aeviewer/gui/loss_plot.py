@@ -5,15 +5,16 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QWidget
 
-# Distinct, colour-blind-friendly pens (Okabe–Ito); "total" is drawn white and thicker.
-PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7")
+# Distinct, colour-blind-friendly pens (Okabe–Ito, minus the yellow that vanishes on white);
+# "total" is drawn black and thicker.
+PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
 
 
 class LossPlot(pg.PlotWidget):
     """Loss per term against the global step; ``add_point(step, losses)`` appends one sample."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, background="w")  # white, like the other plots of the window
         self.setObjectName("lossPlot")
         self.setMinimumHeight(160)
         self.setToolTip("Training loss per term (mean per image) against the training step.\n"
@@ -21,7 +22,7 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.setLabel("left", "loss")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.addLegend(offset=(-10, 10))
+        self.addLegend(offset=(-10, 10), labelTextColor="k", brush=(255, 255, 255, 200))
         plot = self.getPlotItem()
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
@@ -45,7 +46,7 @@ class LossPlot(pg.PlotWidget):
 
     def _add_curve(self, name: str) -> pg.PlotDataItem:
         if name == "total":
-            pen = pg.mkPen("w", width=2)
+            pen = pg.mkPen("k", width=2)
         else:
             pen = pg.mkPen(PALETTE[(len(self.curves)) % len(PALETTE)], width=1.5)
         curve = self.plot([], [], pen=pen, name=name)

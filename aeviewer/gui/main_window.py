@@ -92,8 +92,9 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
         self.denoise_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.resizeDocks([self.training_dock, self.decoder_dock], [380, 400], Qt.Orientation.Horizontal)
+        # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
         self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -391,6 +392,7 @@ class MainWindow(QMainWindow):
         self.codebook_dock.setVisible(is_vq)
         if is_vq:
             self.codebook_dock.raise_()
+            self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
         self._update_status()
         self._update_title()
 

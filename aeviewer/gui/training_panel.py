@@ -44,7 +44,7 @@ def format_eta(seconds: float) -> str:
 
 
 def progress_text(info: dict[str, Any]) -> str:
-    return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']} · "
+    return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']}\n"
             f"{info['samples_per_s']:,.0f} samples/s · ETA {format_eta(info['eta_s'])}")
 
 
@@ -145,9 +145,13 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("trainingProgress")
         self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
         self.progress.setTextVisible(True)
-        self.progress.setFormat("Not training")
-        self.progress.setToolTip("Epoch, batch, throughput and estimated time left")
+        self.progress.setFormat("%p%")
+        self.progress.setToolTip("Share of the run done")
+        self.progress_label = QLabel("Not training")
+        self.progress_label.setObjectName("trainingProgressText")
+        self.progress_label.setToolTip("Epoch, batch, throughput and estimated time left")
         self.error_label = QLabel()
         self.error_label.setObjectName("trainingError")
         self.error_label.setStyleSheet(ERROR_STYLE)
@@ -163,6 +167,7 @@ class TrainingPanel(QWidget):
         layout.addLayout(self.form)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot, 1)
@@ -333,7 +338,7 @@ class TrainingPanel(QWidget):
         self.history = []
         self.last_result = None
         self.progress.setValue(0)
-        self.progress.setFormat("Loading the training split…")
+        self.progress_label.setText("Loading the training split…")
         self.info_label.setText("")
         self.thread = start_worker_thread(self.worker, self)
         self._set_state("running")
@@ -390,7 +395,7 @@ class TrainingPanel(QWidget):
         """Ask the worker to stop (takes effect within one batch); ``trainingFinished`` follows."""
         if self.worker is not None and self.is_running():
             self.worker.stop()
-            self.progress.setFormat("Stopping…")
+            self.progress_label.setText("Stopping…")
             self.stop_button.setEnabled(False)
             self.pause_button.setEnabled(False)
 
@@ -423,7 +428,7 @@ class TrainingPanel(QWidget):
     def _on_progress(self, info: dict[str, Any]) -> None:
         done = (info["epoch"] - 1 + info["batch"] / max(info["n_batches"], 1)) / max(info["epochs"], 1)
         self.progress.setValue(int(done * 1000))
-        self.progress.setFormat(progress_text(info) + ("  (paused)" if self.is_paused() else ""))
+        self.progress_label.setText(progress_text(info) + (" (paused)" if self.is_paused() else ""))
         if info.get("losses_fresh"):
             self.loss_plot.add_point(info["global_step"], info["losses"])
 
@@ -446,11 +451,11 @@ class TrainingPanel(QWidget):
         status = result.get("status", "failed")
         if status == "finished":
             self.progress.setValue(1000)
-            self.progress.setFormat(f"Finished {result.get('epochs_done', 0)} epochs")
+            self.progress_label.setText(f"Finished {result.get('epochs_done', 0)} epochs")
         elif status == "stopped":
-            self.progress.setFormat(f"Stopped after {result.get('epochs_done', 0)} complete epochs")
+            self.progress_label.setText(f"Stopped after {result.get('epochs_done', 0)} complete epochs")
         else:
-            self.progress.setFormat("Failed: the last good weights are loaded")
+            self.progress_label.setText("Failed: the last good weights are loaded")
         self._set_state("idle")
         self.message.emit(f"Training {status}: {result.get('message', '')}".rstrip(": "))
         self.trainingFinished.emit(result)

@@ -192,7 +192,7 @@ def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window):
     window.train_action.trigger()  # Space
     assert panel.is_running() and "(training)" in window.device_label.text()
     first_coords = window.session.coords.copy()
-    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)  # the run is under way
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)  # the run is under way
 
     gaps: list[float] = []
     last = [time.perf_counter()]
@@ -242,7 +242,7 @@ def test_closing_during_training_asks_then_joins_the_thread(qtbot, window):
     choose(panel.dataset, "digits")
     panel.epochs.setValue(1000)
     assert panel.start()
-    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)
     asked = []
     window.confirm_close_during_training = lambda: asked.append(1) or False
     window.close()

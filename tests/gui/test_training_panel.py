@@ -97,7 +97,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
     assert panel.is_running() and not panel.start_button.isEnabled()
     # The panel put the new (untrained) model into the session, with the digits test split encoded.
     assert panel.session.kind == "vae" and panel.session.latents.shape == (len(panel.session.test_set), 2)
-    qtbot.waitUntil(lambda: "Epoch" in panel.progress.format(), timeout=10_000)
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)
     qtbot.waitUntil(lambda: "total" in panel.loss_plot.curves and len(panel.loss_plot.series("total")[0]) >= 2,
                     timeout=10_000)
     assert set(panel.loss_plot.curves) == {"recon", "kl", "total"}  # one curve per VAE loss term
@@ -119,7 +119,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0]["status"] == "stopped"
     assert panel.thread.isFinished() and panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
-    assert "Stopped" in panel.progress.format()
+    assert "Stopped" in panel.progress_label.text()
     assert panel.error_text() == ""
 
 
@@ -170,4 +170,4 @@ def test_out_of_memory_while_building_is_reported(panel, monkeypatch):
 
 def test_progress_text_reads_well():
     text = progress_text({"epoch": 2, "epochs": 10, "batch": 30, "n_batches": 469, "samples_per_s": 18234.2, "eta_s": 41})
-    assert text == "Epoch 2/10 · batch 30/469 · 18,234 samples/s · ETA 0:00:41"
+    assert text == "Epoch 2/10 · batch 30/469\n18,234 samples/s · ETA 0:00:41"
