@@ -207,3 +207,15 @@ def test_damaged_json_is_refused(tmp_path):
 def test_the_module_never_uses_pickle():
     source = open(ckpt_module.__file__).read()
     assert "torch.load" not in source and "import pickle" not in source
+
+
+def test_saved_file_gets_usual_permissions_and_keeps_an_existing_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "m.safetensors", small_model(seed=0), dataset="digits")
+        assert path.stat().st_mode & 0o777 == 0o644  # not mkstemp's 0600
+        os.chmod(path, 0o640)
+        save_checkpoint(path, small_model(seed=1), dataset="digits")
+        assert path.stat().st_mode & 0o777 == 0o640
+    finally:
+        os.umask(umask)
