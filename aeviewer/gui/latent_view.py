@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -51,8 +51,45 @@ class PickViewBox(pg.ViewBox):
 class ClassScatter(pg.ScatterPlotItem):
     """One class's points; clicks fall through to the ViewBox (a click on a dot picks that spot too)."""
 
+    _rect_key: tuple[Any, Any, float] | None = None
+    _rect: QRectF | None = None
+
     def mouseClickEvent(self, ev: Any) -> None:
         ev.ignore()
+
+    def boundingRect(self) -> QRectF:
+        """pyqtgraph's rect, cached: Qt asks each class item for it a dozen times per click (press and
+        release hit tests, hover, paint) and pyqtgraph computes it in Python (~0.3 ms, mostly
+        pixelVectors). Its per-axis data bounds (``self.bounds``) are reset on new data and on every
+        view-transform change (``viewTransformChanged``), so they key the cache."""
+        key = (self.bounds[0], self.bounds[1], self.pixelPadding())
+        cached = self._rect_key
+        if (self._rect is not None and cached is not None and key[0] is not None and key[1] is not None
+                and key[0] is cached[0] and key[1] is cached[1] and key[2] == cached[2]):
+            return QRectF(self._rect)
+        rect = super().boundingRect()
+        self._rect_key, self._rect = (self.bounds[0], self.bounds[1], self.pixelPadding()), QRectF(rect)
+        return rect
+
+    def updateSpots(self, dataSet: Any = None) -> None:
+        """Look the dot up in pyqtgraph's symbol atlas once when every point shares the item's style
+        (ours do: one brush per class); pyqtgraph looks it up per point in Python (~0.3 s at 60,000)."""
+        data = self.data if dataSet is None else dataSet
+        filled = False
+        if self.opts["pxMode"] and self.opts["useCache"] and not self.opts["hoverable"] and len(data) > 1:
+            todo = np.flatnonzero(data["sourceRect"]["w"] == 0)
+            if len(todo) > 1 and self._one_style(data):
+                style = list(zip(*self._style(["symbol", "size", "pen", "brush"], data=data, idx=todo[:1])))
+                data["sourceRect"][todo] = self.fragmentAtlas[style][0]
+                filled = True
+        super().updateSpots(dataSet)  # finds nothing left to look up; sizes, atlas upkeep as before
+        if filled:
+            self.invalidate()
+
+    @staticmethod
+    def _one_style(data: np.ndarray) -> bool:
+        """No point overrides the item's symbol, size, pen or brush (pyqtgraph's per-point defaults)."""
+        return bool((data["size"] == -1).all()) and all(bool(np.equal(data[k], None).all()) for k in ("symbol", "pen", "brush"))
 
     def move_points(self, x: np.ndarray, y: np.ndarray) -> None:
         """New positions for the same number of points without rebuilding their symbol-atlas entries
