@@ -4,6 +4,8 @@ from pathlib import Path
 # Headless Qt for every test; must be set before any Qt import.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("AEVIEWER_DATA", str(Path(__file__).resolve().parents[1].parent / "shared" / "data"))
+# Absolute, so that tests which change the working directory still find the data.
+os.environ["AEVIEWER_DATA"] = str(Path(os.environ["AEVIEWER_DATA"]).resolve())
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

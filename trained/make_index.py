@@ -28,11 +28,33 @@ def entry(path: Path) -> dict:
     }
 
 
+KEY_METRICS = ("neg_elbo", "psnr_db", "denoise_gaussian_0.5_psnr_db", "prior_distance", "codes_used_frac", "perplexity")
+
+
+def write_readme(models: list[dict]) -> None:
+    lines = [
+        "# Pretrained models",
+        "",
+        "Made by `trained/train_all.sh` on the development machine (2 cores, CPU torch 2.13.0, one thread per run);",
+        "the metrics are what `aeviewer evaluate trained/FILE` prints on the test split. `index.json` holds the",
+        "same records for the app's model picker; `tests/test_trained.py` re-evaluates every model against them.",
+        "",
+        "| file | kind | data | latent | train time | key metrics | command (seed 0) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for m in models:
+        shown = ", ".join(f"{k} {m['metrics'][k]:.3g}" for k in KEY_METRICS if k in m["metrics"])
+        lines.append(f"| `{m['file']}` | {m['kind']} | {m['dataset']} | {m['latent_dim']} | {m['train_seconds']} s "
+                     f"| {shown} | `{m['command']}` |")
+    (HERE / "README.md").write_text("\n".join(lines) + "\n")
+
+
 def main() -> int:
     models = [entry(p) for p in sorted(HERE.glob("*.safetensors"))]
     tmp = HERE / "index.json.tmp"
     tmp.write_text(json.dumps({"default": "vae-mnist-2d.safetensors", "models": models}, indent=1) + "\n")
     os.replace(tmp, HERE / "index.json")
+    write_readme(models)
     print(f"{len(models)} models, {sum(m['size_bytes'] for m in models) / 1e6:.1f} MB", file=sys.stderr)
     return 0
 
