@@ -150,9 +150,8 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> bool:
 
 def send_mouse(widget: Any, kind: Any, pos: Any, button: Any, buttons: Any) -> None:
     """A real QMouseEvent delivered to ``widget`` (QTest.mouseMove cannot hold a button down)."""
-    from PySide6.QtCore import QPointF
+    from PySide6.QtCore import QPointF, Qt
     from PySide6.QtGui import QMouseEvent
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     pos = QPointF(pos)
