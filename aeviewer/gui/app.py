@@ -1,15 +1,14 @@
 """Entry points of the desktop app: build the main window (for tests too) and run the event loop."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Sequence
 
 import torch
 from PySide6.QtWidgets import QApplication
 
-import aeviewer
+from aeviewer.gui import model_picker
 from aeviewer.gui.main_window import APPLICATION, ORGANISATION, MainWindow
 from aeviewer.gui.worker import warm_up_training_imports
 
@@ -20,7 +19,7 @@ GIL_SWITCH_INTERVAL_S = 0.001
 # The GUI thread decodes single points and encodes a test split now and then: one torch thread does
 # it without OpenMP workers that spin after each call and take CPU from the training thread.
 GUI_TORCH_THREADS = 1
-TRAINED_DIR = Path(aeviewer.__file__).resolve().parents[1] / "trained"
+TRAINED_DIR = model_picker.TRAINED_DIR  # kept for callers; tests monkeypatch model_picker.TRAINED_DIR
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -36,47 +35,32 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
-def _entries(index: Any) -> list[dict[str, Any]]:
-    if isinstance(index, dict):
-        index = index.get("models", [])
-    return [e for e in index if isinstance(e, dict)] if isinstance(index, list) else []
-
-
-def default_model_path(trained_dir: Path = TRAINED_DIR) -> Path | None:
+def default_model_path(trained_dir: str | Path | None = None) -> Path | None:
     """The pretrained model to open on a bare start, from ``trained/index.json``; None when absent.
 
-    Reads ``{"default": "file"}`` if present, else prefers the MNIST VAE with a 2-dim latent, else the
-    first entry (entries carry ``path`` or ``file``). Anything unreadable counts as absent.
+    The index's ``"default"`` if its file exists, else the MNIST VAE with a 2-dim latent, else the first
+    entry whose file exists. ``trained_dir`` defaults to ``model_picker.TRAINED_DIR``.
     """
-    try:
-        index = json.loads((trained_dir / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    names: list[str] = []
-    if isinstance(index, dict) and isinstance(index.get("default"), str):
-        names.append(index["default"])
-    entries = _entries(index)
-    preferred = [e for e in entries if e.get("kind") == "vae" and e.get("dataset") == "mnist"]
-    preferred.sort(key=lambda e: e.get("latent_dim", 2) != 2)
-    for entry in preferred + entries:
-        name = entry.get("path") or entry.get("file")
-        if isinstance(name, str):
-            names.append(name)
-    for name in names:
-        path = Path(name) if Path(name).is_absolute() else trained_dir / name
-        if path.is_file():
-            return path
+    entries = [e for e in model_picker.load_index(trained_dir) if e.exists]
+    preferred = sorted((e for e in entries if e.kind == "vae" and e.dataset == "mnist"),
+                       key=lambda e: e.latent_dim != 2)
+    for entry in [e for e in entries if e.is_default] + preferred + entries:
+        return entry.path
     return None
 
 
-def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None) -> MainWindow:
-    """The main window with ``model_path`` (or the pretrained default) open; does not enter the event loop."""
+def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
+                       trained_dir: str | Path | None = None) -> MainWindow:
+    """The main window with ``model_path`` (or the pretrained default from ``trained_dir``) open;
+    does not enter the event loop."""
     ensure_app()
-    window = MainWindow(data_dir=data_dir)
+    window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
     window.warm_up = warm_up_training_imports()
-    path = Path(model_path) if model_path is not None else default_model_path()
+    path = Path(model_path) if model_path is not None else default_model_path(trained_dir)
     if path is not None:
         window.open_model(path)
+    elif model_path is None:
+        window.set_last_action("No pretrained model found: train one, or open a checkpoint (Ctrl+O)")
     return window
 
 

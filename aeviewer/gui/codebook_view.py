@@ -48,6 +48,22 @@ def usage_colors(counts: np.ndarray) -> np.ndarray:
     return colors
 
 
+def wrapped_label(text: str, parent: QWidget, lines: int = 2) -> QLabel:
+    """A word-wrapping label that keeps room for ``lines`` lines but does not report height-for-width.
+
+    Why: one height-for-width child makes the whole view height-for-width, and the QScrollArea of a
+    dock then sizes the view to its *preferred* height for the width (the graphics views hint 600 px)
+    instead of the dock's height: the grid sank into the lower half and the editor was cut off.
+    """
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    policy = label.sizePolicy()
+    policy.setHeightForWidth(False)
+    label.setSizePolicy(policy)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing() * lines + 4)
+    return label
+
+
 class CodebookView(QWidget):
     """The codebook grid, its usage, and a code map that can be painted with other codes."""
 
@@ -109,6 +125,7 @@ class CodebookView(QWidget):
         self.grid_plots.scene().sigMouseMoved.connect(self._on_grid_hover)
         self.grid_plots.scene().sigMouseClicked.connect(self._on_grid_click)
         self.map_plots.scene().sigMouseClicked.connect(self._on_map_click)
+        self.map_view.sigResized.connect(self._on_map_resized)  # the numbers show only where they fit
         session.modelChanged.connect(self.refresh)
         session.weightsUpdated.connect(self._on_weights_updated)
         session.currentPointChanged.connect(self._on_current_point)
@@ -150,12 +167,9 @@ class CodebookView(QWidget):
         self.cell_marker.setPen(pg.mkPen((220, 30, 30), width=3))
         self.cell_marker.hide()
         self.map_view.addItem(self.cell_marker)
-        self.edit_label = QLabel("Click a cell of the code map, then a code on the left", self.content)
-        self.edit_label.setWordWrap(True)
-
-        self.users_label = QLabel("Click a code to list the test images that use it most", self.content)
+        self.edit_label = wrapped_label("Click a cell of the code map, then a code on the left", self.content)
+        self.users_label = wrapped_label("Click a code to list the test images that use it most", self.content)
         self.users_label.setObjectName("codebookUsers")
-        self.users_label.setWordWrap(True)
         self.users_plots = pg.GraphicsLayoutWidget()
         self.users_plots.setBackground("w")
         self.users_plots.setMinimumHeight(70)
@@ -315,7 +329,7 @@ class CodebookView(QWidget):
             text = pg.TextItem("", color="k", anchor=(0.5, 0.5))
             self.map_view.addItem(text)
             self._code_texts.append(text)
-        show_numbers = cells <= 100  # beyond 10×10 the numbers would not fit
+        show_numbers = cells <= 100 and self._numbers_fit()  # beyond 10×10 cells they never would
         for n, text in enumerate(self._code_texts):
             if n < cells and show_numbers:
                 r, c = divmod(n, codes.shape[1])
@@ -324,6 +338,22 @@ class CodebookView(QWidget):
                 text.show()
             else:
                 text.hide()
+
+    def _numbers_fit(self) -> bool:
+        """Whether the widest code number fits inside a code-map cell at the size the map is drawn."""
+        if self.edit_codes is None:
+            return False
+        rows, cols = self.edit_codes.shape
+        width, height = self.map_view.width(), self.map_view.height()
+        if width <= 1 or height <= 1:  # not laid out yet: assume it fits, re-checked on resize
+            return True
+        cell = min(width / cols, height / rows)  # the view keeps the aspect ratio: square cells
+        digits = len(str(max(len(self.counts) - 1, 0)))
+        return cell >= self.fontMetrics().horizontalAdvance("8" * digits) + 2
+
+    def _on_map_resized(self) -> None:
+        if self.edit_codes is not None:
+            self._show_code_map()
 
     def _redecode(self) -> None:
         with torch.inference_mode():

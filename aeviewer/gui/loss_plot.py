@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 # Distinct, colour-blind-friendly pens (Okabe–Ito, minus the yellow that vanishes on white);
 # "total" is drawn black and thicker.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+# Keys of a checkpoint's per-epoch history that are not loss terms (bookkeeping and the VQ-VAE's
+# code-usage figures, on other scales than a loss).
+NOT_LOSSES = frozenset({"epoch", "seconds", "perplexity", "codes_used_frac"})
 
 
 class LossPlot(pg.PlotWidget):
@@ -22,8 +26,13 @@ class LossPlot(pg.PlotWidget):
         self.setLabel("bottom", "step")
         self.setLabel("left", "loss")
         self.showGrid(x=True, y=True, alpha=0.2)
-        self.addLegend(offset=(-10, 10), labelTextColor="k", brush=(255, 255, 255, 200))
         plot = self.getPlotItem()
+        # The legend sits in the plot's title row, two entries a row, so it never covers the curves
+        # (a falling loss runs through every corner of the view at some point).
+        plot.layout.removeItem(plot.titleLabel)  # this plot has no title: its row holds the legend
+        plot.titleLabel.hide()
+        plot.legend = pg.LegendItem(colCount=2, labelTextColor="k", horSpacing=10, frame=False)
+        plot.layout.addItem(plot.legend, 0, 1, alignment=Qt.AlignmentFlag.AlignRight)
         plot.setClipToView(True)
         plot.setDownsampling(auto=True, mode="peak")
         self.curves: dict[str, pg.PlotDataItem] = {}
@@ -31,11 +40,38 @@ class LossPlot(pg.PlotWidget):
         self._values: dict[str, list[float]] = {}
 
     def clear_curves(self) -> None:
-        """Empty every curve (the items stay, so a new run reuses them)."""
+        """Empty every curve (the items stay, so a new run reuses them); the x axis is the step again."""
         for name, curve in self.curves.items():
             self._steps[name].clear()
             self._values[name].clear()
             curve.setData([], [])
+            curve.setSymbol(None)
+        self.setLabel("bottom", "step")
+
+    def show_history(self, history: list[dict]) -> int:
+        """Draw a checkpoint's saved per-epoch history (one point per epoch and loss term) in place of
+        the curves shown; returns the number of epochs drawn. Non-numeric and non-loss keys are skipped."""
+        self.clear_curves()
+        epochs = 0
+        for n, record in enumerate(history, start=1):
+            if not isinstance(record, dict):
+                continue
+            epoch = record.get("epoch", n)
+            losses = {k: v for k, v in record.items()
+                      if k not in NOT_LOSSES and isinstance(v, (int, float)) and not isinstance(v, bool)}
+            if losses and isinstance(epoch, (int, float)):
+                self.add_point(float(epoch), losses)
+                epochs += 1
+        if epochs:
+            self.setLabel("bottom", "epoch (saved history)")
+            if epochs <= 60:  # few points: mark each epoch
+                for curve in self.curves.values():
+                    curve.setSymbol("o")
+                    curve.setSymbolSize(4)
+                    curve.setSymbolPen(curve.opts["pen"])
+                    curve.setSymbolBrush(curve.opts["pen"].color())
+        self.enableAutoRange()
+        return epochs
 
     def add_point(self, step: float, losses: dict[str, float]) -> None:
         for name, value in losses.items():

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import time
+from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QStackedWidget,
-    QStyle, QToolBar, QWidget,
+    QStyle, QToolBar, QVBoxLayout, QWidget,
 )
 
 from aeviewer.errors import AeviewerError, DataError
@@ -17,6 +18,7 @@ from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
+from aeviewer.gui.model_picker import ModelPicker
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
 
@@ -33,6 +35,37 @@ EMPTY_HINT = (
 )
 
 
+class DockHolder(QWidget):
+    """Holds a view inside a dock's scroll area at the viewport's size, never less than the view's minimum.
+
+    Why not the view itself: a word-wrapped label anywhere in a view makes its layout height-for-width,
+    and QScrollArea then sizes the view to its *preferred* height for the width (pyqtgraph views hint
+    600 px) rather than to the dock: plots sank into empty space and the bottom of the view was cut
+    off. This holder has no layout and no height-for-width, so the view scrolls only below its minimum.
+    """
+
+    def __init__(self, view: QWidget) -> None:
+        super().__init__()
+        self.setObjectName(f"{view.objectName()}Holder")
+        self.view = view
+        view.setParent(self)
+        view.installEventFilter(self)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.view.minimumSizeHint().expandedTo(self.view.minimumSize())
+
+    def sizeHint(self) -> QSize:
+        return self.view.sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.view.setGeometry(self.rect())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.view and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the view's minimum may have changed: let the scroll area look again
+        return False
+
+
 def settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
@@ -42,12 +75,17 @@ class MainWindow(QMainWindow):
     panel; dialogs go through ``show_error``, ``ask_open_path``, ``ask_save_path`` and
     ``confirm_close_during_training``, which tests replace."""
 
-    def __init__(self, data_dir: str | Path | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, data_dir: str | Path | None = None, parent: QWidget | None = None,
+                 trained_dir: str | Path | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
         stored_dir = settings().value("dataDir", "", str)
         self.data_dir: str | Path | None = data_dir if data_dir is not None else (stored_dir or None)
+        # None: model_picker.TRAINED_DIR, read when the picker opens (tests monkeypatch it)
+        self.trained_dir: Path | None = Path(trained_dir) if trained_dir is not None else None
+        self.picker: ModelPicker | None = None
+        self.data_problem = ""  # why the open model has no scatter ("" when it has one)
         self.session = Session(self)
         self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
         self._pending_snapshot: dict | None = None
@@ -81,7 +119,22 @@ class MainWindow(QMainWindow):
         self.centre = QStackedWidget()
         self.centre.addWidget(self.hint)
         self.centre.addWidget(self.latent_view)
-        self.setCentralWidget(self.centre)
+        # Above the scatter when the open model's test split cannot be loaded: the model still works
+        # (decoder, sliders, prior samples), and this says why the scatter is empty and how to fix it.
+        self.data_banner = QLabel()
+        self.data_banner.setObjectName("dataBanner")
+        self.data_banner.setWordWrap(True)
+        self.data_banner.setTextFormat(Qt.TextFormat.RichText)
+        self.data_banner.setStyleSheet("QLabel#dataBanner { background: #fff4d6; border: 1px solid #e0b84d; "
+                                       "padding: 6px; color: #3d2e00; }")
+        self.data_banner.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.data_banner)
+        column.addWidget(self.centre, 1)
+        self.setCentralWidget(central)
 
         # Each dock scrolls its view, so no view's minimum size can force the window wider than the screen.
         self.training_dock = self._dock("trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -104,7 +157,7 @@ class MainWindow(QMainWindow):
         scroll.setObjectName(f"{name}Scroll")
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(widget)
+        scroll.setWidget(DockHolder(widget))
         dock.setWidget(scroll)
         self.addDockWidget(area, dock)
         return dock
@@ -123,6 +176,9 @@ class MainWindow(QMainWindow):
         self.export_action = self._action("Export image…", QKeySequence("Ctrl+E"),
                                           "Save the view you are working in (scatter, decoder, codebook or denoise) as a PNG",
                                           self.export_image_dialog, icon(P.SP_DesktopIcon))
+        self.picker_action = self._action("Pretrained models…", QKeySequence("Ctrl+P"),
+                                          "Choose one of the pretrained models, with its measured metrics (Ctrl+P)",
+                                          self.show_model_picker, icon(P.SP_FileDialogDetailedView))
         self.data_dir_action = self._action("Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
         self.quit_action = self._action("Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
@@ -150,6 +206,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
+        file_menu.addAction(self.picker_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.setToolTipsVisible(True)
@@ -175,7 +232,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Main", self)
         toolbar.setObjectName("mainToolbar")
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.open_action, self.save_action, self.export_action):
+        for action in (self.open_action, self.picker_action, self.save_action, self.export_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         toolbar.addAction(self.train_action)
@@ -223,18 +280,40 @@ class MainWindow(QMainWindow):
             self.show_error("Could not open the model", str(err))
             self.set_last_action(f"Could not open {Path(path).name}")
             return False
-        test_set, note = None, ""
+        test_set, self.data_problem = None, ""
         if checkpoint.dataset:
             try:
                 test_set = load_split(checkpoint.dataset, "test", self.data_dir)
             except DataError as err:
-                note = f" (no scatter: {err})"
+                self.data_problem = str(err).splitlines()[0]
+        else:
+            self.data_problem = "the checkpoint names no data set"
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
+        self.training_panel.loss_plot.show_history(checkpoint.history)
         self.add_recent(path)
-        self.set_last_action(f"Opened {Path(path).name}{note}")
+        c = checkpoint.model.config
+        what = f"{c.kind.upper()} on {checkpoint.dataset or 'an unknown data set'}"
+        if test_set is not None:
+            self.set_last_action(f"Opened {Path(path).name} ({what}; {len(test_set):,} test images in the scatter)")
+        else:
+            self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {self.data_problem}")
+        self._update_data_banner()
         return True
+
+    def show_model_picker(self) -> ModelPicker:
+        """Show the pretrained-model picker (window-modal, returns at once); choosing a row opens it."""
+        if self.picker is None:
+            self.picker = ModelPicker(self.trained_dir, self)
+            self.picker.modelChosen.connect(self._open_pretrained)
+        else:
+            self.picker.refresh()  # the index may have appeared since
+        self.picker.open()
+        return self.picker
+
+    def _open_pretrained(self, path: Path) -> None:
+        self.open_model(path)
 
     def open_model_dialog(self) -> None:
         path = self.ask_open_path()
@@ -384,8 +463,22 @@ class MainWindow(QMainWindow):
     def set_last_action(self, text: str) -> None:
         self.action_label.setText(text)
 
+    def _update_data_banner(self) -> None:
+        """Say why there is no scatter when a model is open without its test split."""
+        missing = self.session.model is not None and self.session.test_set is None
+        if missing:
+            problem = self.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
+            self.data_banner.setText(
+                f"<b>No scatter:</b> {escape(problem)}.<br>The decoder, its sliders and prior samples work "
+                f"without data; to see the scatter, set <b>File › Data directory…</b> or run "
+                f"<code>aeviewer data fetch {escape(self.session.dataset_name or 'mnist')}</code>, then open the model again.")
+        self.data_banner.setVisible(missing)
+
     def _on_model_changed(self) -> None:
         model = self.session.model
+        if model is None or self.session.test_set is not None:
+            self.data_problem = ""
+        self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
         is_vq = model is not None and model.config.kind == "vqvae"
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
@@ -404,7 +497,8 @@ class MainWindow(QMainWindow):
             c = model.config
             size = f"K={c.codebook_size}" if c.kind == "vqvae" else f"latent {c.latent_dim}"
             self.model_label.setText(f"{c.kind.upper()} · {c.arch} · {size}")
-        self.dataset_label.setText(f"Data: {self.session.dataset_name or '–'}")
+        missing = self.session.model is not None and self.session.test_set is None
+        self.dataset_label.setText(f"Data: {self.session.dataset_name or '–'}" + (" (no test split)" if missing else ""))
         panel = self.training_panel
         device = panel.train_device if panel.is_running() else panel.device.currentData()
         self.device_label.setText(f"Device: {device}" + (" (training)" if panel.is_running() else ""))

@@ -285,3 +285,81 @@ def test_run_app_shows_the_window_and_returns_the_exit_status(qtbot, monkeypatch
     QTimer.singleShot(0, look_then_quit)
     assert run_app(["aeviewer", str(digits_checkpoint)]) == 0
     assert visible == [True] and created[0].session.model_path == digits_checkpoint
+
+
+def test_first_run_opens_the_indexed_default_with_its_scatter(qtbot, monkeypatch, tmp_path, digits_checkpoint,
+                                                              digits_test):
+    """A bare start (no model named) opens the index's default and draws its test split."""
+    import shutil
+
+    monkeypatch.setattr(app_module, "default_model_path", default_model_path)  # undo the autouse stub
+    shutil.copy(digits_checkpoint, tmp_path / "ae-digits.safetensors")
+    (tmp_path / "index.json").write_text(json.dumps(
+        {"default": "ae-digits.safetensors", "models": [{"file": "ae-digits.safetensors", "kind": "ae"}]}))
+    window = create_main_window(trained_dir=tmp_path)
+    qtbot.addWidget(window)
+    assert window.session.model_path == tmp_path / "ae-digits.safetensors"
+    assert window.session.coords.shape == (len(digits_test), 2)
+    assert window.centre.currentWidget() is window.latent_view and window.data_banner.isHidden()
+    assert "ae-digits.safetensors" in window.windowTitle()
+    assert "ae-digits.safetensors" in window.action_label.text() and f"{len(digits_test):,} test images" in window.action_label.text()
+
+
+def test_the_shipped_mnist_test_split_is_found_without_a_data_directory(monkeypatch, tmp_path):
+    """The pretrained MNIST models open offline: the bundled test split is found with an empty data dir."""
+    from aeviewer.data.sources import load_split
+
+    monkeypatch.setenv("AEVIEWER_DATA", str(tmp_path / "empty"))
+    test = load_split("mnist", "test", None)
+    assert len(test) == 10_000 and tuple(test.images.shape[1:]) == (1, 28, 28)
+
+
+def test_a_model_whose_test_split_is_missing_opens_with_a_message(qtbot, monkeypatch, tmp_path, make_tiny_model):
+    import aeviewer.data.sources as sources
+    from aeviewer.training.checkpoint import save_checkpoint
+
+    monkeypatch.setattr(sources, "SYSTEM_DIRS", {})
+    monkeypatch.setattr(sources, "BUNDLED_DATA_DIR", tmp_path / "no-bundle")
+    path = save_checkpoint(tmp_path / "vae-fashion.safetensors", make_tiny_model("vae", latent_dim=2),
+                           dataset="fashion-mnist")
+    window = create_main_window(path, data_dir=tmp_path / "no-data")
+    window.show_error = lambda title, text: pytest.fail(f"no dialog expected: {text}")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.session.model_path == path and window.session.test_set is None
+    assert window.data_banner.isVisible() and "No scatter" in window.data_banner.text()
+    assert "fashion-mnist" in window.data_banner.text() and "not found" in window.data_banner.text()
+    assert "no scatter" in window.action_label.text() and "(no test split)" in window.dataset_label.text()
+    assert "vae-fashion.safetensors" in window.windowTitle()
+    window.session.set_current_point_2d(0.5, -0.5)  # the decoder still works without data
+    assert window.session.current_z is not None
+
+
+def test_opening_a_checkpoint_shows_its_saved_history_in_the_loss_plot(window, digits_checkpoint):
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    history = load_checkpoint(digits_checkpoint).history
+    assert len(history) == 2
+    plot = window.training_panel.loss_plot
+    window.open_model(digits_checkpoint)
+    steps, values = plot.series("total")
+    assert list(steps) == [1.0, 2.0] and list(values) == [h["total"] for h in history]
+    assert "seconds" not in plot.curves and "epoch" not in plot.curves
+    assert plot.getPlotItem().getAxis("bottom").labelText.startswith("epoch")
+    plot.clear_curves()  # a new training run plots against the step again
+    assert plot.getPlotItem().getAxis("bottom").labelText == "step" and len(plot.series("total")[0]) == 0
+
+
+def test_the_codebook_fits_its_dock_at_a_full_window_size(qtbot, window, make_tiny_model, digits_test):
+    """The codebook view fills its dock's visible area instead of growing to its preferred height
+    (which pushed the grid down and cut the code-map editor off)."""
+    window.show()
+    window.resize(1600, 1000)
+    window.session.set_model(make_tiny_model("vqvae"), "digits", digits_test)
+    qtbot.waitUntil(lambda: window.codebook_view.isVisible())
+    QApplication.processEvents()
+    scroll = window.codebook_dock.widget()
+    view = window.codebook_view
+    assert view.height() <= scroll.viewport().height() and not scroll.verticalScrollBar().isVisible()
+    bottom = view.map_plots.mapTo(view, view.map_plots.rect().bottomLeft()).y()
+    assert bottom <= view.height()
