@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from aeviewer.autosave import AutoSaver
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
@@ -56,6 +57,9 @@ def missing_train_message(name: str, data_dir: Path) -> str:
 class TrainingPanel(QWidget):
     """Model and training settings, Start / Pause-Resume / Stop, progress, live loss curves.
 
+    Each run autosaves its model after every epoch (``autosave_enabled``; into ``autosave_dir``, by
+    default the user data folder's ``autosave``); the info line names the file (``last_autosave``).
+
     Signals: ``trainingStarted()``, ``snapshotReady(dict)`` (a CPU state_dict from the worker),
     ``trainingFinished(dict)`` (status, message, epochs_done, history), ``stateChanged(str)``
     ("idle" | "running" | "paused"), ``message(str)`` (for the status bar).
@@ -79,6 +83,11 @@ class TrainingPanel(QWidget):
         self.last_result: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
         self.train_device = "cpu"
+        self.autosave_enabled = True
+        self.autosave_dir: str | Path | None = None  # None: aeviewer.autosave.autosave_dir()
+        self.last_autosave: Path | None = None
+        self._unfinished: list[TrainingWorker] = []
+        self._info = {"notice": "", "epoch": "", "autosave": ""}  # the info label's lines, in this order
         self._build()
         self._on_kind_changed()
         self._on_dataset_changed()
@@ -325,21 +334,30 @@ class TrainingPanel(QWidget):
             self.set_error(str(err))
             return False
         config = self.train_config()
-        self.train_device = config.device
+        self.train_device = self._resolved_device(config.device)
+        self._dispose_finished_thread()
         self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
-                                     snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads)
+                                     snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads,
+                                     autosave=self._autosaver(dataset, config))
         self.worker.progress.connect(self._on_progress)
         self.worker.epochFinished.connect(self._on_epoch)
         self.worker.snapshot.connect(self.snapshotReady)
         self.worker.notice.connect(self._on_notice)
-        self.worker.failed.connect(self.set_error)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.autosaved.connect(self._on_autosaved)
+        self.worker.autosaveFailed.connect(self._on_failed)
         self.worker.finished.connect(self._on_finished)
         self.loss_plot.clear_curves()
         self.history = []
         self.last_result = None
+        self.last_autosave = None
         self.progress.setValue(0)
         self.progress_label.setText("Loading the training split…")
-        self.info_label.setText("")
+        self._info = {"notice": "", "epoch": "", "autosave": ""}
+        self._refresh_info()
+        # Kept alive until its finished() is handled: a signal from a deleted worker would arrive with
+        # no sender, and could not be told apart from the current run's.
+        self._unfinished.append(self.worker)
         self.thread = start_worker_thread(self.worker, self)
         self._set_state("running")
         self.trainingStarted.emit()
@@ -363,6 +381,30 @@ class TrainingPanel(QWidget):
         test_set = load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
         return model, dataset
+
+    @staticmethod
+    def _resolved_device(spec: str) -> str:
+        """Where the run will really train (cuda asked for without CUDA trains on the CPU; the worker says so)."""
+        from aeviewer.training.trainer import resolve_device
+
+        try:
+            return str(resolve_device(spec)[0])
+        except AeviewerError:  # an unknown spec: the worker reports it as the run's failure
+            return spec
+
+    def _autosaver(self, dataset: str, config: Any) -> AutoSaver | None:
+        if not self.autosave_enabled:
+            return None
+        train = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed,
+                 "device": config.device}
+        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train})
+
+    def _dispose_finished_thread(self) -> None:
+        """Let the previous run's QThread go (Python owns it since it finished): threads never pile up."""
+        old = self.thread
+        if old is not None and old.isFinished():
+            old.setParent(None)
+            self.thread = None
 
     def _small_train_set(self, dataset: str) -> Any:
         """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
@@ -426,6 +468,8 @@ class TrainingPanel(QWidget):
 
     # -- worker signals (queued into the GUI thread) ----------------------------------------------------------
     def _on_progress(self, info: dict[str, Any]) -> None:
+        if self._is_stale():
+            return
         done = (info["epoch"] - 1 + info["batch"] / max(info["n_batches"], 1)) / max(info["epochs"], 1)
         self.progress.setValue(int(done * 1000))
         self.progress_label.setText(progress_text(info) + (" (paused)" if self.is_paused() else ""))
@@ -433,18 +477,56 @@ class TrainingPanel(QWidget):
             self.loss_plot.add_point(info["global_step"], info["losses"])
 
     def _on_epoch(self, info: dict[str, Any]) -> None:
+        if self._is_stale():
+            return
         self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
         terms = "  ".join(f"{k} {v:.4g}" for k, v in {**info["losses"], **info["stats"]}.items())
-        self.info_label.setText(f"Epoch {info['epoch']}/{info['epochs']}: {terms}")
+        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms}"
+        self._refresh_info()
 
     def _on_notice(self, text: str) -> None:
-        self.info_label.setText(text)
+        if self._is_stale():
+            return
+        self._info["notice"] = text  # stays above the epoch lines for the whole run (e.g. the CPU fallback)
+        self._refresh_info()
         self.message.emit(text)
 
+    def _on_failed(self, text: str) -> None:
+        if not self._is_stale():
+            self.set_error(text)
+
+    def _on_autosaved(self, info: dict[str, Any]) -> None:
+        if self._is_stale():
+            return
+        self.last_autosave = Path(info["path"])
+        text = f"autosaved epoch {info['epoch']} → {info['path']}"
+        self._info["autosave"] = text
+        self._refresh_info()
+        self.message.emit(text)
+
+    def _refresh_info(self) -> None:
+        self.info_label.setText("\n".join(line for line in self._info.values() if line))
+
+    def info_text(self) -> str:
+        return self.info_label.text()
+
+    def _is_stale(self) -> bool:
+        """A signal queued by an earlier run's worker that arrives after a new run started (Esc then Space)."""
+        sender = self.sender()
+        return isinstance(sender, TrainingWorker) and sender is not self.worker
+
     def _on_finished(self, result: dict[str, Any]) -> None:
+        sender = self.sender()
+        if sender in self._unfinished:
+            self._unfinished.remove(sender)  # its last signal is in: the worker may be deleted now
+        if self._is_stale():  # that run's thread has ended; start() let it go
+            return
         if self.thread is not None:
             self.thread.quit()
-            self.thread.wait(5_000)
+            if self.thread.wait(5_000):
+                # No longer a child of the panel: the next start (or Python) deletes it, so the
+                # QThread objects of past runs never accumulate over a long session.
+                self.thread.setParent(None)
         self.last_result = result
         if result.get("history"):
             self.history = list(result["history"])

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
+from aeviewer.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 from aeviewer.models.base import Autoencoder
@@ -62,7 +63,12 @@ class TrainingWorker(QObject):
 
     Signals: ``progress(dict)`` (a StepInfo as a dict plus ``losses_fresh``, at most 10 a second), ``epochFinished(dict)`` (an EpochInfo as a dict), ``snapshot(dict)`` (CPU
     state_dict), ``notice(str)`` (a warning such as "CUDA asked for but absent"), ``failed(str)``
-    (one line), and always last ``finished(dict)`` (status, message, epochs_done, history).
+    (one line), ``autosaved(dict)`` (epoch, path: the run's checkpoint was replaced after an epoch),
+    ``autosaveFailed(str)`` (one line; training goes on and the previous autosave is unchanged), and
+    always last ``finished(dict)`` (status, message, epochs_done, history).
+
+    With an ``autosave`` (an :class:`~aeviewer.autosave.AutoSaver`), the model is saved at the end of
+    each epoch from the training thread, between two batches, so no optimizer step can race with it.
     """
 
     progress = Signal(dict)
@@ -70,6 +76,8 @@ class TrainingWorker(QObject):
     snapshot = Signal(dict)
     notice = Signal(str)
     failed = Signal(str)
+    autosaved = Signal(dict)
+    autosaveFailed = Signal(str)
     finished = Signal(dict)
 
     def __init__(
@@ -82,6 +90,7 @@ class TrainingWorker(QObject):
         train_set: ImageSet | None = None,
         snapshot_interval_s: float = 1.0,
         num_threads: int | None = None,
+        autosave: AutoSaver | None = None,
     ) -> None:
         super().__init__()
         self.model = copy.deepcopy(model).to("cpu")  # the GUI keeps its own copy
@@ -91,6 +100,7 @@ class TrainingWorker(QObject):
         self.train_set = train_set
         self.snapshot_interval_s = snapshot_interval_s
         self.num_threads = num_threads
+        self.autosave = autosave
         self.stop_event = threading.Event()
         self.pause_event = threading.Event()
         # Cleared by the GUI while it redraws a snapshot: the trainer waits between batches (at most
@@ -182,11 +192,23 @@ class TrainingWorker(QObject):
 
     def _on_epoch(self, info: Any) -> None:
         self.epochFinished.emit(_as_dict(info))
+        if self.autosave is not None:
+            self._autosave(info.epoch)
         # Long epochs end on a fresh snapshot; tiny ones still send at most one per interval
         # (the run's final weights always go out from _train).
         now = time.monotonic()
         if now - self._last_snapshot >= self.snapshot_interval_s:
             self._emit_snapshot(now)
+
+    def _autosave(self, epoch: int) -> None:
+        """Replace the run's autosave atomically; a failure is reported and training goes on."""
+        try:
+            path = self.autosave.save(self._trainer.model, epoch, self._trainer.history)
+        except (AeviewerError, OSError) as err:
+            self.autosaveFailed.emit(f"autosave of epoch {epoch} failed: {str(err).splitlines()[0] if str(err) else err!r}")
+            return
+        if path is not None:
+            self.autosaved.emit({"epoch": epoch, "path": str(path)})
 
     def _emit_snapshot(self, now: float) -> None:
         self._last_snapshot = now

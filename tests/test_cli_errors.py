@@ -1,0 +1,248 @@
+"""Every error path of the command line: its exit status and its one line on stderr (and nothing of the
+user's overwritten). tests/test_cli.py covers the first few; these run ``main`` in-process (fast),
+plus one real process per kind of exit to show the status reaches the shell."""
+from __future__ import annotations
+
+import errno
+import json
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+from aeviewer.cli import main
+from test_cli import assert_one_line_error, run_cli
+
+
+def cli(capsys, *args: str) -> tuple[int, list[str]]:
+    """Exit status and stderr lines of ``aeviewer ARGS`` run in this process."""
+    capsys.readouterr()
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:  # argparse exits itself
+        code = exit_.code
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def assert_error(capsys, args: tuple[str, ...], *fragments: str, status: int = 2) -> str:
+    code, lines = cli(capsys, *args)
+    assert code == status, lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("aeviewer: error: ") and "Traceback" not in lines[0]
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory) -> Path:
+    """A real checkpoint (one epoch on digits) to damage in various ways."""
+    path = tmp_path_factory.mktemp("cli") / "ae.safetensors"
+    assert main(["train", "--model", "ae", "--epochs", "1", "--hidden", "32", "--no-eval", "--out", str(path)]) == 0
+    return path
+
+
+def rewrite(src: Path, dst: Path, **metadata_changes: str) -> Path:
+    """``src`` saved again as ``dst`` with some metadata fields replaced (a well-formed safetensors file)."""
+    with safe_open(str(src), framework="pt") as f:
+        metadata = dict(f.metadata())
+    metadata.update(metadata_changes)
+    save_file(load_file(str(src)), str(dst), metadata)
+    return dst
+
+
+# -- arguments ---------------------------------------------------------------------------------------
+@pytest.mark.parametrize("args, fragment", [
+    (("train",), "--model"),
+    (("train", "--model", "ae", "--epochs", "0"), "--epochs"),
+    (("train", "--model", "ae", "--lr", "-1"), "--lr"),
+    (("train", "--model", "ae", "--hidden", "0,5"), "--hidden"),
+    (("train", "--model", "ae", "--arch", "transformer"), "transformer"),
+    (("train", "--model", "aae", "--prior", "bogus"), "bogus"),
+    (("train", "--model", "ae", "--bogus"), "--bogus"),
+    (("frobnicate",), "frobnicate"),
+    (("evaluate",), "path"),
+    (("data",), "data_command"),
+])
+def test_bad_arguments_are_one_line_exit_2(capsys, args, fragment):
+    line = assert_error(capsys, args, fragment)
+    assert "--help" in line  # says where to read more, instead of dumping the usage
+
+
+def test_bad_arguments_reach_the_shell_as_status_2():
+    assert_one_line_error(run_cli("train", "--model", "ae", "--batch-size", "-3"), "--batch-size")
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (("train", "--model", "vae", "--recon", "purple"), "purple"),
+    (("train", "--model", "ae", "--device", "tpu"), "tpu"),
+])
+def test_impossible_settings_are_one_line_exit_2(capsys, tmp_path, args, fragment):
+    assert_error(capsys, args + ("--out", str(tmp_path / "m.safetensors")), fragment)
+    assert not (tmp_path / "m.safetensors").exists()
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ("gaussian:-1", ">= 0"), ("masking:2", "[0, 1]"), ("gaussian", "needs a level"), ("gaussian:lots", "lots"),
+])
+def test_bad_noise_specs_are_one_line_exit_2(capsys, tmp_path, spec, fragment):
+    assert_error(capsys, ("train", "--model", "dae", "--noise", spec, "--out", str(tmp_path / "m.safetensors")), fragment)
+
+
+# -- data ----------------------------------------------------------------------------------------------
+def test_evaluate_on_an_unknown_data_set(capsys, checkpoint):
+    assert_error(capsys, ("evaluate", str(checkpoint), "--dataset", "cifar"), "cifar", "digits")
+
+
+def test_evaluate_with_the_test_split_missing_names_the_fetch_command(capsys, checkpoint, tmp_path):
+    assert_error(capsys, ("--data-dir", str(tmp_path), "evaluate", str(checkpoint), "--dataset", "fashion-mnist"),
+                 "aeviewer data fetch fashion-mnist", str(tmp_path))
+
+
+def test_fetch_from_an_unreachable_mirror(capsys, tmp_path):
+    assert_error(capsys, ("--data-dir", str(tmp_path), "data", "fetch", "mnist", "--base-url", "http://127.0.0.1:9/"),
+                 "cannot download", "127.0.0.1:9")
+
+
+def test_fetch_into_a_folder_that_cannot_exist(capsys, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    assert_error(capsys, ("--data-dir", str(tmp_path / "a-file" / "data"), "data", "fetch", "mnist",
+                          "--base-url", "http://127.0.0.1:9/"), str(tmp_path / "a-file"))
+
+
+# -- checkpoints --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cut", [0, 7, 100, -1])
+def test_evaluate_a_truncated_checkpoint(capsys, checkpoint, tmp_path, cut):
+    data = checkpoint.read_bytes()
+    broken = tmp_path / "cut.safetensors"
+    broken.write_bytes(data[:cut] if cut >= 0 else data[:len(data) // 2])
+    assert_error(capsys, ("evaluate", str(broken)), str(broken))
+
+
+def test_evaluate_a_pickle_renamed_safetensors(capsys, tmp_path):
+    import pickle
+
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    assert_error(capsys, ("evaluate", str(path)), str(path), "not an aeviewer checkpoint")
+
+
+def test_evaluate_a_foreign_safetensors_file(capsys, tmp_path):
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(3)}, str(path), {"format": "pt"})
+    assert_error(capsys, ("evaluate", str(path)), str(path), "not an aeviewer checkpoint")
+
+
+def test_evaluate_a_checkpoint_from_a_newer_version(capsys, checkpoint, tmp_path):
+    path = rewrite(checkpoint, tmp_path / "newer.safetensors", format_version="99")
+    assert_error(capsys, ("evaluate", str(path)), str(path), "newer")
+
+
+def test_evaluate_a_checkpoint_whose_config_does_not_match_its_tensors(capsys, checkpoint, tmp_path):
+    with safe_open(str(checkpoint), framework="pt") as f:
+        config = json.loads(f.metadata()["config"])
+    config["latent_dim"] = 7
+    path = rewrite(checkpoint, tmp_path / "shape.safetensors", config=json.dumps(config))
+    assert_error(capsys, ("evaluate", str(path)), str(path), "shape")
+
+
+def test_evaluate_a_checkpoint_with_no_data_set_asks_for_one(capsys, checkpoint, tmp_path):
+    path = rewrite(checkpoint, tmp_path / "nodata.safetensors", dataset="")
+    assert_error(capsys, ("evaluate", str(path)), "--dataset")
+
+
+def test_evaluate_negative_importance_samples(capsys, checkpoint):
+    assert_error(capsys, ("evaluate", str(checkpoint), "--iw-samples", "-1"), "--iw-samples")
+
+
+def test_bad_checkpoint_reaches_the_shell_as_status_2(tmp_path):
+    path = tmp_path / "empty.safetensors"
+    path.write_bytes(b"")
+    assert_one_line_error(run_cli("evaluate", str(path)), str(path))
+
+
+# -- writing the output ----------------------------------------------------------------------------
+def test_train_into_a_folder_that_cannot_be_written(capsys, tmp_path):
+    (tmp_path / "a-file").write_text("x")  # a folder below a file: unwritable even for root
+    out = tmp_path / "a-file" / "m.safetensors"
+    assert_error(capsys, ("train", "--model", "ae", "--epochs", "1", "--hidden", "16", "--no-eval", "--out", str(out)),
+                 str(out), "cannot write")
+    assert (tmp_path / "a-file").read_text() == "x"
+
+
+def test_a_full_disk_leaves_the_previous_checkpoint_unchanged(capsys, checkpoint, tmp_path, monkeypatch):
+    import aeviewer.training.checkpoint as ckpt_module
+
+    out = tmp_path / "mine.safetensors"
+    out.write_bytes(checkpoint.read_bytes())
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(ckpt_module.os, "replace", full)
+    assert_error(capsys, ("train", "--model", "ae", "--epochs", "1", "--hidden", "16", "--no-eval", "--out", str(out)),
+                 str(out), "No space left", "unchanged")
+    assert out.read_bytes() == checkpoint.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.safetensors"]  # no temp file left behind
+
+
+# -- training itself ----------------------------------------------------------------------------------
+def test_cuda_without_cuda_warns_and_trains_on_the_cpu(capsys, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here: there is no fallback to see")
+    out = tmp_path / "m.safetensors"
+    code, lines = cli(capsys, "train", "--model", "ae", "--epochs", "1", "--hidden", "16", "--no-eval",
+                      "--device", "cuda", "--out", str(out))
+    assert code == 0 and out.is_file()
+    assert lines == ["aeviewer: warning: cuda was asked for but CUDA is not available; using the CPU"]
+
+
+def test_evaluate_on_cuda_without_cuda_falls_back(capsys, checkpoint):
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is present here: there is no fallback to see")
+    code, _ = cli(capsys, "evaluate", str(checkpoint), "--device", "cuda", "--json")
+    assert code == 0
+
+
+def test_a_diverging_run_exits_1_naming_the_term_and_keeps_the_last_good_epoch(capsys, tmp_path, monkeypatch):
+    import aeviewer.models as models
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    real_build = models.build_model
+    steps_per_epoch = -(-1437 // 128)  # digits: 1437 training images
+
+    def build_diverging(config):
+        model = real_build(config)
+        loss, seen = model.loss, [0]
+
+        def nan_in_epoch_two(x, x_input, labels=None):
+            terms = loss(x, x_input, labels)
+            seen[0] += 1
+            if seen[0] > steps_per_epoch + 3:
+                terms = {k: v * float("nan") if k == "recon" else v for k, v in terms.items()}
+            return terms
+
+        model.loss = nan_in_epoch_two
+        return model
+
+    monkeypatch.setattr(models, "build_model", build_diverging)
+    out = tmp_path / "m.safetensors"
+    line = assert_error(capsys, ("train", "--model", "ae", "--epochs", "3", "--hidden", "16", "--no-eval",
+                                 "--out", str(out)), "'recon'", "epoch 2", status=1)
+    assert "nan" in line
+    saved = load_checkpoint(out)  # the file written after epoch 1 is whole
+    assert len(saved.history) == 1 and saved.extra["status"] == "training"
+
+
+def test_an_interrupt_exits_130(capsys, monkeypatch, tmp_path):
+    from aeviewer.training.trainer import Trainer
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "run", interrupted)
+    code, lines = cli(capsys, "train", "--model", "ae", "--out", str(tmp_path / "m.safetensors"))
+    assert code == 130 and lines == ["aeviewer: interrupted"]
