@@ -48,10 +48,12 @@ FALLBACK = {
 
 
 def checkpoint(name: str) -> Path:
-    """trained/<name>.safetensors when the index lists it, else a small one trained now (cached)."""
+    """trained/<name>.safetensors when it is there, else a small one trained now (cached)."""
     listed = {e.path.name: e.path for e in model_picker.load_index() if e.exists}
     if f"{name}.safetensors" in listed:
         return listed[f"{name}.safetensors"]
+    if (model_picker.TRAINED_DIR / f"{name}.safetensors").is_file():  # made, not yet indexed
+        return model_picker.TRAINED_DIR / f"{name}.safetensors"
     path = CACHE / f"{name}.safetensors"
     if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
@@ -176,10 +178,24 @@ def shoot_dae(app: QApplication, path: Path) -> None:
     settle(app, 1.0)
     denoise = window.denoise_view
     window.denoise_dock.raise_()
-    denoise.draw_canvas.stroke([(6, 9), (6, 19), (22, 19)])  # a drawn "7"-ish stroke
+    denoise.draw_canvas.stroke([(5, 16), (23, 12)])  # a drawn "1" (row, column)
     denoise.draw_canvas.encode_now()
     settle(app, 0.8)
     save(denoise, "denoise")
+    window.close()
+
+
+def shoot_picker(app: QApplication) -> None:
+    """model-picker.png: the pretrained models with their metrics (only when trained/index.json exists)."""
+    if not model_picker.load_index():
+        print("no trained/index.json: no model-picker.png", flush=True)
+        return
+    window = new_window(checkpoint("vae-mnist-2d"))
+    settle(app, 1.0)
+    picker = window.show_model_picker()
+    settle(app)
+    save(picker, "model-picker")
+    picker.close()
     window.close()
 
 
@@ -214,13 +230,15 @@ def main() -> int:
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
     DOCS.mkdir(exist_ok=True)
-    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "training"}
+    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training"}
     if "vae" in which:
         shoot_vae(app, checkpoint("vae-mnist-2d"))
     if "vqvae" in which:
         shoot_vqvae(app, checkpoint("vqvae-mnist"))
     if "dae" in which:
         shoot_dae(app, checkpoint("dae-mnist-2d"))
+    if "picker" in which:
+        shoot_picker(app)
     if "training" in which:
         shoot_training(app, checkpoint("vae-mnist-2d"))
     return 0

@@ -11,7 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
 )
@@ -87,6 +87,7 @@ class CodebookView(QWidget):
         self._cell_hw = (1, 1)
         self._code_texts: list[pg.TextItem] = []
         self._stale = False
+        self._number_font = QFont(self.font())
 
         self.placeholder = QLabel("The codebook view needs a VQ-VAE model.", self)
         self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -334,13 +335,15 @@ class CodebookView(QWidget):
             if n < cells and show_numbers:
                 r, c = divmod(n, codes.shape[1])
                 text.setText(str(int(codes[r, c])))
+                text.setFont(self._number_font)
                 text.setPos(c + 0.5, r + 0.5)
                 text.show()
             else:
                 text.hide()
 
     def _numbers_fit(self) -> bool:
-        """Whether the widest code number fits inside a code-map cell at the size the map is drawn."""
+        """Whether the widest code number fits inside a code-map cell at the size the map is drawn,
+        in the widget's font or down to 6 pt (the font the numbers then use)."""
         if self.edit_codes is None:
             return False
         rows, cols = self.edit_codes.shape
@@ -348,8 +351,14 @@ class CodebookView(QWidget):
         if width <= 1 or height <= 1:  # not laid out yet: assume it fits, re-checked on resize
             return True
         cell = min(width / cols, height / rows)  # the view keeps the aspect ratio: square cells
-        digits = len(str(max(len(self.counts) - 1, 0)))
-        return cell >= self.fontMetrics().horizontalAdvance("8" * digits) + 2
+        widest = "8" * len(str(max(len(self.counts) - 1, 0)))
+        font = QFont(self.font())
+        for size in (font.pointSizeF(), 8.0, 7.0, 6.0):
+            font.setPointSizeF(min(size, self.font().pointSizeF()))
+            if QFontMetrics(font).horizontalAdvance(widest) + 2 <= cell:
+                self._number_font = font
+                return True
+        return False
 
     def _on_map_resized(self) -> None:
         if self.edit_codes is not None:
