@@ -178,8 +178,10 @@ class DecoderCanvas(QWidget):
         return list(self._sliders)
 
     def _rebuild_sliders(self) -> None:
-        for i in reversed(range(self._slider_grid.count())):
-            widget = self._slider_grid.itemAt(i).widget()
+        while self._slider_grid.count():
+            # takeAt hands the item to Python: itemAt would leave a stale wrapper that PySide can hand
+            # back for a later object at the same address (seen as crashes in the soak test).
+            widget = self._slider_grid.takeAt(0).widget()
             if widget is not None:
                 widget.deleteLater()
         self._sliders = []

@@ -1,6 +1,6 @@
 """Soak: thousands of random user actions on the window while training starts, runs and stops.
 
-Bounded in time (SOAK_SECONDS of actions). Checks: no exception in any slot (pytest-qt fails the
+Bounded: MAX_ACTIONS actions or SOAK_SECONDS, whichever comes first. Checks: no exception in any slot (pytest-qt fails the
 test on one), the Python threads and QThread objects return to their start values, and memory,
 live Python objects and the window's QObjects stay bounded. The figures are printed (run with -s).
 """
@@ -25,9 +25,9 @@ from aeviewer.gui.main_window import MainWindow
 from test_app import choose, make_window
 from test_latent_view import send_mouse
 
-MAX_ACTIONS = 5_000
+MAX_ACTIONS = 2_000  # the run ends here on a machine that keeps up (about 30 s idle)
 MIN_ACTIONS = 1_000  # fewer means the window was too slow to answer: a failure in itself
-SOAK_SECONDS = 30.0  # the actions' time budget (the whole test stays under about a minute)
+SOAK_SECONDS = 120.0  # hard cap on a loaded machine
 RSS_GROWTH_LIMIT_MB = 30.0  # after the warm-up, freed heap trimmed; measured here: within ±10 MB over 4,700 actions
 QOBJECT_GROWTH_LIMIT = 20  # the window's QObjects after the warm-up (measured: 0 or 1, a transient item)
 OBJECT_GROWTH_LIMIT = 5_000  # live Python objects after the warm-up (measured: within ±200)
@@ -185,8 +185,7 @@ def checkpoints(digits_checkpoint, tmp_path, make_tiny_model, digits_train) -> l
 @pytest.mark.slow
 def test_soak_random_actions_while_training(qtbot, checkpoints, make_tiny_model, digits_test):
     counts = layout_item_wrapper_counts(qtbot, make_tiny_model, digits_test)
-    if counts[-1] > counts[0]:
-        pytest.xfail(STALE_WRAPPER_BUG)  # the soak would crash the whole test run on it, sooner or later
+    assert counts[-1] == counts[0], STALE_WRAPPER_BUG  # the soak would crash the whole run on it, sooner or later
     window = make_window(qtbot)
     window.show()
     window.warm_up.join()
@@ -248,7 +247,6 @@ def layout_item_wrapper_counts(qtbot, make_tiny_model, digits_test) -> list[int]
     return counts
 
 
-@pytest.mark.xfail(strict=True, reason=STALE_WRAPPER_BUG)
 def test_switching_models_leaves_no_stale_layout_item_wrappers(qtbot, make_tiny_model, digits_test):
     """Deterministic form of the soak's crash: a model change must not leave wrappers of deleted items."""
     counts = layout_item_wrapper_counts(qtbot, make_tiny_model, digits_test)
