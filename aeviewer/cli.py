@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import time
@@ -155,8 +156,7 @@ def _train(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     out = Path(args.out or f"{args.model}-{args.dataset}.safetensors")
-    if out.is_dir():
-        raise AeviewerError(f"{out}: is a directory; give a file name ending in .safetensors")
+    _check_writable(out)
     history: list[dict[str, Any]] = []
     progress = _ProgressLine()
 
@@ -188,6 +188,17 @@ def _train(args: argparse.Namespace) -> int:
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output path that cannot be written before spending an epoch on training."""
+    if out.is_dir():
+        raise AeviewerError(f"{out}: is a directory; give a file name ending in .safetensors")
+    folder = out.parent if str(out.parent) else Path(".")
+    if folder.exists() and not folder.is_dir():
+        raise AeviewerError(f"{out}: cannot write there, {folder} is a file, not a folder")
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise AeviewerError(f"{out}: cannot write there, the folder {folder} is not writable")
 
 
 def _train_record(args: argparse.Namespace) -> dict[str, Any]:
@@ -248,7 +259,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     dataset = args.dataset or ckpt.dataset
     if not dataset:
         raise AeviewerError(f"{args.path}: records no data set; pass --dataset")
-    options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": args.device}
+    from aeviewer.training.trainer import resolve_device
+
+    device, warning = resolve_device(args.device)
+    if warning:
+        print(f"aeviewer: warning: {warning}", file=sys.stderr)
+    options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": str(device)}
     if args.parzen:
         # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True

@@ -169,7 +169,7 @@ def test_train_into_a_folder_that_cannot_be_written(capsys, tmp_path):
     (tmp_path / "a-file").write_text("x")  # a folder below a file: unwritable even for root
     out = tmp_path / "a-file" / "m.safetensors"
     assert_error(capsys, ("train", "--model", "ae", "--epochs", "1", "--hidden", "16", "--no-eval", "--out", str(out)),
-                 str(out), "cannot write")
+                 str(out), "cannot write", "is a file")
     assert (tmp_path / "a-file").read_text() == "x"
 
 
@@ -203,8 +203,9 @@ def test_cuda_without_cuda_warns_and_trains_on_the_cpu(capsys, tmp_path):
 def test_evaluate_on_cuda_without_cuda_falls_back(capsys, checkpoint):
     if torch.cuda.is_available():
         pytest.skip("CUDA is present here: there is no fallback to see")
-    code, _ = cli(capsys, "evaluate", str(checkpoint), "--device", "cuda", "--json")
+    code, lines = cli(capsys, "evaluate", str(checkpoint), "--device", "cuda", "--json")
     assert code == 0
+    assert lines == ["aeviewer: warning: cuda was asked for but CUDA is not available; using the CPU"]
 
 
 def test_a_diverging_run_exits_1_naming_the_term_and_keeps_the_last_good_epoch(capsys, tmp_path, monkeypatch):
