@@ -181,3 +181,27 @@ def test_binarised_evaluation_uses_zero_one_images():
     assert binary["recon_mse"] != plain["recon_mse"]
     assert binary == evaluate(model, random_set(), binarize=True)
 
+
+
+def test_binarisation_draws_each_pixel_from_its_own_grey_level():
+    """x ~ Bernoulli(pixel): black and white pixels stay as they are, grey ones average to their level."""
+    model = model_of("ae")
+    g = torch.Generator().manual_seed(1)
+    black_white = (torch.randint(0, 2, (64, 1, 8, 8), generator=g) * 255).to(torch.uint8)
+    crisp = ImageSet(black_white, torch.zeros(64, dtype=torch.long), tuple("0123456789"), "bw")
+    assert evaluate(model, crisp, binarize=True) == evaluate(model, crisp)
+    grey = ImageSet(torch.full((400, 1, 8, 8), 64, dtype=torch.uint8), torch.zeros(400, dtype=torch.long),
+                    tuple("0123456789"), "grey")
+    seen = {}
+    real = metrics._evaluate
+
+    def spy(model, data, *args):
+        seen["mean"] = data.images.float().div(255).mean().item()
+        seen["values"] = set(data.images.unique().tolist())
+        return real(model, data, *args)
+
+    import unittest.mock
+    with unittest.mock.patch.object(metrics, "_evaluate", spy):
+        evaluate(model, grey, binarize=True)
+    assert seen["values"] == {0, 255}
+    assert abs(seen["mean"] - 64 / 255) < 0.01

@@ -98,7 +98,9 @@ def evaluate(
             data = test_set
             if binarize:
                 gen = torch.Generator(device=target).manual_seed(seed)
-                data = ImageSet((test_set.float_batch(slice(None), target).bernoulli_(generator=gen) * 255).to(torch.uint8),
+                # torch.bernoulli(p) draws x ~ Bernoulli(pixel); Tensor.bernoulli_() would draw Bernoulli(0.5) noise.
+                binary = torch.bernoulli(test_set.float_batch(slice(None), target), generator=gen)
+                data = ImageSet((binary * 255).to(torch.uint8),
                                 test_set.labels, test_set.class_names, test_set.name)
             return _evaluate(model, data, target, iw_samples, seed, progress, denoise, noise_specs,
                              parzen, parzen_validation, batch_size)
