@@ -2,7 +2,8 @@
 
 Frames are coalesced: ``currentPointChanged`` only stores the newest z and arms a zero-delay
 single-shot timer, so a fast drag renders the latest point once per event-loop turn and never
-builds a backlog of stale decodes.
+builds a backlog of stale decodes. A click (``Session.flushRequested``) renders at once instead, so
+its image is in the same repaint of the window as the crosshair (one repaint a click, not two).
 """
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
-    QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from aeviewer import explore
@@ -40,6 +42,7 @@ class DecoderCanvas(QWidget):
         self._shown_z: np.ndarray | None = None
         self._sliders: list[QSlider] = []
         self._slider_ranges = np.zeros((0, 2), np.float32)
+        self._sliders_behind: np.ndarray | None = None  # the point hidden sliders have yet to show
 
         self._frame_timer = QTimer(self)
         self._frame_timer.setSingleShot(True)
@@ -50,16 +53,25 @@ class DecoderCanvas(QWidget):
         self.plots.setBackground("w")
         self.plots.setObjectName("decoderPlots")
         self.view, self.image_item = image_view(self.plots.ci)
+        # Plain, non-selectable text: a selectable or rich-text label repaints the canvas's side panel
+        # a second time per frame (its text control re-lays out after the first paint). The full
+        # vector is copied from the label's context menu instead.
         self.coords_label = QLabel("No model loaded", self)
         self.coords_label.setObjectName("decoderCoords")
         self.coords_label.setWordWrap(True)
-        self.coords_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.coords_label.setTextFormat(Qt.TextFormat.PlainText)
+        copy_z = QAction("Copy latent vector", self.coords_label)
+        copy_z.triggered.connect(self.copy_current_z)
+        self.coords_label.addAction(copy_z)
+        self.coords_label.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.coords_label.setToolTip("Right-click to copy the full latent vector")
         self.nearest_image = QLabel(self)
         self.nearest_image.setObjectName("nearestExampleImage")
         self.nearest_image.setFixedSize(96, 96)
         self.nearest_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.nearest_image.setStyleSheet("QLabel { background: #ebebeb; }")
         self.nearest_caption = QLabel("", self)
+        self.nearest_caption.setTextFormat(Qt.TextFormat.PlainText)
         self.nearest_index: int = -1
 
         side = QVBoxLayout()
@@ -95,6 +107,7 @@ class DecoderCanvas(QWidget):
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
         session.currentPointChanged.connect(self.request_frame)
+        session.flushRequested.connect(self.flush_frame)
         session.weightsUpdated.connect(self._on_weights_updated)
         self._on_model_changed()
         if getattr(session, "current_z", None) is not None:
@@ -106,6 +119,11 @@ class DecoderCanvas(QWidget):
         self._pending = np.asarray(z, np.float32).reshape(-1).copy()
         if not self._frame_timer.isActive():
             self._frame_timer.start()
+
+    def flush_frame(self) -> None:
+        """Render the pending point now (someone is waiting on it) instead of on the next turn."""
+        if self._pending is not None:
+            self.render_now()
 
     def render_now(self) -> None:
         """Decode the newest pending point onto the canvas (the ImageItem is updated, not re-created)."""
@@ -135,10 +153,17 @@ class DecoderCanvas(QWidget):
         if projection is not None:
             p = np.asarray(projection.to_2d(z.reshape(1, -1)))[0]
             a, b = projection.axis_labels
-            text = f"{a} = {p[0]:+.3f}, {b} = {p[1]:+.3f}<br>"
+            text = f"{a} = {p[0]:+.3f}, {b} = {p[1]:+.3f}\n"
         shown = ", ".join(f"{v:+.2f}" for v in z[:8])
         more = f", … ({len(z)} dims)" if len(z) > 8 else ""
         self.coords_label.setText(f"{text}z = [{shown}{more}]")
+
+    def copy_current_z(self) -> str:
+        """Put the shown latent vector on the clipboard, comma-separated; returns the text."""
+        z = self._shown_z if self._shown_z is not None else getattr(self.session, "current_z", None)
+        text = "" if z is None else ", ".join(f"{float(v):.6g}" for v in np.asarray(z).reshape(-1))
+        QApplication.clipboard().setText(text)
+        return text
 
     def _show_nearest(self, z: np.ndarray) -> None:
         latents = getattr(self.session, "latents", None)
@@ -160,7 +185,7 @@ class DecoderCanvas(QWidget):
         label = int(test_set.labels[index])
         distance = float(np.linalg.norm(latents[index] - z))
         self.nearest_caption.setText(
-            f"#{index}: {names[label] if label < len(names) else label}<br>distance {distance:.3f}"
+            f"#{index}: {names[label] if label < len(names) else label}\ndistance {distance:.3f}"
         )
 
     # -- sliders ---------------------------------------------------------------------------------------
@@ -172,9 +197,16 @@ class DecoderCanvas(QWidget):
         self._slider_grid = QGridLayout(self._slider_host)
         self._slider_grid.setContentsMargins(4, 4, 4, 4)
         self.slider_area.setWidget(self._slider_host)
+        self.slider_area.installEventFilter(self)  # catch up when the hidden sliders show again
         return self.slider_area
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.slider_area and event.type() == QEvent.Type.Show:
+            self._catch_up_sliders()
+        return False
+
     def sliders(self) -> list[QSlider]:
+        self._catch_up_sliders()
         return list(self._sliders)
 
     def _rebuild_sliders(self) -> None:
@@ -185,6 +217,7 @@ class DecoderCanvas(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self._sliders = []
+        self._sliders_behind = None  # a point of the old model
         self._slider_values: list[QLabel] = []
         model = getattr(self.session, "model", None)
         if model is None:
@@ -225,6 +258,7 @@ class DecoderCanvas(QWidget):
             self._slider_ranges = np.tile(np.array([[-3.0, 3.0]], np.float32), (n, 1))
 
     def slider_value(self, d: int) -> float:
+        self._catch_up_sliders()
         lo, hi = self._slider_ranges[d]
         return float(lo + (hi - lo) * self._sliders[d].value() / SLIDER_STEPS)
 
@@ -238,14 +272,27 @@ class DecoderCanvas(QWidget):
         self.session.set_current_z(z)
 
     def _sync_sliders(self, z: np.ndarray) -> None:
-        """Move the sliders to z without emitting (no feedback into set_current_z)."""
+        """Move the sliders to z without emitting (no feedback into set_current_z). Hidden sliders
+        (another tool's tab, a closed dock) wait until they show: nothing to repaint per frame."""
+        if self.slider_area.isVisible():
+            self._set_sliders(z)
+        else:
+            self._sliders_behind = z
+
+    def _catch_up_sliders(self) -> None:
+        if self._sliders_behind is not None:
+            self._set_sliders(self._sliders_behind)
+
+    def _set_sliders(self, z: np.ndarray) -> None:
+        self._sliders_behind = None
         for d, slider in enumerate(self._sliders):
             lo, hi = self._slider_ranges[d]
-            value = int(round((float(z[d]) - lo) / max(hi - lo, 1e-9) * SLIDER_STEPS))
-            slider.blockSignals(True)
-            slider.setValue(int(np.clip(value, 0, SLIDER_STEPS)))
-            slider.blockSignals(False)
-            self._slider_values[d].setText(f"{float(z[d]):+.2f}")
+            value = int(np.clip(round((float(z[d]) - lo) / max(hi - lo, 1e-9) * SLIDER_STEPS), 0, SLIDER_STEPS))
+            if slider.value() != value:  # an unchanged slider is not repainted
+                slider.blockSignals(True)
+                slider.setValue(value)
+                slider.blockSignals(False)
+            self._slider_values[d].setText(f"{float(z[d]):+.2f}")  # QLabel skips an unchanged text
 
     # -- interpolation ----------------------------------------------------------------------------------
     def _build_interpolation_tab(self) -> QWidget:

@@ -31,7 +31,9 @@ class Session(QObject):
     Signals: ``modelChanged()`` (a new model, data set or path), ``encodingsChanged()``
     (``latents``/``coords``/``projection`` replaced), ``currentPointChanged(object)`` (the new
     ``current_z``, np ``(L,)``), ``weightsUpdated()`` (a live snapshot was loaded: views re-decode
-    what they show), ``message(str)`` (a one-line status for the status bar).
+    what they show), ``message(str)`` (a one-line status for the status bar), ``flushRequested()``
+    (a person is waiting on the current point, e.g. a click: views that coalesce frames draw it now
+    instead of on the next event-loop turn).
     """
 
     modelChanged = Signal()
@@ -39,6 +41,7 @@ class Session(QObject):
     currentPointChanged = Signal(object)
     weightsUpdated = Signal()
     message = Signal(str)
+    flushRequested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -111,14 +114,17 @@ class Session(QObject):
         self.encodingsChanged.emit()
 
     # -- the current latent point -----------------------------------------------------------------
-    def set_current_point_2d(self, x: float, y: float) -> None:
-        """Map a point of the 2-D view back to a full latent vector and make it current."""
+    def set_current_point_2d(self, x: float, y: float, now: bool = False) -> None:
+        """Map a point of the 2-D view back to a full latent vector and make it current; ``now``: a click
+        someone waits on, so coalescing views render it at once (``flushRequested``)."""
         if self.projection is None:
             return
         # A pair projection keeps the other dims of the current point (the sliders stay where they were).
         base = self.current_z if self.projection.kind == "pair" else None
         z = self.projection.from_2d(np.array([[x, y]], np.float32), base=base)[0]
         self.set_current_z(z)
+        if now:
+            self.flushRequested.emit()
 
     def set_current_z(self, z: Any) -> None:
         self.current_z = np.asarray(z, np.float32).reshape(-1).copy()

@@ -135,3 +135,29 @@ def test_new_weights_redraw_the_current_point(setup, make_tiny_model):
     QApplication.processEvents()
     np.testing.assert_allclose(canvas.current_image(), session.decode(session.current_z), atol=1e-6)
     assert not np.allclose(canvas.current_image(), old)
+
+
+def test_hidden_sliders_catch_up_when_they_show(qtbot, setup):
+    session, canvas = setup("ae", latent_dim=3)
+    canvas.show()
+    qtbot.waitExposed(canvas)
+    canvas.tabs.setCurrentIndex(1)  # another tool: the sliders are hidden
+    assert not canvas.slider_area.isVisible()
+    z = session.latents[7]
+    session.set_current_z(z)
+    QApplication.processEvents()
+    canvas.tabs.setCurrentIndex(0)
+    assert canvas.slider_area.isVisible()
+    lo, hi = canvas._slider_ranges[0]
+    expected = int(np.clip(round((z[0] - lo) / (hi - lo) * 1000), 0, 1000))
+    assert canvas._sliders[0].value() == expected
+
+
+def test_the_shown_latent_vector_can_be_copied(setup):
+    session, canvas = setup("ae", latent_dim=3)
+    z = session.latents[3]
+    session.set_current_z(z)
+    canvas.render_now()
+    text = canvas.copy_current_z()
+    assert QApplication.clipboard().text() == text
+    np.testing.assert_allclose([float(v) for v in text.split(",")], z, rtol=1e-5)

@@ -81,6 +81,35 @@ def test_a_click_in_the_scatter_puts_that_points_decoding_on_the_canvas(qtbot, v
     np.testing.assert_allclose(latent.crosshair_pos(), z, atol=1e-5)
 
 
+def test_the_image_shows_as_the_button_goes_down_and_the_release_adds_no_pick(qtbot, views):
+    session, latent, canvas = views
+    (x0, x1), (y0, y1) = latent.visible_range()
+    target = (x0 + 0.6 * (x1 - x0), y0 + 0.4 * (y1 - y0))
+    pos = latent.view_to_widget(*target)
+    picks = []
+    latent.pointPicked.connect(lambda x, y: picks.append((x, y)))
+    rendered = canvas.render_count
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonPress, pos, left, left)
+    assert canvas.render_count == rendered + 1  # rendered in the press itself, no event-loop turn
+    px, py = latent.viewbox.viewPixelSize()
+    np.testing.assert_allclose(canvas.shown_z(), target, atol=2 * max(px, py))
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonRelease, pos, left, none)
+    qtbot.wait(20)
+    assert len(picks) == 1 and canvas.render_count == rendered + 1
+
+
+def test_shift_click_still_picks_on_release(qtbot, views):
+    session, latent, _ = views
+    (x0, x1), (y0, y1) = latent.visible_range()
+    target = (x0 + 0.25 * (x1 - x0), y0 + 0.75 * (y1 - y0))
+    pos = latent.view_to_widget(*target).toPoint()
+    QTest.mouseClick(latent.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ShiftModifier, pos)
+    qtbot.wait(10)
+    px, py = latent.viewbox.viewPixelSize()
+    np.testing.assert_allclose(session.current_z, target, atol=2 * max(px, py))
+
+
 def test_a_drag_yields_several_updates_and_does_not_pan(qtbot, views):
     session, latent, canvas = views
     before_range = latent.visible_range()
