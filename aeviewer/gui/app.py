@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Callable, Sequence
 
 import torch
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
 from aeviewer.gui import model_picker
 from aeviewer.gui.main_window import APPLICATION, ORGANISATION, MainWindow
-from aeviewer.gui.worker import warm_up_training_imports
+from aeviewer.gui.worker import WarmUp
 
 # A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
 # Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint
@@ -49,13 +50,34 @@ def default_model_path(trained_dir: str | Path | None = None) -> Path | None:
     return None
 
 
+class _AfterFirstPaint(QObject):
+    """Runs ``action`` on the event-loop turn after ``widget``'s first paint (or after ``fallback_ms``
+    when it is never painted, e.g. its dock is closed), then lets go. ``action`` must be idempotent."""
+
+    def __init__(self, widget: QWidget, action: Callable[[], Any], fallback_ms: int = 5000) -> None:
+        super().__init__(widget)
+        self._widget, self._action = widget, action
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self, action)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint and watched is self._widget:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self._action)
+        return False
+
+
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                        trained_dir: str | Path | None = None) -> MainWindow:
     """The main window with ``model_path`` (or the pretrained default from ``trained_dir``) open;
     does not enter the event loop."""
     ensure_app()
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
-    window.warm_up = warm_up_training_imports()
+    # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
+    # first paint; after the scatter's first paint it runs while the user looks at the window.
+    # (A Start pressed before it ran imports the same on the training thread, as without it.)
+    window.warm_up = WarmUp()
+    window._warm_up_trigger = _AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
     path = Path(model_path) if model_path is not None else default_model_path(trained_dir)
     if path is not None:
         window.open_model(path)

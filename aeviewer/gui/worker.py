@@ -215,18 +215,36 @@ class TrainingWorker(QObject):
         self.snapshot.emit(cpu_state_dict(self._trainer.model))
 
 
-def warm_up_training_imports() -> threading.Thread:
-    """Import what the first optimizer construction pulls in (torch._dynamo, ~1 s) on a background thread.
+class WarmUp:
+    """Imports what the first optimizer construction pulls in (torch._dynamo, ~1 s) on a background
+    thread, once. ``start()`` is idempotent; ``join()`` starts it first if nobody has."""
 
-    Done once at start-up, while the user looks at the window, so pressing Start later does not
-    stall the GUI on the import lock. Returns the thread (join it to wait).
-    """
-    def work() -> None:
+    def __init__(self) -> None:
+        self._thread = threading.Thread(target=self._work, name="aeviewer-warm-up", daemon=True)
+        self._started = False
+
+    @staticmethod
+    def _work() -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
-    thread = threading.Thread(target=work, name="aeviewer-warm-up", daemon=True)
-    thread.start()
-    return thread
+    def start(self) -> "WarmUp":
+        if not self._started:
+            self._started = True
+            self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        self.start()
+        self._thread.join(timeout)
+
+    def is_alive(self) -> bool:
+        return self._thread.is_alive()
+
+
+def warm_up_training_imports() -> WarmUp:
+    """Start the warm-up import now (the app defers it to after its first paint: see app.py), so
+    pressing Start later does not stall the GUI on the import lock. Returns it (join it to wait)."""
+    return WarmUp().start()
 
 
 def start_worker_thread(worker: TrainingWorker, parent: QObject | None = None) -> QThread:

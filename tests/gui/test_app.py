@@ -363,3 +363,15 @@ def test_the_codebook_fits_its_dock_at_a_full_window_size(qtbot, window, make_ti
     assert view.height() <= scroll.viewport().height() and not scroll.verticalScrollBar().isVisible()
     bottom = view.map_plots.mapTo(view, view.map_plots.rect().bottomLeft()).y()
     assert bottom <= view.height()
+
+
+def test_the_training_warm_up_waits_for_the_first_paint(qtbot, window, make_tiny_model, digits_test):
+    """The warm-up import holds the GIL for about a second: it must not compete with building and
+    first painting the window, and it does start once the window has painted."""
+    window.session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    QApplication.processEvents()
+    assert not window.warm_up._started
+    window.show()
+    qtbot.waitUntil(lambda: window.warm_up._started, timeout=3000)  # well before the 5 s fallback
+    window.warm_up.join()
+    assert not window.warm_up.is_alive()

@@ -1,0 +1,28 @@
+"""LossPlot: live points are batched into a few redraws; a saved history shows at once."""
+from __future__ import annotations
+
+import numpy as np
+
+from aeviewer.gui.loss_plot import REDRAW_INTERVAL_MS, LossPlot
+
+
+def test_a_burst_of_points_is_drawn_in_one_redraw_with_every_point(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.add_point(0, {"total": 5.0, "recon": 4.0})
+    curve = plot.curves["total"]
+    redraws = []
+    curve.sigPlotChanged.connect(lambda *_: redraws.append(1))
+    for step in range(1, 50):
+        plot.add_point(step, {"total": 5.0 - 0.01 * step, "recon": 4.0})
+    assert curve.xData is None or len(curve.xData) < 50  # nothing redrawn yet
+    qtbot.waitUntil(lambda: curve.xData is not None and len(curve.xData) == 50, timeout=4 * REDRAW_INTERVAL_MS)
+    assert len(redraws) == 1
+    np.testing.assert_allclose(curve.yData, plot.series("total")[1])
+
+
+def test_a_saved_history_is_drawn_without_waiting(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    assert plot.show_history([{"epoch": 1, "total": 3.0}, {"epoch": 2, "total": 2.0}]) == 2
+    np.testing.assert_allclose(plot.curves["total"].yData, [3.0, 2.0])
