@@ -71,7 +71,15 @@ def _parse_header(path: Path, stream: BinaryIO, ndim: int | None) -> tuple[int, 
     raw = stream.read(4 * dims)
     if len(raw) < 4 * dims:
         raise DataError(f"{path}: truncated IDX header ({dims} dimensions declared, sizes missing)")
-    return struct.unpack(f">{dims}I", raw)
+    shape = struct.unpack(f">{dims}I", raw)
+    # numpy refuses shapes whose element count, zeros left out, passes its index range, even for an
+    # empty array (0 x 4e9 x 4e9): such a header describes nothing a real data set holds.
+    if math.prod(d for d in shape if d) > MAX_ELEMENTS:
+        raise DataError(f"{path}: IDX header declares dimensions {'x'.join(map(str, shape))}, too large to be real")
+    return shape
+
+
+MAX_ELEMENTS = 2**40  # 1 TiB of uint8: far beyond any image set, well inside numpy's limit
 
 
 def _length_error(path: Path, shape: tuple[int, ...], expected: int, found: str) -> DataError:
