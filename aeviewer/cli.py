@@ -79,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
+    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                       help="learning rate over the run: constant, or cosine decay to zero")
     train.add_argument("--binarize", action="store_true",
                        help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)")
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
@@ -170,7 +172,8 @@ def _train(args: argparse.Namespace) -> int:
                         extra={"train": _train_record(args), "status": "training"})
 
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                               device=str(device), binarize=args.binarize)
+                               device=str(device), binarize=args.binarize,
+                               lr_schedule=args.lr_schedule)
     trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
     started = time.perf_counter()
     result = trainer.run()

@@ -1,6 +1,7 @@
 """Trainer: stop, pause, NaN guard, seeding, callbacks, device resolution."""
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -300,3 +301,25 @@ def test_binarize_draws_fresh_binary_batches_each_epoch():
     assert not torch.equal(first, second)  # a new Bernoulli draw each time the image is seen
     # E[x] = pixel value: the binary batch averages to the grey level it was drawn from
     assert abs(first.mean().item() - data.images.float().div(255).mean().item()) < 0.05
+
+
+def test_cosine_schedule_decays_every_optimizer_from_its_rate_to_zero():
+    rates: list[float] = []
+
+    class Spy(TinyAE):
+        def train_step(self, x, x_input, optimizers, labels=None):
+            rates.append(optimizers[0].param_groups[0]["lr"])
+            return super().train_step(x, x_input, optimizers, labels)
+
+    torch.manual_seed(0)
+    model = Spy(ModelConfig(image_shape=(1, 8, 8), latent_dim=3))
+    Trainer(model, tiny_set(n=64), cfg(epochs=2, batch_size=16, lr=0.01, lr_schedule="cosine")).run()
+    steps = len(rates)  # 2 epochs x 4 batches
+    assert steps == 8
+    for t, rate in enumerate(rates):  # lr_t = lr * (1 + cos(pi t / T)) / 2
+        assert rate == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * t / steps)))
+
+
+def test_unknown_schedule_is_refused():
+    with pytest.raises(ConfigError, match="schedule"):
+        Trainer(tiny_model(), tiny_set(), cfg(lr_schedule="sawtooth")).run()

@@ -34,6 +34,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
+    lr_schedule: str = "constant"  # constant | cosine: lr_t = lr · ½(1 + cos(π t / T)) over all T steps
     log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
@@ -176,7 +177,11 @@ class Trainer:
         self._guard = _WeightGuard(self.model, cfg.snapshot_seconds)
         # Reading a CPU scalar stalls nothing; on an accelerator the check rides on the periodic refresh.
         self._check_each_step = cfg.check_every_step if cfg.check_every_step is not None else self.device.type == "cpu"
+        if cfg.lr_schedule not in ("constant", "cosine"):
+            raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} (constant or cosine)")
         self.optimizers = self.model.make_optimizers(cfg.lr)
+        self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
+        self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
         warnings = [self.device_warning] if self.device_warning else []
         self._paused_s = 0.0
@@ -217,7 +222,16 @@ class Trainer:
         self._finish_epoch(state)
         return True
 
+    def _schedule_lr(self) -> None:
+        """Cosine decay from each optimizer's own rate to zero over the whole run (per step)."""
+        factor = 0.5 * (1.0 + math.cos(math.pi * self.global_step / self._total_steps))
+        for opt, bases in zip(self.optimizers, self._base_lrs):
+            for group, base in zip(opt.param_groups, bases):
+                group["lr"] = base * factor
+
     def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        if self.config.lr_schedule == "cosine":
+            self._schedule_lr()
         x = self.data.float_batch(idx, self.device)
         if self.config.binarize:
             x = torch.bernoulli(x, generator=self._noise_gen)
