@@ -114,3 +114,14 @@ def test_vqvae_refuses_odd_image_sides():
 def test_build_model_validates_a_hand_made_config():
     with pytest.raises(ConfigError):
         build_model(ModelConfig(kind="vae", recon="mse"))
+
+
+def test_config_version_must_be_a_whole_number_and_not_newer():
+    from aeviewer.errors import ConfigError
+    from aeviewer.models.config import CONFIG_VERSION, ModelConfig
+
+    with pytest.raises(ConfigError, match="whole number"):
+        ModelConfig.from_dict({"version": 1.0})
+    with pytest.raises(ConfigError, match="newer"):
+        ModelConfig.from_dict({"version": CONFIG_VERSION + 1})
+    assert ModelConfig.from_dict({"version": CONFIG_VERSION}).version == CONFIG_VERSION

@@ -40,7 +40,9 @@ class ModelConfig:
         if not isinstance(data, dict):
             raise ConfigError("model config is not a JSON object")
         version = data.get("version", CONFIG_VERSION)
-        if not isinstance(version, int) or version > CONFIG_VERSION:
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise ConfigError(f"model config version must be a whole number, got {version!r}")
+        if version > CONFIG_VERSION:
             raise ConfigError(f"model config version {version!r} is newer than this aeviewer supports ({CONFIG_VERSION})")
         known = {f.name: f for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - set(known))
