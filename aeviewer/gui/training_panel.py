@@ -8,12 +8,13 @@ from typing import Any
 import torch
 from PySide6.QtCore import QThread, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+    QVBoxLayout, QWidget,
 )
 
 from aeviewer.autosave import AutoSaver
 from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.image_utils import make_button, make_spin
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
@@ -113,9 +114,9 @@ class TrainingPanel(QWidget):
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
         self.arch = self._combo("arch", [("mlp", "MLP (any size)"), ("conv", "Convolutional (28×28)")],
                                 "Network shape: fully connected layers, or convolutions (28×28 images only).")
-        self.latent_dim = self._spin("latentDim", 2, 512, 2, "Size of the latent code; 2 is drawn as it is, more through PCA or a pair of dimensions.")
-        self.codebook_size = self._spin("codebookSize", 2, 8192, 512, "VQ-VAE: number of codebook vectors K.")
-        self.code_dim = self._spin("codeDim", 1, 512, 64, "VQ-VAE: length D of each codebook vector.")
+        self.latent_dim = make_spin(self, "latentDim", 2, 512, 2, tooltip="Size of the latent code; 2 is drawn as it is, more through PCA or a pair of dimensions.")
+        self.codebook_size = make_spin(self, "codebookSize", 2, 8192, 512, tooltip="VQ-VAE: number of codebook vectors K.")
+        self.code_dim = make_spin(self, "codeDim", 1, 512, 64, tooltip="VQ-VAE: length D of each codebook vector.")
         self.recon = self._combo("recon", [("bce", "Bernoulli (BCE)"), ("gaussian", "Gaussian (MSE / c)")],
                                  "VAE: the decoder's likelihood p(x|z).")
         self.recon.currentIndexChanged.connect(self._on_kind_changed)
@@ -126,10 +127,10 @@ class TrainingPanel(QWidget):
         self.noise_level = self._dspin("noiseLevel", 0.0, 2.0, 0.5, 0.05, 2,
                                        "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
         self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
-        self.epochs = self._spin("epochs", 1, 10_000, 10, "Passes over the training split.")
-        self.batch_size = self._spin("batchSize", 1, 8192, 128, "Images per optimisation step.")
+        self.epochs = make_spin(self, "epochs", 1, 10_000, 10, tooltip="Passes over the training split.")
+        self.batch_size = make_spin(self, "batchSize", 1, 8192, 128, tooltip="Images per optimisation step.")
         self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
-        self.seed = self._spin("seed", 0, 2**31 - 1, 0, "Same seed, same settings: same weights.")
+        self.seed = make_spin(self, "seed", 0, 2**31 - 1, 0, tooltip="Same seed, same settings: same weights.")
         devices = [("cpu", "CPU")] + cuda_devices()
         self.device = self._combo("device", devices, "Where training runs (the views always decode on the CPU).")
         if len(devices) > 1:
@@ -144,9 +145,9 @@ class TrainingPanel(QWidget):
         for label, widget in rows:
             self.form.addRow(label, widget)
 
-        self.start_button = self._button("startButton", "Start", "Start training (Space)", self.start)
-        self.pause_button = self._button("pauseButton", "Pause", "Pause or resume training (Space)", self.toggle_pause)
-        self.stop_button = self._button("stopButton", "Stop", "Stop training; the weights so far stay loaded (Esc)", self.stop)
+        self.start_button = make_button(self, "Start", "startButton", "Start training (Space)", self.start)
+        self.pause_button = make_button(self, "Pause", "pauseButton", "Pause or resume training (Space)", self.toggle_pause)
+        self.stop_button = make_button(self, "Stop", "stopButton", "Stop training; the weights so far stay loaded (Esc)", self.stop)
         buttons = QHBoxLayout()
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
@@ -189,14 +190,6 @@ class TrainingPanel(QWidget):
         box.setToolTip(tip)
         return box
 
-    def _spin(self, name: str, low: int, high: int, value: int, tip: str) -> QSpinBox:
-        box = QSpinBox()
-        box.setObjectName(name)
-        box.setRange(low, high)
-        box.setValue(value)
-        box.setToolTip(tip)
-        return box
-
     def _dspin(self, name: str, low: float, high: float, value: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
         box = QDoubleSpinBox()
         box.setObjectName(name)
@@ -206,13 +199,6 @@ class TrainingPanel(QWidget):
         box.setValue(value)
         box.setToolTip(tip)
         return box
-
-    def _button(self, name: str, text: str, tip: str, slot: Any) -> QPushButton:
-        button = QPushButton(text)
-        button.setObjectName(name)
-        button.setToolTip(tip)
-        button.clicked.connect(slot)
-        return button
 
     def _dataset_items(self) -> list[tuple[str, str]]:
         from aeviewer.data.sources import SOURCES

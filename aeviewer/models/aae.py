@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from aeviewer.errors import ConfigError
 from aeviewer.models.ae import reconstruction_loss
-from aeviewer.models.base import Autoencoder
+from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
 from aeviewer.models.vae import standard_normal
@@ -137,14 +137,14 @@ class AAE(Autoencoder):
         opt_ae, opt_disc, opt_gen = optimizers
         z = self.encoder(x_input)
         recon = reconstruction_loss(self.decoder(z), x, self.config.recon)
-        _step(opt_ae, recon)
+        optimizer_step(opt_ae, recon)
 
         disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
-        _step(opt_disc, disc)
+        optimizer_step(opt_disc, disc)
 
         # The discriminator gets gradients here too; opt_disc zeroes them before its next step.
         gen = self.generator_loss(self.encoder(x_input), labels)
-        _step(opt_gen, gen)
+        optimizer_step(opt_gen, gen)
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach(), "total": (recon + gen).detach()}
 
     def _prior_like(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
@@ -155,9 +155,3 @@ class AAE(Autoencoder):
         if labels is None:
             raise ConfigError("an AAE with a conditional prior needs the labels of its training images")
         return labels
-
-
-def _step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()

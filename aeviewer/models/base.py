@@ -7,6 +7,13 @@ from torch import nn
 from aeviewer.models.config import ModelConfig
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One gradient step of ``optimizer`` on ``loss`` (gradients cleared first)."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+
+
 class Autoencoder(nn.Module):
     """Base class of the five kinds.
 
@@ -61,9 +68,7 @@ class Autoencoder(nn.Module):
         """One optimisation step; returns the detached loss terms."""
         (opt,) = optimizers
         terms = self.loss(x, x_input, labels)
-        opt.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        opt.step()
+        optimizer_step(opt, terms["total"])
         return {k: v.detach() for k, v in terms.items()}
 
     def on_epoch_start(self) -> None:

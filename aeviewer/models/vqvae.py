@@ -6,7 +6,7 @@ from torch import nn
 
 from aeviewer.errors import ConfigError
 from aeviewer.models.ae import reconstruction_loss
-from aeviewer.models.base import Autoencoder
+from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
 
 LAPLACE_EPS = 1e-5  # EMA counts: N_i <- (N_i + eps) / (n + K eps) * n, so no code divides by zero
@@ -134,9 +134,7 @@ class VQVAE(Autoencoder):
     ) -> dict[str, torch.Tensor]:
         (opt,) = optimizers
         terms, flat, codes = self._forward(x, x_input)
-        opt.zero_grad(set_to_none=True)
-        terms["total"].backward()
-        opt.step()
+        optimizer_step(opt, terms["total"])
         with torch.no_grad():
             self.update_codebook(flat.detach(), codes)
         return {k: v.detach() for k, v in terms.items()}
