@@ -173,7 +173,7 @@ def _train(args: argparse.Namespace) -> int:
 
     train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                                device=str(device), binarize=args.binarize,
-                               lr_schedule=args.lr_schedule)
+                               lr_schedule=args.lr_schedule, start_at_mean=True)
     trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
     started = time.perf_counter()
     result = trainer.run()

@@ -33,5 +33,9 @@ class ImageSet:
         """Images at ``index`` as float32 in [0, 1] on ``device`` (converted per batch to keep memory low)."""
         return self.images[index].to(device, non_blocking=True).float().div_(255.0)
 
+    def mean_image(self) -> torch.Tensor:
+        """The per-pixel mean over all images, float32 (C, H, W) in [0, 1]."""
+        return self.images.sum(0, dtype=torch.float64).div_(255.0 * len(self)).float()
+
     def subset(self, index: torch.Tensor | slice) -> "ImageSet":
         return ImageSet(self.images[index], self.labels[index], self.class_names, self.name)

@@ -1,6 +1,7 @@
 """TrainingPanel: choose a model and its training settings, run it in a worker thread, watch it learn."""
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 from typing import Any
@@ -312,14 +313,14 @@ class TrainingPanel(QWidget):
             return False
         self.set_error("")
         try:
-            model, dataset = self._prepare_model()
+            model, dataset, fresh = self._prepare_model()
         except torch.OutOfMemoryError as err:
             self.set_error(f"Out of memory while building the model: {str(err).splitlines()[0][:80]}")
             return False
         except AeviewerError as err:
             self.set_error(str(err))
             return False
-        config = self.train_config()
+        config = dataclasses.replace(self.train_config(), start_at_mean=fresh)
         self.train_device = self._resolved_device(config.device)
         self._dispose_finished_thread()
         self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
@@ -350,14 +351,14 @@ class TrainingPanel(QWidget):
         self.message.emit(f"Training {model.config.kind} on {dataset}")
         return True
 
-    def _prepare_model(self) -> tuple[Any, str]:
-        """The model to train and its data set; the session shows it (a new one starts untrained)."""
+    def _prepare_model(self) -> tuple[Any, str, bool]:
+        """The model to train, its data set, and whether it is new; the session shows it (a new one starts untrained)."""
         from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
 
         if self.continue_box.isChecked() and self.session.model is not None:
             if not self.session.dataset_name:
                 raise DataError("the open model records no data set; untick 'Continue' and train a new one")
-            return self.session.model, self.session.dataset_name
+            return self.session.model, self.session.dataset_name, False
         dataset = self.dataset.currentData()
         if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
             raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
@@ -366,7 +367,7 @@ class TrainingPanel(QWidget):
         model = seeded_build(self.model_config(), self.seed.value())
         test_set = load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
-        return model, dataset
+        return model, dataset, True
 
     @staticmethod
     def _resolved_device(spec: str) -> str:

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.nets import set_output_bias
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -55,6 +56,10 @@ class Autoencoder(nn.Module):
         raise NotImplementedError(f"{self.config.kind} has no prior to sample from")
 
     # -- training hooks (the Trainer calls these; kinds override what they need) ---------------
+    def start_at_mean(self, mean_image: torch.Tensor) -> None:
+        """Make a fresh model decode every code to about ``mean_image`` (C, H, W) in [0, 1]."""
+        set_output_bias(self.decoder, mean_image)
+
     def make_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         return [torch.optim.Adam(self.parameters(), lr=lr)]
 

@@ -82,6 +82,20 @@ def build_decoder(config: ModelConfig) -> nn.Sequential:
     return mlp_decoder(config.latent_dim, config.hidden, config.image_shape)
 
 
+MEAN_CLAMP = 1e-3  # keeps the logit of an always-black (or always-white) pixel finite
+
+
+@torch.no_grad()
+def set_output_bias(decoder: nn.Module, mean_image: torch.Tensor) -> None:
+    """Set the decoder's last bias to logit(mean_image): per pixel for a linear output layer, per
+    channel for a convolutional one. A fresh decoder then outputs about the data's mean image and
+    learns departures from it, instead of spending its first steps finding the background."""
+    last = [m for m in decoder.modules() if isinstance(m, (nn.Linear, nn.ConvTranspose2d, nn.Conv2d))][-1]
+    mean = mean_image.to(last.bias)
+    target = mean.flatten() if isinstance(last, nn.Linear) else mean.flatten(1).mean(1)
+    last.bias.copy_(torch.logit(target.clamp(MEAN_CLAMP, 1 - MEAN_CLAMP)))
+
+
 def device_of(module: nn.Module) -> torch.device:
     """The device a model's weights live on (where its samples must be drawn)."""
     return next(module.parameters()).device

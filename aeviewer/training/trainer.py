@@ -35,6 +35,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
     lr_schedule: str = "constant"  # constant | cosine: lr_t = lr · ½(1 + cos(π t / T)) over all T steps
+    start_at_mean: bool = False  # a fresh model: decoder output bias = logit(mean training image) before step 1
     log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
@@ -174,6 +175,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)  # reparametrisation noise and any other global-RNG draws
         self._shuffle_gen = torch.Generator().manual_seed(cfg.seed)
         self._noise_gen = torch.Generator(device=self.device).manual_seed(cfg.seed + 1)
+        if cfg.start_at_mean:
+            self.model.start_at_mean(self.data.mean_image().to(self.device))
         self._guard = _WeightGuard(self.model, cfg.snapshot_seconds)
         # Reading a CPU scalar stalls nothing; on an accelerator the check rides on the periodic refresh.
         self._check_each_step = cfg.check_every_step if cfg.check_every_step is not None else self.device.type == "cpu"

@@ -97,6 +97,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
     assert panel.is_running() and not panel.start_button.isEnabled()
     # The panel put the new (untrained) model into the session, with the digits test split encoded.
     assert panel.session.kind == "vae" and panel.session.latents.shape == (len(panel.session.test_set), 2)
+    assert panel.worker.train_config.start_at_mean  # a new model starts at the data's mean image
     qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)
     qtbot.waitUntil(lambda: "total" in panel.loss_plot.curves and len(panel.loss_plot.series("total")[0]) >= 2,
                     timeout=10_000)
@@ -141,6 +142,7 @@ def test_nan_shows_a_red_message_and_training_stops_cleanly(qtbot, panel, make_t
     assert not panel.kind.isEnabled()  # the open model fixes kind and size
     with qtbot.waitSignal(panel.trainingFinished, timeout=20_000) as blocker:
         assert panel.start()
+        assert not panel.worker.train_config.start_at_mean  # continuing keeps the model's own weights
     assert blocker.args[0]["status"] == "failed"
     assert panel.error_label.isVisibleTo(panel) and "nan" in panel.error_text().lower()
     assert "d62728" in panel.error_label.styleSheet()
