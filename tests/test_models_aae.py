@@ -3,6 +3,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from aeviewer.errors import ConfigError
 from aeviewer.models import build_model, default_config
@@ -10,10 +11,11 @@ from aeviewer.models import build_model, default_config
 torch.set_num_threads(1)
 
 
-def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10):
+def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10, adversarial_weight=10.0):
     torch.manual_seed(0)
     config = default_config(
-        "aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, prior=prior, conditional_prior=conditional, n_classes=n_classes
+        "aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, prior=prior, conditional_prior=conditional, n_classes=n_classes,
+        adversarial_weight=adversarial_weight,
     )
     return build_model(config)
 
@@ -103,25 +105,58 @@ def test_conditional_discriminator_uses_the_label():
 
 def test_optimizers_split_the_phases_between_the_networks():
     model = _aae()
-    recon, disc, gen = model.make_optimizers(1e-3)
+    autoencoder, disc = model.make_optimizers(1e-3)
     ids = lambda opt: {id(p) for group in opt.param_groups for p in group["params"]}  # noqa: E731
     encoder, decoder = {id(p) for p in model.encoder.parameters()}, {id(p) for p in model.decoder.parameters()}
-    assert ids(recon) == encoder | decoder
+    assert ids(autoencoder) == encoder | decoder
     assert ids(disc) == {id(p) for p in model.discriminator.parameters()}
-    assert ids(gen) == encoder
 
 
-def test_adversarial_phases_pull_shifted_codes_onto_the_prior():
-    model = _aae()
+def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_loss():
+    """With plain SGD the step is -lr times the gradient of recon + λ·gen, computed here independently."""
+    for weight in (0.0, 10.0):
+        model = _aae(adversarial_weight=weight)
+        x = torch.rand(16, 1, 8, 8, generator=_gen())
+        torch.manual_seed(0)
+        expected = {}
+        z = model.encoder(x)
+        recon = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum") / len(x)
+        gen = F.binary_cross_entropy_with_logits(model.discriminator(z).squeeze(1), torch.ones(len(x)))
+        grads = torch.autograd.grad(recon + weight * gen, list(model.encoder.parameters()))
+        for (name, p), g in zip(model.encoder.named_parameters(), grads):
+            expected[name] = p.detach() - 0.1 * g
+        sgd = [torch.optim.SGD(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=0.1),
+               torch.optim.SGD(model.discriminator.parameters(), lr=0.1)]
+        model.train_step(x, x, sgd)
+        for name, p in model.encoder.named_parameters():
+            torch.testing.assert_close(p.detach(), expected[name])
+
+
+def _codes_after_training_from_a_shifted_start(adversarial_weight: float) -> tuple[torch.Tensor, dict]:
+    from aeviewer.data.sources import load_split
+
+    x_all = load_split("digits", "train").float_batch(slice(None))
+    model = _aae(adversarial_weight=adversarial_weight)
     with torch.no_grad():
         model.encoder[-1].bias += 5.0  # codes start far from N(0, I)
-    x = torch.rand(128, 1, 8, 8, generator=_gen())
-    opts = model.make_optimizers(1e-3)
+    opts, g = model.make_optimizers(1e-3), _gen()
     for _ in range(300):
+        x = x_all[torch.randint(0, len(x_all), (128,), generator=g)]
         terms = model.train_step(x, x, opts)
-    z = model.encode(x).detach()
-    assert float(z.mean(0).abs().max()) < 1.0
-    assert 0.4 < float(z.std(0).min()) and float(z.std(0).max()) < 2.5
+    return model.encode(x_all).detach(), terms
+
+
+def test_adversarial_term_pulls_shifted_codes_onto_the_prior():
+    from aeviewer.training.metrics import sliced_wasserstein
+
+    def distance_to_prior(z: torch.Tensor) -> float:
+        prior = torch.randn(z.shape, generator=_gen(1))
+        return float(sliced_wasserstein(z, prior, generator=_gen(2)))
+
+    z, terms = _codes_after_training_from_a_shifted_start(10.0)
+    z_unregularised, _ = _codes_after_training_from_a_shifted_start(0.0)
+    assert distance_to_prior(z) < 1.0 < 4.0 < distance_to_prior(z_unregularised)
+    assert float(z.mean(0).abs().max()) < 1.0 and 0.3 < float(z.std(0).min()) and float(z.std(0).max()) < 2.0
     assert set(terms) == {"recon", "disc", "gen", "total"} and not any(t.requires_grad for t in terms.values())
 
 
@@ -130,4 +165,4 @@ def test_loss_reports_all_terms_with_total_recon_plus_gen():
     x = torch.rand(8, 1, 8, 8)
     terms = model.loss(x, x)
     assert set(terms) == {"recon", "disc", "gen", "total"}
-    torch.testing.assert_close(terms["total"], terms["recon"] + terms["gen"])
+    torch.testing.assert_close(terms["total"], terms["recon"] + model.config.adversarial_weight * terms["gen"])
