@@ -128,6 +128,9 @@ class TrainingPanel(QWidget):
         self.noise_level = self._dspin("noiseLevel", 0.0, 2.0, 0.5, 0.05, 2,
                                        "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
         self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
+        self.adversarial_weight = self._dspin("adversarialWeight", 0.0, 1000.0, 10.0, 1.0, 2,
+                                              "AAE: weight λ of the adversarial term in recon + λ·gen; larger pulls the codes "
+                                              "harder onto the prior, smaller keeps reconstructions sharper.")
         self.epochs = make_spin(self, "epochs", 1, 10_000, 10, tooltip="Passes over the training split.")
         self.batch_size = make_spin(self, "batchSize", 1, 8192, 128, tooltip="Images per optimisation step.")
         self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
@@ -140,7 +143,8 @@ class TrainingPanel(QWidget):
             ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch), ("Latent dim", self.latent_dim),
             ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
-            ("Noise level", self.noise_level), ("Prior", self.prior), ("Epochs", self.epochs),
+            ("Noise level", self.noise_level), ("Prior", self.prior),
+            ("Adversarial weight λ", self.adversarial_weight), ("Epochs", self.epochs),
             ("Batch size", self.batch_size), ("Learning rate", self.lr), ("Seed", self.seed), ("Device", self.device),
         ]
         for label, widget in rows:
@@ -214,6 +218,7 @@ class TrainingPanel(QWidget):
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
             self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
+            self.adversarial_weight: kind == "aae",
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
@@ -237,7 +242,7 @@ class TrainingPanel(QWidget):
 
     def _model_fields(self) -> list[QWidget]:
         return [self.kind, self.dataset, self.arch, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
-                self.beta, self.c, self.noise_kind, self.noise_level, self.prior]
+                self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight]
 
     def _on_session_model(self) -> None:
         if self.is_running():
@@ -266,6 +271,7 @@ class TrainingPanel(QWidget):
             self._select(self.noise_kind, noise_kind)
             self.noise_level.setValue(float(level))
         self._select(self.prior, config.prior)
+        self.adversarial_weight.setValue(config.adversarial_weight)
 
     @staticmethod
     def _select(box: QComboBox, value: str) -> None:
@@ -291,7 +297,7 @@ class TrainingPanel(QWidget):
         if kind == "dae":
             overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
         if kind == "aae":
-            overrides["prior"] = self.prior.currentData()
+            overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value())
         return default_config(kind, image_shape=info.image_shape, **overrides)
 
     def train_config(self) -> Any:

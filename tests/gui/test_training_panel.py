@@ -1,6 +1,7 @@
 """TrainingPanel: the fields each kind needs, start/pause/resume/stop from the buttons, errors in red."""
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -33,10 +34,10 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
-    ("aae", {"prior"}, {"beta", "noiseKind", "codebookSize"}),
+    ("aae", {"prior", "adversarialWeight"}, {"beta", "noiseKind", "codebookSize"}),
     ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
@@ -61,6 +62,16 @@ def test_the_fields_make_the_config(panel):
     panel.latent_dim.setValue(3)
     config = panel.model_config()
     assert (config.kind, config.noise, config.latent_dim, config.image_shape) == ("dae", "masking:0.25", 3, (1, 8, 8))
+
+
+def test_the_aae_fields_make_the_config_and_show_an_open_models_weight(panel):
+    choose(panel.kind, "aae")
+    choose(panel.prior, "mixture10")
+    panel.adversarial_weight.setValue(2.5)
+    config = panel.model_config()
+    assert (config.kind, config.prior, config.adversarial_weight) == ("aae", "mixture10", 2.5)
+    panel.show_config(dataclasses.replace(config, adversarial_weight=40.0))
+    assert panel.adversarial_weight.value() == 40.0
 
 
 def test_convolutions_are_offered_only_for_28x28_data(panel):
