@@ -103,6 +103,15 @@ def test_conditional_discriminator_uses_the_label():
         model.loss(torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8))
 
 
+def test_default_adversarial_weight_is_10_for_28x28_and_scales_with_the_pixel_count():
+    assert default_config("aae", (1, 28, 28)).adversarial_weight == 10.0
+    assert default_config("aae", (1, 8, 8)).adversarial_weight == 0.82
+    assert default_config("aae", (3, 28, 28)).adversarial_weight == 30.0
+    assert default_config("aae", (1, 8, 8), adversarial_weight=4.0).adversarial_weight == 4.0
+    with pytest.raises(ConfigError):
+        default_config("aae", (1, 8, 8), adversarial_weight=-1.0)
+
+
 def test_optimizers_split_the_phases_between_the_networks():
     model = _aae()
     autoencoder, disc = model.make_optimizers(1e-3)

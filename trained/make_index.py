@@ -39,6 +39,10 @@ def write_readme(models: list[dict]) -> None:
         "the metrics are what `aeviewer evaluate trained/FILE` prints on the test split. `index.json` holds the",
         "same records for the app's model picker; `tests/test_trained.py` re-evaluates every model against them.",
         "",
+        "The two AAE checkpoints were re-made after the AAE's autoencoder step became one Adam step on",
+        "recon + λ·gen (commit bfc4507). The others were made before new models started at the training",
+        "set's mean image (commit c67e1ce): their commands now give slightly different weights.",
+        "",
         "| file | kind | data | latent | train time | key metrics | command (seed 0) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]

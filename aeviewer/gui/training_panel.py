@@ -19,6 +19,7 @@ from aeviewer.gui.image_utils import make_button, make_spin
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
+from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig
 
 KIND_LABELS = {
@@ -224,10 +225,13 @@ class TrainingPanel(QWidget):
             self.form.setRowVisible(widget, visible)
 
     def _on_dataset_changed(self, *_: Any) -> None:
-        """Convolutions are built for 28×28 images: offer them only where the data set has that size."""
+        """Convolutions are built for 28×28 images: offer them only where the data set has that size;
+        the AAE's adversarial weight follows the image size."""
         from aeviewer.data.sources import SOURCES
 
         info = SOURCES.get(self.dataset.currentData())
+        if info is not None:
+            self.adversarial_weight.setValue(default_adversarial_weight(info.image_shape))
         conv_ok = info is not None and info.image_shape[1:] == (28, 28)
         item = self.arch.model().item(self.arch.findData("conv"))
         item.setEnabled(conv_ok)

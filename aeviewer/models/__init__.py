@@ -5,7 +5,7 @@ import dataclasses
 
 from aeviewer.data.noise import NoiseSpec
 from aeviewer.errors import ConfigError
-from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS
+from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS, default_adversarial_weight
 from aeviewer.models.ae import AE
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
@@ -24,7 +24,8 @@ __all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "
 
 
 def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), **overrides: object) -> ModelConfig:
-    """A valid config for ``kind``: the DAE gets noise "gaussian:0.5", the VQ-VAE arch "conv".
+    """A valid config for ``kind``: the DAE gets noise "gaussian:0.5", the VQ-VAE arch "conv", the AAE
+    an adversarial weight for its image size.
 
     Pass ``n_classes=len(data.class_names)`` (and anything else) as overrides.
     """
@@ -35,6 +36,8 @@ def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), *
         values["noise"] = "gaussian:0.5"
     if kind == "vqvae":
         values["arch"] = "conv"
+    if kind == "aae":
+        values["adversarial_weight"] = default_adversarial_weight(tuple(image_shape))
     known = {f.name for f in dataclasses.fields(ModelConfig)}
     unknown = sorted(set(overrides) - known)
     if unknown:

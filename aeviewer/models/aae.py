@@ -19,6 +19,15 @@ MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 4.0  # component k centred at R (cos 2 pi k/10, sin 2 pi k/10)
 MIXTURE_STD = 0.5
 SWISSROLL_NOISE = 0.05
+ADVERSARIAL_WEIGHT_28X28 = 10.0
+
+
+def default_adversarial_weight(image_shape: tuple[int, int, int]) -> float:
+    """λ = 10 for a 28x28 image, scaled with the pixel count: the reconstruction term is a sum over
+    pixels and the adversarial term one number per image, so a fixed λ would let the adversary drown
+    the reconstruction of small images (8x8 digits at λ = 10: nothing learnt; at 0.82: PSNR 14.9 dB)."""
+    c, h, w = image_shape
+    return round(ADVERSARIAL_WEIGHT_28X28 * c * h * w / (28 * 28), 2)  # 2 decimals, as the GUI field shows
 
 
 def _components(n: int, n_components: int, labels: torch.Tensor | None, generator: torch.Generator | None) -> torch.Tensor:

@@ -66,6 +66,10 @@ def test_the_fields_make_the_config(panel):
 
 def test_the_aae_fields_make_the_config_and_show_an_open_models_weight(panel):
     choose(panel.kind, "aae")
+    choose(panel.dataset, "mnist")
+    assert panel.adversarial_weight.value() == 10.0  # the default follows the image size
+    choose(panel.dataset, "digits")
+    assert panel.adversarial_weight.value() == 0.82
     choose(panel.prior, "mixture10")
     panel.adversarial_weight.setValue(2.5)
     config = panel.model_config()
