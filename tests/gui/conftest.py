@@ -80,3 +80,46 @@ class SpyEvent(threading.Event):
 @pytest.fixture
 def spy_event() -> type[SpyEvent]:
     return SpyEvent
+
+
+@pytest.fixture
+def make_session_view(qtbot, digits_test: ImageSet):
+    """``make(view_class, kind, **overrides)``: a Session holding a tiny ``kind`` model and one view of it."""
+    from PySide6.QtWidgets import QApplication
+
+    from aeviewer.gui.session import Session
+
+    def make(view_class, kind: str = "ae", **overrides: object):
+        session = Session()
+        view = view_class(session)
+        qtbot.addWidget(view)
+        session.set_model(tiny_model(kind, **overrides), "digits", digits_test)
+        QApplication.processEvents()
+        return session, view
+
+    return make
+
+
+@pytest.fixture
+def side_by_side(qtbot):
+    """``make(model, test_set, left_class, right_class, size)``: two views of one Session in a shown
+    window, as (host, session, left, right)."""
+    from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+    from aeviewer.gui.session import Session
+
+    def make(model, test_set: ImageSet, left_class, right_class, size: tuple[int, int]):
+        session = Session()
+        host = QWidget()
+        qtbot.addWidget(host)
+        layout = QHBoxLayout(host)
+        left, right = left_class(session), right_class(session)
+        layout.addWidget(left)
+        layout.addWidget(right)
+        host.resize(*size)
+        session.set_model(model, "digits", test_set)
+        host.show()
+        qtbot.waitExposed(host)
+        return host, session, left, right
+
+    return make

@@ -3,26 +3,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication
 
 from aeviewer import explore
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.image_utils import tile
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.session import Session
 
 
 @pytest.fixture
-def setup(qtbot, make_tiny_model, digits_test):
-    def make(kind: str = "ae", **overrides):
-        session = Session()
-        canvas = DecoderCanvas(session)
-        qtbot.addWidget(canvas)
-        session.set_model(make_tiny_model(kind, **overrides), "digits", digits_test)
-        QApplication.processEvents()
-        return session, canvas
-
-    return make
+def setup(make_session_view):
+    return lambda kind="ae", **overrides: make_session_view(DecoderCanvas, kind, **overrides)
 
 
 def test_a_burst_of_points_renders_once_with_the_newest(setup):
@@ -93,18 +84,8 @@ def test_interpolation_decodes_the_path_from_a_to_b(setup):
     np.testing.assert_allclose(spherical[[0, -1]], frames[[0, -1]], atol=1e-5)  # same ends
 
 
-def test_the_traversal_grid_covers_the_latent_views_visible_region(qtbot, make_tiny_model, digits_test):
-    session = Session()
-    host = QWidget()
-    qtbot.addWidget(host)
-    layout = QHBoxLayout(host)
-    latent, canvas = LatentView(session), DecoderCanvas(session)
-    layout.addWidget(latent)
-    layout.addWidget(canvas)
-    host.resize(900, 500)
-    session.set_model(make_tiny_model("ae"), "digits", digits_test)
-    host.show()
-    qtbot.waitExposed(host)
+def test_the_traversal_grid_covers_the_latent_views_visible_region(side_by_side, make_tiny_model, digits_test):
+    host, session, latent, canvas = side_by_side(make_tiny_model("ae"), digits_test, LatentView, DecoderCanvas, (900, 500))
     latent.viewbox.setRange(xRange=(-0.5, 0.25), yRange=(-0.1, 0.3), padding=0)
     xr, yr = latent.visible_range()
     canvas.grid_n.setValue(4)

@@ -4,25 +4,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from PySide6.QtWidgets import QApplication
 
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.denoise_view import DenoiseView
-from aeviewer.gui.session import Session
 from aeviewer.training.metrics import denoise_psnr, psnr
 
 
 @pytest.fixture
-def make_view(qtbot, make_tiny_model, digits_test):
-    def make(kind: str = "ae", **overrides):
-        session = Session()
-        view = DenoiseView(session)
-        qtbot.addWidget(view)
-        session.set_model(make_tiny_model(kind, **overrides), "digits", digits_test)
-        QApplication.processEvents()
-        return session, view
-
-    return make
+def make_view(make_session_view):
+    return lambda kind="ae", **overrides: make_session_view(DenoiseView, kind, **overrides)
 
 
 @pytest.mark.parametrize("kind", ["ae", "dae", "vae", "aae", "vqvae"])

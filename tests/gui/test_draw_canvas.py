@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from aeviewer.gui.draw_canvas import DrawCanvas
 from aeviewer.gui.latent_view import LatentView
@@ -19,23 +20,13 @@ def mouse(widget: QWidget, kind: QEvent.Type, pos: QPointF, buttons: Qt.MouseBut
     QApplication.sendEvent(widget, event)
 
 
-def make_views(qtbot, model, test_set):
-    session = Session()
-    host = QWidget()
-    qtbot.addWidget(host)
-    layout = QHBoxLayout(host)
-    latent, draw = LatentView(session), DrawCanvas(session)
-    layout.addWidget(latent)
-    layout.addWidget(draw)
-    host.resize(900, 450)
-    session.set_model(model, "digits", test_set)
-    host.show()
-    qtbot.waitExposed(host)
-    return host, session, latent, draw
+@pytest.fixture
+def make_views(side_by_side):
+    return lambda model, test_set: side_by_side(model, test_set, LatentView, DrawCanvas, (900, 450))
 
 
-def test_a_mouse_drawing_is_encoded_once_and_appears_in_the_scatter(qtbot, make_tiny_model, digits_test):
-    host, session, latent, draw = make_views(qtbot, make_tiny_model("ae"), digits_test)
+def test_a_mouse_drawing_is_encoded_once_and_appears_in_the_scatter(qtbot, make_views, make_tiny_model, digits_test):
+    host, session, latent, draw = make_views(make_tiny_model("ae"), digits_test)
     area = draw.area
     assert latent.drawn_point() is None
     path = [area.from_pixel(r, 4.5) for r in np.linspace(1.5, 6.5, 6)]  # a vertical stroke through pixel centres
@@ -59,8 +50,8 @@ def test_a_mouse_drawing_is_encoded_once_and_appears_in_the_scatter(qtbot, make_
     del host
 
 
-def test_clearing_removes_the_mark_and_a_new_drawing_moves_it(qtbot, make_tiny_model, digits_test):
-    host, session, latent, draw = make_views(qtbot, make_tiny_model("vae", latent_dim=4), digits_test)
+def test_clearing_removes_the_mark_and_a_new_drawing_moves_it(qtbot, make_views, make_tiny_model, digits_test):
+    host, session, latent, draw = make_views(make_tiny_model("vae", latent_dim=4), digits_test)
     draw.set_image(digits_test.float_batch(slice(0, 1))[0, 0].numpy())
     qtbot.waitUntil(lambda: latent.drawn_point() is not None, timeout=2000)
     np.testing.assert_allclose(draw.last_z, session.latents[0], atol=1e-5)  # a test image lands on its own point
