@@ -11,11 +11,11 @@ from aeviewer.models import build_model, default_config
 torch.set_num_threads(1)
 
 
-def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10, adversarial_weight=10.0):
+def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10, adversarial_weight=10.0, posterior_std=0.0):
     torch.manual_seed(0)
     config = default_config(
         "aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, prior=prior, conditional_prior=conditional, n_classes=n_classes,
-        adversarial_weight=adversarial_weight,
+        adversarial_weight=adversarial_weight, posterior_std=posterior_std,
     )
     return build_model(config)
 
@@ -110,6 +110,19 @@ def test_default_adversarial_weight_is_10_for_28x28_and_scales_with_the_pixel_co
     assert default_config("aae", (1, 8, 8), adversarial_weight=4.0).adversarial_weight == 4.0
     with pytest.raises(ConfigError):
         default_config("aae", (1, 8, 8), adversarial_weight=-1.0)
+    with pytest.raises(ConfigError):
+        default_config("aae", (1, 8, 8), posterior_std=float("nan"))
+
+
+def test_a_gaussian_posterior_encodes_to_its_mean_and_samples_around_it():
+    model = _aae(latent_dim=3, posterior_std=0.5)
+    x = torch.rand(1, 1, 8, 8, generator=_gen()).expand(20_000, 1, 8, 8)
+    with torch.no_grad():
+        mean = model.encode(x[:1])
+        z = model.posterior_sample(x)
+    torch.testing.assert_close(model.encode(x[:2]).detach(), mean.expand(2, 3))  # encode is deterministic: the mean
+    torch.testing.assert_close(z.mean(0), mean[0], atol=0.02, rtol=0)
+    torch.testing.assert_close(z.std(0), torch.full((3,), 0.5), atol=0.01, rtol=0)
 
 
 def test_optimizers_split_the_phases_between_the_networks():
@@ -121,19 +134,21 @@ def test_optimizers_split_the_phases_between_the_networks():
     assert ids(disc) == {id(p) for p in model.discriminator.parameters()}
 
 
-def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_loss():
-    """With plain SGD the step is -lr times the gradient of recon + λ·gen, computed here independently."""
+@pytest.mark.parametrize("posterior_std", [0.0, 0.5])
+def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_loss(posterior_std):
+    """With plain SGD the step is -lr times the gradient of recon + λ·gen at z = enc(x) + s·u, computed here independently."""
     for weight in (0.0, 10.0):
-        model = _aae(adversarial_weight=weight)
+        model = _aae(adversarial_weight=weight, posterior_std=posterior_std)
         x = torch.rand(16, 1, 8, 8, generator=_gen())
         torch.manual_seed(0)
         expected = {}
-        z = model.encoder(x)
+        z = model.encoder(x) + posterior_std * torch.randn(16, 2)
         recon = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum") / len(x)
         gen = F.binary_cross_entropy_with_logits(model.discriminator(z).squeeze(1), torch.ones(len(x)))
         grads = torch.autograd.grad(recon + weight * gen, list(model.encoder.parameters()))
         for (name, p), g in zip(model.encoder.named_parameters(), grads):
             expected[name] = p.detach() - 0.1 * g
+        torch.manual_seed(0)  # the same u inside train_step
         sgd = [torch.optim.SGD(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=0.1),
                torch.optim.SGD(model.discriminator.parameters(), lr=0.1)]
         model.train_step(x, x, sgd)

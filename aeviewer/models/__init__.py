@@ -102,6 +102,8 @@ def _validate_prior(config: ModelConfig) -> None:
         raise ConfigError(f"unknown prior {config.prior!r}; choose one of {', '.join(PRIORS)}")
     if not config.adversarial_weight >= 0:
         raise ConfigError(f"adversarial_weight must be a number >= 0, got {config.adversarial_weight}")
+    if not config.posterior_std >= 0:
+        raise ConfigError(f"posterior_std must be a number >= 0, got {config.posterior_std}")
     if config.prior != "gaussian" and config.latent_dim < 2:
         raise ConfigError(f"prior {config.prior!r} needs latent_dim >= 2")
     if config.conditional_prior:

@@ -24,6 +24,7 @@ class ModelConfig:
     c: float = 1.0  # vae gaussian decoder variance: p(x|z) = N(f(z), cI)
     prior: str = "gaussian"  # aae: gaussian | mixture10 | swissroll
     conditional_prior: bool = False  # aae: class k drawn from prior component k
+    posterior_std: float = 0.0  # aae: q(z|x) = N(encoder(x), s²I) with this fixed s; 0: deterministic encoder
     adversarial_weight: float = 10.0  # aae: λ in recon + λ · generator loss (default_config scales it to the image size)
     codebook_size: int = 512  # vqvae K
     code_dim: int = 64  # vqvae D
