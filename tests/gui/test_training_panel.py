@@ -34,10 +34,10 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "posteriorStd", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
-    ("aae", {"prior", "adversarialWeight"}, {"beta", "noiseKind", "codebookSize"}),
+    ("aae", {"prior", "adversarialWeight", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
     ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
@@ -64,7 +64,7 @@ def test_the_fields_make_the_config(panel):
     assert (config.kind, config.noise, config.latent_dim, config.image_shape) == ("dae", "masking:0.25", 3, (1, 8, 8))
 
 
-def test_the_aae_fields_make_the_config_and_show_an_open_models_weight(panel):
+def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     choose(panel.kind, "aae")
     choose(panel.dataset, "mnist")
     assert panel.adversarial_weight.value() == 10.0  # the default follows the image size
@@ -72,10 +72,11 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_weight(panel):
     assert panel.adversarial_weight.value() == 0.82
     choose(panel.prior, "mixture10")
     panel.adversarial_weight.setValue(2.5)
+    panel.posterior_std.setValue(0.2)
     config = panel.model_config()
-    assert (config.kind, config.prior, config.adversarial_weight) == ("aae", "mixture10", 2.5)
-    panel.show_config(dataclasses.replace(config, adversarial_weight=40.0))
-    assert panel.adversarial_weight.value() == 40.0
+    assert (config.kind, config.prior, config.adversarial_weight, config.posterior_std) == ("aae", "mixture10", 2.5, 0.2)
+    panel.show_config(dataclasses.replace(config, adversarial_weight=40.0, posterior_std=0.0))
+    assert panel.adversarial_weight.value() == 40.0 and panel.posterior_std.value() == 0.0
 
 
 def test_convolutions_are_offered_only_for_28x28_data(panel):
