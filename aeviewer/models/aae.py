@@ -122,8 +122,9 @@ class AAE(Autoencoder):
         """z ~ q(z|x) = N(encoder(x), s²I) with s = ``posterior_std`` (the code itself when s = 0).
 
         Makhzani et al.'s "Gaussian posterior": the decoder learns what a neighbourhood of codes means,
-        and the discriminator sees the noisy codes, so it is their aggregate that must match the prior
-        (8-dim MNIST, 30 epochs, s = 0.2: Parzen 326 against 321 for the deterministic encoder)."""
+        and the discriminator sees the noisy codes, so it is their aggregate that must match the prior.
+        On the 8-dim MNIST AAE, s = 0.2 gave Parzen 322-326 against 319-321 deterministic: within the
+        spread between runs, so the default stays 0."""
         z = self.encoder(x_input)
         if self.config.posterior_std > 0:
             z = z + self.config.posterior_std * torch.randn_like(z)
