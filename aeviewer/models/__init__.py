@@ -76,7 +76,7 @@ def validate_config(config: ModelConfig) -> None:
     if config.kind == "vae" and (config.beta < 0 or config.c <= 0):
         raise ConfigError("vae needs beta >= 0 and c > 0")
     if config.kind == "aae":
-        _validate_prior(config)
+        _validate_aae(config)
 
 
 def _validate_noise(config: ModelConfig) -> None:
@@ -97,7 +97,7 @@ def _validate_vqvae(config: ModelConfig) -> None:
     downsamplings(config.image_shape)
 
 
-def _validate_prior(config: ModelConfig) -> None:
+def _validate_aae(config: ModelConfig) -> None:
     if config.prior not in PRIORS:
         raise ConfigError(f"unknown prior {config.prior!r}; choose one of {', '.join(PRIORS)}")
     if not config.adversarial_weight >= 0:

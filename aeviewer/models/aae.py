@@ -73,7 +73,8 @@ def sample_prior(
 
 
 class AAE(Autoencoder):
-    """Deterministic encoder; an autoencoder phase (recon + λ·gen) and a discriminator phase alternate in ``train_step``."""
+    """Deterministic (or fixed-spread Gaussian) encoder; an autoencoder phase (recon + λ·gen) and a
+    discriminator phase alternate in ``train_step``."""
 
     has_prior = True
 
@@ -130,13 +131,20 @@ class AAE(Autoencoder):
             z = z + self.config.posterior_std * torch.randn_like(z)
         return z
 
-    def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """All three terms at the current weights; total = recon + adversarial_weight · gen (what the autoencoder minimises)."""
+    def _autoencoder_terms(
+        self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(z, recon, gen, total) with total = recon + adversarial_weight · gen: what the autoencoder minimises."""
         z = self.posterior_sample(x_input)
         recon = reconstruction_loss(self.decoder(z), x, self.config.recon)
-        disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
         gen = self.generator_loss(z, labels)
-        return {"recon": recon, "disc": disc, "gen": gen, "total": recon + self.config.adversarial_weight * gen}
+        return z, recon, gen, recon + self.config.adversarial_weight * gen
+
+    def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """All three terms at the current weights."""
+        z, recon, gen, total = self._autoencoder_terms(x, x_input, labels)
+        disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
+        return {"recon": recon, "disc": disc, "gen": gen, "total": total}
 
     def make_optimizers(self, lr: float) -> list[torch.optim.Optimizer]:
         """[autoencoder (encoder + decoder), discriminator]."""
@@ -162,10 +170,7 @@ class AAE(Autoencoder):
         generator term a regulariser of weight λ = ``adversarial_weight`` (Parzen 301 after 6 epochs).
         """
         opt_ae, opt_disc = optimizers
-        z = self.posterior_sample(x_input)
-        recon = reconstruction_loss(self.decoder(z), x, self.config.recon)
-        gen = self.generator_loss(z, labels)
-        total = recon + self.config.adversarial_weight * gen
+        z, recon, gen, total = self._autoencoder_terms(x, x_input, labels)
         optimizer_step(opt_ae, total)  # the discriminator's gradients from gen are cleared by opt_disc below
 
         disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
