@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--prior", choices=("gaussian", "mixture10", "swissroll"), help="AAE prior")
     train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
     train.add_argument("--adversarial-weight", type=float, help="AAE: weight λ of the generator term in recon + λ·gen")
+    train.add_argument("--adversarial-growth", type=float,
+                       help="AAE: λ grows linearly over the run to this many times λ (default 1: constant)")
     train.add_argument("--posterior-std", type=float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
@@ -137,7 +139,8 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
     optional = {
         "arch": args.arch, "hidden": args.hidden, "noise": args.noise, "recon": args.recon, "beta": args.beta,
         "c": args.c, "prior": args.prior, "codebook_size": args.codebook_size, "code_dim": args.code_dim,
-        "adversarial_weight": args.adversarial_weight, "posterior_std": args.posterior_std,
+        "adversarial_weight": args.adversarial_weight, "adversarial_growth": args.adversarial_growth,
+        "posterior_std": args.posterior_std,
     }
     overrides.update({k: v for k, v in optional.items() if v is not None})
     if args.conditional_prior:

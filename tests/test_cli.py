@@ -49,6 +49,21 @@ def test_train_prints_one_line_per_epoch_with_each_loss_term(tmp_path: Path, cap
         assert "recon" in line and "kl" in line and "total" in line
 
 
+def test_aae_options_reach_the_saved_config(tmp_path: Path) -> None:
+    from aeviewer.training.checkpoint import read_metadata
+
+    out = tmp_path / "aae.safetensors"
+    assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--out", str(out), "--no-eval",
+                 "--adversarial-weight", "2.5", "--adversarial-growth", "4", "--posterior-std", "0.1"]) == 0
+    config = read_metadata(out)["config"]
+    assert (config["adversarial_weight"], config["adversarial_growth"], config["posterior_std"]) == (2.5, 4.0, 0.1)
+
+
+def test_adversarial_growth_below_one_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("train", "--model", "aae", "--dataset", "digits", "--adversarial-growth", "0.5"),
+                          "adversarial_growth")
+
+
 def test_unknown_model_kind_is_one_line_exit_2() -> None:
     assert_one_line_error(run_cli("train", "--model", "gan"), "--model")
 

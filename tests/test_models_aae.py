@@ -11,11 +11,12 @@ from aeviewer.models import build_model, default_config
 torch.set_num_threads(1)
 
 
-def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10, adversarial_weight=10.0, posterior_std=0.0):
+def _aae(latent_dim=2, prior="gaussian", conditional=False, n_classes=10, adversarial_weight=10.0, posterior_std=0.0,
+         adversarial_growth=1.0):
     torch.manual_seed(0)
     config = default_config(
         "aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, prior=prior, conditional_prior=conditional, n_classes=n_classes,
-        adversarial_weight=adversarial_weight, posterior_std=posterior_std,
+        adversarial_weight=adversarial_weight, posterior_std=posterior_std, adversarial_growth=adversarial_growth,
     )
     return build_model(config)
 
@@ -112,6 +113,8 @@ def test_default_adversarial_weight_is_10_for_28x28_and_scales_with_the_pixel_co
         default_config("aae", (1, 8, 8), adversarial_weight=-1.0)
     with pytest.raises(ConfigError):
         default_config("aae", (1, 8, 8), posterior_std=float("nan"))
+    with pytest.raises(ConfigError, match="adversarial_growth"):
+        default_config("aae", (1, 8, 8), adversarial_growth=0.5)
 
 
 def test_a_gaussian_posterior_encodes_to_its_mean_and_samples_around_it():
@@ -136,9 +139,12 @@ def test_optimizers_split_the_phases_between_the_networks():
 
 @pytest.mark.parametrize("posterior_std", [0.0, 0.5])
 def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_loss(posterior_std):
-    """With plain SGD the step is -lr times the gradient of recon + λ·gen at z = enc(x) + s·u, computed here independently."""
-    for weight in (0.0, 10.0):
-        model = _aae(adversarial_weight=weight, posterior_std=posterior_std)
+    """With plain SGD the step is -lr times the gradient of recon + λ·gen at z = enc(x) + s·u, computed here independently.
+
+    λ grows with the training progress: weight 10, growth 4, half-way through the run: λ = 10 + 0.5 · 30 = 25."""
+    for base, growth, progress, weight in ((0.0, 1.0, 0.0, 0.0), (10.0, 1.0, 0.7, 10.0), (10.0, 4.0, 0.5, 25.0)):
+        model = _aae(adversarial_weight=base, posterior_std=posterior_std, adversarial_growth=growth)
+        model.set_training_progress(progress)
         x = torch.rand(16, 1, 8, 8, generator=_gen())
         torch.manual_seed(0)
         expected = {}

@@ -27,6 +27,7 @@ class TinyAE(Autoencoder):
         self.nan_at_call = nan_at_call
         self.calls = 0
         self.epochs_started = 0
+        self.progress: list[float] = []
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.enc(x.flatten(1))
@@ -46,6 +47,9 @@ class TinyAE(Autoencoder):
 
     def on_epoch_start(self) -> None:
         self.epochs_started += 1
+
+    def set_training_progress(self, fraction: float) -> None:
+        self.progress.append(fraction)
 
     def epoch_stats(self) -> dict[str, float]:
         return {"epochs_started": float(self.epochs_started)}
@@ -88,6 +92,7 @@ def test_finishes_and_reports_every_epoch_with_all_terms_and_model_stats():
     assert steps[-1].eta_s == pytest.approx(0.0, abs=1e-6) and steps[0].eta_s > 0
     assert [h["epoch"] for h in result.history] == [1, 2, 3]
     assert result.history[0]["total"] == epochs[0].losses["total"]
+    assert model.progress == [step / 39 for step in range(39)]  # before each step: the fraction of the run done
 
 
 def test_epoch_losses_are_the_mean_over_images_of_each_term():

@@ -132,6 +132,9 @@ class TrainingPanel(QWidget):
         self.adversarial_weight = self._dspin("adversarialWeight", 0.0, 1000.0, 10.0, 1.0, 2,
                                               "AAE: weight λ of the adversarial term in recon + λ·gen; larger pulls the codes "
                                               "harder onto the prior, smaller keeps reconstructions sharper.")
+        self.adversarial_growth = self._dspin("adversarialGrowth", 1.0, 100.0, 1.0, 0.5, 2,
+                                              "AAE: λ grows linearly over the run from λ to this many times λ; a strong "
+                                              "adversary from the first step can collapse the codes. 1 keeps λ constant.")
         self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
                                          "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
                                          "0 keeps the encoder deterministic.")
@@ -148,7 +151,8 @@ class TrainingPanel(QWidget):
             ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
             ("Noise level", self.noise_level), ("Prior", self.prior),
-            ("Adversarial weight λ", self.adversarial_weight), ("Posterior spread s", self.posterior_std),
+            ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
+            ("Posterior spread s", self.posterior_std),
             ("Epochs", self.epochs),
             ("Batch size", self.batch_size), ("Learning rate", self.lr), ("Seed", self.seed), ("Device", self.device),
         ]
@@ -223,7 +227,7 @@ class TrainingPanel(QWidget):
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
             self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
-            self.adversarial_weight: kind == "aae", self.posterior_std: kind == "aae",
+            self.adversarial_weight: kind == "aae", self.adversarial_growth: kind == "aae", self.posterior_std: kind == "aae",
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
@@ -251,7 +255,7 @@ class TrainingPanel(QWidget):
     def _model_fields(self) -> list[QWidget]:
         return [self.kind, self.dataset, self.arch, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
                 self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight,
-                self.posterior_std]
+                self.adversarial_growth, self.posterior_std]
 
     def _on_session_model(self) -> None:
         if self.is_running():
@@ -281,6 +285,7 @@ class TrainingPanel(QWidget):
             self.noise_level.setValue(float(level))
         self._select(self.prior, config.prior)
         self.adversarial_weight.setValue(config.adversarial_weight)
+        self.adversarial_growth.setValue(config.adversarial_growth)
         self.posterior_std.setValue(config.posterior_std)
 
     @staticmethod
@@ -308,7 +313,7 @@ class TrainingPanel(QWidget):
             overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
         if kind == "aae":
             overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value(),
-                             posterior_std=self.posterior_std.value())
+                             adversarial_growth=self.adversarial_growth.value(), posterior_std=self.posterior_std.value())
         return default_config(kind, image_shape=info.image_shape, **overrides)
 
     def train_config(self) -> Any:

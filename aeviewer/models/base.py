@@ -79,6 +79,10 @@ class Autoencoder(nn.Module):
     def on_epoch_start(self) -> None:
         """Reset per-epoch statistics (the VQ-VAE counts code usage here)."""
 
+    def set_training_progress(self, fraction: float) -> None:
+        """Called by the Trainer before each step with the fraction of the run done, in [0, 1)
+        (the AAE grows its adversarial weight with it)."""
+
     def epoch_stats(self) -> dict[str, float]:
         """Extra per-epoch figures for the training log (VQ-VAE: perplexity, codes used)."""
         return {}

@@ -26,6 +26,7 @@ class ModelConfig:
     conditional_prior: bool = False  # aae: class k drawn from prior component k
     posterior_std: float = 0.0  # aae: q(z|x) = N(encoder(x), s²I) with this fixed s; 0: deterministic encoder
     adversarial_weight: float = 10.0  # aae: λ in recon + λ · generator loss (default_config scales it to the image size)
+    adversarial_growth: float = 1.0  # aae: λ grows linearly over a training run from λ to this many times λ
     codebook_size: int = 512  # vqvae K
     code_dim: int = 64  # vqvae D
     commitment: float = 0.25  # vqvae beta

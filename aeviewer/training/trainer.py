@@ -235,6 +235,7 @@ class Trainer:
     def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
         if self.config.lr_schedule == "cosine":
             self._schedule_lr()
+        self.model.set_training_progress(self.global_step / self._total_steps)
         x = self.data.float_batch(idx, self.device)
         if self.config.binarize:
             x = torch.bernoulli(x, generator=self._noise_gen)

@@ -34,10 +34,10 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "posteriorStd", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "posteriorStd", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
-    ("aae", {"prior", "adversarialWeight", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
+    ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
     ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
@@ -73,10 +73,13 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     choose(panel.prior, "mixture10")
     panel.adversarial_weight.setValue(2.5)
     panel.posterior_std.setValue(0.2)
+    panel.adversarial_growth.setValue(4.0)
     config = panel.model_config()
     assert (config.kind, config.prior, config.adversarial_weight, config.posterior_std) == ("aae", "mixture10", 2.5, 0.2)
-    panel.show_config(dataclasses.replace(config, adversarial_weight=40.0, posterior_std=0.0))
+    assert config.adversarial_growth == 4.0
+    panel.show_config(dataclasses.replace(config, adversarial_weight=40.0, posterior_std=0.0, adversarial_growth=1.0))
     assert panel.adversarial_weight.value() == 40.0 and panel.posterior_std.value() == 0.0
+    assert panel.adversarial_growth.value() == 1.0
 
 
 def test_convolutions_are_offered_only_for_28x28_data(panel):
