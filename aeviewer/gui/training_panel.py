@@ -135,6 +135,7 @@ class TrainingPanel(QWidget):
         self.adversarial_growth = self._dspin("adversarialGrowth", 1.0, 100.0, 1.0, 0.5, 2,
                                               "AAE: λ grows linearly over the run from λ to this many times λ; a strong "
                                               "adversary from the first step can collapse the codes. 1 keeps λ constant.")
+        self.adversarial_growth.setSuffix(" ×")
         self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
                                          "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
                                          "0 keeps the encoder deterministic.")
