@@ -39,7 +39,7 @@ def write_readme(models: list[dict]) -> None:
         "the metrics are what `aeviewer evaluate trained/FILE` prints on the test split. `index.json` holds the",
         "same records for the app's model picker; `tests/test_trained.py` re-evaluates every model against them.",
         "",
-        "All were re-made in session 2 with the current training code (new models start at the training",
+        "All were re-made with the current training code (new models start at the training",
         "set's mean image; the AAE's autoencoder step is recon + λ·gen), two runs at a time.",
         "",
         "| file | kind | data | latent | train time | key metrics | command (seed 0) |",

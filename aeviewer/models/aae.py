@@ -85,7 +85,7 @@ class AAE(Autoencoder):
         # Conditional prior: the discriminator also sees the one-hot label, so class k must match component k.
         n_in = config.latent_dim + (config.n_classes if config.conditional_prior else 0)
         self.discriminator = mlp((n_in, *DISC_HIDDEN, 1))
-        self.adversarial_weight_now = config.adversarial_weight
+        self.training_progress = 0.0  # fraction of the current run done; sets λ (adversarial_weight_now)
 
     def set_training_progress(self, fraction: float) -> None:
         """λ grows linearly from ``adversarial_weight`` to ``adversarial_growth`` times it over the run.
@@ -96,7 +96,13 @@ class AAE(Autoencoder):
         from 10 to 40 over 30 epochs (s = 0.2) raised the Parzen log-likelihood from 322-326 to
         329.5-330.3 over two seeds (see README). A continued run grows λ again from
         ``adversarial_weight``: the progress is the run's, not the model's."""
-        self.adversarial_weight_now = self.config.adversarial_weight * (1.0 + (self.config.adversarial_growth - 1.0) * fraction)
+        self.training_progress = fraction
+
+    @property
+    def adversarial_weight_now(self) -> float:
+        """λ at the current training progress."""
+        growth = self.config.adversarial_growth - 1.0
+        return self.config.adversarial_weight * (1.0 + growth * self.training_progress)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x)
