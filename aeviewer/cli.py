@@ -13,6 +13,7 @@ from typing import Any, Sequence
 from aeviewer.errors import AeviewerError
 
 KINDS = ("ae", "dae", "vae", "aae", "vqvae")
+PARZEN_VALIDATION_IMAGES = 1000  # the last training images; Makhzani et al. choose the Parzen sigma on them
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -89,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)")
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
+    train.add_argument("--hold-out", type=int, default=0, metavar="N",
+                       help="train without the last N training images: the validation split on which "
+                            "'evaluate --parzen' chooses its sigma (it uses the last %d)" % PARZEN_VALIDATION_IMAGES)
 
     evaluate = sub.add_parser("evaluate", help="metrics of a checkpoint on a test split")
     evaluate.add_argument("path", help="checkpoint (.safetensors)")
@@ -156,7 +160,7 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.training.checkpoint import save_checkpoint
     from aeviewer.training.trainer import Trainer, TrainConfig, resolve_device
 
-    train_set = load_split(args.dataset, "train", args.data_dir)
+    train_set = _without_hold_out(load_split(args.dataset, "train", args.data_dir), args.hold_out)
     config = _model_config(args, train_set.image_shape, len(train_set.class_names))
     torch.manual_seed(args.seed)  # the initial weights are part of what a seed reproduces
     model = build_model(config)
@@ -199,6 +203,13 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _without_hold_out(train_set: Any, hold_out: int) -> Any:
+    """The training images less the last ``hold_out``, which stay unseen for choosing the Parzen sigma."""
+    if not 0 <= hold_out < len(train_set):
+        raise AeviewerError(f"--hold-out must be between 0 and {len(train_set) - 1} for this data set, got {hold_out}")
+    return train_set.subset(slice(0, len(train_set) - hold_out)) if hold_out else train_set
+
+
 def _check_writable(out: Path) -> None:
     """Refuse an output path that cannot be written before spending an epoch on training."""
     if out.is_dir():
@@ -223,8 +234,9 @@ def _evaluate_model(model: Any, dataset: str, data_dir: str | None, **options: A
     return evaluate(model, test_set, **options)
 
 
-def _validation_images(dataset: str, data_dir: str | None, n: int = 1000) -> Any:
-    """The last ``n`` training images: the AAE paper's protocol picks the Parzen sigma on a validation split."""
+def _validation_images(dataset: str, data_dir: str | None, n: int = PARZEN_VALIDATION_IMAGES) -> Any:
+    """The last ``n`` training images: the AAE paper's protocol picks the Parzen sigma on a validation split
+    (held out of training by ``train --hold-out n``)."""
     from aeviewer.data.sources import load_split
 
     train_set = load_split(dataset, "train", data_dir)
@@ -278,6 +290,10 @@ def _evaluate(args: argparse.Namespace) -> int:
         # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True
         options["parzen_validation"] = _validation_images(dataset, args.data_dir)
+        if ckpt.extra.get("train", {}).get("hold_out", 0) < PARZEN_VALIDATION_IMAGES:
+            print(f"aeviewer: note: {args.path} was trained on the {PARZEN_VALIDATION_IMAGES} validation images "
+                  f"the Parzen sigma is chosen on (train with --hold-out {PARZEN_VALIDATION_IMAGES} to keep them unseen)",
+                  file=sys.stderr)
     if args.binarize or ckpt.extra.get("train", {}).get("binarize"):  # evaluate as it was trained
         options["binarize"] = True
     metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)

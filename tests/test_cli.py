@@ -112,3 +112,40 @@ def test_data_list_shows_each_source(data_dir: Path) -> None:
 
 def test_data_fetch_unknown_name_is_one_line_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("--data-dir", str(tmp_path), "data", "fetch", "imagenet"), "imagenet")
+
+
+def test_hold_out_keeps_the_last_training_images_out_of_training(tmp_path: Path, monkeypatch) -> None:
+    import aeviewer.training.trainer as trainer_module
+    from aeviewer.data.sources import load_split
+
+    seen = []
+    real_init = trainer_module.Trainer.__init__
+
+    def recording_init(self, model, train_set, *args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(train_set)
+        real_init(self, model, train_set, *args, **kwargs)
+
+    monkeypatch.setattr(trainer_module.Trainer, "__init__", recording_init)
+    out = tmp_path / "aae.safetensors"
+    assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--hold-out", "300",
+                 "--out", str(out), "--no-eval"]) == 0
+    full = load_split("digits", "train", None)
+    assert len(seen[0]) == len(full) - 300
+    assert bool((seen[0].images == full.images[:-300]).all())
+
+
+def test_evaluate_parzen_notes_when_sigma_is_chosen_on_training_images(tmp_path: Path) -> None:
+    notes = []
+    for hold_out in ("0", "1000"):
+        out = tmp_path / f"aae-{hold_out}.safetensors"
+        assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--hold-out", hold_out,
+                     "--out", str(out), "--no-eval"]) == 0
+        proc = run_cli("evaluate", str(out), "--parzen", "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert "parzen_ll" in json.loads(proc.stdout)
+        notes.append("--hold-out 1000" in proc.stderr)
+    assert notes == [True, False]
+
+
+def test_hold_out_as_large_as_the_training_set_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("train", "--model", "aae", "--dataset", "digits", "--hold-out", "5000"), "--hold-out")
