@@ -84,8 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--posterior-std", type=float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
-    train.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
-                       help="learning rate over the run: constant, or cosine decay to zero")
+    train.add_argument("--lr-schedule", choices=("constant", "cosine", "drop"), default="constant",
+                       help="learning rate over the run: constant, cosine decay to zero, or drop to a tenth "
+                            "for the last tenth of the run")
     train.add_argument("--binarize", action="store_true",
                        help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)")
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")

@@ -325,6 +325,25 @@ def test_cosine_schedule_decays_every_optimizer_from_its_rate_to_zero():
         assert rate == pytest.approx(0.01 * 0.5 * (1 + math.cos(math.pi * t / steps)))
 
 
+def test_drop_schedule_keeps_the_rate_then_lowers_it_tenfold_for_the_last_tenth():
+    rates: list[tuple[float, float]] = []
+
+    class Spy(TinyAE):
+        def make_optimizers(self, lr):  # two optimizers with different rates: each is scaled from its own
+            return [torch.optim.SGD(self.enc.parameters(), lr=lr), torch.optim.SGD(self.dec.parameters(), lr=lr / 2)]
+
+        def train_step(self, x, x_input, optimizers, labels=None):
+            rates.append((optimizers[0].param_groups[0]["lr"], optimizers[1].param_groups[0]["lr"]))
+            return super().train_step(x, x_input, optimizers[:1], labels)
+
+    torch.manual_seed(0)
+    model = Spy(ModelConfig(image_shape=(1, 8, 8), latent_dim=3))
+    Trainer(model, tiny_set(n=80), cfg(epochs=4, batch_size=16, lr=0.01, lr_schedule="drop")).run()
+    assert len(rates) == 20  # 4 epochs x 5 batches; steps 18 and 19 are the last tenth
+    assert rates[:18] == [(0.01, 0.005)] * 18
+    assert rates[18:] == [pytest.approx((0.001, 0.0005))] * 2
+
+
 def test_unknown_schedule_is_refused():
     with pytest.raises(ConfigError, match="schedule"):
         Trainer(tiny_model(), tiny_set(), cfg(lr_schedule="sawtooth")).run()

@@ -26,6 +26,11 @@ from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
 
 
+LR_SCHEDULES = ("constant", "cosine", "drop")
+LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
+LR_DROP_FACTOR = 0.1
+
+
 @dataclass
 class TrainConfig:
     epochs: int = 10
@@ -35,6 +40,7 @@ class TrainConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
     lr_schedule: str = "constant"  # constant | cosine: lr_t = lr · ½(1 + cos(π t / T)) over all T steps
+    #                                | drop: lr, then lr · LR_DROP_FACTOR for the last (1 − LR_DROP_AT) of the steps
     start_at_mean: bool = False  # a fresh model: decoder output bias = logit(mean training image) before step 1
     log_every: int = 10  # batches between turning the loss terms into floats (each one syncs the device)
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
@@ -180,8 +186,8 @@ class Trainer:
         self._guard = _WeightGuard(self.model, cfg.snapshot_seconds)
         # Reading a CPU scalar stalls nothing; on an accelerator the check rides on the periodic refresh.
         self._check_each_step = cfg.check_every_step if cfg.check_every_step is not None else self.device.type == "cpu"
-        if cfg.lr_schedule not in ("constant", "cosine"):
-            raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} (constant or cosine)")
+        if cfg.lr_schedule not in LR_SCHEDULES:
+            raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} ({', '.join(LR_SCHEDULES)})")
         self.optimizers = self.model.make_optimizers(cfg.lr)
         self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
@@ -226,14 +232,23 @@ class Trainer:
         return True
 
     def _schedule_lr(self) -> None:
-        """Cosine decay from each optimizer's own rate to zero over the whole run (per step)."""
-        factor = 0.5 * (1.0 + math.cos(math.pi * self.global_step / self._total_steps))
+        """Each optimizer's own rate times the schedule's factor at this step.
+
+        cosine: ½(1 + cos(π t / T)), to zero over the run. drop: 1, then LR_DROP_FACTOR for the last
+        tenth: a constant rate leaves the weights jittering around their optimum, and the Parzen score
+        is steep in the samples' distance to the data (8-dim MNIST AAE: one decoder-only epoch at a tenth
+        of the rate raised it from 328.9 to 333.2)."""
+        progress = self.global_step / self._total_steps
+        if self.config.lr_schedule == "cosine":
+            factor = 0.5 * (1.0 + math.cos(math.pi * progress))
+        else:
+            factor = LR_DROP_FACTOR if progress >= LR_DROP_AT else 1.0
         for opt, bases in zip(self.optimizers, self._base_lrs):
             for group, base in zip(opt.param_groups, bases):
                 group["lr"] = base * factor
 
     def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
-        if self.config.lr_schedule == "cosine":
+        if self.config.lr_schedule != "constant":
             self._schedule_lr()
         self.model.set_training_progress(self.global_step / self._total_steps)
         x = self.data.float_batch(idx, self.device)
