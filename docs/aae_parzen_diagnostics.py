@@ -1,0 +1,54 @@
+"""Where an AAE's Parzen log-likelihood stands: prior samples beside decoded training codes (the ceiling).
+
+    python docs/aae_parzen_diagnostics.py PATH [PATH ...]   (data from $AEVIEWER_DATA, MNIST; about 40 s a model)
+
+For each checkpoint it prints the Parzen estimate of 10,000 decoded prior samples and of the decoded codes
+of 10,000 training images plus the posterior noise (what a perfectly matched aggregated posterior would give
+with the same decoder), σ for each chosen on the last 1,000 training images from a finer grid than
+`aeviewer evaluate --parzen` uses, then the test PSNR and the codes' spread (per-dimension std, median norm;
+an 8-dim N(0, I) has 1 and 2.71).
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import torch
+
+from aeviewer.data.sources import load_split
+from aeviewer.training.checkpoint import load_checkpoint
+from aeviewer.training.metrics import choose_parzen_sigma, parzen_log_likelihood, psnr
+
+FINE_SIGMAS = tuple(float(s) for s in np.geomspace(0.1, 0.25, 17))
+
+
+def parzen(samples: torch.Tensor, validation: torch.Tensor, test: torch.Tensor) -> tuple[float, float]:
+    sigma, _ = choose_parzen_sigma(samples, validation, sigmas=FINE_SIGMAS)
+    return float(parzen_log_likelihood(samples, test, sigma).mean()), sigma
+
+
+@torch.inference_mode()
+def report(path: str, train: torch.Tensor, test: torch.Tensor) -> str:
+    model = load_checkpoint(path).model.eval()
+    gen = torch.Generator().manual_seed(0)
+    prior = torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(10)])
+    codes = model.encode(train[torch.randperm(len(train) - 1000, generator=gen)[:10_000]])
+    ceiling = model.decode(codes + model.config.posterior_std * torch.randn(codes.shape, generator=gen)).flatten(1)
+    validation, flat_test = train[-1000:].flatten(1), test.flatten(1)
+    (p_ll, p_sigma), (c_ll, c_sigma) = parzen(prior, validation, flat_test), parzen(ceiling, validation, flat_test)
+    test_codes = model.encode(test)
+    quality = psnr(model.decode(test_codes).flatten(1), flat_test).mean()
+    return (f"{path}: prior {p_ll:.1f} (σ {p_sigma:.3f})  ceiling {c_ll:.1f} (σ {c_sigma:.3f})  PSNR {quality:.2f} dB  "
+            f"code std {test_codes.std(0).mean():.2f}  median |z| {test_codes.norm(dim=1).median():.2f}")
+
+
+def main(paths: list[str]) -> None:
+    torch.set_num_threads(1)
+    train = load_split("mnist", "train", None).float_batch(slice(None))
+    test = load_split("mnist", "test", None).float_batch(slice(None))
+    for path in paths:
+        print(report(path, train, test), flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
