@@ -287,15 +287,16 @@ def _evaluate(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": str(device)}
+    train_record = ckpt.extra.get("train", {})  # how the checkpoint was trained, as the CLI recorded it
     if args.parzen:
         # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True
         options["parzen_validation"] = _validation_images(dataset, args.data_dir)
-        if ckpt.extra.get("train", {}).get("hold_out", 0) < PARZEN_VALIDATION_IMAGES:
+        if train_record.get("hold_out", 0) < PARZEN_VALIDATION_IMAGES:
             print(f"aeviewer: note: {args.path} was trained on the {PARZEN_VALIDATION_IMAGES} validation images "
                   f"the Parzen sigma is chosen on (train with --hold-out {PARZEN_VALIDATION_IMAGES} to keep them unseen)",
                   file=sys.stderr)
-    if args.binarize or ckpt.extra.get("train", {}).get("binarize"):  # evaluate as it was trained
+    if args.binarize or train_record.get("binarize"):  # evaluate as it was trained
         options["binarize"] = True
     metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)
     config = ckpt.model.config

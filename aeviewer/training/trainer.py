@@ -231,14 +231,13 @@ class Trainer:
         self._finish_epoch(state)
         return True
 
-    def _schedule_lr(self) -> None:
+    def _schedule_lr(self, progress: float) -> None:
         """Each optimizer's own rate times the schedule's factor at this step.
 
         cosine: ½(1 + cos(π t / T)), to zero over the run. drop: 1, then LR_DROP_FACTOR for the last
         tenth: a constant rate leaves the weights jittering around their optimum, and the Parzen score
         is steep in the samples' distance to the data (8-dim MNIST AAE: one decoder-only epoch at a tenth
         of the rate raised it from 328.9 to 333.2)."""
-        progress = self.global_step / self._total_steps
         if self.config.lr_schedule == "cosine":
             factor = 0.5 * (1.0 + math.cos(math.pi * progress))
         else:
@@ -248,9 +247,10 @@ class Trainer:
                 group["lr"] = base * factor
 
     def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+        progress = self.global_step / self._total_steps  # the fraction of the run done: sets lr and the AAE's λ
         if self.config.lr_schedule != "constant":
-            self._schedule_lr()
-        self.model.set_training_progress(self.global_step / self._total_steps)
+            self._schedule_lr(progress)
+        self.model.set_training_progress(progress)
         x = self.data.float_batch(idx, self.device)
         if self.config.binarize:
             x = torch.bernoulli(x, generator=self._noise_gen)
