@@ -149,3 +149,13 @@ def test_evaluate_parzen_notes_when_sigma_is_chosen_on_training_images(tmp_path:
 
 def test_hold_out_as_large_as_the_training_set_is_one_line_exit_2() -> None:
     assert_one_line_error(run_cli("train", "--model", "aae", "--dataset", "digits", "--hold-out", "5000"), "--hold-out")
+
+
+def test_lr_schedule_choices_are_the_trainers() -> None:
+    """The parser lists the schedules as a literal (importing the trainer would pull torch into --help)."""
+    from aeviewer.cli import build_parser
+    from aeviewer.training.trainer import LR_SCHEDULES
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    (action,) = [a for a in train._actions if a.dest == "lr_schedule"]
+    assert tuple(action.choices) == LR_SCHEDULES
