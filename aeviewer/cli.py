@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -95,6 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train without the last N training images: the validation split on which "
                             "'evaluate --parzen' chooses its sigma (it uses the last %d)" % PARZEN_VALIDATION_IMAGES)
 
+    refit = sub.add_parser("refit-decoder", help="train a checkpoint's decoder alone on its frozen encoder's codes "
+                                                 "plus Gaussian noise (ae, dae, aae)")
+    refit.add_argument("path", help="checkpoint (.safetensors)")
+    refit.add_argument("--noise", type=float, default=0.3, help="std of the noise added to each code (default 0.3)")
+    refit.add_argument("--epochs", type=_positive_int, default=1)
+    refit.add_argument("--lr", type=_positive_float, default=1e-4)
+    refit.add_argument("--batch-size", type=_positive_int, default=100)
+    refit.add_argument("--seed", type=int, default=0)
+    refit.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    refit.add_argument("--out", help="checkpoint to write (default: <path>-refit.safetensors beside it)")
+    refit.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
+
     evaluate = sub.add_parser("evaluate", help="metrics of a checkpoint on a test split")
     evaluate.add_argument("path", help="checkpoint (.safetensors)")
     evaluate.add_argument("--dataset", help="data set to evaluate on (default: the one it was trained on)")
@@ -120,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "gui"):
             return _run_gui(args)
-        handler = {"train": _train, "evaluate": _evaluate, "data": _data}[args.command]
+        handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -269,6 +282,49 @@ class _ProgressLine:
             sys.stderr.write("\r" + " " * 100 + "\r")
             sys.stderr.flush()
             self._shown = False
+
+
+# -- refit-decoder ------------------------------------------------------------------------------
+def _refit_decoder(args: argparse.Namespace) -> int:
+    from aeviewer.data.sources import load_split
+    from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
+    from aeviewer.training.refit import RefitConfig, refit_decoder
+    from aeviewer.training.trainer import resolve_device
+
+    if not args.noise >= 0:
+        raise AeviewerError(f"--noise must be 0 or more, got {args.noise}")
+    ckpt = load_checkpoint(args.path)
+    if not ckpt.dataset:
+        raise AeviewerError(f"{args.path}: records no data set to refit on")
+    source = Path(args.path)
+    out = Path(args.out or source.with_name(f"{source.stem}-refit.safetensors"))
+    _check_writable(out)
+    device, warning = resolve_device(args.device)
+    if warning:
+        print(f"aeviewer: warning: {warning}", file=sys.stderr)
+    train_record = ckpt.extra.get("train", {})
+    # The images it was trained on: the images it held out (the Parzen validation split) stay unseen.
+    images = _without_hold_out(load_split(ckpt.dataset, "train", args.data_dir), train_record.get("hold_out", 0))
+    config = RefitConfig(noise=args.noise, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                         seed=args.seed, binarize=bool(train_record.get("binarize")))
+
+    def on_epoch(epoch: int, loss: float) -> None:
+        print(f"refit epoch {epoch}/{config.epochs}  recon {loss:.4g}", flush=True)
+
+    started = time.perf_counter()
+    losses = refit_decoder(ckpt.model, images, config, device, on_epoch=on_epoch)
+    seconds = time.perf_counter() - started
+    model = ckpt.model.cpu()
+    metrics: dict[str, float] = {}
+    if not args.no_eval:
+        metrics = _evaluate_model(model, ckpt.dataset, args.data_dir, binarize=config.binarize)
+    refit_record = {**asdict(config), "losses": losses, "seconds": round(seconds, 1), "command": args.command_line}
+    # Earlier metrics describe the old decoder: they are replaced, never carried over.
+    save_checkpoint(out, model, dataset=ckpt.dataset, metrics=metrics, history=ckpt.history,
+                    extra={**ckpt.extra, "refit_decoder": [*ckpt.extra.get("refit_decoder", []), refit_record]})
+    summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+    print(f"refitted: {config.epochs} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
+    return 0
 
 
 # -- evaluate -----------------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+"""Refit a trained decoder alone on its frozen encoder's codes plus Gaussian noise.
+
+Why: sampling decodes prior draws, and those land between the training codes more often than
+codes of new images do, so the decoder's behaviour there sets the sample quality. Training the
+decoder once more on codes + N(0, noise²I) with the encoder frozen (so the latent space, and an
+AAE's match to its prior, stay exactly as they were) teaches it those in-between places. On the
+8-dim MNIST AAEs (posterior noise 0.2), one epoch at noise 0.3 and lr 1e-4 raised the Parzen
+log-likelihood by 1.4-1.8 nats on three models; noise 0.45 lowered it by 9 (README, "what moved it").
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from aeviewer.data.imageset import ImageSet
+from aeviewer.errors import ConfigError
+from aeviewer.models.ae import reconstruction_loss
+from aeviewer.models.base import Autoencoder
+
+# Kinds whose encoder gives one code per image: a VAE's decoder is fitted to its own posterior
+# N(mu, sigma²), a VQ-VAE's to codebook vectors, so isotropic noise would refit them to the wrong codes.
+REFIT_KINDS = ("ae", "dae", "aae")
+CODE_BATCH = 1000  # images encoded at a time while the codes are computed once
+
+
+@dataclass
+class RefitConfig:
+    noise: float = 0.3  # std of the Gaussian noise added to each code
+    epochs: int = 1
+    lr: float = 1e-4
+    batch_size: int = 100
+    seed: int = 0
+    binarize: bool = False  # targets drawn as x ~ Bernoulli(pixel), for a model trained that way
+
+
+def refit_decoder(
+    model: Autoencoder,
+    images: ImageSet,
+    config: RefitConfig,
+    device: torch.device | str = "cpu",
+    on_epoch: Callable[[int, float], None] | None = None,
+) -> list[float]:
+    """Train ``model``'s decoder (only) on its codes of ``images`` plus noise; returns each epoch's mean loss.
+
+    ``on_epoch(epoch, mean_loss)`` is called after each epoch (1-based). The model is left in eval mode."""
+    _check(model, images, config)
+    model.to(device).eval()
+    shuffle_gen = torch.Generator().manual_seed(config.seed)
+    noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
+    codes = _codes(model, images, device)
+    optimizer = torch.optim.Adam(model.decoder.parameters(), lr=config.lr)
+    losses = []
+    model.decoder.train()
+    for epoch in range(1, config.epochs + 1):
+        total, batches = torch.zeros((), device=device), 0
+        for index in torch.randperm(len(images), generator=shuffle_gen).split(config.batch_size):
+            x = images.float_batch(index, device)
+            if config.binarize:
+                x = torch.bernoulli(x, generator=noise_gen)
+            noise = torch.randn(len(index), codes.shape[1], generator=noise_gen, device=device)
+            loss = reconstruction_loss(model.decode_logits(codes[index] + config.noise * noise), x, model.config.recon)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total, batches = total + loss.detach(), batches + 1
+        losses.append(float(total) / batches)
+        if on_epoch is not None:
+            on_epoch(epoch, losses[-1])
+    model.eval()
+    return losses
+
+
+def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
+    if model.config.kind not in REFIT_KINDS:
+        raise ConfigError(f"a {model.config.kind} decoder cannot be refitted on noisy codes "
+                          f"(only {', '.join(REFIT_KINDS)}: their encoders give one code per image)")
+    if images.image_shape != tuple(model.config.image_shape):
+        raise ConfigError(f"the images are {images.image_shape}, the model expects {tuple(model.config.image_shape)}")
+    if not config.noise >= 0 or config.epochs < 1 or config.batch_size < 1 or not config.lr > 0:
+        raise ConfigError("refit needs noise >= 0, epochs >= 1, batch size >= 1 and lr > 0")
+
+
+@torch.no_grad()
+def _codes(model: Autoencoder, images: ImageSet, device: torch.device | str) -> torch.Tensor:
+    """Every image's code under the frozen encoder, (N, latent_dim) on ``device``."""
+    return torch.cat([model.encode(images.float_batch(slice(i, i + CODE_BATCH), device))
+                      for i in range(0, len(images), CODE_BATCH)])
