@@ -21,6 +21,7 @@ from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
 from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig
+from aeviewer.training.trainer import LR_SCHEDULES
 
 KIND_LABELS = {
     "ae": "Autoencoder (AE)",
@@ -31,6 +32,7 @@ KIND_LABELS = {
 }
 NOISE_KINDS = ("gaussian", "masking", "salt_pepper")
 PRIORS = ("gaussian", "mixture10", "swissroll")
+LR_SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay", "drop": "Drop to a tenth at 90%"}
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
 
@@ -142,6 +144,9 @@ class TrainingPanel(QWidget):
         self.epochs = make_spin(self, "epochs", 1, 10_000, 10, tooltip="Passes over the training split.")
         self.batch_size = make_spin(self, "batchSize", 1, 8192, 128, tooltip="Images per optimisation step.")
         self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
+        self.lr_schedule = self._combo("lrSchedule", [(k, LR_SCHEDULE_LABELS[k]) for k in LR_SCHEDULES],
+                                       "How the learning rate changes over the run. Cosine: decays to zero. Drop: "
+                                       "a tenth of it for the last tenth of the run, which lets the weights settle.")
         self.seed = make_spin(self, "seed", 0, 2**31 - 1, 0, tooltip="Same seed, same settings: same weights.")
         devices = [("cpu", "CPU")] + cuda_devices()
         self.device = self._combo("device", devices, "Where training runs (the views always decode on the CPU).")
@@ -155,7 +160,8 @@ class TrainingPanel(QWidget):
             ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
             ("Posterior spread s", self.posterior_std),
             ("Epochs", self.epochs),
-            ("Batch size", self.batch_size), ("Learning rate", self.lr), ("Seed", self.seed), ("Device", self.device),
+            ("Batch size", self.batch_size), ("Learning rate", self.lr),
+            ("Learning-rate schedule", self.lr_schedule), ("Seed", self.seed), ("Device", self.device),
         ]
         for label, widget in rows:
             self.form.addRow(label, widget)
@@ -321,7 +327,8 @@ class TrainingPanel(QWidget):
         from aeviewer.training.trainer import TrainConfig
 
         return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
-                           seed=self.seed.value(), device=self.device.currentData())
+                           seed=self.seed.value(), device=self.device.currentData(),
+                           lr_schedule=self.lr_schedule.currentData())
 
     # -- running ----------------------------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -406,7 +413,7 @@ class TrainingPanel(QWidget):
         if not self.autosave_enabled:
             return None
         train = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed,
-                 "device": config.device}
+                 "device": config.device, "lr_schedule": config.lr_schedule}
         return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train})
 
     def _dispose_finished_thread(self) -> None:
@@ -568,6 +575,6 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.continue_box.setEnabled(not running and self.session.model is not None)
-        for widget in self._model_fields() + [self.epochs, self.batch_size, self.lr, self.seed, self.device]:
+        for widget in self._model_fields() + [self.epochs, self.batch_size, self.lr, self.lr_schedule, self.seed, self.device]:
             widget.setEnabled(not running and not (self.continue_box.isChecked() and widget in self._model_fields()))
         self.stateChanged.emit(state)

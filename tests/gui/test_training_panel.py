@@ -82,6 +82,17 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     assert panel.adversarial_growth.value() == 1.0
 
 
+def test_the_learning_rate_schedule_reaches_the_run_and_its_autosave(panel):
+    from aeviewer.training.trainer import LR_SCHEDULES
+
+    offered = [panel.lr_schedule.itemData(i) for i in range(panel.lr_schedule.count())]
+    assert offered == list(LR_SCHEDULES) and panel.lr_schedule.currentData() == "constant"
+    choose(panel.lr_schedule, "drop")
+    config = panel.train_config()
+    assert config.lr_schedule == "drop"
+    assert panel._autosaver("digits", config).extra["train"]["lr_schedule"] == "drop"
+
+
 def test_convolutions_are_offered_only_for_28x28_data(panel):
     choose(panel.dataset, "mnist")
     choose(panel.arch, "conv")
@@ -96,7 +107,7 @@ def test_device_list_has_the_cpu_and_every_cuda_device(panel):
 
 
 def test_every_field_and_button_has_a_tooltip(panel):
-    widgets = panel._model_fields() + [panel.epochs, panel.batch_size, panel.lr, panel.seed, panel.device,
+    widgets = panel._model_fields() + [panel.epochs, panel.batch_size, panel.lr, panel.lr_schedule, panel.seed, panel.device,
                                        panel.start_button, panel.pause_button, panel.stop_button]
     assert all(w.toolTip() for w in widgets)
 
