@@ -308,11 +308,14 @@ def _refit_decoder(args: argparse.Namespace) -> int:
     config = RefitConfig(noise=args.noise, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                          seed=args.seed, binarize=bool(train_record.get("binarize")))
 
+    progress = _ProgressLine()
+
     def on_epoch(epoch: int, loss: float) -> None:
+        progress.clear()
         print(f"refit epoch {epoch}/{config.epochs}  recon {loss:.4g}", flush=True)
 
     started = time.perf_counter()
-    losses = refit_decoder(ckpt.model, images, config, device, on_epoch=on_epoch)
+    losses = refit_decoder(ckpt.model, images, config, device, on_epoch=on_epoch, on_step=progress.step)
     seconds = time.perf_counter() - started
     model = ckpt.model.cpu()
     metrics: dict[str, float] = {}

@@ -125,3 +125,12 @@ def test_cli_refit_of_a_vae_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
     assert main(["refit-decoder", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot be refitted" in err[0]
+
+
+def test_progress_reports_every_batch_of_every_epoch() -> None:
+    steps, epochs = [], []
+    refit_decoder(tiny(), digit_like_set(250), RefitConfig(epochs=2, batch_size=100),
+                  on_epoch=lambda e, loss: epochs.append((e, loss)), on_step=steps.append)
+    assert [(s.epoch, s.batch, s.n_batches) for s in steps] == [(e, b, 3) for e in (1, 2) for b in (1, 2, 3)]
+    assert steps[-1].eta_s == 0 and all(s.samples_per_s > 0 for s in steps)
+    assert [e for e, _ in epochs] == [1, 2] and all(loss > 0 for _, loss in epochs)

@@ -10,6 +10,7 @@ it by 8 (README, "what moved it").
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -19,6 +20,7 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder
+from aeviewer.training.trainer import StepInfo
 
 # Kinds whose encoder gives one code per image: a VAE's decoder is fitted to its own posterior
 # N(mu, sigma²), a VQ-VAE's to codebook vectors, so isotropic noise would refit them to the wrong codes.
@@ -42,10 +44,13 @@ def refit_decoder(
     config: RefitConfig,
     device: torch.device | str = "cpu",
     on_epoch: Callable[[int, float], None] | None = None,
+    on_step: Callable[[StepInfo], None] | None = None,
 ) -> list[float]:
     """Train ``model``'s decoder (only) on its codes of ``images`` plus noise; returns each epoch's mean loss.
 
-    ``on_epoch(epoch, mean_loss)`` is called after each epoch (1-based). The model is left in eval mode."""
+    ``on_epoch(epoch, mean_loss)`` is called after each epoch (1-based); ``on_step`` after each batch, for a
+    progress bar (its ``losses`` stay empty: reading them would wait for the device). The model is left in
+    eval mode."""
     _check(model, images, config)
     model.to(device).eval()
     shuffle_gen = torch.Generator().manual_seed(config.seed)
@@ -54,6 +59,8 @@ def refit_decoder(
     optimizer = torch.optim.Adam(model.decoder.parameters(), lr=config.lr)
     losses = []
     model.decoder.train()
+    n_batches = -(-len(images) // config.batch_size)
+    started = time.perf_counter()
     for epoch in range(1, config.epochs + 1):
         total, batches = torch.zeros((), device=device), 0
         for index in torch.randperm(len(images), generator=shuffle_gen).split(config.batch_size):
@@ -66,11 +73,21 @@ def refit_decoder(
             loss.backward()
             optimizer.step()
             total, batches = total + loss.detach(), batches + 1
+            if on_step is not None:
+                on_step(_step_info(epoch, config, batches, n_batches, time.perf_counter() - started))
         losses.append(float(total) / batches)
         if on_epoch is not None:
             on_epoch(epoch, losses[-1])
     model.eval()
     return losses
+
+
+def _step_info(epoch: int, config: RefitConfig, batch: int, n_batches: int, seconds: float) -> StepInfo:
+    steps = (epoch - 1) * n_batches + batch
+    per_step = seconds / steps
+    return StepInfo(epoch=epoch, epochs=config.epochs, batch=batch, n_batches=n_batches, global_step=steps, losses={},
+                    samples_per_s=config.batch_size / per_step if per_step > 0 else 0.0,
+                    eta_s=per_step * (config.epochs * n_batches - steps))
 
 
 def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
