@@ -174,6 +174,15 @@ def test_parzen_metrics_through_evaluate():
     assert report["parzen_sigma"] in metrics.PARZEN_SIGMAS
 
 
+def test_parzen_validation_ll_is_the_validation_images_score_at_the_chosen_sigma():
+    model, validation = model_of("aae"), random_set(120, seed=5)
+    report = metrics.parzen_metrics(model, random_set(200), validation=validation, n_samples=500)
+    with torch.inference_mode():  # the same seeded draws parzen_metrics makes
+        samples = model.decode(model.sample(500, generator=torch.Generator().manual_seed(0))).flatten(1)
+    expected = parzen_log_likelihood(samples, validation.float_batch(slice(None)).flatten(1), report["parzen_sigma"]).mean()
+    assert report["parzen_validation_ll"] == pytest.approx(float(expected), rel=1e-4)
+
+
 def test_binarised_evaluation_uses_zero_one_images():
     model = model_of("vae")
     plain = evaluate(model, random_set())

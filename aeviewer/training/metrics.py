@@ -12,7 +12,7 @@ Keys that :func:`evaluate` returns (images in [0, 1], "per image" = summed over 
   (reconstruction of the corrupted input vs clean); see :func:`noisy_key`, :func:`denoise_key`.
 - vqvae: ``perplexity`` and ``codes_used_frac`` of the codes the test set uses.
 - aae: ``prior_distance`` (sliced Wasserstein-2 between encoded test set and prior samples).
-- vae/aae with ``parzen=True``: ``parzen_ll`` (nats), ``parzen_ll_se``, ``parzen_sigma``, ``parzen_n_test``
+- vae/aae with ``parzen=True``: ``parzen_ll`` (nats), ``parzen_ll_se``, ``parzen_sigma``, ``parzen_n_test``, ``parzen_validation_ll``
   (Makhzani et al. 2015: 10,000 decoded prior samples, σ chosen on a validation split).
 """
 from __future__ import annotations
@@ -297,7 +297,8 @@ def parzen_metrics(model: Autoencoder, test_set: ImageSet, *, validation: ImageS
         validation, test = test_set.subset(order[:n_val]), test_set.subset(order[n_val:])
     elif len(validation) > n_validation:
         validation = validation.subset(torch.randperm(len(validation), generator=gen)[:n_validation])
-    sigma, _ = choose_parzen_sigma(samples, validation.float_batch(slice(None), device))
+    sigma, validation_means = choose_parzen_sigma(samples, validation.float_batch(slice(None), device))
     ll = parzen_log_likelihood(samples, test.float_batch(slice(None), device), sigma, progress=progress)
+    # The validation figure lets a user compare settings without looking at the test split.
     return {"parzen_ll": float(ll.mean()), "parzen_ll_se": float(ll.std() / math.sqrt(len(ll))),
-            "parzen_sigma": sigma, "parzen_n_test": float(len(ll))}
+            "parzen_sigma": sigma, "parzen_n_test": float(len(ll)), "parzen_validation_ll": validation_means[sigma]}
