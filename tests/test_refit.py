@@ -134,3 +134,18 @@ def test_progress_reports_every_batch_of_every_epoch() -> None:
     assert [(s.epoch, s.batch, s.n_batches) for s in steps] == [(e, b, 3) for e in (1, 2) for b in (1, 2, 3)]
     assert steps[-1].eta_s == 0 and all(s.samples_per_s > 0 for s in steps)
     assert [e for e, _ in epochs] == [1, 2] and all(loss > 0 for _, loss in epochs)
+
+
+def test_a_diverged_refit_raises_and_the_cli_writes_nothing(tmp_path: Path, capsys) -> None:
+    from aeviewer.errors import AeviewerError
+    from aeviewer.training.checkpoint import save_checkpoint
+
+    model = tiny()
+    with torch.no_grad():
+        model.decoder[0].weight.fill_(float("nan"))
+    with pytest.raises(AeviewerError, match="diverged"):
+        refit_decoder(model, digit_like_set(), RefitConfig())
+    save_checkpoint(tmp_path / "nan.safetensors", tiny(), dataset="digits")
+    assert main(["refit-decoder", str(tmp_path / "nan.safetensors"), "--lr", "1e30", "--no-eval"]) == 2
+    assert "diverged" in capsys.readouterr().err
+    assert not (tmp_path / "nan-refit.safetensors").exists()

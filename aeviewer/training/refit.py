@@ -10,6 +10,7 @@ it by 8 (README, "what moved it").
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable
@@ -17,7 +18,7 @@ from typing import Callable
 import torch
 
 from aeviewer.data.imageset import ImageSet
-from aeviewer.errors import ConfigError
+from aeviewer.errors import AeviewerError, ConfigError
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder
 from aeviewer.training.trainer import StepInfo
@@ -50,7 +51,7 @@ def refit_decoder(
 
     ``on_epoch(epoch, mean_loss)`` is called after each epoch (1-based); ``on_step`` after each batch, for a
     progress bar (its ``losses`` stay empty: reading them would wait for the device). The model is left in
-    eval mode."""
+    eval mode. Raises AeviewerError when an epoch's loss is not finite."""
     _check(model, images, config)
     model.to(device).eval()
     shuffle_gen = torch.Generator().manual_seed(config.seed)
@@ -76,6 +77,8 @@ def refit_decoder(
             if on_step is not None:
                 on_step(_step_info(epoch, config, batches, n_batches, time.perf_counter() - started))
         losses.append(float(total) / batches)
+        if not math.isfinite(losses[-1]):  # the caller then writes nothing: the checkpoint on disk stays good
+            raise AeviewerError(f"the refit diverged in epoch {epoch} (loss {losses[-1]}); try a smaller --lr")
         if on_epoch is not None:
             on_epoch(epoch, losses[-1])
     model.eval()
