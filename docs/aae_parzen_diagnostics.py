@@ -38,8 +38,7 @@ def report(path: str, train: torch.Tensor, test: torch.Tensor) -> str:
     model = load_checkpoint(path).model.eval()
     gen = torch.Generator().manual_seed(0)
     prior = torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(10)])
-    codes = model.encode(train[torch.randperm(len(train) - 1000, generator=gen)[:10_000]])
-    ceiling = model.decode(codes + model.config.posterior_std * torch.randn(codes.shape, generator=gen)).flatten(1)
+    ceiling = decoded_codes(model, train[torch.randperm(len(train) - 1000, generator=gen)[:10_000]], gen)
     validation, flat_test = train[-1000:].flatten(1), test.flatten(1)
     (p_ll, p_sigma), (c_ll, c_sigma) = parzen(prior, validation, flat_test), parzen(ceiling, validation, flat_test)
     test_codes = model.encode(test)
@@ -49,19 +48,20 @@ def report(path: str, train: torch.Tensor, test: torch.Tensor) -> str:
             + halves(model, train, test, gen))
 
 
+def decoded_codes(model: Autoencoder, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """The images' codes plus the posterior noise, decoded and flattened."""
+    codes = model.encode(images)
+    return model.decode(codes + model.config.posterior_std * torch.randn(codes.shape, generator=gen)).flatten(1)
+
+
 def halves(model: Autoencoder, train: torch.Tensor, test: torch.Tensor, gen: torch.Generator) -> str:
     """Prior samples, training codes and unseen test codes (5,000 each), scored on the other test half."""
     order = torch.randperm(len(test), generator=gen)
     half_a, half_b = test[order[:5000]], test[order[5000:]].flatten(1)
     validation = train[-1000:].flatten(1)
-
-    def decoded_codes(images: torch.Tensor) -> torch.Tensor:
-        codes = model.encode(images)
-        return model.decode(codes + model.config.posterior_std * torch.randn(codes.shape, generator=gen)).flatten(1)
-
     sets = {"prior": torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(5)]),
-            "training codes": decoded_codes(train[torch.randperm(len(train) - 1000, generator=gen)[:5000]]),
-            "unseen test codes": decoded_codes(half_a)}
+            "training codes": decoded_codes(model, train[torch.randperm(len(train) - 1000, generator=gen)[:5000]], gen),
+            "unseen test codes": decoded_codes(model, half_a, gen)}
     scores = {name: parzen(samples, validation, half_b)[0] for name, samples in sets.items()}
     return "  on half the test split, 5,000 each: " + "  ".join(f"{k} {v:.1f}" for k, v in scores.items())
 

@@ -234,8 +234,8 @@ class Trainer:
     def _schedule_lr(self, progress: float) -> None:
         """Each optimizer's own rate times the schedule's factor at this step.
 
-        cosine: ½(1 + cos(π t / T)), to zero over the run. drop: 1, then LR_DROP_FACTOR for the last
-        tenth: a constant rate leaves the weights jittering around their optimum, and the Parzen score
+        cosine: ½(1 + cos(π t / T)), to zero over the run. drop: 1, then LR_DROP_FACTOR from LR_DROP_AT of the
+        run on: a constant rate leaves the weights jittering around their optimum, and the Parzen score
         is steep in the samples' distance to the data (8-dim MNIST AAE: one decoder-only epoch at a tenth
         of the rate raised it from 328.9 to 333.2)."""
         if self.config.lr_schedule == "cosine":
