@@ -1,10 +1,13 @@
 """TrainingWorker in a real QThread: progress, snapshots, pause/resume, stop, NaN and missing data."""
 from __future__ import annotations
 
+import gc
+import weakref
+
 import torch
 from PySide6.QtCore import QObject, Slot
 
-from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
+from aeviewer.gui.worker import TrainingWorker, WarmUp, join_worker_thread, start_worker_thread
 from aeviewer.models.ae import AE
 from aeviewer.training.trainer import TrainConfig
 
@@ -161,3 +164,26 @@ def test_out_of_memory_becomes_a_message(qtbot, make_tiny_model, digits_train, m
     rec, _ = run_to_end(qtbot, make_worker(make_tiny_model("ae"), digits_train))
     assert rec.results[-1]["status"] == "failed"
     assert rec.failures[0].startswith("out of memory") and "batch size" in rec.failures[0]
+
+
+def test_warm_up_frees_cyclic_garbage_then_freezes_what_is_alive():
+    """A full collection must not walk the start-up heap mid-training (it held the GIL for up to a
+    second and stalled the window): the warm-up collects once and freezes what survives."""
+
+    class Node:
+        pass
+
+    gc.unfreeze()  # an earlier test's warm-up may have frozen the heap already
+    garbage = Node()
+    garbage.me = garbage  # a reference cycle: only the collector frees it
+    freed = weakref.ref(garbage)
+    del garbage
+    alive = [Node()]
+    alive_count = len(gc.get_objects())
+    WarmUp().join()
+    try:
+        assert freed() is None
+        assert not any(o is alive for o in gc.get_objects())  # frozen: full collections skip it
+        assert len(gc.get_objects()) < alive_count // 10 < gc.get_freeze_count()
+    finally:
+        gc.unfreeze()
