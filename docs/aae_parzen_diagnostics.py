@@ -37,7 +37,7 @@ def parzen(samples: torch.Tensor, validation: torch.Tensor, test: torch.Tensor) 
 def report(path: str, train: torch.Tensor, test: torch.Tensor) -> str:
     model = load_checkpoint(path).model.eval()
     gen = torch.Generator().manual_seed(0)
-    prior = torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(10)])
+    prior = decoded_prior(model, 10_000, gen)
     ceiling = decoded_codes(model, train[torch.randperm(len(train) - 1000, generator=gen)[:10_000]], gen)
     validation, flat_test = train[-1000:].flatten(1), test.flatten(1)
     (p_ll, p_sigma), (c_ll, c_sigma) = parzen(prior, validation, flat_test), parzen(ceiling, validation, flat_test)
@@ -46,6 +46,11 @@ def report(path: str, train: torch.Tensor, test: torch.Tensor) -> str:
     return (f"{path}: prior {p_ll:.1f} (σ {p_sigma:.3f})  ceiling {c_ll:.1f} (σ {c_sigma:.3f})  PSNR {quality:.2f} dB  "
             f"code std {test_codes.std(0).mean():.2f}  median |z| {test_codes.norm(dim=1).median():.2f}\n"
             + halves(model, train, test, gen))
+
+
+def decoded_prior(model: Autoencoder, n: int, gen: torch.Generator) -> torch.Tensor:
+    """``n`` prior draws decoded and flattened, in batches of 1,000 (the draws depend only on ``gen``)."""
+    return torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(n // 1000)])
 
 
 def decoded_codes(model: Autoencoder, images: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -59,7 +64,7 @@ def halves(model: Autoencoder, train: torch.Tensor, test: torch.Tensor, gen: tor
     order = torch.randperm(len(test), generator=gen)
     half_a, half_b = test[order[:5000]], test[order[5000:]].flatten(1)
     validation = train[-1000:].flatten(1)
-    sets = {"prior": torch.cat([model.decode(model.sample(1000, generator=gen)).flatten(1) for _ in range(5)]),
+    sets = {"prior": decoded_prior(model, 5000, gen),
             "training codes": decoded_codes(model, train[torch.randperm(len(train) - 1000, generator=gen)[:5000]], gen),
             "unseen test codes": decoded_codes(model, half_a, gen)}
     scores = {name: parzen(samples, validation, half_b)[0] for name, samples in sets.items()}
