@@ -56,7 +56,7 @@ def refit_decoder(
     model.to(device).eval()
     shuffle_gen = torch.Generator().manual_seed(config.seed)
     noise_gen = torch.Generator(device=device).manual_seed(config.seed + 1)
-    codes = _codes(model, images, device)
+    codes = frozen_codes(model, images, device)
     optimizer = torch.optim.Adam(model.decoder.parameters(), lr=config.lr)
     losses = []
     model.decoder.train()
@@ -104,7 +104,7 @@ def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
 
 
 @torch.no_grad()
-def _codes(model: Autoencoder, images: ImageSet, device: torch.device | str) -> torch.Tensor:
+def frozen_codes(model: Autoencoder, images: ImageSet, device: torch.device | str) -> torch.Tensor:
     """Every image's code under the frozen encoder, (N, latent_dim) on ``device``."""
     return torch.cat([model.encode(images.float_batch(slice(i, i + CODE_BATCH), device))
                       for i in range(0, len(images), CODE_BATCH)])
