@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--adversarial-growth", type=float,
                        help="AAE: λ grows linearly over the run to this many times λ (default 1: constant)")
     train.add_argument("--posterior-std", type=float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
+    train.add_argument("--disc-hidden", type=_int_list, help="AAE: discriminator hidden widths (default 256,256; the paper: 1000,1000)")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
     train.add_argument("--lr-schedule", choices=("constant", "cosine", "drop"), default="constant",
@@ -158,7 +159,7 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
         "arch": args.arch, "hidden": args.hidden, "noise": args.noise, "recon": args.recon, "beta": args.beta,
         "c": args.c, "prior": args.prior, "codebook_size": args.codebook_size, "code_dim": args.code_dim,
         "adversarial_weight": args.adversarial_weight, "adversarial_growth": args.adversarial_growth,
-        "posterior_std": args.posterior_std,
+        "posterior_std": args.posterior_std, "disc_hidden": args.disc_hidden,
     }
     overrides.update({k: v for k, v in optional.items() if v is not None})
     if args.conditional_prior:

@@ -54,9 +54,11 @@ def test_aae_options_reach_the_saved_config(tmp_path: Path) -> None:
 
     out = tmp_path / "aae.safetensors"
     assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--out", str(out), "--no-eval",
-                 "--adversarial-weight", "2.5", "--adversarial-growth", "4", "--posterior-std", "0.1"]) == 0
+                 "--adversarial-weight", "2.5", "--adversarial-growth", "4", "--posterior-std", "0.1",
+                 "--disc-hidden", "48,24"]) == 0
     config = read_metadata(out)["config"]
     assert (config["adversarial_weight"], config["adversarial_growth"], config["posterior_std"]) == (2.5, 4.0, 0.1)
+    assert config["disc_hidden"] == [48, 24]
 
 
 def test_adversarial_growth_below_one_is_one_line_exit_2() -> None:

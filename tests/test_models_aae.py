@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from aeviewer.errors import ConfigError
 from aeviewer.models import build_model, default_config
+from aeviewer.models.config import ModelConfig
 
 torch.set_num_threads(1)
 
@@ -115,6 +116,21 @@ def test_default_adversarial_weight_is_10_for_28x28_and_scales_with_the_pixel_co
         default_config("aae", (1, 8, 8), posterior_std=float("nan"))
     with pytest.raises(ConfigError, match="adversarial_growth"):
         default_config("aae", (1, 8, 8), adversarial_growth=0.5)
+    with pytest.raises(ConfigError, match="disc_hidden"):
+        default_config("aae", (1, 8, 8), disc_hidden=())
+    with pytest.raises(ConfigError, match="disc_hidden"):
+        default_config("aae", (1, 8, 8), disc_hidden=(16, 0))
+
+
+def _disc_widths(model):
+    return [layer.out_features for layer in model.discriminator if isinstance(layer, torch.nn.Linear)]
+
+
+def test_the_discriminator_has_the_configured_widths_and_older_configs_keep_256_256():
+    assert _disc_widths(build_model(default_config("aae", (1, 8, 8), latent_dim=3, disc_hidden=(40, 30, 20)))) == [40, 30, 20, 1]
+    old = default_config("aae", (1, 8, 8)).to_dict()
+    del old["disc_hidden"]  # a checkpoint written before the field existed
+    assert _disc_widths(build_model(ModelConfig.from_dict(old))) == [256, 256, 1]
 
 
 def test_a_gaussian_posterior_encodes_to_its_mean_and_samples_around_it():

@@ -104,6 +104,8 @@ def _validate_aae(config: ModelConfig) -> None:
         raise ConfigError(f"adversarial_weight must be a number >= 0, got {config.adversarial_weight}")
     if not config.adversarial_growth >= 1:
         raise ConfigError(f"adversarial_growth must be a number >= 1, got {config.adversarial_growth}")
+    if not config.disc_hidden or any(h < 1 for h in config.disc_hidden):
+        raise ConfigError(f"disc_hidden needs one or more positive widths, got {list(config.disc_hidden)}")
     if not config.posterior_std >= 0:
         raise ConfigError(f"posterior_std must be a number >= 0, got {config.posterior_std}")
     if config.prior != "gaussian" and config.latent_dim < 2:

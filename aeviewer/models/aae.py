@@ -14,7 +14,6 @@ from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
 from aeviewer.models.vae import standard_normal
 
 PRIORS = ("gaussian", "mixture10", "swissroll")
-DISC_HIDDEN = (256, 256)
 MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 4.0  # component k centred at R (cos 2 pi k/10, sin 2 pi k/10)
 MIXTURE_STD = 0.5
@@ -84,7 +83,7 @@ class AAE(Autoencoder):
         self.decoder = build_decoder(config)
         # Conditional prior: the discriminator also sees the one-hot label, so class k must match component k.
         n_in = config.latent_dim + (config.n_classes if config.conditional_prior else 0)
-        self.discriminator = mlp((n_in, *DISC_HIDDEN, 1))
+        self.discriminator = mlp((n_in, *config.disc_hidden, 1))
         self.training_progress = 0.0  # fraction of the current run done; sets λ (adversarial_weight_now)
 
     def set_training_progress(self, fraction: float) -> None:

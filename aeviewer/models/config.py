@@ -27,6 +27,7 @@ class ModelConfig:
     posterior_std: float = 0.0  # aae: q(z|x) = N(encoder(x), s²I) with this fixed s; 0: deterministic encoder
     adversarial_weight: float = 10.0  # aae: λ in recon + λ · generator loss (default_config scales it to the image size)
     adversarial_growth: float = 1.0  # aae: λ grows linearly over a training run from λ to this many times λ
+    disc_hidden: tuple[int, ...] = (256, 256)  # aae: discriminator hidden widths (Makhzani et al.: 1000, 1000)
     codebook_size: int = 512  # vqvae K
     code_dim: int = 64  # vqvae D
     commitment: float = 0.25  # vqvae beta
