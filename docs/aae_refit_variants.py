@@ -42,6 +42,8 @@ def refit(model: Autoencoder, images: ImageSet, *, noise: float = 0.3, epochs: i
           schedule: str = "constant", prior_share: float = 0.0, temperature: float = 0.0, ema: float = 0.0,
           recon: str | None = None, seed: int = 0) -> None:
     """The CLI's refit loop with the variant's changes; the defaults draw the same numbers as the CLI."""
+    if schedule not in ("constant", "cosine"):  # a typo would otherwise run (and report) the constant rate
+        raise SystemExit(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     model.eval()
     shuffle_gen, noise_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
     codes = frozen_codes(model, images, "cpu")
