@@ -11,7 +11,12 @@ The keys:
   targets the training image whose code is nearest (``temperature`` 0) or one drawn with probability
   ∝ N(z; code, temperature²) (the posterior of "which image" under codes blurred by the encoder's noise);
 - ``ema``: decay of an exponential moving average of the decoder's weights, which replaces the decoder at the end;
-- ``recon``: ``"mse"`` to refit on the squared error the Parzen window measures instead of the model's loss.
+- ``recon``: ``"mse"`` to refit on the squared error the Parzen window measures instead of the model's loss;
+- ``noise_max``: each code's noise std drawn uniformly from [0, noise_max] (near and far neighbours in one
+  refit) instead of the fixed ``noise``;
+- ``cycle``: the weight of a latent cycle term on as many prior draws as the batch has images,
+  ‖enc(dec(z)) − z‖² with the encoder frozen: the decoder is asked for images that its own encoder places
+  where they were drawn, which is where prior samples land between the codes.
 
 It prints one JSON line a variant: the test Parzen log-likelihood, the held-out validation split's
 (``parzen_validation_ll``, to compare variants without the test split) and σ.
@@ -40,11 +45,12 @@ BATCH = 100
 
 def refit(model: Autoencoder, images: ImageSet, *, noise: float = 0.3, epochs: int = 1, lr: float = 1e-4,
           schedule: str = "constant", prior_share: float = 0.0, temperature: float = 0.0, ema: float = 0.0,
-          recon: str | None = None, seed: int = 0) -> None:
+          recon: str | None = None, seed: int = 0, noise_max: float = 0.0, cycle: float = 0.0) -> None:
     """The CLI's refit loop with the variant's changes; the defaults draw the same numbers as the CLI."""
     if schedule not in ("constant", "cosine"):  # a typo would otherwise run (and report) the constant rate
         raise SystemExit(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     model.eval()
+    model.encoder.requires_grad_(False)  # the cycle term's gradient reaches the decoder through it
     shuffle_gen, noise_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
     codes = frozen_codes(model, images, "cpu")
     optimizer = torch.optim.Adam(model.decoder.parameters(), lr=lr)
@@ -56,10 +62,15 @@ def refit(model: Autoencoder, images: ImageSet, *, noise: float = 0.3, epochs: i
             if schedule == "cosine":
                 optimizer.param_groups[0]["lr"] = lr * 0.5 * (1 + math.cos(math.pi * step / total_steps))
             x = images.float_batch(index)
-            z = codes[index] + noise * torch.randn(len(index), codes.shape[1], generator=noise_gen)
+            eps = torch.randn(len(index), codes.shape[1], generator=noise_gen)
+            scale = noise_max * torch.rand(len(index), 1, generator=noise_gen) if noise_max else noise
+            z = codes[index] + scale * eps
             if prior_share:
                 z, x = _with_prior_draws(z, x, codes, images, prior_share, temperature, noise_gen)
             loss = reconstruction_loss(model.decode_logits(z), x, recon or model.config.recon)
+            if cycle:
+                drawn = torch.randn(len(index), codes.shape[1], generator=noise_gen)
+                loss = loss + cycle * (model.encode(model.decode(drawn)) - drawn).square().sum(1).mean()
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
