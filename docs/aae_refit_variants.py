@@ -50,7 +50,7 @@ def refit(model: Autoencoder, images: ImageSet, *, noise: float = 0.3, epochs: i
     if schedule not in ("constant", "cosine"):  # a typo would otherwise run (and report) the constant rate
         raise SystemExit(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     model.eval()
-    model.encoder.requires_grad_(False)  # the cycle term's gradient reaches the decoder through it
+    model.encoder.requires_grad_(False)  # frozen: the cycle term still flows through it, to the decoder only
     shuffle_gen, noise_gen = torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
     codes = frozen_codes(model, images, "cpu")
     optimizer = torch.optim.Adam(model.decoder.parameters(), lr=lr)
