@@ -83,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--adversarial-growth", type=float,
                        help="AAE: λ grows linearly over the run to this many times λ (default 1: constant)")
     train.add_argument("--posterior-std", type=float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
+    train.add_argument("--learned-posterior", action="store_true",
+                       help="AAE: q(z|x) = N(mu(x), diag sigma²(x)), the encoder predicting both (instead of "
+                            "--posterior-std); the adversary may leave dimensions unused (mu = 0, sigma = 1)")
     train.add_argument("--disc-hidden", type=_int_list, help="AAE: discriminator hidden widths (default 256,256; the paper: 1000,1000)")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
@@ -164,6 +167,8 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
     overrides.update({k: v for k, v in optional.items() if v is not None})
     if args.conditional_prior:
         overrides["conditional_prior"] = True
+    if args.learned_posterior:
+        overrides["learned_posterior"] = True
     return default_config(args.model, image_shape=image_shape, **overrides)
 
 

@@ -59,6 +59,25 @@ def test_aae_options_reach_the_saved_config(tmp_path: Path) -> None:
     config = read_metadata(out)["config"]
     assert (config["adversarial_weight"], config["adversarial_growth"], config["posterior_std"]) == (2.5, 4.0, 0.1)
     assert config["disc_hidden"] == [48, 24]
+    assert config["learned_posterior"] is False
+
+
+def test_learned_posterior_reaches_the_saved_config_and_the_model_reloads(tmp_path: Path) -> None:
+    import torch
+
+    from aeviewer.training.checkpoint import load_checkpoint, read_metadata
+
+    out = tmp_path / "aae.safetensors"
+    assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--out", str(out), "--no-eval",
+                 "--learned-posterior", "--latent-dim", "3"]) == 0
+    assert read_metadata(out)["config"]["learned_posterior"] is True
+    model = load_checkpoint(out).model
+    assert model.encode(torch.rand(2, 1, 8, 8)).shape == (2, 3)
+
+
+def test_learned_posterior_with_a_fixed_spread_is_one_line_exit_2() -> None:
+    assert_one_line_error(run_cli("train", "--model", "aae", "--dataset", "digits", "--learned-posterior",
+                                  "--posterior-std", "0.1"), "learned posterior")
 
 
 def test_adversarial_growth_below_one_is_one_line_exit_2() -> None:

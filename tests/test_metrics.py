@@ -95,14 +95,35 @@ def test_evaluate_is_seeded_and_leaves_the_model_and_global_rng_alone():
 
 @pytest.mark.parametrize("kind, expected", [
     ("ae", {"recon_mse", "recon_bce", "psnr_db"}),
-    ("vae", {"recon_mse", "recon_bce", "psnr_db", "neg_elbo"}),
+    ("vae", {"recon_mse", "recon_bce", "psnr_db", "neg_elbo", "active_units"}),
     ("vqvae", {"recon_mse", "recon_bce", "psnr_db", "perplexity", "codes_used_frac"}),
-    ("aae", {"recon_mse", "recon_bce", "psnr_db", "prior_distance"}),
+    ("aae", {"recon_mse", "recon_bce", "psnr_db", "prior_distance", "active_units"}),
 ])
 def test_every_kind_reports_its_own_metrics(kind, expected):
     report = evaluate(model_of(kind), random_set())
     assert set(report) == expected
     assert all(isinstance(v, float) and math.isfinite(v) for v in report.values())
+
+
+@pytest.mark.parametrize("kind", ["vae", "aae"])
+def test_active_units_count_the_code_dimensions_that_vary_over_the_images(kind):
+    """Independently: the per-dimension variance of the mean codes, computed in numpy, against 0.01.
+    Dimension 0's code is made constant and dimension 1's scaled to a variance just below 0.01."""
+    import numpy as np
+
+    model = model_of(kind, latent_dim=4, **({"learned_posterior": True} if kind == "aae" else {}))
+    data = random_set(200)
+    head = [m for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        head.weight[0] = 0.0
+        codes = model.encode(data.float_batch(slice(None))).numpy()
+        head.weight[1] *= 0.09 / codes[:, 1].std(ddof=1)
+        head.weight[2] *= 0.11 / codes[:, 2].std(ddof=1)
+        head.weight[3] *= 2.0 / codes[:, 3].std(ddof=1)
+        codes = model.encode(data.float_batch(slice(None))).numpy()
+    expected = int((np.var(codes.astype(np.float64), axis=0, ddof=1) > 0.01).sum())
+    assert expected == 2  # dimensions 2 and 3
+    assert evaluate(model, data)["active_units"] == expected
 
 
 def test_dae_reports_noisy_and_denoised_psnr_for_each_noise():

@@ -144,6 +144,66 @@ def test_a_gaussian_posterior_encodes_to_its_mean_and_samples_around_it():
     torch.testing.assert_close(z.std(0), torch.full((3,), 0.5), atol=0.01, rtol=0)
 
 
+def _encoder_after_one_sgd_step(model, x, z, weight):
+    """The encoder's weights after one SGD step (lr 0.1) on recon + weight · gen at the codes z, computed
+    here from the networks directly; also the gradients."""
+    recon = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum") / len(x)
+    gen = F.binary_cross_entropy_with_logits(model.discriminator(z).squeeze(1), torch.ones(len(x)))
+    grads = torch.autograd.grad(recon + weight * gen, list(model.encoder.parameters()))
+    return {name: p.detach() - 0.1 * g for (name, p), g in zip(model.encoder.named_parameters(), grads)}, grads
+
+
+def _train_step_matches(model, x, expected):
+    torch.manual_seed(0)  # the same u inside train_step as the caller drew after seeding 0
+    sgd = [torch.optim.SGD(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=0.1),
+           torch.optim.SGD(model.discriminator.parameters(), lr=0.1)]
+    model.train_step(x, x, sgd)
+    for name, p in model.encoder.named_parameters():
+        torch.testing.assert_close(p.detach(), expected[name])
+
+
+def _learned_aae(latent_dim=3):
+    torch.manual_seed(0)
+    return build_model(default_config("aae", (1, 8, 8), hidden=(32,), latent_dim=latent_dim, learned_posterior=True))
+
+
+def test_a_learned_posterior_encodes_to_its_mean_and_samples_with_its_own_spread():
+    """Independently: the encoder's last layer is one head of 2·d outputs, mu first, log sigma² second."""
+    model = _learned_aae()
+    x = torch.rand(5, 1, 8, 8, generator=_gen())
+    with torch.no_grad():
+        head = model.encoder(x)
+        torch.manual_seed(3)
+        z = model.posterior_sample(x)
+        torch.manual_seed(3)
+        u = torch.randn(5, 3)
+    assert head.shape == (5, 6)
+    torch.testing.assert_close(model.encode(x).detach(), head[:, :3])
+    torch.testing.assert_close(z, head[:, :3] + torch.exp(0.5 * head[:, 3:]) * u)
+
+
+def test_a_learned_posterior_spread_follows_the_gradient_of_recon_plus_weighted_generator_loss():
+    """One SGD step moves every encoder weight, the log sigma² half of the head included, by -lr times
+    the gradient of recon + λ·gen at z = mu + sigma·u, computed here independently."""
+    model = _learned_aae(latent_dim=2)
+    x = torch.rand(16, 1, 8, 8, generator=_gen())
+    torch.manual_seed(0)
+    head = model.encoder(x)
+    z = head[:, :2] + torch.exp(0.5 * head[:, 2:]) * torch.randn(16, 2)
+    expected, grads = _encoder_after_one_sgd_step(model, x, z, model.config.adversarial_weight)  # λ 0.82 for 8x8
+    assert grads[-1][2:].abs().sum() > 0  # the spread half of the head does get a gradient
+    _train_step_matches(model, x, expected)
+
+
+def test_a_learned_posterior_refuses_a_fixed_spread_and_older_configs_stay_fixed():
+    with pytest.raises(ConfigError, match="learned posterior"):
+        default_config("aae", (1, 8, 8), learned_posterior=True, posterior_std=0.1)
+    old = default_config("aae", (1, 8, 8), latent_dim=3).to_dict()
+    del old["learned_posterior"]  # a checkpoint written before the field existed
+    model = build_model(ModelConfig.from_dict(old))
+    assert model.encoder(torch.rand(2, 1, 8, 8)).shape == (2, 3)
+
+
 def test_optimizers_split_the_phases_between_the_networks():
     model = _aae()
     autoencoder, disc = model.make_optimizers(1e-3)
@@ -163,19 +223,9 @@ def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_
         model.set_training_progress(progress)
         x = torch.rand(16, 1, 8, 8, generator=_gen())
         torch.manual_seed(0)
-        expected = {}
         z = model.encoder(x) + posterior_std * torch.randn(16, 2)
-        recon = F.binary_cross_entropy_with_logits(model.decoder(z), x, reduction="sum") / len(x)
-        gen = F.binary_cross_entropy_with_logits(model.discriminator(z).squeeze(1), torch.ones(len(x)))
-        grads = torch.autograd.grad(recon + weight * gen, list(model.encoder.parameters()))
-        for (name, p), g in zip(model.encoder.named_parameters(), grads):
-            expected[name] = p.detach() - 0.1 * g
-        torch.manual_seed(0)  # the same u inside train_step
-        sgd = [torch.optim.SGD(list(model.encoder.parameters()) + list(model.decoder.parameters()), lr=0.1),
-               torch.optim.SGD(model.discriminator.parameters(), lr=0.1)]
-        model.train_step(x, x, sgd)
-        for name, p in model.encoder.named_parameters():
-            torch.testing.assert_close(p.detach(), expected[name])
+        expected, _ = _encoder_after_one_sgd_step(model, x, z, weight)
+        _train_step_matches(model, x, expected)
 
 
 def _codes_after_training_from_a_shifted_start(adversarial_weight: float) -> tuple[torch.Tensor, dict]:

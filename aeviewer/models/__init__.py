@@ -108,6 +108,8 @@ def _validate_aae(config: ModelConfig) -> None:
         raise ConfigError(f"disc_hidden needs one or more positive widths, got {list(config.disc_hidden)}")
     if not config.posterior_std >= 0:
         raise ConfigError(f"posterior_std must be a number >= 0, got {config.posterior_std}")
+    if config.learned_posterior and config.posterior_std > 0:
+        raise ConfigError("a learned posterior sets its own spread: give posterior_std 0 with learned_posterior")
     if config.prior != "gaussian" and config.latent_dim < 2:
         raise ConfigError(f"prior {config.prior!r} needs latent_dim >= 2")
     if config.conditional_prior:

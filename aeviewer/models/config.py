@@ -25,6 +25,7 @@ class ModelConfig:
     prior: str = "gaussian"  # aae: gaussian | mixture10 | swissroll
     conditional_prior: bool = False  # aae: class k drawn from prior component k
     posterior_std: float = 0.0  # aae: q(z|x) = N(encoder(x), s²I) with this fixed s; 0: deterministic encoder
+    learned_posterior: bool = False  # aae: q(z|x) = N(mu(x), diag sigma²(x)), both from the encoder (excludes posterior_std)
     adversarial_weight: float = 10.0  # aae: λ in recon + λ · generator loss (default_config scales it to the image size)
     adversarial_growth: float = 1.0  # aae: λ grows linearly over a training run from λ to this many times λ
     disc_hidden: tuple[int, ...] = (256, 256)  # aae: discriminator hidden widths (Makhzani et al.: 1000, 1000)

@@ -12,6 +12,7 @@ Keys that :func:`evaluate` returns (images in [0, 1], "per image" = summed over 
   (reconstruction of the corrupted input vs clean); see :func:`noisy_key`, :func:`denoise_key`.
 - vqvae: ``perplexity`` and ``codes_used_frac`` of the codes the test set uses.
 - aae: ``prior_distance`` (sliced Wasserstein-2 between encoded test set and prior samples).
+- vae/aae: ``active_units``, the latent dimensions the codes use (see :func:`active_units`).
 - vae/aae with ``parzen=True``: ``parzen_ll`` (nats), ``parzen_ll_se``, ``parzen_sigma``, ``parzen_n_test``, ``parzen_validation_ll``
   (Makhzani et al. 2015: 10,000 decoded prior samples, σ chosen on a validation split).
 """
@@ -127,6 +128,8 @@ def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_sampl
         metrics.update(code_usage(model, data, batch_size=batch_size, device=device))
     if kind == "aae":
         metrics["prior_distance"] = prior_distance(model, data, seed=seed, batch_size=batch_size, device=device)
+    if kind in ("vae", "aae"):
+        metrics["active_units"] = active_units(model, data, batch_size=batch_size, device=device)
     if parzen and model.has_prior:
         metrics.update(parzen_metrics(model, data, validation=parzen_validation, seed=seed, progress=progress))
     return metrics
@@ -195,6 +198,21 @@ def denoise_psnr(model: Autoencoder, images: ImageSet, spec: NoiseSpec | str, *,
         noisy_sum += float(psnr(noisy, x).sum())
         denoised_sum += float(psnr(model.decode(model.encode(noisy)), x).sum())
     return noisy_sum / len(images), denoised_sum / len(images)
+
+
+# -- latent use -----------------------------------------------------------------------------------------
+ACTIVE_UNIT_VARIANCE = 0.01
+
+
+@torch.inference_mode()
+def active_units(model: Autoencoder, images: ImageSet, *, batch_size: int = 500,
+                 device: str | torch.device = "cpu") -> float:
+    """How many latent dimensions the codes use: those whose code (the posterior's mean) varies over the
+    images with variance above 0.01 (Burda et al. 2016, "active units"). A prior-matching term can make a
+    dimension carry nothing: mean 0 for every image, its spread all posterior noise."""
+    device = torch.device(device)
+    codes = torch.cat([model.encode(x) for x, _ in _batches(images, batch_size, device)]).double()
+    return float((codes.var(dim=0) > ACTIVE_UNIT_VARIANCE).sum())
 
 
 # -- VQ-VAE -------------------------------------------------------------------------------------------
