@@ -141,6 +141,13 @@ class TrainingPanel(QWidget):
         self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
                                          "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
                                          "0 keeps the encoder deterministic.")
+        self.learned_posterior = QCheckBox("Encoder predicts the spread")
+        self.learned_posterior.setObjectName("learnedPosterior")
+        self.learned_posterior.setToolTip(
+            "AAE: q(z|x) = N(μ(x), diag σ²(x)), the encoder predicting σ per image and dimension, as a VAE's does. "
+            "Watch for collapse: the adversary is as content with pure prior noise, so a dimension can end unused "
+            "(μ = 0, σ = 1 for every image).")
+        self.learned_posterior.toggled.connect(self._on_kind_changed)
         self.epochs = make_spin(self, "epochs", 1, 10_000, 10, tooltip="Passes over the training split.")
         self.batch_size = make_spin(self, "batchSize", 1, 8192, 128, tooltip="Images per optimisation step.")
         self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
@@ -158,7 +165,7 @@ class TrainingPanel(QWidget):
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
             ("Noise level", self.noise_level), ("Prior", self.prior),
             ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
-            ("Posterior spread s", self.posterior_std),
+            ("Learned posterior", self.learned_posterior), ("Posterior spread s", self.posterior_std),
             ("Epochs", self.epochs),
             ("Batch size", self.batch_size), ("Learning rate", self.lr),
             ("Learning-rate schedule", self.lr_schedule), ("Seed", self.seed), ("Device", self.device),
@@ -234,7 +241,8 @@ class TrainingPanel(QWidget):
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
             self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
-            self.adversarial_weight: kind == "aae", self.adversarial_growth: kind == "aae", self.posterior_std: kind == "aae",
+            self.adversarial_weight: kind == "aae", self.adversarial_growth: kind == "aae",
+            self.learned_posterior: kind == "aae", self.posterior_std: kind == "aae" and not self.learned_posterior.isChecked(),
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
@@ -262,7 +270,7 @@ class TrainingPanel(QWidget):
     def _model_fields(self) -> list[QWidget]:
         return [self.kind, self.dataset, self.arch, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
                 self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight,
-                self.adversarial_growth, self.posterior_std]
+                self.adversarial_growth, self.learned_posterior, self.posterior_std]
 
     def _on_session_model(self) -> None:
         if self.is_running():
@@ -294,6 +302,7 @@ class TrainingPanel(QWidget):
         self.adversarial_weight.setValue(config.adversarial_weight)
         self.adversarial_growth.setValue(config.adversarial_growth)
         self.posterior_std.setValue(config.posterior_std)
+        self.learned_posterior.setChecked(config.learned_posterior)
 
     @staticmethod
     def _select(box: QComboBox, value: str) -> None:
@@ -320,7 +329,11 @@ class TrainingPanel(QWidget):
             overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
         if kind == "aae":
             overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value(),
-                             adversarial_growth=self.adversarial_growth.value(), posterior_std=self.posterior_std.value())
+                             adversarial_growth=self.adversarial_growth.value())
+            if self.learned_posterior.isChecked():
+                overrides["learned_posterior"] = True  # its own spread: the field for a fixed one is hidden
+            else:
+                overrides["posterior_std"] = self.posterior_std.value()
         return default_config(kind, image_shape=info.image_shape, **overrides)
 
     def train_config(self) -> Any:

@@ -34,10 +34,10 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "posteriorStd", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
-    ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
+    ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
     ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
@@ -80,6 +80,21 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     panel.show_config(dataclasses.replace(config, adversarial_weight=40.0, posterior_std=0.0, adversarial_growth=1.0))
     assert panel.adversarial_weight.value() == 40.0 and panel.posterior_std.value() == 0.0
     assert panel.adversarial_growth.value() == 1.0
+
+
+def test_a_learned_posterior_replaces_the_fixed_spread_in_the_config_and_the_form(panel):
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "digits")
+    panel.posterior_std.setValue(0.2)
+    panel.learned_posterior.setChecked(True)
+    assert not panel.form.isRowVisible(panel.posterior_std)  # a spread of its own: no field for a fixed one
+    config = panel.model_config()
+    assert (config.learned_posterior, config.posterior_std) == (True, 0.0)  # would be refused with 0.2
+    panel.learned_posterior.setChecked(False)
+    assert panel.form.isRowVisible(panel.posterior_std)
+    assert (panel.model_config().learned_posterior, panel.model_config().posterior_std) == (False, 0.2)
+    panel.show_config(config)  # an open learned-posterior model's settings
+    assert panel.learned_posterior.isChecked() and not panel.form.isRowVisible(panel.posterior_std)
 
 
 def test_the_learning_rate_schedule_reaches_the_run_and_its_autosave(panel):
