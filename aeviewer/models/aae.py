@@ -11,7 +11,7 @@ from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
-from aeviewer.models.vae import reparametrise, standard_normal
+from aeviewer.models.vae import gaussian_head, reparametrise, standard_normal
 
 PRIORS = ("gaussian", "mixture10", "swissroll")
 MIXTURE_COMPONENTS = 10
@@ -110,8 +110,7 @@ class AAE(Autoencoder):
 
     def encode_stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, log sigma²) of a learned posterior q(z|x)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar
+        return gaussian_head(self.encoder(x))
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)

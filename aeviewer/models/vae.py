@@ -26,6 +26,12 @@ def kl_to_standard_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tenso
     return 0.5 * (mu.square() + logvar.exp() - logvar - 1.0).sum(dim=1)
 
 
+def gaussian_head(head: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mu, log sigma^2) from an encoder's one linear head of 2 * latent_dim outputs, mu first."""
+    mu, logvar = head.chunk(2, dim=1)
+    return mu, logvar
+
+
 def reparametrise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """z = mu + sigma * u with u ~ N(0, I): a sample of N(mu, sigma^2) that gradients flow through to mu and sigma."""
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
@@ -49,8 +55,7 @@ class VAE(Autoencoder):
 
     def encode_stats(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(mu, log sigma^2) of q(z|x), each (N, latent_dim)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar
+        return gaussian_head(self.encoder(x))
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encode_stats(x)[0]
