@@ -11,7 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from aeviewer.errors import AeviewerError
+from aeviewer.errors import AeviewerError, ConfigError
 
 KINDS = ("ae", "dae", "vae", "aae", "vqvae")
 PARZEN_VALIDATION_IMAGES = 1000  # the last training images; Makhzani et al. choose the Parzen sigma on them
@@ -25,13 +25,12 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _int_list(text: str) -> tuple[int, ...]:
+    from aeviewer.models.config import parse_widths  # here: importing aeviewer.models loads torch
+
     try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-    if not values or min(values) <= 0:
-        raise argparse.ArgumentTypeError(f"expected positive integers, got {text!r}")
-    return values
+        return parse_widths(text)
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _positive_int(text: str) -> int:

@@ -60,6 +60,7 @@ def rewrite(src: Path, dst: Path, **metadata_changes: str) -> Path:
     (("train", "--model", "ae", "--epochs", "0"), "--epochs"),
     (("train", "--model", "ae", "--lr", "-1"), "--lr"),
     (("train", "--model", "ae", "--hidden", "0,5"), "--hidden"),
+    (("train", "--model", "aae", "--disc-hidden", "256,x"), "--disc-hidden"),
     (("train", "--model", "ae", "--arch", "transformer"), "transformer"),
     (("train", "--model", "aae", "--prior", "bogus"), "bogus"),
     (("train", "--model", "ae", "--bogus"), "--bogus"),

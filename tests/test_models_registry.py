@@ -4,7 +4,7 @@ import torch
 
 from aeviewer.errors import ConfigError
 from aeviewer.models import AE, KINDS, build_model, default_config
-from aeviewer.models.config import ModelConfig
+from aeviewer.models.config import ModelConfig, parse_widths
 
 torch.set_num_threads(1)
 
@@ -125,3 +125,20 @@ def test_config_version_must_be_a_whole_number_and_not_newer():
     with pytest.raises(ConfigError, match="newer"):
         ModelConfig.from_dict({"version": CONFIG_VERSION + 1})
     assert ModelConfig.from_dict({"version": CONFIG_VERSION}).version == CONFIG_VERSION
+
+
+@pytest.mark.parametrize("text, widths", [
+    ("512,256", (512, 256)), (" 1500 , 1500 ", (1500, 1500)), ("64,", (64,)), ("7", (7,)),
+])
+def test_layer_widths_are_read_from_text(text, widths):
+    assert parse_widths(text) == widths
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "comma-separated"), (",", "comma-separated"), ("5,,5", "comma-separated"), ("-1", "comma-separated"),
+    ("3.5", "comma-separated"), ("²", "comma-separated"), ("512,0", "at least 1"),
+])
+def test_bad_layer_widths_are_one_line_errors(text, fragment):
+    with pytest.raises(ConfigError, match=fragment) as err:
+        parse_widths(text)
+    assert "\n" not in str(err.value) and repr(text) in str(err.value)

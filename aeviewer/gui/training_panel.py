@@ -7,20 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QThread, Qt, QTimer, Signal
+from PySide6.QtCore import QRegularExpression, QThread, Qt, QTimer, Signal
+from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
+    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
     QVBoxLayout, QWidget,
 )
 
 from aeviewer.autosave import AutoSaver
-from aeviewer.errors import AeviewerError, DataError
+from aeviewer.errors import AeviewerError, ConfigError, DataError
 from aeviewer.gui.image_utils import make_button, make_spin
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
 from aeviewer.models.aae import default_adversarial_weight
-from aeviewer.models.config import ModelConfig
+from aeviewer.models.config import ModelConfig, parse_widths
 from aeviewer.training.trainer import LR_SCHEDULES
 
 KIND_LABELS = {
@@ -118,6 +119,10 @@ class TrainingPanel(QWidget):
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
         self.arch = self._combo("arch", [("mlp", "MLP (any size)"), ("conv", "Convolutional (28×28)")],
                                 "Network shape: fully connected layers, or convolutions (28×28 images only).")
+        self.arch.currentIndexChanged.connect(self._on_kind_changed)
+        self.hidden = self._widths("hidden", ModelConfig.hidden,
+                                   "MLP: widths of the encoder's hidden layers, input side first, e.g. 512, 256; "
+                                   "the decoder mirrors them. Wider layers fit better and train slower.")
         self.latent_dim = make_spin(self, "latentDim", 2, 512, 2, tooltip="Size of the latent code; 2 is drawn as it is, more through PCA or a pair of dimensions.")
         self.codebook_size = make_spin(self, "codebookSize", 2, 8192, 512, tooltip="VQ-VAE: number of codebook vectors K.")
         self.code_dim = make_spin(self, "codeDim", 1, 512, 64, tooltip="VQ-VAE: length D of each codebook vector.")
@@ -141,6 +146,8 @@ class TrainingPanel(QWidget):
         self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
                                          "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
                                          "0 keeps the encoder deterministic.")
+        self.disc_hidden = self._widths("discHidden", ModelConfig.disc_hidden,
+                                        "AAE: widths of the discriminator's hidden layers (Makhzani et al. use 1000, 1000).")
         self.learned_posterior = QCheckBox("Encoder predicts the spread")
         self.learned_posterior.setObjectName("learnedPosterior")
         self.learned_posterior.setToolTip(
@@ -160,11 +167,13 @@ class TrainingPanel(QWidget):
         if len(devices) > 1:
             self.device.setCurrentIndex(1)
         rows = [
-            ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch), ("Latent dim", self.latent_dim),
+            ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch),
+            ("Hidden layers", self.hidden), ("Latent dim", self.latent_dim),
             ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
             ("Noise level", self.noise_level), ("Prior", self.prior),
             ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
+            ("Discriminator layers", self.disc_hidden),
             ("Learned posterior", self.learned_posterior), ("Posterior spread s", self.posterior_std),
             ("Epochs", self.epochs),
             ("Batch size", self.batch_size), ("Learning rate", self.lr),
@@ -228,6 +237,14 @@ class TrainingPanel(QWidget):
         box.setToolTip(tip)
         return box
 
+    def _widths(self, name: str, value: tuple[int, ...], tip: str) -> QLineEdit:
+        edit = QLineEdit(", ".join(map(str, value)))
+        edit.setObjectName(name)
+        edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9, ]*"), edit))
+        edit.setPlaceholderText("e.g. 512, 256")
+        edit.setToolTip(tip)
+        return edit
+
     def _dataset_items(self) -> list[tuple[str, str]]:
         from aeviewer.data.sources import SOURCES
 
@@ -238,6 +255,8 @@ class TrainingPanel(QWidget):
         kind = self.kind.currentData()
         shown = {
             self.arch: kind != "vqvae",  # the VQ-VAE is always convolutional (any image size)
+            self.hidden: kind != "vqvae" and self.arch.currentData() == "mlp",
+            self.disc_hidden: kind == "aae",
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
             self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
@@ -268,7 +287,7 @@ class TrainingPanel(QWidget):
             self.show_config(self.session.model.config, self.session.dataset_name)
 
     def _model_fields(self) -> list[QWidget]:
-        return [self.kind, self.dataset, self.arch, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
+        return [self.kind, self.dataset, self.arch, self.hidden, self.disc_hidden, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
                 self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight,
                 self.adversarial_growth, self.learned_posterior, self.posterior_std]
 
@@ -288,6 +307,8 @@ class TrainingPanel(QWidget):
         if dataset:
             self._select(self.dataset, dataset)
         self._select(self.arch, config.arch)
+        self.hidden.setText(", ".join(map(str, config.hidden)))
+        self.disc_hidden.setText(", ".join(map(str, config.disc_hidden)))
         self.latent_dim.setValue(config.latent_dim)
         self.codebook_size.setValue(config.codebook_size)
         self.code_dim.setValue(config.code_dim)
@@ -323,18 +344,28 @@ class TrainingPanel(QWidget):
             overrides.update(codebook_size=self.codebook_size.value(), code_dim=self.code_dim.value())
         else:
             overrides.update(arch=self.arch.currentData(), latent_dim=self.latent_dim.value())
+            if self.arch.currentData() == "mlp":
+                overrides["hidden"] = self._read_widths(self.hidden, "Hidden layers")
         if kind == "vae":
             overrides.update(recon=self.recon.currentData(), beta=self.beta.value(), c=self.c.value())
         if kind == "dae":
             overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
         if kind == "aae":
             overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value(),
-                             adversarial_growth=self.adversarial_growth.value())
+                             adversarial_growth=self.adversarial_growth.value(),
+                             disc_hidden=self._read_widths(self.disc_hidden, "Discriminator layers"))
             if self.learned_posterior.isChecked():
                 overrides["learned_posterior"] = True  # its own spread: the field for a fixed one is hidden
             else:
                 overrides["posterior_std"] = self.posterior_std.value()
         return default_config(kind, image_shape=info.image_shape, **overrides)
+
+    @staticmethod
+    def _read_widths(edit: QLineEdit, label: str) -> tuple[int, ...]:
+        try:
+            return parse_widths(edit.text())
+        except ConfigError as err:
+            raise ConfigError(f"{label}: {err}") from None
 
     def train_config(self) -> Any:
         from aeviewer.training.trainer import TrainConfig

@@ -34,11 +34,11 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch"}, {"beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch", "hidden"}, {"discHidden", "beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
-    ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
-    ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "beta", "noiseKind", "prior"}),
+    ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "discHidden", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
+    ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "hidden", "discHidden", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
     choose(panel.kind, kind)
@@ -95,6 +95,38 @@ def test_a_learned_posterior_replaces_the_fixed_spread_in_the_config_and_the_for
     assert (panel.model_config().learned_posterior, panel.model_config().posterior_std) == (False, 0.2)
     panel.show_config(config)  # an open learned-posterior model's settings
     assert panel.learned_posterior.isChecked() and not panel.form.isRowVisible(panel.posterior_std)
+
+
+def test_layer_widths_reach_the_config_and_show_an_open_models(panel):
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "digits")
+    panel.hidden.setText("300, 200, 100")
+    panel.disc_hidden.setText("64,")
+    config = panel.model_config()
+    assert (config.hidden, config.disc_hidden) == ((300, 200, 100), (64,))
+    choose(panel.arch, "conv")  # widths of fully connected layers do not apply to convolutions
+    assert not panel.form.isRowVisible(panel.hidden)
+    choose(panel.arch, "mlp")
+    assert panel.form.isRowVisible(panel.hidden)
+    panel.show_config(dataclasses.replace(config, hidden=(1500, 1500), disc_hidden=(1000, 1000)))
+    assert (panel.hidden.text(), panel.disc_hidden.text()) == ("1500, 1500", "1000, 1000")
+
+
+@pytest.mark.parametrize("field, text, label", [
+    ("hidden", "", "Hidden layers"), ("hidden", "512,0", "Hidden layers"), ("disc_hidden", ",", "Discriminator layers"),
+])
+def test_bad_layer_widths_are_a_red_message_naming_the_field(panel, field, text, label):
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "digits")
+    getattr(panel, field).setText(text)
+    assert not panel.start() and not panel.is_running()
+    assert panel.error_text().startswith(label + ":") and "\n" not in panel.error_text()
+
+
+def test_letters_cannot_be_typed_into_a_widths_field(panel, qtbot):
+    panel.hidden.clear()
+    qtbot.keyClicks(panel.hidden, "12x8, 4")
+    assert panel.hidden.text() == "128, 4"
 
 
 def test_the_learning_rate_schedule_reaches_the_run_and_its_autosave(panel):
