@@ -172,20 +172,17 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
 
 
 def _train(args: argparse.Namespace) -> int:
-    import torch
-
     from aeviewer.data.sources import load_split
-    from aeviewer.models import build_model
     from aeviewer.training.checkpoint import save_checkpoint
-    from aeviewer.training.trainer import Trainer, TrainConfig, resolve_device
+    from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build
 
     train_set = _without_hold_out(load_split(args.dataset, "train", args.data_dir), args.hold_out)
     config = _model_config(args, train_set.image_shape, len(train_set.class_names))
-    torch.manual_seed(args.seed)  # the initial weights are part of what a seed reproduces
-    model = build_model(config)
     device, warning = resolve_device(args.device)
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
+    check_fits(config, device)
+    model = seeded_build(config, args.seed)  # the initial weights are part of what a seed reproduces
     out = Path(args.out or f"{args.model}-{args.dataset}.safetensors")
     _check_writable(out)
     history: list[dict[str, Any]] = []

@@ -248,3 +248,10 @@ def test_an_interrupt_exits_130(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(Trainer, "run", interrupted)
     code, lines = cli(capsys, "train", "--model", "ae", "--out", str(tmp_path / "m.safetensors"))
     assert code == 130 and lines == ["aeviewer: interrupted"]
+
+
+def test_a_model_too_big_for_the_machine_is_refused_before_it_is_allocated(capsys, tmp_path):
+    # 10^6-wide layers: 10^12 weights, 16 TB to train; allocated, it would be an allocator traceback (or worse)
+    line = assert_error(capsys, ("train", "--model", "ae", "--dataset", "digits", "--hidden", "1000000,1000000",
+                                 "--no-eval", "--out", str(tmp_path / "big.safetensors")), "GB", "narrower")
+    assert "2,000,136,000,066 weights" in line and not (tmp_path / "big.safetensors").exists()

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from aeviewer.errors import ConfigError
-from aeviewer.models import AE, KINDS, build_model, default_config
+from aeviewer.models import AE, KINDS, build_model, default_config, parameter_count
 from aeviewer.models.config import ModelConfig, parse_widths
 
 torch.set_num_threads(1)
@@ -142,3 +142,13 @@ def test_bad_layer_widths_are_one_line_errors(text, fragment):
     with pytest.raises(ConfigError, match=fragment) as err:
         parse_widths(text)
     assert "\n" not in str(err.value) and repr(text) in str(err.value)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_parameter_count_is_that_of_the_built_model(kind):
+    config = default_config(kind, hidden=(40, 30))
+    assert parameter_count(config) == sum(p.numel() for p in build_model(config).parameters())
+
+
+def test_an_absurd_width_is_counted_without_allocating_it():
+    assert parameter_count(default_config("ae", hidden=(10**6, 10**6))) > 10**12  # 4 TB were it allocated

@@ -347,3 +347,18 @@ def test_drop_schedule_keeps_the_rate_then_lowers_it_tenfold_for_the_last_tenth(
 def test_unknown_schedule_is_refused():
     with pytest.raises(ConfigError, match="schedule"):
         Trainer(tiny_model(), tiny_set(), cfg(lr_schedule="sawtooth")).run()
+
+
+def test_memory_and_the_size_check():
+    from aeviewer.models import default_config, parameter_count
+    from aeviewer.training.trainer import BYTES_PER_TRAINED_WEIGHT, check_fits, memory_bytes
+
+    cpu = torch.device("cpu")
+    have = memory_bytes(cpu)
+    assert have is not None and have > 2**28  # Linux says; more than 256 MB on any machine that runs the tests
+    check_fits(default_config("ae"), cpu)  # one million weights: fits anywhere
+    width = int((have / BYTES_PER_TRAINED_WEIGHT) ** 0.5) + 1  # one square hidden layer just over the memory
+    big = default_config("ae", hidden=(width, width))
+    assert BYTES_PER_TRAINED_WEIGHT * parameter_count(big) > have
+    with pytest.raises(ConfigError, match="narrower"):
+        check_fits(big, cpu)

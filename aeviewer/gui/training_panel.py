@@ -20,6 +20,7 @@ from aeviewer.gui.image_utils import make_button, make_spin
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
+from aeviewer.models import parameter_count
 from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig, parse_widths
 from aeviewer.training.trainer import LR_SCHEDULES
@@ -53,6 +54,13 @@ def format_eta(seconds: float) -> str:
 def progress_text(info: dict[str, Any]) -> str:
     return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']}\n"
             f"{info['samples_per_s']:,.0f} samples/s · ETA {format_eta(info['eta_s'])}")
+
+
+def size_text(n_weights: int) -> str:
+    """"1,068,306 weights · 4.3 MB" (float32)."""
+    n_bytes = 4 * n_weights
+    size = f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_weights:,} weights · {size}"
 
 
 def missing_train_message(name: str, data_dir: Path) -> str:
@@ -97,6 +105,7 @@ class TrainingPanel(QWidget):
         self._build()
         self._on_kind_changed()
         self._on_dataset_changed()
+        self._watch_model_fields()
         self._set_state("idle")
         session.modelChanged.connect(self._on_session_model)
 
@@ -166,6 +175,11 @@ class TrainingPanel(QWidget):
         self.device = self._combo("device", devices, "Where training runs (the views always decode on the CPU).")
         if len(devices) > 1:
             self.device.setCurrentIndex(1)
+        self.size_label = QLabel()
+        self.size_label.setObjectName("modelSize")
+        self.size_label.setWordWrap(True)
+        self.size_label.setToolTip("Weights of the model these fields describe (a discriminator included), and their "
+                                   "size in float32; training needs about four times that (gradients, Adam's two moments).")
         rows = [
             ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch),
             ("Hidden layers", self.hidden), ("Latent dim", self.latent_dim),
@@ -178,6 +192,7 @@ class TrainingPanel(QWidget):
             ("Epochs", self.epochs),
             ("Batch size", self.batch_size), ("Learning rate", self.lr),
             ("Learning-rate schedule", self.lr_schedule), ("Seed", self.seed), ("Device", self.device),
+            ("Model size", self.size_label),
         ]
         for label, widget in rows:
             self.form.addRow(label, widget)
@@ -265,6 +280,23 @@ class TrainingPanel(QWidget):
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
+
+    def _watch_model_fields(self) -> None:
+        """Recount the model's size after any model field changes; once per burst (opening a model sets them all)."""
+        self._size_timer = QTimer(self)
+        self._size_timer.setSingleShot(True)
+        self._size_timer.setInterval(0)
+        self._size_timer.timeout.connect(self._update_size)
+        for widget in self._model_fields():
+            signal = {QComboBox: "currentIndexChanged", QCheckBox: "toggled", QLineEdit: "textChanged"}.get(type(widget), "valueChanged")
+            getattr(widget, signal).connect(self._size_timer.start)
+        self._update_size()
+
+    def _update_size(self) -> None:
+        try:
+            self.size_label.setText(size_text(parameter_count(self.model_config())))
+        except AeviewerError as err:
+            self.size_label.setText(f"— ({err})")
 
     def _on_dataset_changed(self, *_: Any) -> None:
         """Convolutions are built for 28×28 images: offer them only where the data set has that size;
@@ -436,9 +468,11 @@ class TrainingPanel(QWidget):
         dataset = self.dataset.currentData()
         if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
             raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
-        from aeviewer.training.trainer import seeded_build
+        from aeviewer.training.trainer import check_fits, resolve_device, seeded_build
 
-        model = seeded_build(self.model_config(), self.seed.value())
+        config = self.model_config()
+        check_fits(config, resolve_device(self.device.currentData())[0])
+        model = seeded_build(config, self.seed.value())
         test_set = load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
         return model, dataset, True

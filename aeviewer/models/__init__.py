@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import torch
+
 from aeviewer.data.noise import NoiseSpec
 from aeviewer.errors import ConfigError
 from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS, default_adversarial_weight
@@ -20,7 +22,7 @@ RECONS: dict[str, tuple[str, ...]] = {
 }
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
-__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "validate_config"]
+__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "validate_config"]
 
 
 def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), **overrides: object) -> ModelConfig:
@@ -52,6 +54,17 @@ def build_model(config: ModelConfig) -> Autoencoder:
     """The model ``config`` describes, freshly initialised from torch's global RNG (seed it for repeatable weights)."""
     validate_config(config)
     return _CLASSES[config.kind](config)
+
+
+def parameter_count(config: ModelConfig) -> int:
+    """Number of weights in the model ``config`` describes, discriminator included (raises ConfigError).
+
+    Built on the meta device: shapes without storage, so a 1500-1500 net is counted in milliseconds
+    and an absurd width costs no memory.
+    """
+    with torch.device("meta"):
+        model = build_model(config)
+    return sum(p.numel() for p in model.parameters())
 
 
 def validate_config(config: ModelConfig) -> None:

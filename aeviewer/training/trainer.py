@@ -13,6 +13,7 @@ drawn when the caller builds the model, so build it right after ``torch.manual_s
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -98,6 +99,36 @@ def resolve_device(spec: str) -> tuple[torch.device, str | None]:
             return torch.device("cpu"), f"{spec} was asked for but only {n} CUDA device(s) exist; using the CPU"
         return device, None
     raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)")
+
+
+BYTES_PER_TRAINED_WEIGHT = 16  # float32: the weight, its gradient and Adam's two moments
+
+
+def memory_bytes(device: torch.device) -> int | None:
+    """Total memory of ``device``: the GPU's, or the machine's RAM (None where the platform does not say)."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # no sysconf (Windows) or no such name
+        return None
+
+
+def check_fits(config: ModelConfig, device: torch.device) -> None:
+    """ConfigError, before anything is allocated, when training ``config`` cannot fit in ``device``'s memory.
+
+    Counts only weights, gradients and Adam's moments (activations come on top), so it stops the plainly
+    impossible (a width typed with a zero too many) with a sentence instead of an allocator's traceback.
+    """
+    from aeviewer.models import parameter_count
+
+    n_weights = parameter_count(config)
+    need, have = BYTES_PER_TRAINED_WEIGHT * n_weights, memory_bytes(device)
+    if have is not None and need > have:
+        where = "the GPU" if device.type == "cuda" else "this machine"
+        raise ConfigError(f"training this model needs at least {need / 1e9:,.1f} GB ({n_weights:,} weights, each with "
+                          f"its gradient and Adam's two moments) but {where} has {have / 1e9:,.1f} GB; "
+                          "choose narrower or fewer layers")
 
 
 def seeded_build(config: ModelConfig, seed: int) -> Autoencoder:

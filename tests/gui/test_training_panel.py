@@ -9,7 +9,7 @@ import torch
 from PySide6.QtCore import Qt
 
 from aeviewer.gui.session import Session
-from aeviewer.gui.training_panel import TrainingPanel, progress_text
+from aeviewer.gui.training_panel import TrainingPanel, progress_text, size_text
 from aeviewer.models.ae import AE
 
 
@@ -123,6 +123,23 @@ def test_bad_layer_widths_are_a_red_message_naming_the_field(panel, field, text,
     assert panel.error_text().startswith(label + ":") and "\n" not in panel.error_text()
 
 
+def test_the_model_size_follows_the_fields(panel, qtbot):
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "digits")
+    panel.hidden.setText("30, 20")
+    panel.disc_hidden.setText("10")
+    # 64·30+30 + 30·20+20 + 20·2+2 (encoder), the mirror (decoder: 2·20+20 + 20·30+30 + 30·64+64), 2·10+10 + 10·1+1
+    expected = (1950 + 620 + 42) + (60 + 630 + 1984) + (30 + 11)
+    qtbot.waitUntil(lambda: panel.size_label.text() == size_text(expected), timeout=2000)
+    panel.hidden.setText("0")
+    qtbot.waitUntil(lambda: panel.size_label.text().startswith("— (Hidden layers:"), timeout=2000)
+
+
+def test_size_text_reads_well():
+    assert size_text(1_068_306) == "1,068,306 weights · 4.3 MB"
+    assert size_text(20_157_667_603) == "20,157,667,603 weights · 80.6 GB"
+
+
 def test_letters_cannot_be_typed_into_a_widths_field(panel, qtbot):
     panel.hidden.clear()
     qtbot.keyClicks(panel.hidden, "12x8, 4")
@@ -233,6 +250,18 @@ def test_missing_mnist_train_split_says_how_to_get_it(panel, tmp_path):
     text = panel.error_text()
     assert "aeviewer data fetch mnist" in text and "data directory" in text.lower()
     assert panel.error_label.isVisibleTo(panel) and not panel.is_running()
+
+
+def test_a_model_too_big_for_the_memory_is_a_red_message_before_anything_is_allocated(panel, monkeypatch):
+    import aeviewer.training.trainer as trainer
+
+    monkeypatch.setattr(trainer, "memory_bytes", lambda device: 10**6)  # a 1 MB machine
+    built = []
+    monkeypatch.setattr(trainer, "seeded_build", lambda config, seed: built.append(config))
+    choose(panel.dataset, "digits")
+    panel.hidden.setText("512, 256")  # 330 k weights: 5.3 MB to train
+    assert not panel.start() and not built and not panel.is_running()
+    assert "narrower" in panel.error_text() and "this machine has 0.0 GB" in panel.error_text()
 
 
 def test_out_of_memory_while_building_is_reported(panel, monkeypatch):
