@@ -362,3 +362,16 @@ def test_memory_and_the_size_check():
     assert BYTES_PER_TRAINED_WEIGHT * parameter_count(big) > have
     with pytest.raises(ConfigError, match="narrower"):
         check_fits(big, cpu)
+
+
+def test_on_a_gpu_the_size_check_reads_the_gpus_memory(monkeypatch):
+    from types import SimpleNamespace
+
+    from aeviewer.models import default_config
+    from aeviewer.training.trainer import check_fits, memory_bytes
+
+    monkeypatch.setattr(torch.cuda, "get_device_properties", lambda device: SimpleNamespace(total_memory=10**6))
+    gpu = torch.device("cuda:0")
+    assert memory_bytes(gpu) == 10**6
+    with pytest.raises(ConfigError, match="but the GPU has 0.0 GB"):
+        check_fits(default_config("ae"), gpu)  # 16 MB to train on a 1 MB GPU
