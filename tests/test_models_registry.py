@@ -91,6 +91,8 @@ def test_config_round_trip_rebuilds_the_same_model():
         ("ae", {"latent_dim": 0}, "positive"),
         ("vqvae", {"arch": "mlp"}, "conv"),
         ("vqvae", {"ema_decay": 1.0}, "ema_decay"),
+        ("vqvae", {"channels": (8, 1)}, "at least 2 channels"),
+        ("ae", {"arch": "conv", "channels": (8,)}, "two channel counts"),
         ("ae", {"colour": "red"}, "unknown model config fields"),
     ],
 )

@@ -155,6 +155,9 @@ class TrainingPanel(QWidget):
         self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
                                          "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
                                          "0 keeps the encoder deterministic.")
+        self.channels = self._widths("channels", ModelConfig.channels,
+                                     "Convolutions (and the VQ-VAE): channels of the encoder's two convolution layers, "
+                                     "e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them.")
         self.disc_hidden = self._widths("discHidden", ModelConfig.disc_hidden,
                                         "AAE: widths of the discriminator's hidden layers (Makhzani et al. use 1000, 1000).")
         self.learned_posterior = QCheckBox("Encoder predicts the spread")
@@ -182,7 +185,7 @@ class TrainingPanel(QWidget):
                                    "size in float32; training needs about four times that (gradients, Adam's two moments).")
         rows = [
             ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch),
-            ("Hidden layers", self.hidden), ("Latent dim", self.latent_dim),
+            ("Hidden layers", self.hidden), ("Channels", self.channels), ("Latent dim", self.latent_dim),
             ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
             ("Noise level", self.noise_level), ("Prior", self.prior),
@@ -271,6 +274,7 @@ class TrainingPanel(QWidget):
         shown = {
             self.arch: kind != "vqvae",  # the VQ-VAE is always convolutional (any image size)
             self.hidden: kind != "vqvae" and self.arch.currentData() == "mlp",
+            self.channels: kind == "vqvae" or self.arch.currentData() == "conv",
             self.disc_hidden: kind == "aae",
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
@@ -319,7 +323,7 @@ class TrainingPanel(QWidget):
             self.show_config(self.session.model.config, self.session.dataset_name)
 
     def _model_fields(self) -> list[QWidget]:
-        return [self.kind, self.dataset, self.arch, self.hidden, self.disc_hidden, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
+        return [self.kind, self.dataset, self.arch, self.hidden, self.channels, self.disc_hidden, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
                 self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight,
                 self.adversarial_growth, self.learned_posterior, self.posterior_std]
 
@@ -340,6 +344,7 @@ class TrainingPanel(QWidget):
             self._select(self.dataset, dataset)
         self._select(self.arch, config.arch)
         self.hidden.setText(", ".join(map(str, config.hidden)))
+        self.channels.setText(", ".join(map(str, config.channels)))
         self.disc_hidden.setText(", ".join(map(str, config.disc_hidden)))
         self.latent_dim.setValue(config.latent_dim)
         self.codebook_size.setValue(config.codebook_size)
@@ -378,6 +383,8 @@ class TrainingPanel(QWidget):
             overrides.update(arch=self.arch.currentData(), latent_dim=self.latent_dim.value())
             if self.arch.currentData() == "mlp":
                 overrides["hidden"] = self._read_widths(self.hidden, "Hidden layers")
+        if kind == "vqvae" or self.arch.currentData() == "conv":
+            overrides["channels"] = self._read_widths(self.channels, "Channels")
         if kind == "vae":
             overrides.update(recon=self.recon.currentData(), beta=self.beta.value(), c=self.c.value())
         if kind == "dae":

@@ -103,6 +103,8 @@ def _validate_vqvae(config: ModelConfig) -> None:
         raise ConfigError("vqvae needs arch 'conv'")
     if len(config.channels) not in (1, 2):
         raise ConfigError(f"vqvae needs one or two channel counts, got {list(config.channels)}")
+    if config.channels[-1] < 2:  # its residual blocks halve the last count
+        raise ConfigError(f"vqvae needs at least 2 channels in its last layer, got {list(config.channels)}")
     if config.codebook_size < 1 or config.code_dim < 1 or config.commitment < 0:
         raise ConfigError("vqvae needs codebook_size >= 1, code_dim >= 1 and commitment >= 0")
     if not 0.0 < config.ema_decay < 1.0:

@@ -34,11 +34,11 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch", "hidden"}, {"discHidden", "beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch", "hidden"}, {"channels", "discHidden", "beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
     ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "discHidden", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
-    ("vqvae", {"codebookSize", "codeDim"}, {"latentDim", "arch", "hidden", "discHidden", "beta", "noiseKind", "prior"}),
+    ("vqvae", {"codebookSize", "codeDim", "channels"}, {"latentDim", "arch", "hidden", "discHidden", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
     choose(panel.kind, kind)
@@ -121,6 +121,22 @@ def test_bad_layer_widths_are_a_red_message_naming_the_field(panel, field, text,
     getattr(panel, field).setText(text)
     assert not panel.start() and not panel.is_running()
     assert panel.error_text().startswith(label + ":") and "\n" not in panel.error_text()
+
+
+def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot):
+    choose(panel.dataset, "mnist")
+    choose(panel.kind, "vae")
+    choose(panel.arch, "conv")
+    assert panel.form.isRowVisible(panel.channels) and not panel.form.isRowVisible(panel.hidden)
+    panel.channels.setText("16, 24")
+    assert panel.model_config().channels == (16, 24)
+    panel.channels.setText("16")  # a conv autoencoder needs two
+    qtbot.waitUntil(lambda: "two channel counts" in panel.size_label.text(), timeout=2000)
+    assert not panel.start() and "two channel counts" in panel.error_text()
+    choose(panel.kind, "vqvae")  # the VQ-VAE takes one or two
+    assert panel.model_config().channels == (16,)
+    panel.show_config(dataclasses.replace(panel.model_config(), channels=(32, 64)))
+    assert panel.channels.text() == "32, 64"
 
 
 def test_the_model_size_follows_the_fields(panel, qtbot):
