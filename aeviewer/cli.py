@@ -173,6 +173,7 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
 
 def _train(args: argparse.Namespace) -> int:
     from aeviewer.data.sources import load_split
+    from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build
 
@@ -185,6 +186,8 @@ def _train(args: argparse.Namespace) -> int:
     model = seeded_build(config, args.seed)  # the initial weights are part of what a seed reproduces
     out = Path(args.out or f"{args.model}-{args.dataset}.safetensors")
     _check_writable(out)
+    print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
+          f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
     history: list[dict[str, Any]] = []
     progress = _ProgressLine()
 

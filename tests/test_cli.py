@@ -43,8 +43,13 @@ def test_train_then_evaluate_json_on_digits(kind: str, tmp_path: Path) -> None:
 def test_train_prints_one_line_per_epoch_with_each_loss_term(tmp_path: Path, capsys) -> None:
     out = tmp_path / "vae.safetensors"
     assert main(["train", "--model", "vae", "--dataset", "digits", "--epochs", "3", "--out", str(out), "--no-eval"]) == 0
-    epoch_lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    lines = capsys.readouterr().out.splitlines()
+    epoch_lines = [line for line in lines if line.startswith("epoch ")]
     assert len(epoch_lines) == 3
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    n_weights = sum(p.numel() for p in load_checkpoint(out).model.parameters())
+    assert lines[0].startswith("training vae on digits (1,438 images), ") and f"{n_weights:,} weights" in lines[0]
     for line in epoch_lines:
         assert "recon" in line and "kl" in line and "total" in line
 

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from aeviewer.errors import ConfigError
-from aeviewer.models import AE, KINDS, build_model, default_config, parameter_count
+from aeviewer.models import AE, KINDS, build_model, default_config, parameter_count, size_text
 from aeviewer.models.config import ModelConfig, parse_widths
 
 torch.set_num_threads(1)
@@ -154,3 +154,8 @@ def test_the_parameter_count_is_that_of_the_built_model(kind):
 
 def test_an_absurd_width_is_counted_without_allocating_it():
     assert parameter_count(default_config("ae", hidden=(10**6, 10**6))) > 10**12  # 4 TB were it allocated
+
+
+def test_size_text_reads_well():
+    assert size_text(1_068_306) == "1,068,306 weights · 4.3 MB"
+    assert size_text(20_157_667_603) == "20,157,667,603 weights · 80.6 GB"

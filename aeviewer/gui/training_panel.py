@@ -20,7 +20,7 @@ from aeviewer.gui.image_utils import make_button, make_spin
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
-from aeviewer.models import parameter_count
+from aeviewer.models import parameter_count, size_text
 from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig, parse_widths
 from aeviewer.training.trainer import LR_SCHEDULES
@@ -54,13 +54,6 @@ def format_eta(seconds: float) -> str:
 def progress_text(info: dict[str, Any]) -> str:
     return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']}\n"
             f"{info['samples_per_s']:,.0f} samples/s · ETA {format_eta(info['eta_s'])}")
-
-
-def size_text(n_weights: int) -> str:
-    """"1,068,306 weights · 4.3 MB" (float32)."""
-    n_bytes = 4 * n_weights
-    size = f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
-    return f"{n_weights:,} weights · {size}"
 
 
 def missing_train_message(name: str, data_dir: Path) -> str:

@@ -22,7 +22,7 @@ RECONS: dict[str, tuple[str, ...]] = {
 }
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
-__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "validate_config"]
+__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "size_text", "validate_config"]
 
 
 def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), **overrides: object) -> ModelConfig:
@@ -65,6 +65,13 @@ def parameter_count(config: ModelConfig) -> int:
     with torch.device("meta"):
         model = build_model(config)
     return sum(p.numel() for p in model.parameters())
+
+
+def size_text(n_weights: int) -> str:
+    """"1,068,306 weights · 4.3 MB" (float32), as the training panel and ``aeviewer train`` show it."""
+    n_bytes = 4 * n_weights
+    size = f"{n_bytes / 1e9:,.1f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:.1f} MB"
+    return f"{n_weights:,} weights · {size}"
 
 
 def validate_config(config: ModelConfig) -> None:
