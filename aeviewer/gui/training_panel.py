@@ -285,8 +285,8 @@ class TrainingPanel(QWidget):
         self._size_timer.setInterval(0)
         self._size_timer.timeout.connect(self._update_size)
         for widget in self._model_fields():
-            signal = {QComboBox: "currentIndexChanged", QCheckBox: "toggled", QLineEdit: "textChanged"}.get(type(widget), "valueChanged")
-            getattr(widget, signal).connect(self._size_timer.start)
+            changed = {QComboBox: "currentIndexChanged", QCheckBox: "toggled", QLineEdit: "textChanged"}
+            getattr(widget, changed.get(type(widget), "valueChanged")).connect(self._size_timer.start)
         self._update_size()
 
     def _update_size(self) -> None:
@@ -316,9 +316,9 @@ class TrainingPanel(QWidget):
             self.show_config(self.session.model.config, self.session.dataset_name)
 
     def _model_fields(self) -> list[QWidget]:
-        return [self.kind, self.dataset, self.arch, self.hidden, self.channels, self.disc_hidden, self.latent_dim, self.codebook_size, self.code_dim, self.recon,
-                self.beta, self.c, self.noise_kind, self.noise_level, self.prior, self.adversarial_weight,
-                self.adversarial_growth, self.learned_posterior, self.posterior_std]
+        return [self.kind, self.dataset, self.arch, self.hidden, self.channels, self.disc_hidden, self.latent_dim,
+                self.codebook_size, self.code_dim, self.recon, self.beta, self.c, self.noise_kind, self.noise_level,
+                self.prior, self.adversarial_weight, self.adversarial_growth, self.learned_posterior, self.posterior_std]
 
     def _on_session_model(self) -> None:
         if self.is_running():
