@@ -639,8 +639,9 @@ class TrainingPanel(QWidget):
 
     # -- presentation ------------------------------------------------------------------------------------------
     def set_error(self, text: str) -> None:
-        """Show ``text`` as the panel's red error line (empty hides it)."""
-        self.error_label.setText(text)
+        """Show ``text`` as the panel's red error line (empty hides it), as a sentence: core errors are
+        written for the CLI's "aeviewer: error: ..." and start in lower case."""
+        self.error_label.setText(text[:1].upper() + text[1:])
         self.error_label.setVisible(bool(text))
 
     def error_text(self) -> str:

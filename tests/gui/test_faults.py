@@ -179,7 +179,7 @@ def test_autosave_into_an_unwritable_folder_reports_it_and_training_goes_on(qtbo
     result = train_to_end(qtbot, window)
     assert result["status"] == "finished" and result["epochs_done"] == 2
     error = panel.error_text()
-    assert error.startswith("autosave of epoch") and "cannot write" in error and "\n" not in error
+    assert error.startswith("Autosave of epoch") and "cannot write" in error and "\n" not in error
     assert panel.last_autosave is None and blocker.read_text() == "mine"
     panel.autosave_dir = None
     still_usable(qtbot, window)

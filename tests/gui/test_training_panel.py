@@ -273,6 +273,7 @@ def test_a_model_too_big_for_the_memory_is_a_red_message_before_anything_is_allo
     choose(panel.dataset, "digits")
     panel.hidden.setText("512, 256")  # 330 k weights: 5.3 MB to train
     assert not panel.start() and not built and not panel.is_running()
+    assert panel.error_text().startswith("Training this model needs")  # the core's CLI-style message, as a sentence
     assert "narrower" in panel.error_text() and "this machine has 0.0 GB" in panel.error_text()
 
 
