@@ -159,3 +159,9 @@ def test_an_absurd_width_is_counted_without_allocating_it():
 def test_size_text_reads_well():
     assert size_text(1_068_306) == "1,068,306 weights · 4.3 MB"
     assert size_text(20_157_667_603) == "20,157,667,603 weights · 80.6 GB"
+
+
+def test_widths_text_is_read_back_by_parse_widths():
+    from aeviewer.models.config import widths_text
+
+    assert widths_text((1500, 1500)) == "1500, 1500" and parse_widths(widths_text((300, 20, 7))) == (300, 20, 7)

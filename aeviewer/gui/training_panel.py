@@ -22,7 +22,7 @@ from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
 from aeviewer.models import parameter_count, size_text
 from aeviewer.models.aae import default_adversarial_weight
-from aeviewer.models.config import ModelConfig, parse_widths
+from aeviewer.models.config import ModelConfig, parse_widths, widths_text
 from aeviewer.training.trainer import LR_SCHEDULES
 
 KIND_LABELS = {
@@ -249,7 +249,7 @@ class TrainingPanel(QWidget):
         return box
 
     def _widths(self, name: str, value: tuple[int, ...], tip: str) -> QLineEdit:
-        edit = QLineEdit(", ".join(map(str, value)))
+        edit = QLineEdit(widths_text(value))
         edit.setObjectName(name)
         edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9, ]*"), edit))
         edit.setPlaceholderText("e.g. 512, 256")
@@ -266,8 +266,7 @@ class TrainingPanel(QWidget):
         kind = self.kind.currentData()
         shown = {
             self.arch: kind != "vqvae",  # the VQ-VAE is always convolutional (any image size)
-            self.hidden: kind != "vqvae" and self.arch.currentData() == "mlp",
-            self.channels: kind == "vqvae" or self.arch.currentData() == "conv",
+            self.hidden: self._arch() == "mlp", self.channels: self._arch() == "conv",
             self.disc_hidden: kind == "aae",
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
@@ -277,6 +276,10 @@ class TrainingPanel(QWidget):
         }
         for widget, visible in shown.items():
             self.form.setRowVisible(widget, visible)
+
+    def _arch(self) -> str:
+        """The network shape the fields describe: the VQ-VAE is always convolutional, whatever the arch box says."""
+        return "conv" if self.kind.currentData() == "vqvae" else self.arch.currentData()
 
     def _watch_model_fields(self) -> None:
         """Recount the model's size after any model field changes; once per burst (opening a model sets them all)."""
@@ -336,9 +339,9 @@ class TrainingPanel(QWidget):
         if dataset:
             self._select(self.dataset, dataset)
         self._select(self.arch, config.arch)
-        self.hidden.setText(", ".join(map(str, config.hidden)))
-        self.channels.setText(", ".join(map(str, config.channels)))
-        self.disc_hidden.setText(", ".join(map(str, config.disc_hidden)))
+        self.hidden.setText(widths_text(config.hidden))
+        self.channels.setText(widths_text(config.channels))
+        self.disc_hidden.setText(widths_text(config.disc_hidden))
         self.latent_dim.setValue(config.latent_dim)
         self.codebook_size.setValue(config.codebook_size)
         self.code_dim.setValue(config.code_dim)
@@ -374,9 +377,9 @@ class TrainingPanel(QWidget):
             overrides.update(codebook_size=self.codebook_size.value(), code_dim=self.code_dim.value())
         else:
             overrides.update(arch=self.arch.currentData(), latent_dim=self.latent_dim.value())
-            if self.arch.currentData() == "mlp":
-                overrides["hidden"] = self._read_widths(self.hidden, "Hidden layers")
-        if kind == "vqvae" or self.arch.currentData() == "conv":
+        if self._arch() == "mlp":
+            overrides["hidden"] = self._read_widths(self.hidden, "Hidden layers")
+        else:
             overrides["channels"] = self._read_widths(self.channels, "Channels")
         if kind == "vae":
             overrides.update(recon=self.recon.currentData(), beta=self.beta.value(), c=self.c.value())

@@ -26,6 +26,11 @@ def parse_widths(text: str) -> tuple[int, ...]:
     return widths
 
 
+def widths_text(widths: tuple[int, ...]) -> str:
+    """(512, 256) -> "512, 256": what ``parse_widths`` reads back."""
+    return ", ".join(map(str, widths))
+
+
 @dataclass
 class ModelConfig:
     kind: str = "ae"  # ae | dae | vae | aae | vqvae
