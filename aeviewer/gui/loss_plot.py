@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QWidget
 # Distinct, colour-blind-friendly pens (Okabe–Ito, minus the yellow that vanishes on white);
 # "total" is drawn black and thicker.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
-# Keys of a checkpoint's per-epoch history that are not loss terms (bookkeeping and the VQ-VAE's
-# code-usage figures, on other scales than a loss).
-NOT_LOSSES = frozenset({"epoch", "seconds", "perplexity", "codes_used_frac"})
+# Keys of a checkpoint's per-epoch history that are not loss terms (the Trainer's bookkeeping and the
+# VQ-VAE's code-usage figures, on other scales than a loss: ~10^4 samples/s would flatten every curve).
+NOT_LOSSES = frozenset({"epoch", "seconds", "samples_per_s", "perplexity", "codes_used_frac"})
 REDRAW_INTERVAL_MS = 250  # at most four curve redraws a second while training
 
 

@@ -26,3 +26,21 @@ def test_a_saved_history_is_drawn_without_waiting(qtbot):
     qtbot.addWidget(plot)
     assert plot.show_history([{"epoch": 1, "total": 3.0}, {"epoch": 2, "total": 2.0}]) == 2
     np.testing.assert_allclose(plot.curves["total"].yData, [3.0, 2.0])
+
+
+def test_a_history_the_trainer_wrote_shows_only_loss_terms(qtbot):
+    """The GUI saves the Trainer's own history rows (autosave, Save after training): their bookkeeping
+    (epoch, seconds, samples/s) must not come back as curves when the file is opened again."""
+    from aeviewer.data.sources import load_split
+    from aeviewer.models import build_model, default_config
+    from aeviewer.training.trainer import TrainConfig, Trainer
+
+    data = load_split("digits", "train").subset(slice(0, 200))
+    model = build_model(default_config("ae", data.image_shape))
+    trainer = Trainer(model, data, TrainConfig(epochs=2, batch_size=50, device="cpu"))
+    assert trainer.run().status == "finished"
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    assert plot.show_history(trainer.history) == 2
+    assert "samples_per_s" in trainer.history[0]
+    assert set(plot.curves) == {"recon", "total"}  # an AE's two loss terms, nothing else
