@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from html import escape
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QStyle, QToolBar, QVBoxLayout, QWidget,
 )
 
+from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
@@ -21,6 +22,9 @@ from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
+
+if TYPE_CHECKING:
+    from aeviewer.training.checkpoint import Checkpoint
 
 ORGANISATION = "aeviewer"
 APPLICATION = "aeviewer"
@@ -68,6 +72,11 @@ class DockHolder(QWidget):
         return False
 
 
+def _shape_text(shape: tuple[int, ...]) -> str:
+    """(1, 28, 28) -> "28×28" (grey), (3, 32, 32) -> "3×32×32"."""
+    return "×".join(map(str, shape[1:] if shape[0] == 1 else shape))
+
+
 def settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
@@ -88,6 +97,7 @@ class MainWindow(QMainWindow):
         self.trained_dir: Path | None = Path(trained_dir) if trained_dir is not None else None
         self.picker: ModelPicker | None = None
         self.data_problem = ""  # why the open model has no scatter ("" when it has one)
+        self.data_fetchable = True  # whether a data directory or `aeviewer data fetch` would cure data_problem
         self.session = Session(self)
         self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
         self._pending_snapshot: dict | None = None
@@ -270,7 +280,6 @@ class MainWindow(QMainWindow):
     # -- model files --------------------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
         """Open a checkpoint; on a bad file show its one-line message and keep the current model."""
-        from aeviewer.data.sources import load_split
         from aeviewer.training.checkpoint import load_checkpoint
 
         if self.training_panel.is_running():
@@ -282,14 +291,7 @@ class MainWindow(QMainWindow):
             self.show_error("Could not open the model", str(err))
             self.set_last_action(f"Could not open {Path(path).name}")
             return False
-        test_set, self.data_problem = None, ""
-        if checkpoint.dataset:
-            try:
-                test_set = load_split(checkpoint.dataset, "test", self.data_dir)
-            except DataError as err:
-                self.data_problem = str(err).splitlines()[0]
-        else:
-            self.data_problem = "the checkpoint names no data set"
+        test_set, self.data_problem, self.data_fetchable = self._test_split_of(checkpoint)
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
@@ -303,6 +305,25 @@ class MainWindow(QMainWindow):
             self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {self.data_problem}")
         self._update_data_banner()
         return True
+
+    def _test_split_of(self, checkpoint: Checkpoint) -> tuple[ImageSet | None, str, bool]:
+        """The checkpoint's test split for the scatter, else None, why not (one line), and whether a data
+        directory or `aeviewer data fetch` would help. The model opens either way: only the scatter needs data."""
+        from aeviewer.data.sources import load_split
+
+        if not checkpoint.dataset:
+            return None, "the checkpoint names no data set", False
+        try:
+            test_set = load_split(checkpoint.dataset, "test", self.data_dir)
+        except DataError as err:
+            return None, str(err).splitlines()[0], True
+        except AeviewerError as err:  # a data set this aeviewer does not know
+            return None, str(err).splitlines()[0], False
+        want = tuple(checkpoint.model.config.image_shape)
+        if tuple(test_set.image_shape) != want:  # a checkpoint whose data set does not fit its own model
+            return None, (f"the {checkpoint.dataset} test images are {_shape_text(test_set.image_shape)}, "
+                          f"the model takes {_shape_text(want)}"), False
+        return test_set, "", False
 
     def show_model_picker(self) -> ModelPicker:
         """Show the pretrained-model picker (window-modal, returns at once); choosing a row opens it."""
@@ -472,10 +493,12 @@ class MainWindow(QMainWindow):
         missing = self.session.model is not None and self.session.test_set is None
         if missing:
             problem = self.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
-            self.data_banner.setText(
-                f"<b>No scatter:</b> {escape(problem)}.<br>The decoder, its sliders and prior samples work "
-                f"without data; to see the scatter, set <b>File › Data directory…</b> or run "
-                f"<code>aeviewer data fetch {escape(self.session.dataset_name or 'mnist')}</code>, then open the model again.")
+            works = ("The decoder, its sliders and prior samples work" if getattr(self.session.model, "has_prior", False)
+                     else "The decoder and its sliders work")
+            cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
+                    f"{escape(self.session.dataset_name or 'mnist')}</code>, then open the model again"
+                    if self.data_fetchable or not self.data_problem else "")
+            self.data_banner.setText(f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}.")
         self.data_banner.setVisible(missing)
 
     def _on_model_changed(self) -> None:

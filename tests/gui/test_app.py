@@ -1,6 +1,7 @@
 """The main window: open/save/export, recent files and layout that persist, live training, closing."""
 from __future__ import annotations
 
+import html
 import json
 import time
 
@@ -328,9 +329,35 @@ def test_a_model_whose_test_split_is_missing_opens_with_a_message(qtbot, monkeyp
     assert window.session.model_path == path and window.session.test_set is None
     assert window.data_banner.isVisible() and "No scatter" in window.data_banner.text()
     assert "fashion-mnist" in window.data_banner.text() and "not found" in window.data_banner.text()
+    assert "aeviewer data fetch fashion-mnist" in window.data_banner.text()  # the cure, where there is one
+    assert "prior samples work" in window.data_banner.text()  # a VAE has a prior
     assert "no scatter" in window.action_label.text() and "(no test split)" in window.dataset_label.text()
     assert "vae-fashion.safetensors" in window.windowTitle()
     window.session.set_current_point_2d(0.5, -0.5)  # the decoder still works without data
+    assert window.session.current_z is not None
+
+
+@pytest.mark.parametrize("dataset, problem", [
+    ("emnist", "unknown data set 'emnist'"),  # written by a newer aeviewer, or by hand
+    ("mnist", "the mnist test images are 28×28, the model takes 8×8"),  # the 8x8 model names MNIST
+])
+def test_a_checkpoint_whose_data_set_cannot_feed_the_scatter_opens_without_one(
+        qtbot, tmp_path, make_tiny_model, dataset, problem):
+    """Nothing escapes the open slot: the model opens, the banner says why there is no scatter, and advises
+    fetching data only where that would help."""
+    from aeviewer.training.checkpoint import save_checkpoint
+
+    path = save_checkpoint(tmp_path / "m.safetensors", make_tiny_model("ae"), dataset=dataset)
+    window = create_main_window(None, data_dir=tmp_path / "no-data")
+    window.show_error = lambda title, text: pytest.fail(f"no dialog expected: {text}")
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_model(path)
+    assert window.session.model_path == path and window.session.test_set is None
+    banner = html.unescape(window.data_banner.text())
+    assert window.data_banner.isVisible() and problem in banner and problem in window.action_label.text()
+    assert "data fetch" not in banner and "prior samples" not in banner  # an AE has no prior
+    window.session.set_current_point_2d(0.5, -0.5)
     assert window.session.current_z is not None
 
 
