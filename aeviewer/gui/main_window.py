@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
-    QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QScrollArea, QStackedWidget,
-    QStyle, QToolBar, QVBoxLayout, QWidget,
+    QAbstractButton, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
+    QScrollArea, QStackedWidget, QStyle, QToolBar, QVBoxLayout, QWidget,
 )
 
 from aeviewer.data.imageset import ImageSet
@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._connect()
+        self._keep_space_for_focused_controls()
         self.resize(1500, 920)
         self.restore_settings()
         self._on_model_changed()
@@ -200,6 +201,20 @@ class MainWindow(QMainWindow):
         self.stop_action = self._action("Stop training", QKeySequence(Qt.Key.Key_Escape),
                                         "Stop training; the weights so far stay loaded (Esc)", self.stop_training,
                                         icon(P.SP_MediaStop))
+
+    def _keep_space_for_focused_controls(self) -> None:
+        """Space is the start/pause shortcut, but on a focused button, check box or list box it must do what
+        it does there (click, tick, open): Qt would otherwise hand it to the window's shortcut, so ticking
+        "Continue training" from the keyboard started a run that replaced the open model."""
+        for widget in self.findChildren(QAbstractButton) + self.findChildren(QComboBox):
+            widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier):
+            event.accept()  # an accepted override: the key goes to the widget, not to the shortcut
+            return True
+        return super().eventFilter(watched, event)
 
     def _action(self, text: str, shortcut: Any, tip: str, slot: Any, icon: Any = None) -> QAction:
         action = QAction(text, self)

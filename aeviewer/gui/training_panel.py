@@ -519,14 +519,18 @@ class TrainingPanel(QWidget):
         else:
             self.pause()
 
+    def _can_pause_or_resume(self) -> bool:
+        """A run that is going and not already asked to stop (a pause then would re-enable its buttons)."""
+        return self.worker is not None and self.is_running() and not self.worker.stop_event.is_set()
+
     def pause(self) -> None:
-        if self.worker is not None and self.is_running():
+        if self._can_pause_or_resume():
             self.worker.pause()
             self._set_state("paused")
             self.message.emit("Training paused")
 
     def resume(self) -> None:
-        if self.worker is not None and self.is_running():
+        if self._can_pause_or_resume():
             self.worker.resume()
             self._set_state("running")
             self.message.emit("Training resumed")

@@ -361,6 +361,30 @@ def test_a_checkpoint_whose_data_set_cannot_feed_the_scatter_opens_without_one(
     assert window.session.current_z is not None
 
 
+def test_space_acts_on_a_focused_button_or_box_and_starts_training_elsewhere(qtbot, window, digits_checkpoint, monkeypatch):
+    """Space is the start/pause shortcut, except on a focused check box, button or list box, where it does
+    what it does there: ticking "Continue training" from the keyboard once started a run that replaced the
+    open model with a new one."""
+    from PySide6.QtTest import QTest
+
+    window.show()
+    window.activateWindow()
+    QTest.qWaitForWindowExposed(window)
+    window.open_model(digits_checkpoint)
+    model, panel, starts = window.session.model, window.training_panel, []
+    monkeypatch.setattr(panel, "start", lambda: starts.append(1))
+    for widget in (panel.kind, window.denoise_view.new_button, panel.continue_box):  # Continue last: greys out Kind
+        widget.setFocus()
+        assert QApplication.focusWidget() is widget
+        QTest.keyClick(widget, Qt.Key.Key_Space)
+        assert starts == [] and window.session.model is model
+    panel.kind.hidePopup()  # the combo box took its Space
+    assert panel.continue_box.isChecked()  # and so did the check box
+    window.latent_view.setFocus()
+    QTest.keyClick(window.latent_view, Qt.Key.Key_Space)
+    assert starts == [1]
+
+
 def test_opening_a_checkpoint_shows_its_saved_history_in_the_loss_plot(window, digits_checkpoint):
     from aeviewer.training.checkpoint import load_checkpoint
 

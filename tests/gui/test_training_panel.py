@@ -292,3 +292,20 @@ def test_out_of_memory_while_building_is_reported(panel, monkeypatch):
 def test_progress_text_reads_well():
     text = progress_text({"epoch": 2, "epochs": 10, "batch": 30, "n_batches": 469, "samples_per_s": 18234.2, "eta_s": 41})
     assert text == "Epoch 2/10 · batch 30/469\n18,234 samples/s · ETA 0:00:41"
+
+
+def test_pause_after_stop_is_ignored_until_the_run_has_ended(qtbot, panel, monkeypatch):
+    """Space (pause) pressed while a stop is pending must not park the run or re-enable Pause and Stop."""
+    choose(panel.kind, "ae")
+    choose(panel.dataset, "digits")
+    panel.epochs.setValue(500)
+    assert panel.start()
+    qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=60_000)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
+        with monkeypatch.context() as m:
+            m.setattr(panel, "is_running", lambda: True)  # the thread has not seen the stop yet, for certain
+            panel.stop()
+            panel.toggle_pause()
+            assert not panel.worker.paused and not panel.pause_button.isEnabled() and not panel.stop_button.isEnabled()
+            assert panel.progress_label.text() == "Stopping…"
+    assert blocker.args[0]["status"] == "stopped"
