@@ -19,7 +19,7 @@ from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.model_picker import ModelPicker
+from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
 
@@ -77,6 +77,10 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape[1:] if shape[0] == 1 else shape))
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
@@ -100,6 +104,8 @@ class MainWindow(QMainWindow):
         self.data_fetchable = True  # whether a data directory or `aeviewer data fetch` would cure data_problem
         self.session = Session(self)
         self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
+        self._records_before_run: dict[str, Any] | None = None  # the open model's records while a run continues it
+        self.unsaved = False  # trained weights that no save has written yet (the title says so)
         self._pending_snapshot: dict | None = None
         self._last_applied = 0.0
         self._snapshot_timer = QTimer(self)
@@ -309,6 +315,7 @@ class MainWindow(QMainWindow):
         test_set, self.data_problem, self.data_fetchable = self._test_split_of(checkpoint)
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
+        self.unsaved = False
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
         self.training_panel.loss_plot.show_history(checkpoint.history)
         self.add_recent(path)
@@ -363,8 +370,13 @@ class MainWindow(QMainWindow):
         if self.session.model is None:
             self.set_last_action("Nothing to save: open or train a model first")
             return None
-        path = self.session.model_path or self.ask_save_path()
+        path = self.session.model_path
+        if path is None or self._is_pretrained(path):  # the shipped models stay as they were measured
+            path = self.ask_save_path("Save model", MODEL_FILTER, f"{path.stem}-trained.safetensors" if path else "")
         return self.save_model_to(path) if path else None
+
+    def _is_pretrained(self, path: Path) -> bool:
+        return path.resolve().parent == (self.trained_dir or trained_dir_now()).resolve()
 
     def save_model_as(self) -> Path | None:
         if self.session.model is None:
@@ -385,6 +397,7 @@ class MainWindow(QMainWindow):
             self.show_error("Could not save the model", str(err).splitlines()[0])
             return None
         self.session.model_path = saved
+        self.unsaved = False
         self.add_recent(saved)
         self._update_title()
         self.set_last_action(f"Saved {saved.name}")
@@ -461,6 +474,8 @@ class MainWindow(QMainWindow):
         self.training_panel.stop()
 
     def _on_training_started(self) -> None:
+        # A continued model keeps what it went through (history, provenance) for the save after the run.
+        self._records_before_run = None if self.training_panel.run_is_new else self.records
         self.records = {"metrics": {}, "history": [], "extra": {}}
         self._last_applied = time.monotonic()  # the untrained model was just drawn
         self._update_title()
@@ -491,13 +506,29 @@ class MainWindow(QMainWindow):
     def _on_training_finished(self, result: dict) -> None:
         self._snapshot_timer.stop()
         self._apply_snapshot()  # the final weights, at once
-        self.records = {"metrics": {}, "history": list(self.training_panel.history),
-                        "extra": {"status": result.get("status", ""), "train": self._train_record()}}
+        self.records = self._records_after_run(result)
+        self.unsaved = True
         self._update_status()
+        self._update_title()
+
+    def _records_after_run(self, result: dict) -> dict[str, Any]:
+        """What a save writes beside the trained weights. A continued model's history goes on from its last
+        epoch and its earlier record is kept under ``continued_from``; its metrics are dropped, since they
+        measured the weights before this run (``aeviewer evaluate`` measures them again)."""
+        run = {"status": result.get("status", ""), "train": self._train_record()}
+        history = list(self.training_panel.history)
+        before = self._records_before_run
+        if before is None:
+            return {"metrics": {}, "history": history, "extra": run}
+        epochs = [r["epoch"] for r in before["history"] if isinstance(r, dict) and _is_number(r.get("epoch"))]
+        offset = max(epochs, default=0)
+        history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
+        return {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
 
     def _train_record(self) -> dict[str, Any]:
         cfg = self.training_panel.train_config()
-        return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed, "device": cfg.device}
+        return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed, "device": cfg.device,
+                "lr_schedule": cfg.lr_schedule}
 
     # -- status, title, dialogs ------------------------------------------------------------------------------
     def set_last_action(self, text: str) -> None:
@@ -550,7 +581,8 @@ class MainWindow(QMainWindow):
         if self.session.model is None:
             name = "no model"
         else:
-            name = path.name if path is not None else f"untitled {self.session.kind} (unsaved)"
+            name = f"{path.name}{' (trained, not saved)' if self.unsaved else ''}" if path is not None \
+                else f"untitled {self.session.kind} (unsaved)"
         self.setWindowTitle(f"{name} — aeviewer")
 
     def show_error(self, title: str, text: str) -> None:

@@ -89,6 +89,7 @@ class TrainingPanel(QWidget):
         self.thread: QThread | None = None
         self.last_result: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
+        self.run_is_new = True  # False while (and after) a run continues the open model
         self.train_device = "cpu"
         self.autosave_enabled = True
         self.autosave_dir: str | Path | None = None  # None: aeviewer.autosave.autosave_dir()
@@ -430,6 +431,7 @@ class TrainingPanel(QWidget):
             self.set_error(str(err))
             return False
         config = dataclasses.replace(self.train_config(), start_at_mean=fresh)
+        self.run_is_new = fresh
         self.train_device = self._resolved_device(config.device)
         self._dispose_finished_thread()
         self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),

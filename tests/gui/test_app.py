@@ -425,3 +425,40 @@ def test_the_training_warm_up_waits_for_the_first_paint(qtbot, window, make_tiny
     qtbot.waitUntil(lambda: window.warm_up._started, timeout=3000)  # well before the 5 s fallback
     window.warm_up.join()
     assert not window.warm_up.is_alive()
+
+
+def test_continued_training_keeps_the_history_and_save_never_overwrites_a_pretrained_file(qtbot, tmp_path, digits_checkpoint):
+    """Open a pretrained model, tick Continue, train, Ctrl+S: the shipped file stays as it was measured (Save
+    asks for a new name), and the new file has the whole history (epochs numbered on) and where it came from."""
+    from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
+
+    trained = tmp_path / "trained"
+    trained.mkdir()
+    original = load_checkpoint(digits_checkpoint)
+    pretrained = save_checkpoint(trained / "ae-digits.safetensors", original.model, dataset="digits",
+                                 history=original.history, metrics={"psnr_db": 12.5}, extra={"command": "aeviewer train x"})
+    before = pretrained.read_bytes()
+    window = create_main_window(None, trained_dir=trained)
+    window.errors = []
+    window.show_error = lambda title, text: window.errors.append(text)
+    qtbot.addWidget(window)
+    assert window.open_model(pretrained)
+    panel = window.training_panel
+    panel.train_threads = 1
+    panel.continue_box.setChecked(True)
+    panel.epochs.setValue(2)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=60_000):
+        assert panel.start()
+    assert "(trained, not saved)" in window.windowTitle()
+    asked = []
+    window.ask_save_path = lambda caption="", filter="", name="": asked.append(name) or str(tmp_path / "mine")
+    saved = window.save_model()
+    assert asked == ["ae-digits-trained.safetensors"] and saved == tmp_path / "mine.safetensors"
+    assert pretrained.read_bytes() == before and not window.errors
+    assert "(trained, not saved)" not in window.windowTitle() and "mine.safetensors" in window.windowTitle()
+    again = load_checkpoint(saved)
+    assert [r["epoch"] for r in again.history] == [1, 2, 3, 4]
+    assert again.history[:2] == original.history
+    assert again.extra["continued_from"]["command"] == "aeviewer train x" and again.extra["status"] == "finished"
+    assert again.metrics == {}  # the old metrics measured the weights before this run
+    assert window.save_model() == saved and asked == ["ae-digits-trained.safetensors"]  # now plain Save
