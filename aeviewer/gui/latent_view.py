@@ -190,6 +190,7 @@ class LatentView(QWidget):
             size=18, symbol="star", pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(255, 215, 0), antialias=True
         )
         self.drawn_marker.setZValue(11)
+        self._drawn_z: np.ndarray | None = None  # the starred code, kept to project it again
         self.plot.addItem(self.drawn_marker, ignoreBounds=True)
         self.inset = HoverInset(self.plot)
 
@@ -241,12 +242,14 @@ class LatentView(QWidget):
         return float(self.vline.value()), float(self.hline.value())
 
     def show_drawn_point(self, z: Any) -> None:
-        """Mark a latent vector (a drawing's code) with a star; None clears it."""
+        """Mark a latent vector (a drawing's code) with a star; None clears it. The star follows a change of
+        projection (PCA, another pair of dimensions) like the scatter does."""
+        self._drawn_z = None if z is None else np.asarray(z, np.float32).reshape(1, -1)
         projection = getattr(self.session, "projection", None)
         if z is None or projection is None:
             self.drawn_marker.setData([], [])
             return
-        p = np.asarray(projection.to_2d(np.asarray(z, np.float32).reshape(1, -1)))[0]
+        p = np.asarray(projection.to_2d(self._drawn_z))[0]
         self.drawn_marker.setData([float(p[0])], [float(p[1])])
 
     def drawn_point(self) -> tuple[float, float] | None:
@@ -345,6 +348,8 @@ class LatentView(QWidget):
         self.plot.setLabel("left", labels_xy[1])
         if getattr(self.session, "current_z", None) is not None:
             self._on_current_point(self.session.current_z)  # the projection may have changed
+        if self._drawn_z is not None:
+            self.show_drawn_point(self._drawn_z)
 
     def _on_current_point(self, z: Any) -> None:
         projection = getattr(self.session, "projection", None)

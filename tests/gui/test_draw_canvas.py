@@ -70,3 +70,15 @@ def test_the_canvas_takes_the_models_image_size(qtbot, make_tiny_model, digits_t
     assert not draw.isEnabled()
     session.set_model(make_tiny_model("ae"), "digits", digits_test)
     assert draw.isEnabled() and draw.image().shape == (8, 8)
+
+
+def test_the_star_follows_a_change_of_projection(qtbot, make_views, make_tiny_model, digits_test):
+    """A 4-d model: the star is placed by PCA, then by the pair of dimensions chosen, like the scatter."""
+    host, session, latent, draw = make_views(make_tiny_model("vae", latent_dim=4), digits_test)
+    draw.set_image(digits_test.float_batch(slice(3, 4))[0, 0].numpy())
+    qtbot.waitUntil(lambda: latent.drawn_point() is not None, timeout=2000)
+    assert session.projection.kind == "pca"
+    session.set_projection("pair", (2, 3))
+    np.testing.assert_allclose(latent.drawn_point(), draw.last_z[[2, 3]], atol=1e-5)
+    np.testing.assert_allclose(latent.drawn_point(), session.latents[3, [2, 3]], atol=1e-5)  # on its image's dot
+    del host
