@@ -139,6 +139,13 @@ class TrainingPanel(QWidget):
         self.noise_level = self._dspin("noiseLevel", 0.0, 2.0, 0.5, 0.05, 2,
                                        "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
         self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
+        self.prior.currentIndexChanged.connect(self._on_kind_changed)
+        self.conditional_prior = QCheckBox("Class k from component k")
+        self.conditional_prior.setObjectName("conditionalPrior")
+        self.conditional_prior.setToolTip(
+            "AAE with a mixture or swiss-roll prior: the discriminator is told each image's class, and the codes of "
+            "class k are pushed onto the prior's component k (Makhzani et al.'s semi-supervised prior), so the "
+            "classes land where you chose.")
         self.adversarial_weight = self._dspin("adversarialWeight", 0.0, 1000.0, 10.0, 1.0, 2,
                                               "AAE: weight λ of the adversarial term in recon + λ·gen; larger pulls the codes "
                                               "harder onto the prior, smaller keeps reconstructions sharper.")
@@ -182,7 +189,7 @@ class TrainingPanel(QWidget):
             ("Hidden layers", self.hidden), ("Channels", self.channels), ("Latent dim", self.latent_dim),
             ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
             ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
-            ("Noise level", self.noise_level), ("Prior", self.prior),
+            ("Noise level", self.noise_level), ("Prior", self.prior), ("Label-conditioned", self.conditional_prior),
             ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
             ("Discriminator layers", self.disc_hidden),
             ("Learned posterior", self.learned_posterior), ("Posterior spread s", self.posterior_std),
@@ -272,6 +279,7 @@ class TrainingPanel(QWidget):
             self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
             self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
             self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
+            self.conditional_prior: kind == "aae" and self.prior.currentData() != "gaussian",
             self.adversarial_weight: kind == "aae", self.adversarial_growth: kind == "aae",
             self.learned_posterior: kind == "aae", self.posterior_std: kind == "aae" and not self.learned_posterior.isChecked(),
         }
@@ -322,7 +330,8 @@ class TrainingPanel(QWidget):
     def _model_fields(self) -> list[QWidget]:
         return [self.kind, self.dataset, self.arch, self.hidden, self.channels, self.disc_hidden, self.latent_dim,
                 self.codebook_size, self.code_dim, self.recon, self.beta, self.c, self.noise_kind, self.noise_level,
-                self.prior, self.adversarial_weight, self.adversarial_growth, self.learned_posterior, self.posterior_std]
+                self.prior, self.conditional_prior, self.adversarial_weight, self.adversarial_growth,
+                self.learned_posterior, self.posterior_std]
 
     def _on_session_model(self) -> None:
         if self.is_running():
@@ -354,6 +363,7 @@ class TrainingPanel(QWidget):
             self._select(self.noise_kind, noise_kind)
             self.noise_level.setValue(float(level))
         self._select(self.prior, config.prior)
+        self.conditional_prior.setChecked(config.conditional_prior)
         self.adversarial_weight.setValue(config.adversarial_weight)
         self.adversarial_growth.setValue(config.adversarial_growth)
         self.posterior_std.setValue(config.posterior_std)
@@ -388,6 +398,7 @@ class TrainingPanel(QWidget):
             overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
         if kind == "aae":
             overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value(),
+                             conditional_prior=self.prior.currentData() != "gaussian" and self.conditional_prior.isChecked(),
                              adversarial_growth=self.adversarial_growth.value(),
                              disc_hidden=self._read_widths(self.disc_hidden, "Discriminator layers"))
             if self.learned_posterior.isChecked():

@@ -35,7 +35,7 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
 
 
 @pytest.mark.parametrize("kind, shown, hidden", [
-    ("ae", {"latentDim", "arch", "hidden"}, {"channels", "discHidden", "beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "codebookSize", "recon"}),
+    ("ae", {"latentDim", "arch", "hidden"}, {"channels", "discHidden", "beta", "c", "noiseKind", "noiseLevel", "prior", "adversarialWeight", "adversarialGrowth", "learnedPosterior", "posteriorStd", "conditionalPrior", "codebookSize", "recon"}),
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
     ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "discHidden", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
@@ -81,6 +81,29 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     panel.show_config(dataclasses.replace(config, adversarial_weight=40.0, posterior_std=0.0, adversarial_growth=1.0))
     assert panel.adversarial_weight.value() == 40.0 and panel.posterior_std.value() == 0.0
     assert panel.adversarial_growth.value() == 1.0
+
+
+def test_a_label_conditioned_prior_is_offered_for_the_aae_priors_with_components(panel):
+    """The CLI's --conditional-prior: shown for mixture10 and swissroll (one component per class), never sent
+    with the Gaussian (which the registry refuses), and ticked when an open model has it."""
+    from aeviewer.models import parameter_count
+
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "digits")
+    assert not panel.form.isRowVisible(panel.conditional_prior)  # the Gaussian prior has no components
+    panel.conditional_prior.setChecked(True)
+    assert panel.model_config().conditional_prior is False
+    choose(panel.prior, "mixture10")
+    assert panel.form.isRowVisible(panel.conditional_prior)
+    config = panel.model_config()
+    assert config.conditional_prior is True
+    # the discriminator also reads the one-hot class: 10 more inputs to its first layer
+    plain = dataclasses.replace(config, conditional_prior=False)
+    assert parameter_count(config) - parameter_count(plain) == 10 * config.disc_hidden[0]
+    panel.conditional_prior.setChecked(False)
+    assert panel.model_config().conditional_prior is False
+    panel.show_config(config)  # an open label-conditioned model's settings: Start trains the same again
+    assert panel.conditional_prior.isChecked() and panel.model_config() == config
 
 
 def test_a_learned_posterior_replaces_the_fixed_spread_in_the_config_and_the_form(panel):
