@@ -140,9 +140,8 @@ class TrainingPanel(QWidget):
                                        "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
         self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
         self.prior.currentIndexChanged.connect(self._on_kind_changed)
-        self.conditional_prior = QCheckBox("Class k from component k")
-        self.conditional_prior.setObjectName("conditionalPrior")
-        self.conditional_prior.setToolTip(
+        self.conditional_prior = self._check(
+            "conditionalPrior", "Class k from component k",
             "AAE with a mixture or swiss-roll prior: the discriminator is told each image's class, and the codes of "
             "class k are pushed onto the prior's component k (Makhzani et al.'s semi-supervised prior), so the "
             "classes land where you chose.")
@@ -161,9 +160,8 @@ class TrainingPanel(QWidget):
                                      "e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them.")
         self.disc_hidden = self._widths("discHidden", ModelConfig.disc_hidden,
                                         "AAE: widths of the discriminator's hidden layers (Makhzani et al. use 1000, 1000).")
-        self.learned_posterior = QCheckBox("Encoder predicts the spread")
-        self.learned_posterior.setObjectName("learnedPosterior")
-        self.learned_posterior.setToolTip(
+        self.learned_posterior = self._check(
+            "learnedPosterior", "Encoder predicts the spread",
             "AAE: q(z|x) = N(μ(x), diag σ²(x)), the encoder predicting σ per image and dimension, as a VAE's does. "
             "Watch for collapse: the adversary is as content with pure prior noise, so a dimension can end unused "
             "(μ = 0, σ = 1 for every image).")
@@ -253,6 +251,13 @@ class TrainingPanel(QWidget):
         box.setRange(low, high)
         box.setSingleStep(step)
         box.setValue(value)
+        box.setToolTip(tip)
+        return box
+
+    @staticmethod
+    def _check(name: str, text: str, tip: str) -> QCheckBox:
+        box = QCheckBox(text)
+        box.setObjectName(name)
         box.setToolTip(tip)
         return box
 
