@@ -270,18 +270,30 @@ class CodebookView(QWidget):
         self.test_codes = self._encode_test_codes(model)
         self.counts = np.bincount(self.test_codes.ravel(), minlength=k).astype(np.int64)
         self._draw_grid(model, k)
-        stats = usage_stats(torch.from_numpy(self.counts))  # the same figures the core reports
-        used = int((self.counts > 0).sum())
-        self.stats_label.setText(
-            f"<b>K = {k}</b> codes · perplexity {stats['perplexity']:.1f} · "
-            f"in use {used}/{k} ({100 * used / k:.0f}%)<br>each code decoded as a uniform code map; border: "
-            f"<span style='color:#440154'>■</span> rare → <span style='color:#fde725'>■</span> frequent, "
-            f"<span style='color:#bfbfbf'>■</span> unused"
-        )
+        self.stats_label.setText(self._stats_text(k))
         self.index_spin.setRange(0, max(0, len(self.test_codes) - 1))
+        self.index_spin.setEnabled(len(self.test_codes) > 0)
         self.selected_cell = None
         self.cell_marker.hide()
-        self.select_image(max(self.image_index, 0))
+        if len(self.test_codes):
+            self.select_image(max(self.image_index, 0))
+        else:  # nothing to show on the right: not the previous model's image, map and decoding
+            self.edit_codes, self.top_images = None, np.zeros(0, np.int64)
+            for item in (self.original_item, self.map_item, self.decoded_item, self.users_item):
+                item.clear()
+            self.edit_label.setText("")
+            self.users_label.setText("")
+
+    def _stats_text(self, k: int) -> str:
+        if len(self.test_codes) == 0:
+            return (f"<b>K = {k}</b> codes, each decoded as a uniform code map<br>usage, code maps and the "
+                    f"images that use a code need the model's test split, which is not loaded")
+        stats = usage_stats(torch.from_numpy(self.counts))  # the same figures the core reports
+        used = int((self.counts > 0).sum())
+        return (f"<b>K = {k}</b> codes · perplexity {stats['perplexity']:.1f} · "
+                f"in use {used}/{k} ({100 * used / k:.0f}%)<br>each code decoded as a uniform code map; border: "
+                f"<span style='color:#440154'>■</span> rare → <span style='color:#fde725'>■</span> frequent, "
+                f"<span style='color:#bfbfbf'>■</span> unused")
 
     def _encode_test_codes(self, model: Any) -> np.ndarray:
         test_set = getattr(self.session, "test_set", None)
@@ -301,8 +313,11 @@ class CodebookView(QWidget):
             thumbs = as_display_batch(model.decode_codes(uniform.contiguous()))
         if thumbs.ndim == 3:
             thumbs = np.repeat(thumbs[..., None], 3, axis=-1)
-        thumbs[self.counts == 0] *= 0.35
-        colors = usage_colors(self.counts)
+        if len(self.test_codes):  # usage known: dim the unused codes
+            thumbs[self.counts == 0] *= 0.35
+            colors = usage_colors(self.counts)
+        else:
+            colors = np.full((k, 3), 0.75, np.float32)
         h, w = thumbs.shape[1:3]
         framed = np.empty((k, h + 2 * BORDER, w + 2 * BORDER, 3), np.float32)
         framed[:] = colors[:, None, None, :]

@@ -146,6 +146,7 @@ class DenoiseView(QWidget):
         model = getattr(self.session, "model", None)
         test_set = getattr(self.session, "test_set", None)
         if model is None or test_set is None or len(self.indices) == 0:
+            self._show_no_rows(model is not None)
             return
         clean = test_set.float_batch(torch.from_numpy(self.indices))
         generator = torch.Generator().manual_seed(self.noise_seed)
@@ -164,6 +165,15 @@ class DenoiseView(QWidget):
         self.updated.emit()
 
     # -- drawing ------------------------------------------------------------------------------------------
+    def _show_no_rows(self, model_open: bool) -> None:
+        """Empty rows, not the previous model's: this model's test split is not loaded."""
+        self.item.clear()
+        for text in self._texts:
+            text.hide()
+        self.noisy_psnr = self.denoised_psnr = np.zeros(0)
+        self.summary.setText("The rows need the model's test split, which is not loaded; drawing your own digit "
+                             "works without it." if model_open else "")
+
     def _draw(self) -> None:
         """One image: three rows of n images, a gap under the noisy and denoised rows for their PSNR."""
         rows = [as_display_batch(x) for x in (self.clean, self.noisy, self.denoised)]
@@ -223,7 +233,7 @@ class DenoiseView(QWidget):
         """A seeded random set of test images (seed 0 → the same set every run)."""
         test_set = getattr(self.session, "test_set", None)
         if test_set is None or len(test_set) == 0:
-            self.indices = np.zeros(0, np.int64)
+            self.set_indices(np.zeros(0, np.int64))  # the update empties the rows
             return
         n = min(self.count_spin.value(), len(test_set))
         rng = np.random.default_rng(self.image_seed)
@@ -245,3 +255,7 @@ class DenoiseView(QWidget):
         if not spec.is_identity:  # a DAE opens on the noise it was trained for
             self.set_noise(spec.kind, spec.level)
         self._choose_images()
+        test_set = getattr(self.session, "test_set", None)
+        has_data = test_set is not None and len(test_set) > 0
+        for widget in (self.count_spin, self.new_button, self.noise_button):
+            widget.setEnabled(has_data)

@@ -141,3 +141,16 @@ def test_live_weights_refresh_the_grid_now_when_shown_and_on_showing_when_hidden
     assert not np.array_equal(stale, fresh)  # not re-encoded while hidden
     widget.show()
     np.testing.assert_array_equal(widget.usage(), fresh)
+
+
+def test_a_vq_model_without_its_test_split_says_so_instead_of_showing_zero_use(qtbot, view, make_tiny_model):
+    session, widget = view
+    assert widget.original_item.image is not None and "perplexity" in widget.stats_label.text()
+    model = make_tiny_model("vqvae", codebook_size=K, seed=1)
+    session.set_model(model, "fashion-mnist", None)  # opened without its data
+    widget.refresh()
+    assert widget.cell_count() == K  # the codebook itself needs no data
+    assert "perplexity" not in widget.stats_label.text() and "test split" in widget.stats_label.text()
+    assert all(item.image is None for item in (widget.original_item, widget.map_item, widget.decoded_item))
+    assert widget.edit_codes is None and not widget.index_spin.isEnabled()
+    widget.select_image(0)  # and nothing breaks when asked anyway

@@ -67,3 +67,13 @@ def test_noise_controls_update_live(qtbot, make_view):
 def test_a_dae_opens_on_the_noise_it_was_trained_for(make_view):
     _, view = make_view("dae", noise="salt_pepper:0.2")
     assert view.noise_spec() == NoiseSpec("salt_pepper", 0.2)
+
+
+def test_a_model_without_its_test_split_empties_the_rows_instead_of_keeping_the_last_models(qtbot, make_view, make_tiny_model):
+    session, view = make_view("ae")
+    assert view.item.image is not None and len(view.psnr_texts()) == 16
+    session.set_model(make_tiny_model("vae"), "fashion-mnist", None)  # opened without its data
+    qtbot.waitUntil(lambda: view.item.image is None, timeout=2000)
+    assert view.psnr_texts() == [] and np.isnan(view.mean_psnr()) and "test split" in view.summary.text()
+    assert not view.new_button.isEnabled() and not view.noise_button.isEnabled()
+    assert view.draw_canvas.isEnabled()  # drawing needs only the model
