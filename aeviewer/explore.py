@@ -123,18 +123,37 @@ def make_projection(kind: str, latents: np.ndarray, dims: Sequence[int] = (0, 1)
     raise ConfigError(f"unknown projection {kind!r}; choose one of {', '.join(PROJECTIONS)}")
 
 
+FULL_SVD_MAX_DIM = 256  # up to this many latent dims (or points) the exact full SVD costs milliseconds
+
+
 def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
     """The two leading right singular vectors of the centred data (signs fixed), and their variance shares."""
     size = centred.shape[1]
     if len(centred) < 2:
         return np.eye(2, size, dtype=np.float32), (0.0, 0.0)
     # centred = U S Vt; rows of Vt are the principal directions, S^2 their variances (up to 1/(N-1)).
-    _, s, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    total = float(np.square(centred, dtype=np.float64).sum())
+    if min(centred.shape) <= FULL_SVD_MAX_DIM or total == 0.0:
+        _, s, vt = np.linalg.svd(centred.astype(np.float64), full_matrices=False)
+    else:  # e.g. a VQ-VAE's 3136-dim codes: the full SVD took over a minute, the two leading triplets ~0.3 s
+        s, vt = _leading_singular_pairs(centred)
     axes = vt[:2]
     signs = np.sign(axes[np.arange(2), np.abs(axes).argmax(1)])  # largest entry positive: a stable orientation
     axes = axes * signs[:, None]
-    total = float((s ** 2).sum()) or 1.0
+    total = total or 1.0
     return axes.astype(np.float32), (float(s[0] ** 2 / total), float(s[1] ** 2 / total))
+
+
+def _leading_singular_pairs(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two largest singular values and right vectors (descending), by ARPACK's Lanczos iteration to
+    machine precision (``tol=0``) from a fixed start vector, so the same data always gives the same axes."""
+    from scipy.sparse.linalg import svds
+
+    a = np.asarray(centred, np.float32)
+    start = np.random.default_rng(0).standard_normal(min(a.shape)).astype(np.float32)
+    _, s, vt = svds(a, k=2, tol=0, v0=start)
+    order = np.argsort(-s)
+    return s[order].astype(np.float64), vt[order].astype(np.float64)
 
 
 def interpolate(a: np.ndarray, b: np.ndarray, steps: int, mode: str = "lerp") -> np.ndarray:

@@ -183,3 +183,22 @@ def test_nearest_examples_returns_the_closest_first():
     assert explore.nearest_examples(latents, np.array([0.6, 0.0]), k=3).tolist() == [3, 2, 0]
     assert explore.nearest_examples(latents, [9.0, 9.0]).tolist() == [4]
     assert len(explore.nearest_examples(latents, [0.0, 0.0], k=99)) == 5
+
+
+def test_pca_of_wide_latents_takes_the_leading_axes_of_the_full_svd():
+    """Past FULL_SVD_MAX_DIM the two axes come from ARPACK (a VQ-VAE's 3136-dim codes): the same axes, signs
+    and variance shares as numpy's full SVD, and the same axes again on a second fit."""
+    rng = np.random.default_rng(3)
+    size = explore.FULL_SVD_MAX_DIM + 100
+    scales = np.r_[9.0, 5.0, np.full(size - 2, 0.5)]  # two clear leading directions, then noise
+    basis = np.linalg.qr(rng.standard_normal((size, size)))[0]
+    z = ((rng.standard_normal((800, size)) * scales) @ basis.T + 2.0).astype(np.float32)
+    projection = explore.make_projection("pca", z)
+    centred = (z - z.mean(0)).astype(np.float64)
+    _, s, vt = np.linalg.svd(centred, full_matrices=False)
+    expected = vt[:2] * np.sign(vt[np.arange(2), np.abs(vt[:2]).argmax(1)])[:, None]
+    np.testing.assert_allclose(projection.components, expected, atol=1e-4)
+    np.testing.assert_allclose(projection.explained, s[:2] ** 2 / (s ** 2).sum(), rtol=1e-4)
+    np.testing.assert_array_equal(explore.make_projection("pca", z).components, projection.components)
+    p = projection.to_2d(z[:5])  # and the map still inverts exactly on its plane
+    np.testing.assert_allclose(projection.to_2d(projection.from_2d(p)), p, atol=1e-3)
