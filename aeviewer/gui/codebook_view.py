@@ -137,6 +137,7 @@ class CodebookView(QWidget):
         self.index_spin = QSpinBox(self.content)
         self.index_spin.setObjectName("codebookImageIndex")
         self.index_spin.setPrefix("test image #")
+        self.index_spin.setToolTip("Which test image's code map to show and edit (or tick 'follow the scatter')")
         self.index_spin.valueChanged.connect(self.select_image)
         self.follow_check = QCheckBox("follow the scatter", self.content)
         self.follow_check.setObjectName("codebookFollow")

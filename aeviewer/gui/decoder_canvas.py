@@ -298,10 +298,12 @@ class DecoderCanvas(QWidget):
     def _build_interpolation_tab(self) -> QWidget:
         self.interp_mode = QComboBox(self)
         self.interp_mode.setObjectName("interpMode")
+        self.interp_mode.setToolTip("Linear: straight from A to B. Spherical: along the great circle, keeping the norm "
+                                    "(Gaussian-prior models put little mass near the straight line's middle)")
         self.interp_mode.addItem("linear", "lerp")
         self.interp_mode.addItem("spherical", "slerp")
         self.interp_mode.activated.connect(lambda _: self._refresh_interpolation())
-        self.interp_steps = make_spin(self, "interpSteps", 3, 24, 10, "steps: ")
+        self.interp_steps = make_spin(self, "interpSteps", 3, 24, 10, "steps: ", "Images from A to B, both ends included")
         self.interp_steps.valueChanged.connect(lambda _: self._refresh_interpolation())
         self.interp_status = QLabel("Pick a point, Set A; pick another, Set B", self)
         self.set_a_button = make_button(self, "Set A", "interpSetA", "Use the current latent point as the start",
@@ -343,7 +345,7 @@ class DecoderCanvas(QWidget):
 
     # -- traversal grid ---------------------------------------------------------------------------------
     def _build_grid_tab(self) -> QWidget:
-        self.grid_n = make_spin(self, "gridSize", 2, 30, 12, "N = ")
+        self.grid_n = make_spin(self, "gridSize", 2, 30, 12, "N = ", "Grid points per side (N×N decoded images)")
         self.grid_status = QLabel("", self)
         go = make_button(self, "Decode grid over visible region", "gridGo",
                          "Decode an N×N grid over the region the latent view shows (VAE paper, fig. 4)",
@@ -385,7 +387,7 @@ class DecoderCanvas(QWidget):
     # -- prior samples ------------------------------------------------------------------------------------
     def _build_prior_tab(self) -> QWidget:
         self.sample_seed = 0
-        self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ")
+        self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ", "How many latents to draw and decode")
         self.sample_status = QLabel("", self)
         self.sample_button = make_button(self, "Sample from the prior", "samplePrior",
                                          "Draw latents from the model's prior (VAE, AAE) and decode them",

@@ -21,7 +21,10 @@ from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, 
 from aeviewer.training.metrics import psnr
 
 ROW_TITLES = ("clean", "noisy", "denoised")
-LEVEL_STEPS = 100  # slider steps over [0, 1]
+LEVEL_STEPS = 100  # slider steps per unit of level
+# Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
+MAX_LEVEL = {"gaussian": 2.0, "masking": 1.0, "salt_pepper": 1.0, "none": 1.0}
+LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
 
 
 class DenoiseView(QWidget):
@@ -85,14 +88,15 @@ class DenoiseView(QWidget):
         self.kind_combo.setToolTip("Which corruption to apply to the clean images")
         self.level_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.level_slider.setObjectName("denoiseLevelSlider")
-        self.level_slider.setRange(0, LEVEL_STEPS)
+        self.level_slider.setRange(0, int(MAX_LEVEL["gaussian"] * LEVEL_STEPS))
         self.level_slider.setMinimumWidth(120)
+        self.level_slider.setToolTip(LEVEL_TIP)
         self.level_spin = QDoubleSpinBox(self)
         self.level_spin.setObjectName("denoiseLevel")
-        self.level_spin.setRange(0.0, 1.0)
+        self.level_spin.setRange(0.0, MAX_LEVEL["gaussian"])
         self.level_spin.setSingleStep(0.05)
         self.level_spin.setDecimals(2)
-        self.level_spin.setToolTip("σ for Gaussian noise; the fraction of pixels hit for masking and salt & pepper")
+        self.level_spin.setToolTip(LEVEL_TIP)
         self.count_spin = make_spin(self, "denoiseCount", 1, 32, 8, "images: ", "How many test images to show")
         self.new_button = make_button(self, "Other images", "denoiseOtherImages",
                                       "Pick another random set of test images", self._next_images)
@@ -218,9 +222,11 @@ class DenoiseView(QWidget):
 
     # -- slots ---------------------------------------------------------------------------------------------
     def _on_kind_changed(self, _index: int) -> None:
-        none = self.kind_combo.currentData() == "none"
-        self.level_slider.setEnabled(not none)
-        self.level_spin.setEnabled(not none)
+        kind = self.kind_combo.currentData()
+        self.level_slider.setEnabled(kind != "none")
+        self.level_spin.setEnabled(kind != "none")
+        self.level_spin.setMaximum(MAX_LEVEL[kind])  # clamps a σ above 1 when switching to a fraction
+        self.level_slider.setMaximum(int(MAX_LEVEL[kind] * LEVEL_STEPS))
         self.schedule_update()
 
     def _on_level_changed(self, value: float) -> None:

@@ -248,9 +248,10 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export")
         file_menu.addAction(self.export_action)
-        for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
-                            ("codebook", "Codebook grid"), ("denoise", "Denoise comparison")):
-            export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
+        self.export_actions = {
+            name: export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
+            for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
+                                ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()
@@ -555,6 +556,7 @@ class MainWindow(QMainWindow):
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
         is_vq = model is not None and model.config.kind == "vqvae"
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
+        self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
         if is_vq:
             self.codebook_dock.raise_()

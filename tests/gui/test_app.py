@@ -125,6 +125,15 @@ def test_export_a_view_as_png(window, digits_checkpoint, tmp_path, view):
     assert path.suffix == ".png" and not image.isNull() and image.width() > 10
 
 
+def test_the_codebook_export_is_offered_only_for_a_vq_model(window, digits_checkpoint, tmp_path, make_tiny_model):
+    window.open_model(digits_checkpoint)  # an AE
+    assert not window.export_actions["codebook"].isEnabled() and window.export_actions["latent"].isEnabled()
+    from aeviewer.training.checkpoint import save_checkpoint
+
+    window.open_model(save_checkpoint(tmp_path / "vq.safetensors", make_tiny_model("vqvae"), dataset="digits"))
+    assert window.export_actions["codebook"].isEnabled()
+
+
 def test_export_defaults_to_the_latent_scatter(window, digits_checkpoint, tmp_path):
     window.open_model(digits_checkpoint)
     window.export_image(tmp_path / "current.png")
@@ -462,3 +471,20 @@ def test_continued_training_keeps_the_history_and_save_never_overwrites_a_pretra
     assert again.extra["continued_from"]["command"] == "aeviewer train x" and again.extra["status"] == "finished"
     assert again.metrics == {}  # the old metrics measured the weights before this run
     assert window.save_model() == saved and asked == ["ae-digits-trained.safetensors"]  # now plain Save
+
+
+def test_every_control_of_every_view_has_a_tooltip(window):
+    """Buttons, boxes, sliders and fields in the training panel and the four views (Qt's own inner parts,
+    such as a spin box's line edit or a tab bar's scroll arrows, excepted)."""
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QSlider
+
+    views = [window.training_panel, window.latent_view, window.decoder_canvas, window.codebook_view,
+             window.denoise_view]
+    qt_parts = {"ScrollLeftButton", "ScrollRightButton"}
+    missing = [f"{type(view).__name__}.{control.objectName() or type(control).__name__}"
+               for view in views
+               for kind in (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider, QLineEdit)
+               for control in view.findChildren(kind)
+               if not control.toolTip() and not control.objectName().startswith("qt_")
+               and control.objectName() not in qt_parts]
+    assert missing == []

@@ -69,6 +69,16 @@ def test_a_dae_opens_on_the_noise_it_was_trained_for(make_view):
     assert view.noise_spec() == NoiseSpec("salt_pepper", 0.2)
 
 
+def test_a_gaussian_dae_trained_above_sigma_1_opens_on_its_sigma(make_view):
+    """The training panel trains a DAE at σ up to 2; the rows must show that σ, not 1.0 (the old cap)."""
+    _, view = make_view("dae", noise="gaussian:1.5")
+    assert view.noise_spec() == NoiseSpec("gaussian", 1.5) and view.level_slider.value() == 150
+    view.set_noise("masking", 0.5)  # a fraction: capped at 1
+    assert view.level_spin.maximum() == 1.0 and view.level_slider.maximum() == 100
+    view.level_spin.setValue(1.7)
+    assert view.noise_spec() == NoiseSpec("masking", 1.0)
+
+
 def test_a_model_without_its_test_split_empties_the_rows_instead_of_keeping_the_last_models(qtbot, make_view, make_tiny_model):
     session, view = make_view("ae")
     assert view.item.image is not None and len(view.psnr_texts()) == 16
