@@ -50,13 +50,16 @@ class LossPlot(pg.PlotWidget):
         self._redraw_timer.timeout.connect(self.flush)
 
     def clear_curves(self) -> None:
-        """Empty every curve (the items stay, so a new run reuses them); the x axis is the step again."""
+        """Remove every curve and its legend entry (the next model may have other loss terms); the x axis is
+        the step again."""
         self._redraw_timer.stop()
-        for name, curve in self.curves.items():
-            self._steps[name].clear()
-            self._values[name].clear()
-            curve.setData([], [])
-            curve.setSymbol(None)
+        plot = self.getPlotItem()
+        for curve in self.curves.values():
+            plot.legend.removeItem(curve)
+            plot.removeItem(curve)
+        self.curves.clear()
+        self._steps.clear()
+        self._values.clear()
         self.setLabel("bottom", "step")
 
     def show_history(self, history: list[dict]) -> int:

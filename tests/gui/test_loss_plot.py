@@ -44,3 +44,15 @@ def test_a_history_the_trainer_wrote_shows_only_loss_terms(qtbot):
     assert plot.show_history(trainer.history) == 2
     assert "samples_per_s" in trainer.history[0]
     assert set(plot.curves) == {"recon", "total"}  # an AE's two loss terms, nothing else
+
+
+def test_a_new_history_lists_only_its_own_terms_in_the_legend(qtbot):
+    """Opening a VQ-VAE after a VAE: no empty 'kl' curve left in the legend from the model before."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.show_history([{"epoch": 1, "recon": 3.0, "kl": 1.0, "total": 4.0}])
+    plot.show_history([{"epoch": 1, "recon": 2.0, "vq": 0.5, "total": 2.5}])
+    legend = [label.text for _, label in plot.getPlotItem().legend.items]
+    assert sorted(legend) == ["recon", "total", "vq"] and sorted(plot.curves) == ["recon", "total", "vq"]
+    plot.show_history([])  # a checkpoint without history: an empty plot, an empty legend
+    assert plot.getPlotItem().legend.items == [] and plot.curves == {}
