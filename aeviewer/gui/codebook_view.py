@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
@@ -129,6 +129,13 @@ class CodebookView(QWidget):
         self.map_view.sigResized.connect(self._on_map_resized)  # the numbers show only where they fit
         session.modelChanged.connect(self.refresh)
         session.weightsUpdated.connect(self._on_weights_updated)
+        # A drag through the scatter moves the point many times a frame; the nearest image (a decode and a
+        # code map of numbers) is looked up once per event-loop turn, for the newest point.
+        self._pending_point: Any = None
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setSingleShot(True)
+        self._follow_timer.setInterval(0)
+        self._follow_timer.timeout.connect(self._follow_point)
         session.currentPointChanged.connect(self._on_current_point)
         self.refresh()
 
@@ -447,7 +454,13 @@ class CodebookView(QWidget):
             self.refresh()
 
     def _on_current_point(self, z: Any) -> None:
-        if not self.follow_check.isChecked() or not self.is_active() or not self.isVisible():
+        self._pending_point = z
+        if not self._follow_timer.isActive():
+            self._follow_timer.start()
+
+    def _follow_point(self) -> None:
+        z, self._pending_point = self._pending_point, None
+        if z is None or not self.follow_check.isChecked() or not self.is_active() or not self.isVisible():
             return
         coords = getattr(self.session, "coords", None)
         projection = getattr(self.session, "projection", None)

@@ -154,3 +154,20 @@ def test_a_vq_model_without_its_test_split_says_so_instead_of_showing_zero_use(q
     assert all(item.image is None for item in (widget.original_item, widget.map_item, widget.decoded_item))
     assert widget.edit_codes is None and not widget.index_spin.isEnabled()
     widget.select_image(0)  # and nothing breaks when asked anyway
+
+
+def test_following_the_scatter_shows_the_image_nearest_the_newest_point_once_per_burst(qtbot, view, monkeypatch):
+    """A drag sends many points per frame: only the last one is looked up, and its nearest test image shown."""
+    session, widget = view
+    shown = []
+    select = widget.select_image
+    monkeypatch.setattr(widget, "select_image", lambda i: (shown.append(i), select(i)))
+    for i in (5, 17, 3, 42):
+        session.set_current_z(session.latents[i])
+    assert shown == []  # nothing yet: looked up on the next turn of the event loop
+    qtbot.waitUntil(lambda: widget.image_index == 42, timeout=2000)
+    assert shown == [42]
+    widget.follow_check.setChecked(False)
+    session.set_current_z(session.latents[7])
+    qtbot.wait(50)
+    assert widget.image_index == 42  # not following: the image stays
