@@ -46,6 +46,17 @@ def encode_set(model: Autoencoder, images: ImageSet, batch_size: int = 1000) -> 
     return out
 
 
+def encode_codes_set(model: Autoencoder, images: ImageSet, batch_size: int = 1000) -> np.ndarray:
+    """A VQ-VAE's code map of every image of the set, in batches: ``(N, H', W')`` int64."""
+    device = _device_of(model)
+    out = np.empty((len(images), *model.code_grid_shape), np.int64)
+    with torch.inference_mode(), _EvalMode(model):
+        for start in range(0, len(images), batch_size):
+            x = images.float_batch(slice(start, start + batch_size), device)
+            out[start:start + len(x)] = model.encode_codes(x).cpu().numpy()
+    return out
+
+
 def decode_points(model: Autoencoder, z: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Decode latent points ``(N, L)`` to images ``(N, H, W)`` (one channel) or ``(N, H, W, C)``, float32 in [0, 1]."""
     z = np.asarray(z, np.float32).reshape(-1, model.latent_size)

@@ -202,3 +202,15 @@ def test_pca_of_wide_latents_takes_the_leading_axes_of_the_full_svd():
     np.testing.assert_array_equal(explore.make_projection("pca", z).components, projection.components)
     p = projection.to_2d(z[:5])  # and the map still inverts exactly on its plane
     np.testing.assert_allclose(projection.to_2d(projection.from_2d(p)), p, atol=1e-3)
+
+
+def test_vqvae_code_maps_of_a_set_give_exactly_its_latents():
+    """The GUI encodes a VQ-VAE's test set once, to code maps, and derives the scatter's latents from them."""
+    model = model_of("vqvae")
+    images = random_set(30)
+    codes = explore.encode_codes_set(model, images, batch_size=7)
+    assert codes.shape == (30, *model.code_grid_shape) and codes.dtype == np.int64
+    with torch.no_grad():
+        np.testing.assert_array_equal(codes, model.encode_codes(images.float_batch(slice(0, 30))).numpy())
+        latents = model.latents_of_codes(torch.from_numpy(codes)).numpy()
+    np.testing.assert_array_equal(latents, explore.encode_set(model, images))

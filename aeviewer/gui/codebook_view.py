@@ -22,7 +22,6 @@ from aeviewer.models.vqvae import usage_stats
 
 BORDER = 2  # px of usage colour around each code's thumbnail
 TOP_IMAGES = 12  # how many test images to list for a clicked code
-ENCODE_BATCH = 1000
 
 
 def code_palette(k: int) -> np.ndarray:
@@ -304,15 +303,9 @@ class CodebookView(QWidget):
                 f"<span style='color:#bfbfbf'>■</span> unused")
 
     def _encode_test_codes(self, model: Any) -> np.ndarray:
-        test_set = getattr(self.session, "test_set", None)
-        if test_set is None or len(test_set) == 0:
-            return np.zeros((0, *model.code_grid_shape), np.int64)
-        out = []
-        with torch.inference_mode():
-            for start in range(0, len(test_set), ENCODE_BATCH):
-                x = test_set.float_batch(slice(start, start + ENCODE_BATCH))
-                out.append(model.encode_codes(x).cpu().numpy())
-        return np.concatenate(out).astype(np.int64)
+        """The test images' code maps, encoded once by the session with the scatter's latents."""
+        codes = getattr(self.session, "test_codes", None)
+        return codes if codes is not None else np.zeros((0, *model.code_grid_shape), np.int64)
 
     def _draw_grid(self, model: Any, k: int) -> None:
         """Each code decoded as a uniform code map, framed in its usage colour; unused codes dimmed."""

@@ -50,6 +50,7 @@ class Session(QObject):
         self.dataset_name: str = ""
         self.test_set: ImageSet | None = None
         self.latents: np.ndarray = np.zeros((0, 2), np.float32)
+        self.test_codes: np.ndarray | None = None  # a VQ-VAE's code maps of the test images (N, H', W')
         self.projection: explore.Projection | None = None
         self.coords: np.ndarray = np.zeros((0, 2), np.float32)
         self.current_z: np.ndarray | None = None
@@ -146,12 +147,18 @@ class Session(QObject):
         if self.model is None or self.test_set is None or len(self.test_set) == 0:
             size = self.model.latent_size if self.model is not None else 2
             self.latents = np.zeros((0, size), np.float32)
+            self.test_codes = None
             self.projection = None
             self.coords = np.zeros((0, 2), np.float32)
             return
         start = time.perf_counter()
         with torch.inference_mode():
-            self.latents = np.asarray(explore.encode_set(self.model, self.test_set), np.float32)
+            if hasattr(self.model, "latents_of_codes"):  # a VQ-VAE: the codebook view needs the code maps too
+                self.test_codes = explore.encode_codes_set(self.model, self.test_set)
+                self.latents = self.model.latents_of_codes(torch.from_numpy(self.test_codes)).float().numpy()
+            else:
+                self.test_codes = None
+                self.latents = np.asarray(explore.encode_set(self.model, self.test_set), np.float32)
         self.last_encode_seconds = time.perf_counter() - start
         self._project()
 

@@ -103,7 +103,11 @@ class VQVAE(Autoencoder):
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The quantised grid flattened in (D, H', W') order, (N, latent_size)."""
-        return self._lookup(self.encode_codes(x)).flatten(1)
+        return self.latents_of_codes(self.encode_codes(x))
+
+    def latents_of_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """Code maps (N, H', W') -> the flat latents ``encode`` gives for them, (N, latent_size)."""
+        return self._lookup(codes).flatten(1)
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         """Any flat vector is snapped to the nearest codes first, so every point decodes to a valid code map."""

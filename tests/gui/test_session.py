@@ -78,3 +78,16 @@ def test_empty_session_and_clearing(make_tiny_model, digits_test):
     session.set_model(make_tiny_model("ae"), "digits", digits_test)
     session.set_model(None, "", None)
     assert session.model is None and session.coords.shape == (0, 2) and session.current_z is None
+
+
+def test_a_vq_model_is_encoded_once_to_code_maps_and_latents(make_tiny_model, digits_test):
+    """The scatter's latents and the codebook view's code maps come from one pass of the encoder."""
+    session = Session()
+    model = make_tiny_model("vqvae")
+    session.set_model(model, "digits", digits_test)
+    np.testing.assert_array_equal(session.test_codes, explore.encode_codes_set(model, digits_test))
+    np.testing.assert_array_equal(session.latents, explore.encode_set(model, digits_test))
+    session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    assert session.test_codes is None
+    session.set_model(model, "digits", None)
+    assert session.test_codes is None
