@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import sys
@@ -11,7 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from aeviewer.errors import AeviewerError, ConfigError
+from aeviewer.errors import AeviewerError, CheckpointError, ConfigError
 
 KINDS = ("ae", "dae", "vae", "aae", "vqvae")
 PARZEN_VALIDATION_IMAGES = 1000  # the last training images; Makhzani et al. choose the Parzen sigma on them
@@ -43,13 +44,38 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _positive_float(text: str) -> float:
+def _finite_float(text: str, least: float, strict: bool, wanted: str) -> float:
+    """A finite number above ``least`` (or at least it, unless ``strict``): NaN and inf would pass the model's
+    range checks and surface an epoch later as 'the loss became nan', naming no argument."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
+    if not math.isfinite(value) or value < least or (strict and value == least):
+        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    return _finite_float(text, 0.0, True, "a positive number")
+
+
+def _non_negative_float(text: str) -> float:
+    return _finite_float(text, 0.0, False, "a number 0 or more")
+
+
+def _growth(text: str) -> float:
+    return _finite_float(text, 1.0, False, "a factor of 1 or more")
+
+
+def _seed(text: str) -> int:
+    """0 <= seed < 2**63: torch's generators take no more (a larger one failed after the data had loaded)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 2, got {text!r}") from None
+    if not 0 <= value < 2**63 - 1:  # the trainer also seeds a generator with seed + 1
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 2, got {text!r}")
     return value
 
 
@@ -70,18 +96,18 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=_positive_int, default=10)
     train.add_argument("--batch-size", type=_positive_int, default=128)
     train.add_argument("--lr", type=_positive_float, default=1e-3)
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=_seed, default=0)
     train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     train.add_argument("--noise", help="input corruption, e.g. gaussian:0.5, masking:0.25, salt_pepper:0.2")
     train.add_argument("--recon", help="reconstruction loss: bce or mse (vae: bce or gaussian)")
-    train.add_argument("--beta", type=float, help="VAE: weight of the KL term")
+    train.add_argument("--beta", type=_non_negative_float, help="VAE: weight of the KL term")
     train.add_argument("--c", type=_positive_float, help="VAE gaussian decoder variance c")
     train.add_argument("--prior", choices=("gaussian", "mixture10", "swissroll"), help="AAE prior")
     train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
-    train.add_argument("--adversarial-weight", type=float, help="AAE: weight λ of the generator term in recon + λ·gen")
-    train.add_argument("--adversarial-growth", type=float,
+    train.add_argument("--adversarial-weight", type=_non_negative_float, help="AAE: weight λ of the generator term in recon + λ·gen")
+    train.add_argument("--adversarial-growth", type=_growth,
                        help="AAE: λ grows linearly over the run to this many times λ (default 1: constant)")
-    train.add_argument("--posterior-std", type=float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
+    train.add_argument("--posterior-std", type=_non_negative_float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
     train.add_argument("--learned-posterior", action="store_true",
                        help="AAE: q(z|x) = N(mu(x), diag sigma²(x)), the encoder predicting both (instead of "
                             "--posterior-std); the adversary may leave dimensions unused (mu = 0, sigma = 1)")
@@ -102,11 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     refit = sub.add_parser("refit-decoder", help="train a checkpoint's decoder alone on its frozen encoder's codes "
                                                  "plus Gaussian noise (ae, dae, aae)")
     refit.add_argument("path", help="checkpoint (.safetensors)")
-    refit.add_argument("--noise", type=float, default=0.3, help="std of the noise added to each code (default 0.3)")
+    refit.add_argument("--noise", type=_non_negative_float, default=0.3, help="std of the noise added to each code (default 0.3)")
     refit.add_argument("--epochs", type=_positive_int, default=1)
     refit.add_argument("--lr", type=_positive_float, default=1e-4)
     refit.add_argument("--batch-size", type=_positive_int, default=100)
-    refit.add_argument("--seed", type=int, default=0)
+    refit.add_argument("--seed", type=_seed, default=0)
     refit.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     refit.add_argument("--out", help="checkpoint to write (default: <path>-refit.safetensors beside it)")
     refit.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
@@ -230,14 +256,29 @@ def _without_hold_out(train_set: Any, hold_out: int) -> Any:
 
 
 def _check_writable(out: Path) -> None:
-    """Refuse an output path that cannot be written before spending an epoch on training."""
+    """Refuse an output path that cannot be written before spending an epoch on training. A folder that does
+    not exist yet is made on the first save: its nearest existing ancestor must then be a writable folder."""
     if out.is_dir():
         raise AeviewerError(f"{out}: is a directory; give a file name ending in .safetensors")
     folder = out.parent if str(out.parent) else Path(".")
-    if folder.exists() and not folder.is_dir():
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
         raise AeviewerError(f"{out}: cannot write there, {folder} is a file, not a folder")
-    if folder.is_dir() and not os.access(folder, os.W_OK):
+    if not os.access(folder, os.W_OK):
         raise AeviewerError(f"{out}: cannot write there, the folder {folder} is not writable")
+
+
+def _train_record_of(ckpt: Any) -> dict[str, Any]:
+    """How the checkpoint was trained, as the CLI recorded it, checked where it is used (a hand-edited or
+    foreign file must fail with one line, not a TypeError)."""
+    record = ckpt.extra.get("train", {})
+    if not isinstance(record, dict):
+        raise CheckpointError(f"{ckpt.path}: damaged checkpoint (extra.train is not an object)")
+    hold_out = record.get("hold_out", 0)
+    if isinstance(hold_out, bool) or not isinstance(hold_out, int) or hold_out < 0:
+        raise CheckpointError(f"{ckpt.path}: damaged checkpoint (train.hold_out is {hold_out!r}, not a count)")
+    return record
 
 
 def _train_record(args: argparse.Namespace) -> dict[str, Any]:
@@ -293,21 +334,20 @@ class _ProgressLine:
 def _refit_decoder(args: argparse.Namespace) -> int:
     from aeviewer.data.sources import load_split
     from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
-    from aeviewer.training.refit import RefitConfig, refit_decoder
+    from aeviewer.training.refit import RefitConfig, check_refittable, refit_decoder
     from aeviewer.training.trainer import resolve_device
 
-    if not args.noise >= 0:
-        raise AeviewerError(f"--noise must be 0 or more, got {args.noise}")
     ckpt = load_checkpoint(args.path)
     if not ckpt.dataset:
         raise AeviewerError(f"{args.path}: records no data set to refit on")
+    check_refittable(ckpt.model)  # before the training split is loaded (or found missing)
     source = Path(args.path)
     out = Path(args.out or source.with_name(f"{source.stem}-refit.safetensors"))
     _check_writable(out)
     device, warning = resolve_device(args.device)
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
-    train_record = ckpt.extra.get("train", {})
+    train_record = _train_record_of(ckpt)
     # The images it was trained on: the images it held out (the Parzen validation split) stay unseen.
     images = _without_hold_out(load_split(ckpt.dataset, "train", args.data_dir), train_record.get("hold_out", 0))
     config = RefitConfig(noise=args.noise, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
@@ -351,7 +391,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     options: dict[str, Any] = {"iw_samples": args.iw_samples, "device": str(device)}
-    train_record = ckpt.extra.get("train", {})  # how the checkpoint was trained, as the CLI recorded it
+    train_record = _train_record_of(ckpt)
     if args.parzen:
         # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True
@@ -364,7 +404,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         options["binarize"] = True
     metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)
     config = ckpt.model.config
-    if args.json:
+    if args.json:  # NaN is not JSON: a metric that is not a number is written as null
+        metrics = {k: v if math.isfinite(v) else None for k, v in metrics.items()}
         print(json.dumps({"path": str(args.path), "kind": config.kind, "dataset": dataset, "arch": config.arch,
                           "latent_dim": config.latent_dim, "metrics": metrics, **metrics}))
     else:

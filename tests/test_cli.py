@@ -87,7 +87,7 @@ def test_learned_posterior_with_a_fixed_spread_is_one_line_exit_2() -> None:
 
 def test_adversarial_growth_below_one_is_one_line_exit_2() -> None:
     assert_one_line_error(run_cli("train", "--model", "aae", "--dataset", "digits", "--adversarial-growth", "0.5"),
-                          "adversarial_growth")
+                          "--adversarial-growth")
 
 
 def test_unknown_model_kind_is_one_line_exit_2() -> None:

@@ -66,6 +66,18 @@ def rewrite(src: Path, dst: Path, **metadata_changes: str) -> Path:
     (("train", "--model", "ae", "--bogus"), "--bogus"),
     (("frobnicate",), "frobnicate"),
     (("evaluate",), "path"),
+    # NaN and inf passed the model's range checks and ended an epoch later as "the loss became nan"
+    (("train", "--model", "vae", "--beta", "nan"), "--beta"),
+    (("train", "--model", "vae", "--beta", "-0.5"), "--beta"),
+    (("train", "--model", "aae", "--adversarial-weight", "inf"), "--adversarial-weight"),
+    (("train", "--model", "aae", "--adversarial-growth", "inf"), "--adversarial-growth"),
+    (("train", "--model", "aae", "--posterior-std", "-inf"), "--posterior-std"),
+    (("train", "--model", "ae", "--lr", "nan"), "--lr"),
+    (("refit-decoder", "m.safetensors", "--noise", "inf"), "--noise"),
+    # torch's generators take seeds below 2**63 (the trainer seeds one with seed + 1)
+    (("train", "--model", "ae", "--seed", str(2**64)), "--seed"),
+    (("train", "--model", "ae", "--seed", str(2**63 - 1)), "--seed"),
+    (("train", "--model", "ae", "--seed", "-1"), "--seed"),
     (("data",), "data_command"),
 ])
 def test_bad_arguments_are_one_line_exit_2(capsys, args, fragment):
@@ -96,6 +108,28 @@ def test_bad_noise_specs_are_one_line_exit_2(capsys, tmp_path, spec, fragment):
 # -- data ----------------------------------------------------------------------------------------------
 def test_evaluate_on_an_unknown_data_set(capsys, checkpoint):
     assert_error(capsys, ("evaluate", str(checkpoint), "--dataset", "cifar"), "cifar", "digits")
+
+
+def test_evaluate_on_a_data_set_of_another_image_size(capsys, checkpoint):
+    """An 8x8 digits model on MNIST's bundled 28x28 test split: one line, not a matmul traceback."""
+    assert_error(capsys, ("evaluate", str(checkpoint), "--dataset", "mnist"), "28x28", "1x8x8")
+
+
+def test_refit_of_a_kind_without_a_refit_says_so_before_looking_for_data(capsys, tmp_path):
+    vae = tmp_path / "vae.safetensors"
+    assert main(["train", "--model", "vae", "--epochs", "1", "--hidden", "16", "--no-eval", "--out", str(vae)]) == 0
+    damaged = rewrite(vae, tmp_path / "vae-mnist.safetensors", dataset="mnist")
+    # MNIST's training split is not there (an empty data folder): the kind is refused first all the same
+    assert_error(capsys, ("--data-dir", str(tmp_path / "empty"), "refit-decoder", str(damaged)), "vae decoder cannot")
+
+
+@pytest.mark.parametrize("train", [1, {"hold_out": "1000"}, {"hold_out": 1000.0}, {"hold_out": -5}])
+def test_a_damaged_training_record_is_one_line(capsys, checkpoint, tmp_path, train):
+    with safe_open(str(checkpoint), framework="pt") as f:
+        extra = json.loads(f.metadata()["extra"])
+    bad = rewrite(checkpoint, tmp_path / "bad.safetensors", extra=json.dumps({**extra, "train": train}))
+    assert_error(capsys, ("evaluate", str(bad), "--parzen"), "damaged checkpoint", "train")
+    assert_error(capsys, ("refit-decoder", str(bad), "--out", str(tmp_path / "r.safetensors")), "damaged checkpoint")
 
 
 def test_evaluate_with_the_test_split_missing_names_the_fetch_command(capsys, checkpoint, tmp_path):
@@ -166,6 +200,12 @@ def test_bad_checkpoint_reaches_the_shell_as_status_2(tmp_path):
 
 
 # -- writing the output ----------------------------------------------------------------------------
+def test_train_into_a_new_folder_under_a_file_is_refused_before_training(capsys, tmp_path):
+    (tmp_path / "notes.txt").write_text("a file, not a folder")
+    out = tmp_path / "notes.txt" / "runs" / "m.safetensors"
+    assert_error(capsys, ("train", "--model", "ae", "--out", str(out)), "is a file")
+
+
 def test_train_into_a_folder_that_cannot_be_written(capsys, tmp_path):
     (tmp_path / "a-file").write_text("x")  # a folder below a file: unwritable even for root
     out = tmp_path / "a-file" / "m.safetensors"

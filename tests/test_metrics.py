@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -202,6 +203,20 @@ def test_parzen_validation_ll_is_the_validation_images_score_at_the_chosen_sigma
         samples = model.decode(model.sample(500, generator=torch.Generator().manual_seed(0))).flatten(1)
     expected = parzen_log_likelihood(samples, validation.float_batch(slice(None)).flatten(1), report["parzen_sigma"]).mean()
     assert report["parzen_validation_ll"] == pytest.approx(float(expected), rel=1e-4)
+
+
+def test_binarised_parzen_chooses_sigma_on_binary_validation_images_too():
+    """With --binarize the test images are 0/1; sigma must be chosen on 0/1 validation images as well, not on
+    grey ones (a window tuned for grey images is too wide for binary ones)."""
+    model, test, validation = model_of("aae"), random_set(200), random_set(120, seed=5)
+    report = evaluate(model, test, parzen=True, parzen_validation=validation, binarize=True)
+    gen = torch.Generator().manual_seed(0)  # evaluate's seed: the test images are drawn first, then the validation's
+    binary = [ImageSet((torch.bernoulli(s.float_batch(slice(None)), generator=gen) * 255).to(torch.uint8),
+                       s.labels, s.class_names, s.name) for s in (test, validation)]
+    expected = metrics.parzen_metrics(model, binary[0], validation=binary[1])
+    assert set(np.unique(binary[1].images.numpy())) == {0, 255}
+    for key in ("parzen_ll", "parzen_sigma", "parzen_validation_ll"):
+        assert report[key] == pytest.approx(expected[key], rel=1e-6)
 
 
 def test_binarised_evaluation_uses_zero_one_images():

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.noise import NoiseSpec, corrupt
+from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.vqvae import usage_stats
 
@@ -90,6 +91,9 @@ def evaluate(
     """
     from aeviewer.training.trainer import resolve_device
 
+    if tuple(test_set.image_shape) != tuple(model.config.image_shape):
+        raise ConfigError(f"the {test_set.name} images are {_shape_text(test_set.image_shape)}, "
+                          f"the model takes {_shape_text(model.config.image_shape)}")
     target = resolve_device(str(device))[0]
     home, was_training = _device_of(model), model.training
     model.to(target).eval()
@@ -97,16 +101,25 @@ def evaluate(
         with torch.random.fork_rng(devices=[target] if target.type == "cuda" else []), torch.inference_mode():
             torch.manual_seed(seed)
             data = test_set
-            if binarize:
+            if binarize:  # the Parzen sigma is then chosen on binary images too, like those it scores
                 gen = torch.Generator(device=target).manual_seed(seed)
-                # torch.bernoulli(p) draws x ~ Bernoulli(pixel); Tensor.bernoulli_() would draw Bernoulli(0.5) noise.
-                binary = torch.bernoulli(test_set.float_batch(slice(None), target), generator=gen)
-                data = ImageSet((binary * 255).to(torch.uint8),
-                                test_set.labels, test_set.class_names, test_set.name)
+                data = _binarized(test_set, gen, target)
+                if parzen_validation is not None:
+                    parzen_validation = _binarized(parzen_validation, gen, target)
             return _evaluate(model, data, target, iw_samples, seed, progress, denoise, noise_specs,
                              parzen, parzen_validation, batch_size)
     finally:
         model.to(home).train(was_training)
+
+
+def _binarized(images: ImageSet, gen: torch.Generator, device: torch.device) -> ImageSet:
+    """Each pixel drawn as x ~ Bernoulli(pixel) (Tensor.bernoulli_() would draw Bernoulli(0.5) noise instead)."""
+    binary = torch.bernoulli(images.float_batch(slice(None), device), generator=gen)
+    return ImageSet((binary * 255).to(torch.uint8), images.labels, images.class_names, images.name)
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    return "x".join(map(str, shape))
 
 
 def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_samples: int, seed: int,

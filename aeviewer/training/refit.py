@@ -93,10 +93,15 @@ def _step_info(epoch: int, config: RefitConfig, batch: int, n_batches: int, seco
                     eta_s=per_step * (config.epochs * n_batches - steps))
 
 
-def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
+def check_refittable(model: Autoencoder) -> None:
+    """ConfigError unless the model's kind has a decoder that can be refitted on noisy codes."""
     if model.config.kind not in REFIT_KINDS:
         raise ConfigError(f"a {model.config.kind} decoder cannot be refitted on noisy codes "
                           f"(only {', '.join(REFIT_KINDS)}: their encoders give one code per image)")
+
+
+def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
+    check_refittable(model)
     if images.image_shape != tuple(model.config.image_shape):
         raise ConfigError(f"the images are {images.image_shape}, the model expects {tuple(model.config.image_shape)}")
     if not config.noise >= 0 or config.epochs < 1 or config.batch_size < 1 or not config.lr > 0:
