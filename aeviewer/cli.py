@@ -81,13 +81,18 @@ def _seed(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(prog="aeviewer", description="Latent-space explorer for autoencoders.")
-    parser.add_argument("--data-dir", help="data directory (default: $AEVIEWER_DATA or the per-user data folder)")
+    data_dir_help = "data directory (default: $AEVIEWER_DATA or the per-user data folder)"
+    parser.add_argument("--data-dir", help=data_dir_help)
+    # ... and after any sub-command too ("aeviewer train ... --data-dir D", as the missing-data hint reads);
+    # SUPPRESS: a sub-command without it keeps the one given before the sub-command
+    data_dir = argparse.ArgumentParser(add_help=False)
+    data_dir.add_argument("--data-dir", default=argparse.SUPPRESS, help=data_dir_help)
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
 
-    gui = sub.add_parser("gui", help="open the desktop app (the default without a sub-command)")
+    gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
 
-    train = sub.add_parser("train", help="train a model and write a checkpoint each epoch")
+    train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     train.add_argument("--model", required=True, choices=KINDS, help="kind of autoencoder")
     train.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist (default: digits)")
     train.add_argument("--arch", choices=("mlp", "conv"), help="network architecture (default: mlp; conv for vqvae)")
@@ -125,8 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="train without the last N training images: the validation split on which "
                             "'evaluate --parzen' chooses its sigma (it uses the last %d)" % PARZEN_VALIDATION_IMAGES)
 
-    refit = sub.add_parser("refit-decoder", help="train a checkpoint's decoder alone on its frozen encoder's codes "
-                                                 "plus Gaussian noise (ae, dae, aae)")
+    refit = sub.add_parser("refit-decoder", parents=[data_dir],
+                           help="train a checkpoint's decoder alone on its frozen encoder's codes plus Gaussian noise "
+                                "(ae, dae, aae)")
     refit.add_argument("path", help="checkpoint (.safetensors)")
     refit.add_argument("--noise", type=_non_negative_float, default=0.3, help="std of the noise added to each code (default 0.3)")
     refit.add_argument("--epochs", type=_positive_int, default=1)
@@ -137,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
     refit.add_argument("--out", help="checkpoint to write (default: <path>-refit.safetensors beside it)")
     refit.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
 
-    evaluate = sub.add_parser("evaluate", help="metrics of a checkpoint on a test split")
+    evaluate = sub.add_parser("evaluate", parents=[data_dir], help="metrics of a checkpoint on a test split")
     evaluate.add_argument("path", help="checkpoint (.safetensors)")
     evaluate.add_argument("--dataset", help="data set to evaluate on (default: the one it was trained on)")
     evaluate.add_argument("--iw-samples", type=int, default=0, help="VAE: importance samples for the NLL estimate")
@@ -146,10 +152,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
-    data = sub.add_parser("data", help="list or download data sets")
+    data = sub.add_parser("data", parents=[data_dir], help="list or download data sets")
     data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
-    data_sub.add_parser("list", help="each source, whether it is present, where and its size")
-    fetch = data_sub.add_parser("fetch", help="download a data set and verify its checksums")
+    data_sub.add_parser("list", parents=[data_dir], help="each source, whether it is present, where and its size")
+    fetch = data_sub.add_parser("fetch", parents=[data_dir], help="download a data set and verify its checksums")
     fetch.add_argument("name", help="mnist or fashion-mnist")
     fetch.add_argument("--base-url", help="mirror to download from (default: the data set's canonical one)")
     return parser

@@ -295,3 +295,12 @@ def test_a_model_too_big_for_the_machine_is_refused_before_it_is_allocated(capsy
     line = assert_error(capsys, ("train", "--model", "ae", "--dataset", "digits", "--hidden", "1000000,1000000",
                                  "--no-eval", "--out", str(tmp_path / "big.safetensors")), "GB", "narrower")
     assert "2,000,136,000,066 weights" in line and not (tmp_path / "big.safetensors").exists()
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_the_data_directory_is_taken_before_or_after_the_sub_command(capsys, tmp_path, where):
+    """'pass --data-dir', as the missing-data hint says, works where a user appends it: after the sub-command."""
+    empty = tmp_path / "empty"
+    args = ("train", "--model", "ae", "--dataset", "mnist", "--out", str(tmp_path / "m.safetensors"))
+    args = ("--data-dir", str(empty), *args) if where == "before" else (*args, "--data-dir", str(empty))
+    assert_error(capsys, args, "mnist train split not found", str(empty / "mnist"))

@@ -182,3 +182,26 @@ def test_verify_reports_missing_and_bad_files(data_dir, tmp_path, monkeypatch):
     assert len(missing) == 2 and all("aeviewer data fetch mnist" in p and "train-" in p for p in missing)
     assert any("checksum mismatch" in p and "t10k-labels-idx1-ubyte" in p for p in problems)
     assert any("t10k-images-idx3-ubyte.gz: not a gzip file" in p for p in problems)
+
+
+def test_an_offline_mirror_folder_works_as_a_file_address_and_a_bare_path_is_one_line(data_dir, tmp_path):
+    target = fetch("mnist", tmp_path / "data", base_url=(data_dir / "mnist").as_uri())
+    assert leftovers(target) == FILES and verify("mnist", tmp_path / "data") == []
+    with pytest.raises(DataError, match="file:///srv/mirror"):  # urlopen would raise ValueError('unknown url type')
+        fetch("mnist", tmp_path / "other", base_url=str(data_dir / "mnist"))
+
+
+def test_a_write_that_fails_is_one_line_and_leaves_no_partial_file(data_dir, tmp_path, monkeypatch):
+    target = tmp_path / "data" / "mnist"
+    target.mkdir(parents=True)
+    (target / FILES[0]).mkdir()  # a folder where the file must go: the rename fails
+    with pytest.raises(DataError, match="cannot write"):
+        fetch("mnist", tmp_path / "data", base_url=(data_dir / "mnist").as_uri())
+    assert [p for p in leftovers(target) if p.endswith(".part")] == []
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.mkstemp", read_only)  # a read-only data folder (root ignores chmod here)
+    with pytest.raises(DataError, match="Permission denied"):
+        fetch("mnist", tmp_path / "ro", base_url=(data_dir / "mnist").as_uri())

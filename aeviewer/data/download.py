@@ -12,6 +12,7 @@ import http.client
 import os
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from collections.abc import Callable
@@ -67,6 +68,9 @@ def fetch(
     except OSError as err:
         raise DataError(f"cannot create {target_dir}: {err.strerror or err}") from None
     base = (base_url or MIRRORS[name]).rstrip("/") + "/"
+    if urllib.parse.urlsplit(base).scheme not in ("http", "https", "file"):  # urlopen's own error is a ValueError
+        raise DataError(f"the mirror must be an http://, https:// or file:// address (a folder: file:///srv/mirror), "
+                        f"got {base_url!r}")
     for base_name, digest in digests.items():
         filename = f"{base_name}.gz"
         existing = find_file(target_dir, base_name)  # .gz or uncompressed
@@ -138,7 +142,10 @@ def _digests(name: str) -> dict[str, str]:
 
 def _download_verified(url: str, target: Path, digest: str, progress: Progress | None) -> None:
     """Stream ``url`` into a temp file beside ``target``, check the digest, then rename into place."""
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    except OSError as err:  # a read-only data folder
+        raise DataError(f"{target}: cannot write ({err.strerror or err})") from None
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as out:
@@ -152,6 +159,9 @@ def _download_verified(url: str, target: Path, digest: str, progress: Progress |
             mismatch = f"decompressed SHA-256 {actual[:12]}…, expected {digest[:12]}…"
             raise DataError(f"{url}: checksum mismatch ({mismatch}); file discarded")
         os.replace(tmp, target)
+    except OSError as err:  # fsync on a full disk, a directory in the way of the rename
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"{target}: cannot write ({err.strerror or err}); nothing was replaced") from None
     except BaseException:  # includes KeyboardInterrupt: never leave a partial file behind
         tmp.unlink(missing_ok=True)
         raise
@@ -171,6 +181,6 @@ def _stream(url: str, out: BinaryIO, filename: str, progress: Progress | None) -
                     progress(done, total, filename)
     except urllib.error.HTTPError as err:
         raise DataError(f"cannot download {url}: HTTP {err.code} {err.reason}") from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:  # ValueError: a bad header
         reason = getattr(err, "reason", None) or err
         raise DataError(f"cannot download {url}: {' '.join(str(reason).split())}") from None
