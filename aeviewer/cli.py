@@ -388,6 +388,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.iw_samples < 0:
         raise AeviewerError("--iw-samples must be 0 or more")
     ckpt = load_checkpoint(args.path)
+    kind = ckpt.model.config.kind
+    if args.iw_samples and kind != "vae":  # said, not silently skipped
+        raise AeviewerError(f"--iw-samples is the VAE's importance-weighted NLL; {args.path} is a {kind}")
+    if args.parzen and not getattr(ckpt.model, "has_prior", False):
+        raise AeviewerError(f"--parzen samples the model's prior (vae, aae); {args.path} is a {kind}, which has none")
     dataset = args.dataset or ckpt.dataset
     if not dataset:
         raise AeviewerError(f"{args.path}: records no data set; pass --dataset")

@@ -110,6 +110,11 @@ def test_evaluate_on_an_unknown_data_set(capsys, checkpoint):
     assert_error(capsys, ("evaluate", str(checkpoint), "--dataset", "cifar"), "cifar", "digits")
 
 
+@pytest.mark.parametrize("option, fragment", [(("--parzen",), "has none"), (("--iw-samples", "10"), "VAE's")])
+def test_evaluate_options_the_model_kind_has_no_use_for_are_refused(capsys, checkpoint, option, fragment):
+    assert_error(capsys, ("evaluate", str(checkpoint), *option), fragment, "ae")
+
+
 def test_evaluate_on_a_data_set_of_another_image_size(capsys, checkpoint):
     """An 8x8 digits model on MNIST's bundled 28x28 test split: one line, not a matmul traceback."""
     assert_error(capsys, ("evaluate", str(checkpoint), "--dataset", "mnist"), "28x28", "1x8x8")
