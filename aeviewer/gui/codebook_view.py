@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer import explore
-from aeviewer.gui.image_utils import as_display_batch, image_view, show_image, tile, tile_at
+from aeviewer.gui.image_utils import as_display_batch, image_view, show_image, tile, tile_at, wrapped_label
 from aeviewer.models.vqvae import usage_stats
 
 BORDER = 2  # px of usage colour around each code's thumbnail
@@ -45,22 +45,6 @@ def usage_colors(counts: np.ndarray) -> np.ndarray:
     colors = cmap.map(scale, mode="float")[:, :3].astype(np.float32)
     colors[counts == 0] = 0.75
     return colors
-
-
-def wrapped_label(text: str, parent: QWidget, lines: int = 2) -> QLabel:
-    """A word-wrapping label that keeps room for ``lines`` lines but does not report height-for-width.
-
-    Why: one height-for-width child makes the whole view height-for-width, and the QScrollArea of a
-    dock then sizes the view to its *preferred* height for the width (the graphics views hint 600 px)
-    instead of the dock's height: the grid sank into the lower half and the editor was cut off.
-    """
-    label = QLabel(text, parent)
-    label.setWordWrap(True)
-    policy = label.sizePolicy()
-    policy.setHeightForWidth(False)
-    label.setSizePolicy(policy)
-    label.setMinimumHeight(label.fontMetrics().lineSpacing() * lines + 4)
-    return label
 
 
 class CodebookView(QWidget):

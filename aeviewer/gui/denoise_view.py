@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.draw_canvas import DrawCanvas
-from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image
+from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image, wrapped_label
 from aeviewer.training.metrics import psnr
 
 ROW_TITLES = ("clean", "noisy", "denoised")
@@ -50,7 +50,7 @@ class DenoiseView(QWidget):
         self._timer.timeout.connect(self.update_now)
 
         controls = self._build_controls()
-        self.summary = QLabel("", self)
+        self.summary = wrapped_label("", self)  # wraps in a narrow dock (a laptop screen) instead of widening it
         self.summary.setObjectName("denoiseSummary")
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
@@ -89,7 +89,7 @@ class DenoiseView(QWidget):
         self.level_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.level_slider.setObjectName("denoiseLevelSlider")
         self.level_slider.setRange(0, int(MAX_LEVEL["gaussian"] * LEVEL_STEPS))
-        self.level_slider.setMinimumWidth(120)
+        self.level_slider.setMinimumWidth(60)
         self.level_slider.setToolTip(LEVEL_TIP)
         self.level_spin = QDoubleSpinBox(self)
         self.level_spin.setObjectName("denoiseLevel")

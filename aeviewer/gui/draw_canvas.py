@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap
+from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap, wrapped_label
 
 ENCODE_DEBOUNCE_MS = 40  # encode at most ~25 times a second while the pen moves
 
@@ -114,7 +114,7 @@ class DrawCanvas(QWidget):
         self.recon_label.setMinimumSize(96, 96)
         self.recon_label.setStyleSheet("QLabel { background: #ebebeb; }")
         self.clear_button = make_button(self, "Clear", "drawClearButton", "Wipe the drawing", self.clear)
-        self.status = QLabel("Draw with the left mouse button", self)
+        self.status = wrapped_label("Draw with the left mouse button", self)
 
         panes = QHBoxLayout()
         for title, widget in (("Your drawing", self.area), ("Reconstruction", self.recon_label)):

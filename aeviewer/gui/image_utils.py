@@ -162,3 +162,19 @@ def image_panel(parent: QWidget, controls: Sequence[QWidget], status: QLabel | N
         layout.addWidget(status)
     layout.addWidget(plots, 1)
     return panel, view, item
+
+
+def wrapped_label(text: str, parent: QWidget, lines: int = 2) -> QLabel:
+    """A word-wrapping label that keeps room for ``lines`` lines but does not report height-for-width.
+
+    Why: one height-for-width child makes the whole view height-for-width, and the QScrollArea of a
+    dock then sizes the view to its *preferred* height for the width (the graphics views hint 600 px)
+    instead of the dock's height (the codebook grid sank into the lower half and its editor was cut off).
+    """
+    label = QLabel(text, parent)
+    label.setWordWrap(True)
+    policy = label.sizePolicy()
+    policy.setHeightForWidth(False)
+    label.setSizePolicy(policy)
+    label.setMinimumHeight(label.fontMetrics().lineSpacing() * lines + 4)
+    return label

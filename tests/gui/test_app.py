@@ -488,3 +488,17 @@ def test_every_control_of_every_view_has_a_tooltip(window):
                if not control.toolTip() and not control.objectName().startswith("qt_")
                and control.objectName() not in qt_parts]
     assert missing == []
+
+
+def test_the_denoise_view_fits_a_1280_wide_window_without_scrolling_sideways(qtbot, window, digits_checkpoint):
+    """A laptop screen: the summary and the drawing's hint wrap instead of pushing 'Draw your own' off the dock."""
+    from PySide6.QtWidgets import QScrollArea
+
+    window.open_model(digits_checkpoint)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    scroll = window.findChild(QScrollArea, "denoiseDockScroll")
+    qtbot.waitUntil(lambda: scroll.viewport().width() > 0, timeout=2000)
+    assert window.denoise_view.minimumSizeHint().width() <= scroll.viewport().width()
+    assert scroll.horizontalScrollBar().maximum() == 0
