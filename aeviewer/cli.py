@@ -64,6 +64,13 @@ def _non_negative_float(text: str) -> float:
     return _finite_float(text, 0.0, False, "a number 0 or more")
 
 
+def _probability(text: str) -> float:
+    value = _finite_float(text, 0.0, False, "a probability in [0, 1)")
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text!r}")
+    return value
+
+
 def _growth(text: str) -> float:
     return _finite_float(text, 1.0, False, "a factor of 1 or more")
 
@@ -98,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", choices=("mlp", "conv"), help="network architecture (default: mlp; conv for vqvae)")
     train.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimension (default 2)")
     train.add_argument("--hidden", type=_int_list, help="mlp hidden widths, e.g. 512,256")
+    train.add_argument("--decoder-dropout", type=_probability, metavar="P",
+                       help="mlp decoder: drop each hidden activation with probability P while training (default 0)")
     train.add_argument("--epochs", type=_positive_int, default=10)
     train.add_argument("--batch-size", type=_positive_int, default=128)
     train.add_argument("--lr", type=_positive_float, default=1e-3)
@@ -193,7 +202,7 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
         "arch": args.arch, "hidden": args.hidden, "noise": args.noise, "recon": args.recon, "beta": args.beta,
         "c": args.c, "prior": args.prior, "codebook_size": args.codebook_size, "code_dim": args.code_dim,
         "adversarial_weight": args.adversarial_weight, "adversarial_growth": args.adversarial_growth,
-        "posterior_std": args.posterior_std, "disc_hidden": args.disc_hidden,
+        "posterior_std": args.posterior_std, "disc_hidden": args.disc_hidden, "decoder_dropout": args.decoder_dropout,
     }
     overrides.update({k: v for k, v in optional.items() if v is not None})
     if args.conditional_prior:

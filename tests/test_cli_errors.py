@@ -73,6 +73,7 @@ def rewrite(src: Path, dst: Path, **metadata_changes: str) -> Path:
     (("train", "--model", "aae", "--adversarial-growth", "inf"), "--adversarial-growth"),
     (("train", "--model", "aae", "--posterior-std", "-inf"), "--posterior-std"),
     (("train", "--model", "ae", "--lr", "nan"), "--lr"),
+    (("train", "--model", "ae", "--decoder-dropout", "1"), "--decoder-dropout"),
     (("refit-decoder", "m.safetensors", "--noise", "inf"), "--noise"),
     # torch's generators take seeds below 2**63 (the trainer seeds one with seed + 1)
     (("train", "--model", "ae", "--seed", str(2**64)), "--seed"),

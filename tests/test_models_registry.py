@@ -1,4 +1,6 @@
 """The registry: default configs, validation with one-line ConfigErrors, shapes and seeded initialisation."""
+import re
+
 import pytest
 import torch
 
@@ -165,3 +167,31 @@ def test_widths_text_is_read_back_by_parse_widths():
     from aeviewer.models.config import widths_text
 
     assert widths_text((1500, 1500)) == "1500, 1500" and parse_widths(widths_text((300, 20, 7))) == (300, 20, 7)
+
+
+def test_decoder_dropout_keeps_the_weight_names_and_drops_only_while_training():
+    """--decoder-dropout: checkpoints of either setting load into the other (same tensor names); in eval mode
+    the decoder is the plain one; in training mode each hidden activation is zeroed with probability p."""
+    plain = build_model(default_config("aae", latent_dim=8, hidden=(300, 300)))
+    dropped = build_model(default_config("aae", latent_dim=8, hidden=(300, 300), decoder_dropout=0.25))
+    assert list(dropped.state_dict()) == list(plain.state_dict())
+    dropped.load_state_dict(plain.state_dict())
+    z = torch.randn(64, 8)
+    plain.eval(), dropped.eval()
+    assert torch.equal(dropped.decode_logits(z), plain.decode_logits(z))
+    dropped.train()
+    hidden = dropped.decoder[:2](z)  # the first Linear, then ReLU + dropout
+    relu = torch.relu(plain.decoder[0](z))
+    kept = hidden != 0
+    assert torch.allclose(hidden[kept], relu[kept] / 0.75)  # the survivors rescaled by 1/(1-p)
+    share = 1 - kept.sum().item() / (relu != 0).sum().item()
+    assert 0.22 < share < 0.28  # ~19,000 active units: p = 0.25 within ±0.03
+
+
+@pytest.mark.parametrize("overrides, fragment", [
+    ({"decoder_dropout": 1.0}, "[0, 1)"), ({"decoder_dropout": -0.1}, "[0, 1)"),
+    ({"decoder_dropout": 0.1, "arch": "conv"}, "mlp"),
+])
+def test_decoder_dropout_is_checked(overrides, fragment):
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        build_model(default_config("ae", **overrides))

@@ -87,6 +87,10 @@ def validate_config(config: ModelConfig) -> None:
     if config.latent_dim < 1 or any(h < 1 for h in config.hidden) or any(c < 1 for c in config.channels):
         raise ConfigError("latent_dim, hidden widths and channels must be positive")
     _validate_noise(config)
+    if not 0.0 <= config.decoder_dropout < 1.0:
+        raise ConfigError(f"decoder_dropout must be in [0, 1), got {config.decoder_dropout}")
+    if config.decoder_dropout and (config.arch != "mlp" or config.kind == "vqvae"):
+        raise ConfigError("decoder_dropout is for mlp decoders (arch mlp, not the vq-vae)")
     if config.kind == "vqvae":
         _validate_vqvae(config)
     elif config.arch == "conv":

@@ -38,6 +38,7 @@ class ModelConfig:
     image_shape: tuple[int, int, int] = (1, 28, 28)
     latent_dim: int = 2
     hidden: tuple[int, ...] = (512, 256)  # mlp hidden widths, encoder order (decoder mirrors)
+    decoder_dropout: float = 0.0  # mlp decoder: each hidden activation dropped with this probability while training
     channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order
     recon: str = "bce"  # ae/dae/aae: mse | bce; vae: bce (Bernoulli) | gaussian
     noise: str = "none"  # dae corruption, e.g. "gaussian:0.5", "masking:0.25", "salt_pepper:0.2"

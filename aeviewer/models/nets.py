@@ -10,12 +10,14 @@ from aeviewer.models.config import ModelConfig
 CONV_IMAGE_SIZE = (28, 28)  # two stride-2 convs: 28 -> 14 -> 7
 
 
-def mlp(sizes: tuple[int, ...] | list[int]) -> nn.Sequential:
-    """Linear layers of the given widths with ReLU between them (none after the last)."""
+def mlp(sizes: tuple[int, ...] | list[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear layers of the given widths with ReLU between them (none after the last), each ReLU followed
+    by dropout when ``dropout`` > 0. The ReLU and its dropout share one slot of the Sequential, so the
+    weights keep their names (``0.weight``, ``2.weight``, ...) with or without dropout."""
     layers: list[nn.Module] = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         if i:
-            layers.append(nn.ReLU())
+            layers.append(nn.Sequential(nn.ReLU(), nn.Dropout(dropout)) if dropout else nn.ReLU())
         layers.append(nn.Linear(n_in, n_out))
     return nn.Sequential(*layers)
 
@@ -35,9 +37,11 @@ def mlp_encoder(image_shape: tuple[int, int, int], hidden: tuple[int, ...], out_
     return nn.Sequential(nn.Flatten(), *mlp((_n_pixels(image_shape), *hidden, out_dim)))
 
 
-def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], image_shape: tuple[int, int, int]) -> nn.Sequential:
+def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], image_shape: tuple[int, int, int],
+                dropout: float = 0.0) -> nn.Sequential:
     """latent -> reversed(hidden)... -> D logits, reshaped to the image."""
-    return nn.Sequential(*mlp((latent_dim, *reversed(hidden), _n_pixels(image_shape))), nn.Unflatten(1, image_shape))
+    return nn.Sequential(*mlp((latent_dim, *reversed(hidden), _n_pixels(image_shape)), dropout),
+                         nn.Unflatten(1, image_shape))
 
 
 def conv_encoder(image_shape: tuple[int, int, int], channels: tuple[int, int], out_dim: int) -> nn.Sequential:
@@ -79,7 +83,7 @@ def build_decoder(config: ModelConfig) -> nn.Sequential:
     """The decoder the config's arch names, (N, latent_dim) -> logits (N, C, H, W)."""
     if config.arch == "conv":
         return conv_decoder(config.latent_dim, _conv_channels(config), config.image_shape)
-    return mlp_decoder(config.latent_dim, config.hidden, config.image_shape)
+    return mlp_decoder(config.latent_dim, config.hidden, config.image_shape, config.decoder_dropout)
 
 
 MEAN_CLAMP = 1e-3  # keeps the logit of an always-black (or always-white) pixel finite

@@ -83,6 +83,21 @@ def test_the_aae_fields_make_the_config_and_show_an_open_models_settings(panel):
     assert panel.adversarial_growth.value() == 1.0
 
 
+def test_decoder_dropout_reaches_the_config_for_mlp_decoders_only(panel):
+    choose(panel.kind, "aae")
+    choose(panel.dataset, "mnist")
+    panel.decoder_dropout.setValue(0.1)
+    assert panel.form.isRowVisible(panel.decoder_dropout) and panel.model_config().decoder_dropout == 0.1
+    choose(panel.arch, "conv")
+    assert not panel.form.isRowVisible(panel.decoder_dropout) and panel.model_config().decoder_dropout == 0.0
+    choose(panel.kind, "vqvae")
+    assert not panel.form.isRowVisible(panel.decoder_dropout) and panel.model_config().decoder_dropout == 0.0
+    choose(panel.kind, "ae")
+    choose(panel.arch, "mlp")
+    panel.show_config(dataclasses.replace(panel.model_config(), decoder_dropout=0.3))
+    assert panel.decoder_dropout.value() == 0.3
+
+
 def test_a_label_conditioned_prior_is_offered_for_the_aae_priors_with_components(panel):
     """The CLI's --conditional-prior: shown for mixture10 and swissroll (one component per class), never sent
     with the Gaussian (which the registry refuses), and ticked when an open model has it."""
