@@ -134,7 +134,7 @@ def test_a_damaged_training_record_is_one_line(capsys, checkpoint, tmp_path, tra
     with safe_open(str(checkpoint), framework="pt") as f:
         extra = json.loads(f.metadata()["extra"])
     bad = rewrite(checkpoint, tmp_path / "bad.safetensors", extra=json.dumps({**extra, "train": train}))
-    assert_error(capsys, ("evaluate", str(bad), "--parzen"), "damaged checkpoint", "train")
+    assert_error(capsys, ("evaluate", str(bad)), "damaged checkpoint", "train")
     assert_error(capsys, ("refit-decoder", str(bad), "--out", str(tmp_path / "r.safetensors")), "damaged checkpoint")
 
 
