@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent
+from PySide6.QtGui import (
+    QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractButton, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
     QScrollArea, QStackedWidget, QStyle, QToolBar, QVBoxLayout, QWidget,
@@ -30,6 +32,7 @@ ORGANISATION = "aeviewer"
 APPLICATION = "aeviewer"
 MAX_RECENT = 8
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
+BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
 SNAPSHOT_ENCODE_FACTOR = 20.0  # live snapshots at least this many encode times apart (see _on_snapshot)
 SNAPSHOT_MIN_INTERVAL_S = 2.0  # ...and at least this far apart: an MNIST epoch still gets about three
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
@@ -119,7 +122,8 @@ class MainWindow(QMainWindow):
         self._connect()
         self._keep_space_for_focused_controls()
         self.resize(1500, 920)
-        self.restore_settings()
+        self._layout_restored = self.restore_settings()
+        self._first_show = True
         self._on_model_changed()
 
     # -- layout -------------------------------------------------------------------------------------------
@@ -641,14 +645,30 @@ class MainWindow(QMainWindow):
             self.open_model(path)
 
     # -- settings and closing ------------------------------------------------------------------------------------
-    def restore_settings(self) -> None:
+    def restore_settings(self) -> bool:
+        """The last session's window geometry and dock layout; True when a dock layout was restored."""
         store = settings()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         state = store.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state, STATE_VERSION)
+        return isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state, STATE_VERSION)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._first_show:
+            self._first_show = False
+            if not self._layout_restored:
+                QTimer.singleShot(0, self._fit_bottom_docks)  # once the window has its real size
+
+    def _fit_bottom_docks(self) -> None:
+        """A first-run layout for the screen at hand: the bottom docks take about a third of the height (their
+        size hint asked for 440 px, which left a 720-px window's scatter under 200 px), the scatter the rest."""
+        if self.codebook_dock.isVisible():
+            return  # a VQ-VAE: its codebook was given the room its K codes need
+        share = int(BOTTOM_DOCK_SHARE * self.height())
+        self.resizeDocks([self.denoise_dock], [max(share, self.denoise_dock.minimumSizeHint().height())],
+                         Qt.Orientation.Vertical)
 
     def save_settings(self) -> None:
         store = settings()

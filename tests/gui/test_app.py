@@ -502,3 +502,28 @@ def test_the_denoise_view_fits_a_1280_wide_window_without_scrolling_sideways(qtb
     qtbot.waitUntil(lambda: scroll.viewport().width() > 0, timeout=2000)
     assert window.denoise_view.minimumSizeHint().width() <= scroll.viewport().width()
     assert scroll.horizontalScrollBar().maximum() == 0
+
+
+def test_a_first_run_gives_the_scatter_more_height_than_the_bottom_docks(qtbot, digits_checkpoint):
+    """The bottom docks' size hint asked for 440 px: a 720-px window left the scatter under 200 px. On a first
+    run (no saved layout) they take about a third of the height; a saved layout is kept as it was."""
+    window = make_window(qtbot, digits_checkpoint)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    from aeviewer.gui.main_window import BOTTOM_DOCK_SHARE
+
+    want = max(int(BOTTOM_DOCK_SHARE * window.height()), window.denoise_dock.minimumSizeHint().height())
+    qtbot.waitUntil(lambda: abs(window.denoise_dock.height() - want) <= 2, timeout=2000)
+    assert window.centralWidget().height() > window.denoise_dock.height()
+    window.resizeDocks([window.denoise_dock], [420], Qt.Orientation.Vertical)  # the user's own choice
+    QApplication.processEvents()
+    chosen = window.denoise_dock.height()
+    window.save_settings()
+    window.close()
+    again = make_window(qtbot, digits_checkpoint)
+    again.resize(1280, 720)
+    again.show()
+    qtbot.waitExposed(again)
+    qtbot.wait(50)
+    assert abs(again.denoise_dock.height() - chosen) <= 2
