@@ -5,7 +5,7 @@ Everything returns NumPy arrays (float32) so the GUI can hand them straight to p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Sequence
+from typing import Callable, Literal, Sequence
 
 import numpy as np
 import torch
@@ -37,23 +37,24 @@ class _EvalMode:
 
 def encode_set(model: Autoencoder, images: ImageSet, batch_size: int = 1000) -> np.ndarray:
     """``encode`` every image of the set, in batches: ``(N, latent_size)`` float32."""
-    device = _device_of(model)
     out = np.empty((len(images), model.latent_size), np.float32)
-    with torch.inference_mode(), _EvalMode(model):
-        for start in range(0, len(images), batch_size):
-            x = images.float_batch(slice(start, start + batch_size), device)
-            out[start:start + len(x)] = model.encode(x).float().cpu().numpy()
-    return out
+    return _over_batches(model, images, batch_size, lambda x: model.encode(x).float(), out)
 
 
 def encode_codes_set(model: Autoencoder, images: ImageSet, batch_size: int = 1000) -> np.ndarray:
     """A VQ-VAE's code map of every image of the set, in batches: ``(N, H', W')`` int64."""
-    device = _device_of(model)
     out = np.empty((len(images), *model.code_grid_shape), np.int64)
+    return _over_batches(model, images, batch_size, model.encode_codes, out)
+
+
+def _over_batches(model: Autoencoder, images: ImageSet, batch_size: int,
+                  fn: Callable[[torch.Tensor], torch.Tensor], out: np.ndarray) -> np.ndarray:
+    """``out[i] = fn(image i)`` for every image, a batch at a time on the model's device, in eval mode."""
+    device = _device_of(model)
     with torch.inference_mode(), _EvalMode(model):
         for start in range(0, len(images), batch_size):
             x = images.float_batch(slice(start, start + batch_size), device)
-            out[start:start + len(x)] = model.encode_codes(x).cpu().numpy()
+            out[start:start + len(x)] = fn(x).cpu().numpy()
     return out
 
 

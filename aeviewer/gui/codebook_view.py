@@ -258,7 +258,7 @@ class CodebookView(QWidget):
             return
         model = self.session.model
         k = int(model.codebook.shape[0])
-        self.test_codes = self._encode_test_codes(model)
+        self.test_codes = self._session_codes(model)
         self.counts = np.bincount(self.test_codes.ravel(), minlength=k).astype(np.int64)
         self._draw_grid(model, k)
         self.stats_label.setText(self._stats_text(k))
@@ -286,7 +286,7 @@ class CodebookView(QWidget):
                 f"<span style='color:#440154'>■</span> rare → <span style='color:#fde725'>■</span> frequent, "
                 f"<span style='color:#bfbfbf'>■</span> unused")
 
-    def _encode_test_codes(self, model: Any) -> np.ndarray:
+    def _session_codes(self, model: Any) -> np.ndarray:
         """The test images' code maps, encoded once by the session with the scatter's latents."""
         codes = getattr(self.session, "test_codes", None)
         return codes if codes is not None else np.zeros((0, *model.code_grid_shape), np.int64)

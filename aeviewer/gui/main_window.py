@@ -21,7 +21,7 @@ from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
+from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
 
@@ -78,10 +78,6 @@ class DockHolder(QWidget):
 def _shape_text(shape: tuple[int, ...]) -> str:
     """(1, 28, 28) -> "28×28" (grey), (3, 32, 32) -> "3×32×32"."""
     return "×".join(map(str, shape[1:] if shape[0] == 1 else shape))
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def settings() -> QSettings:
@@ -525,7 +521,7 @@ class MainWindow(QMainWindow):
         before = self._records_before_run
         if before is None:
             return {"metrics": {}, "history": history, "extra": run}
-        epochs = [r["epoch"] for r in before["history"] if isinstance(r, dict) and _is_number(r.get("epoch"))]
+        epochs = [r["epoch"] for r in before["history"] if isinstance(r, dict) and as_number(r.get("epoch")) is not None]
         offset = max(epochs, default=0)
         history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
         return {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}

@@ -48,7 +48,8 @@ def trained_dir_now() -> Path:
     return TRAINED_DIR
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A JSON number as a float (never a bool); None for anything else."""
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
@@ -58,15 +59,15 @@ def _entry(raw: dict[str, Any], trained_dir: Path, default: str | None) -> Pretr
         return None
     path = Path(name) if Path(name).is_absolute() else trained_dir / name
     metrics = raw.get("metrics") if isinstance(raw.get("metrics"), dict) else {}
-    latent = _number(raw.get("latent_dim"))
-    seed = _number(raw.get("seed"))
-    size = _number(raw.get("size_bytes"))
+    latent = as_number(raw.get("latent_dim"))
+    seed = as_number(raw.get("seed"))
+    size = as_number(raw.get("size_bytes"))
     return PretrainedModel(
         path=path, kind=str(raw.get("kind", "")), dataset=str(raw.get("dataset", "")), arch=str(raw.get("arch", "")),
         latent_dim=int(latent) if latent is not None else None, command=str(raw.get("command", "") or ""),
-        seed=int(seed) if seed is not None else None, train_seconds=_number(raw.get("train_seconds")),
+        seed=int(seed) if seed is not None else None, train_seconds=as_number(raw.get("train_seconds")),
         size_bytes=int(size) if size is not None else None,
-        metrics={k: float(v) for k, v in metrics.items() if _number(v) is not None},
+        metrics={k: float(v) for k, v in metrics.items() if as_number(v) is not None},
         is_default=default is not None and name == default,
     )
 
