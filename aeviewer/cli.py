@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from aeviewer.errors import AeviewerError, CheckpointError, ConfigError
+from aeviewer.vocabulary import ARCHS, DEVICE_SPECS, KINDS, LR_SCHEDULES, PRIORS
 
-KINDS = ("ae", "dae", "vae", "aae", "vqvae")
 PARZEN_VALIDATION_IMAGES = 1000  # the last training images; Makhzani et al. choose the Parzen sigma on them
 
 
@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     train.add_argument("--model", required=True, choices=KINDS, help="kind of autoencoder")
     train.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist (default: digits)")
-    train.add_argument("--arch", choices=("mlp", "conv"), help="network architecture (default: mlp; conv for vqvae)")
+    train.add_argument("--arch", choices=ARCHS, help="network architecture (default: mlp; conv for vqvae)")
     train.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimension (default 2)")
     train.add_argument("--hidden", type=_int_list, help="mlp hidden widths, e.g. 512,256")
     train.add_argument("--decoder-dropout", type=_probability, metavar="P",
@@ -116,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--recon", help="reconstruction loss: bce or mse (vae: bce or gaussian)")
     train.add_argument("--beta", type=_non_negative_float, help="VAE: weight of the KL term")
     train.add_argument("--c", type=_positive_float, help="VAE gaussian decoder variance c")
-    train.add_argument("--prior", choices=("gaussian", "mixture10", "swissroll"), help="AAE prior")
+    train.add_argument("--prior", choices=PRIORS, help="AAE prior")
     train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
     train.add_argument("--adversarial-weight", type=_non_negative_float, help="AAE: weight λ of the generator term in recon + λ·gen")
     train.add_argument("--adversarial-growth", type=_growth,
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--disc-hidden", type=_int_list, help="AAE: discriminator hidden widths (default 256,256; the paper: 1000,1000)")
     train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
     train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
-    train.add_argument("--lr-schedule", choices=("constant", "cosine", "drop"), default="constant",
+    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
                        help="learning rate over the run: constant, cosine decay to zero, or drop to a tenth "
                             "for the last tenth of the run")
     train.add_argument("--binarize", action="store_true",

@@ -19,11 +19,11 @@ from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.draw_canvas import DrawCanvas
 from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image, wrapped_label
 from aeviewer.training.metrics import psnr
+from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MAX_LEVEL
 
 ROW_TITLES = ("clean", "noisy", "denoised")
 LEVEL_STEPS = 100  # slider steps per unit of level
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
-MAX_LEVEL = {"gaussian": 2.0, "masking": 1.0, "salt_pepper": 1.0, "none": 1.0}
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
 
 
@@ -82,9 +82,8 @@ class DenoiseView(QWidget):
     def _build_controls(self) -> QHBoxLayout:
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("denoiseNoiseKind")
-        for kind, title in (("gaussian", "Gaussian σ"), ("masking", "Masking"), ("salt_pepper", "Salt & pepper"),
-                            ("none", "None")):
-            self.kind_combo.addItem(title, kind)
+        for kind in (*NOISE_KINDS, "none"):
+            self.kind_combo.addItem(NOISE_LABELS[kind], kind)
         self.kind_combo.setToolTip("Which corruption to apply to the clean images")
         self.level_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.level_slider.setObjectName("denoiseLevelSlider")

@@ -24,17 +24,8 @@ from aeviewer.models import parameter_count, size_text
 from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig, parse_widths, widths_text
 from aeviewer.training.trainer import LR_SCHEDULES
+from aeviewer.vocabulary import ARCH_LABELS, KIND_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, LR_SCHEDULE_LABELS, RECON_LABELS
 
-KIND_LABELS = {
-    "ae": "Autoencoder (AE)",
-    "dae": "Denoising autoencoder (DAE)",
-    "vae": "Variational autoencoder (VAE)",
-    "aae": "Adversarial autoencoder (AAE)",
-    "vqvae": "Vector-quantised VAE (VQ-VAE)",
-}
-NOISE_KINDS = ("gaussian", "masking", "salt_pepper")
-PRIORS = ("gaussian", "mixture10", "swissroll")
-LR_SCHEDULE_LABELS = {"constant": "Constant", "cosine": "Cosine decay", "drop": "Drop to a tenth at 90%"}
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
-from aeviewer.models.base import Autoencoder
+from aeviewer.models.base import Autoencoder, cpu_state_dict
 
 # torch's thread count is per thread (OpenMP): training gets what the process started with, even
 # after the GUI thread lowered its own (see app.ensure_app).
@@ -35,11 +35,6 @@ def _as_dict(info: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(info):
         return dataclasses.asdict(info)
     return dict(vars(info))
-
-
-def cpu_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of the weights that the optimizer can no longer touch."""
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
 def lower_thread_priority(niceness: int = 10) -> None:

@@ -7,19 +7,15 @@ import torch
 
 from aeviewer.data.noise import NoiseSpec
 from aeviewer.errors import ConfigError
-from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS, default_adversarial_weight
+from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, default_adversarial_weight
 from aeviewer.models.ae import AE
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import check_conv_shape
 from aeviewer.models.vae import VAE
 from aeviewer.models.vqvae import VQVAE, downsamplings
+from aeviewer.vocabulary import ARCHS, KINDS, PRIORS, RECONS
 
-KINDS: tuple[str, ...] = ("ae", "dae", "vae", "aae", "vqvae")
-ARCHS: tuple[str, ...] = ("mlp", "conv")
-RECONS: dict[str, tuple[str, ...]] = {
-    "ae": ("bce", "mse"), "dae": ("bce", "mse"), "aae": ("bce", "mse"), "vae": ("bce", "gaussian"), "vqvae": ("bce",)
-}
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
 __all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "size_text", "validate_config"]

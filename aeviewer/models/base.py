@@ -8,6 +8,11 @@ from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import set_output_bias
 
 
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of the weights that the optimizer can no longer touch."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     """One gradient step of ``optimizer`` on ``loss`` (gradients cleared first)."""
     optimizer.zero_grad(set_to_none=True)

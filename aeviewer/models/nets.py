@@ -101,5 +101,6 @@ def set_output_bias(decoder: nn.Module, mean_image: torch.Tensor) -> None:
 
 
 def device_of(module: nn.Module) -> torch.device:
-    """The device a model's weights live on (where its samples must be drawn)."""
-    return next(module.parameters()).device
+    """The device a model's weights live on (where its samples must be drawn); the CPU for one without weights."""
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")

@@ -29,6 +29,7 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
+from aeviewer.models.nets import device_of
 from aeviewer.models.vqvae import usage_stats
 
 DEFAULT_NOISE_SPECS = ("gaussian:0.3", "gaussian:0.5", "masking:0.25", "masking:0.5", "salt_pepper:0.2")
@@ -63,11 +64,6 @@ def _batches(images: ImageSet, batch_size: int, device: torch.device, binarize_g
         yield x, images.labels[start:start + batch_size].to(device)
 
 
-def _device_of(model: torch.nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 # -- the whole report ---------------------------------------------------------------------------------
 def evaluate(
     model: Autoencoder,
@@ -95,7 +91,7 @@ def evaluate(
         raise ConfigError(f"the {test_set.name} images are {_shape_text(test_set.image_shape)}, "
                           f"the model takes {_shape_text(model.config.image_shape)}")
     target = resolve_device(str(device))[0]
-    home, was_training = _device_of(model), model.training
+    home, was_training = device_of(model), model.training
     model.to(target).eval()
     try:
         with torch.random.fork_rng(devices=[target] if target.type == "cuda" else []), torch.inference_mode():
@@ -316,7 +312,7 @@ def parzen_metrics(model: Autoencoder, test_set: ImageSet, *, validation: ImageS
     ``n_validation`` images (at most half) of a seeded shuffle of the test set, and the rest are scored
     (``parzen_n_test`` says how many).
     """
-    device = _device_of(model)
+    device = device_of(model)
     gen = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         samples = torch.cat([model.decode(model.sample(min(1000, n_samples - i), generator=gen)).flatten(1)

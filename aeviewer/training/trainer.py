@@ -23,11 +23,11 @@ import torch
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
-from aeviewer.models.base import Autoencoder
+from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
+from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
 
 
-LR_SCHEDULES = ("constant", "cosine", "drop")
 LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
 LR_DROP_FACTOR = 0.1
 
@@ -91,14 +91,14 @@ def resolve_device(spec: str) -> tuple[torch.device, str | None]:
         try:
             device = torch.device(spec)
         except RuntimeError:
-            raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)") from None
+            raise ConfigError(f"unknown device {spec!r} (use {DEVICE_SPECS})") from None
         if not torch.cuda.is_available():
             return torch.device("cpu"), f"{spec} was asked for but CUDA is not available; using the CPU"
         if device.index is not None and device.index >= torch.cuda.device_count():
             n = torch.cuda.device_count()
             return torch.device("cpu"), f"{spec} was asked for but only {n} CUDA device(s) exist; using the CPU"
         return device, None
-    raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)")
+    raise ConfigError(f"unknown device {spec!r} (use {DEVICE_SPECS})")
 
 
 BYTES_PER_TRAINED_WEIGHT = 16  # float32: the weight, its gradient and Adam's two moments
@@ -139,10 +139,6 @@ def seeded_build(config: ModelConfig, seed: int) -> Autoencoder:
     return build_model(config)
 
 
-def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
 class _WeightGuard:
     """Keeps a CPU copy of weights known to be good.
 
@@ -152,7 +148,7 @@ class _WeightGuard:
 
     def __init__(self, model: torch.nn.Module, every_s: float) -> None:
         self.model, self.every_s = model, every_s
-        self.good = _cpu_state(model)  # the caller's initial weights
+        self.good = cpu_state_dict(model)  # the caller's initial weights
         self.pending: dict[str, torch.Tensor] | None = None
         self.taken_at = time.perf_counter()
 
@@ -164,7 +160,7 @@ class _WeightGuard:
             self.take_copy()
 
     def take_copy(self) -> None:
-        self.pending, self.taken_at = _cpu_state(self.model), time.perf_counter()
+        self.pending, self.taken_at = cpu_state_dict(self.model), time.perf_counter()
 
     def restore(self) -> None:
         self.model.load_state_dict(self.good)
