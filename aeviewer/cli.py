@@ -400,7 +400,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     kind = ckpt.model.config.kind
     if args.iw_samples and kind != "vae":  # said, not silently skipped
         raise AeviewerError(f"--iw-samples is the VAE's importance-weighted NLL; {args.path} is a {kind}")
-    if args.parzen and not getattr(ckpt.model, "has_prior", False):
+    if args.parzen and not ckpt.model.has_prior:
         raise AeviewerError(f"--parzen samples the model's prior (vae, aae); {args.path} is a {kind}, which has none")
     dataset = args.dataset or ckpt.dataset
     if not dataset:

@@ -195,3 +195,20 @@ def test_decoder_dropout_keeps_the_weight_names_and_drops_only_while_training():
 def test_decoder_dropout_is_checked(overrides, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         build_model(default_config("ae", **overrides))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_capability_flags_promise_exactly_the_methods_that_work(kind):
+    model = _build(kind, (1, 28, 28))
+    x = torch.rand(2, 1, 28, 28)
+    assert model.trainable and model.has_prior == (kind in ("vae", "aae"))
+    assert model.has_codebook == (kind == "vqvae")
+    with torch.no_grad():
+        if model.has_codebook:
+            codes = model.encode_codes(x)
+            torch.testing.assert_close(model.latents_of_codes(codes), model.encode(x))
+        else:
+            assert not hasattr(model, "encode_codes")
+        if not model.has_prior:
+            with pytest.raises(NotImplementedError):
+                model.sample(1)

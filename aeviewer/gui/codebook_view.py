@@ -177,8 +177,8 @@ class CodebookView(QWidget):
 
     # -- public API ---------------------------------------------------------------------------------------
     def is_active(self) -> bool:
-        model = getattr(self.session, "model", None)
-        return model is not None and hasattr(model, "encode_codes") and hasattr(model, "decode_codes")
+        model = self.session.model
+        return model is not None and model.has_codebook
 
     def cell_count(self) -> int:
         """Number of code cells in the grid (= K for a VQ-VAE, 0 otherwise)."""

@@ -399,7 +399,7 @@ class DecoderCanvas(QWidget):
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Decode n prior samples as a grid; the first becomes the current point. Returns the latents."""
         model = getattr(self.session, "model", None)
-        if model is None or not getattr(model, "has_prior", False):
+        if model is None or not model.has_prior:
             return None
         n = n or self.sample_count.value()
         generator = torch.Generator().manual_seed(self.sample_seed)
@@ -417,7 +417,7 @@ class DecoderCanvas(QWidget):
         self.point_a = self.point_b = None
         self.nearest_index = -1
         self._rebuild_sliders()
-        has_prior = model is not None and getattr(model, "has_prior", False)
+        has_prior = model is not None and model.has_prior
         self.sample_button.setEnabled(has_prior)
         self.sample_button.setToolTip(
             "Draw latents from the model's prior and decode them" if has_prior

@@ -540,7 +540,7 @@ class MainWindow(QMainWindow):
         missing = self.session.model is not None and self.session.test_set is None
         if missing:
             problem = self.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
-            works = ("The decoder, its sliders and prior samples work" if getattr(self.session.model, "has_prior", False)
+            works = ("The decoder, its sliders and prior samples work" if self.session.model.has_prior
                      else "The decoder and its sliders work")
             cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
                     f"{escape(self.session.dataset_name or 'mnist')}</code>, then open the model again"
@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
             self.data_problem = ""
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
-        is_vq = model is not None and model.config.kind == "vqvae"
+        is_vq = model is not None and model.has_codebook
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
@@ -570,7 +570,7 @@ class MainWindow(QMainWindow):
             self.model_label.setText("No model")
         else:
             c = model.config
-            size = f"K={c.codebook_size}" if c.kind == "vqvae" else f"latent {c.latent_dim}"
+            size = f"K={c.codebook_size}" if model.has_codebook else f"latent {c.latent_dim}"
             self.model_label.setText(f"{c.kind.upper()} · {c.arch} · {size}")
         missing = self.session.model is not None and self.session.test_set is None
         self.dataset_label.setText(f"Data: {self.session.dataset_name or '–'}" + (" (no test split)" if missing else ""))

@@ -153,7 +153,7 @@ class Session(QObject):
             return
         start = time.perf_counter()
         with torch.inference_mode():
-            if hasattr(self.model, "latents_of_codes"):  # a VQ-VAE: the codebook view needs the code maps too
+            if self.model.has_codebook:  # the codebook view needs the code maps too
                 self.test_codes = explore.encode_codes_set(self.model, self.test_set)
                 self.latents = self.model.latents_of_codes(torch.from_numpy(self.test_codes)).float().numpy()
             else:

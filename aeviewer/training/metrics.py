@@ -133,7 +133,7 @@ def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_sampl
         for text in dict.fromkeys([*noise_specs, *trained_noise]):  # the noise it was trained on is always in
             noisy, denoised = denoise_psnr(model, data, text, seed=seed, batch_size=batch_size, device=device)
             metrics[noisy_key(text)], metrics[denoise_key(text)] = noisy, denoised
-    if kind == "vqvae":
+    if model.has_codebook:
         metrics.update(code_usage(model, data, batch_size=batch_size, device=device))
     if kind == "aae":
         metrics["prior_distance"] = prior_distance(model, data, seed=seed, batch_size=batch_size, device=device)
