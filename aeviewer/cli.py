@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from aeviewer.errors import AeviewerError, CheckpointError, ConfigError
-from aeviewer.vocabulary import ARCHS, DEVICE_SPECS, KINDS, LR_SCHEDULES, PRIORS
+from aeviewer.options import add_cli_options, cli_values, non_negative_float, options, positive_float, positive_int, seed
+from aeviewer.vocabulary import DEVICE_SPECS
 
 PARZEN_VALIDATION_IMAGES = 1000  # the last training images; Makhzani et al. choose the Parzen sigma on them
 
@@ -23,67 +24,6 @@ class _OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"aeviewer: error: {message} (see '{self.prog} --help')\n")
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    from aeviewer.models.config import parse_widths  # here: importing aeviewer.models loads torch
-
-    try:
-        return parse_widths(text)
-    except ConfigError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _finite_float(text: str, least: float, strict: bool, wanted: str) -> float:
-    """A finite number above ``least`` (or at least it, unless ``strict``): NaN and inf would pass the model's
-    range checks and surface an epoch later as 'the loss became nan', naming no argument."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}") from None
-    if not math.isfinite(value) or value < least or (strict and value == least):
-        raise argparse.ArgumentTypeError(f"expected {wanted}, got {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    return _finite_float(text, 0.0, True, "a positive number")
-
-
-def _non_negative_float(text: str) -> float:
-    return _finite_float(text, 0.0, False, "a number 0 or more")
-
-
-def _probability(text: str) -> float:
-    value = _finite_float(text, 0.0, False, "a probability in [0, 1)")
-    if value >= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1), got {text!r}")
-    return value
-
-
-def _growth(text: str) -> float:
-    return _finite_float(text, 1.0, False, "a factor of 1 or more")
-
-
-def _seed(text: str) -> int:
-    """0 <= seed < 2**63: torch's generators take no more (a larger one failed after the data had loaded)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 2, got {text!r}") from None
-    if not 0 <= value < 2**63 - 1:  # the trainer also seeds a generator with seed + 1
-        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**63 - 2, got {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,39 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
 
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
-    train.add_argument("--model", required=True, choices=KINDS, help="kind of autoencoder")
-    train.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist (default: digits)")
-    train.add_argument("--arch", choices=ARCHS, help="network architecture (default: mlp; conv for vqvae)")
-    train.add_argument("--latent-dim", type=_positive_int, default=2, help="latent dimension (default 2)")
-    train.add_argument("--hidden", type=_int_list, help="mlp hidden widths, e.g. 512,256")
-    train.add_argument("--decoder-dropout", type=_probability, metavar="P",
-                       help="mlp decoder: drop each hidden activation with probability P while training (default 0)")
-    train.add_argument("--epochs", type=_positive_int, default=10)
-    train.add_argument("--batch-size", type=_positive_int, default=128)
-    train.add_argument("--lr", type=_positive_float, default=1e-3)
-    train.add_argument("--seed", type=_seed, default=0)
-    train.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
-    train.add_argument("--noise", help="input corruption, e.g. gaussian:0.5, masking:0.25, salt_pepper:0.2")
-    train.add_argument("--recon", help="reconstruction loss: bce or mse (vae: bce or gaussian)")
-    train.add_argument("--beta", type=_non_negative_float, help="VAE: weight of the KL term")
-    train.add_argument("--c", type=_positive_float, help="VAE gaussian decoder variance c")
-    train.add_argument("--prior", choices=PRIORS, help="AAE prior")
-    train.add_argument("--conditional-prior", action="store_true", help="AAE: class k drawn from prior component k")
-    train.add_argument("--adversarial-weight", type=_non_negative_float, help="AAE: weight λ of the generator term in recon + λ·gen")
-    train.add_argument("--adversarial-growth", type=_growth,
-                       help="AAE: λ grows linearly over the run to this many times λ (default 1: constant)")
-    train.add_argument("--posterior-std", type=_non_negative_float, help="AAE: q(z|x) = N(encoder(x), s²I) with this s (default 0: deterministic)")
-    train.add_argument("--learned-posterior", action="store_true",
-                       help="AAE: q(z|x) = N(mu(x), diag sigma²(x)), the encoder predicting both (instead of "
-                            "--posterior-std); the adversary may leave dimensions unused (mu = 0, sigma = 1)")
-    train.add_argument("--disc-hidden", type=_int_list, help="AAE: discriminator hidden widths (default 256,256; the paper: 1000,1000)")
-    train.add_argument("--codebook-size", type=_positive_int, help="VQ-VAE: number of codes K")
-    train.add_argument("--code-dim", type=_positive_int, help="VQ-VAE: code dimension D")
-    train.add_argument("--lr-schedule", choices=LR_SCHEDULES, default="constant",
-                       help="learning rate over the run: constant, cosine decay to zero, or drop to a tenth "
-                            "for the last tenth of the run")
-    train.add_argument("--binarize", action="store_true",
-                       help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)")
+    add_cli_options(train, options())
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
     train.add_argument("--hold-out", type=int, default=0, metavar="N",
@@ -143,12 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
                            help="train a checkpoint's decoder alone on its frozen encoder's codes plus Gaussian noise "
                                 "(ae, dae, aae)")
     refit.add_argument("path", help="checkpoint (.safetensors)")
-    refit.add_argument("--noise", type=_non_negative_float, default=0.3, help="std of the noise added to each code (default 0.3)")
-    refit.add_argument("--epochs", type=_positive_int, default=1)
-    refit.add_argument("--lr", type=_positive_float, default=1e-4)
-    refit.add_argument("--batch-size", type=_positive_int, default=100)
-    refit.add_argument("--seed", type=_seed, default=0)
-    refit.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    refit.add_argument("--noise", type=non_negative_float, default=0.3, help="std of the noise added to each code (default 0.3)")
+    refit.add_argument("--epochs", type=positive_int, default=1)
+    refit.add_argument("--lr", type=positive_float, default=1e-4)
+    refit.add_argument("--batch-size", type=positive_int, default=100)
+    refit.add_argument("--seed", type=seed, default=0)
+    refit.add_argument("--device", default="auto", help=DEVICE_SPECS)
     refit.add_argument("--out", help="checkpoint to write (default: <path>-refit.safetensors beside it)")
     refit.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
 
@@ -197,19 +105,9 @@ def _run_gui(args: argparse.Namespace) -> int:
 def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n_classes: int) -> Any:
     from aeviewer.models import default_config
 
-    overrides: dict[str, Any] = {"latent_dim": args.latent_dim, "n_classes": n_classes}
-    optional = {
-        "arch": args.arch, "hidden": args.hidden, "noise": args.noise, "recon": args.recon, "beta": args.beta,
-        "c": args.c, "prior": args.prior, "codebook_size": args.codebook_size, "code_dim": args.code_dim,
-        "adversarial_weight": args.adversarial_weight, "adversarial_growth": args.adversarial_growth,
-        "posterior_std": args.posterior_std, "disc_hidden": args.disc_hidden, "decoder_dropout": args.decoder_dropout,
-    }
-    overrides.update({k: v for k, v in optional.items() if v is not None})
-    if args.conditional_prior:
-        overrides["conditional_prior"] = True
-    if args.learned_posterior:
-        overrides["learned_posterior"] = True
-    return default_config(args.model, image_shape=image_shape, **overrides)
+    overrides = cli_values(args, "model")
+    kind = overrides.pop("kind")
+    return default_config(kind, image_shape=image_shape, n_classes=n_classes, **overrides)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -241,9 +139,7 @@ def _train(args: argparse.Namespace) -> int:
         save_checkpoint(out, trainer.model, dataset=args.dataset, history=history,
                         extra={"train": _train_record(args), "status": "training"})
 
-    train_config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                               device=str(device), binarize=args.binarize,
-                               lr_schedule=args.lr_schedule, start_at_mean=True)
+    train_config = TrainConfig(**{**cli_values(args, "train"), "device": str(device)}, start_at_mean=True)
     trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
     started = time.perf_counter()
     result = trainer.run()

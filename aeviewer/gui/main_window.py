@@ -24,6 +24,7 @@ from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
+from aeviewer.options import train_record
 
 if TYPE_CHECKING:
     from aeviewer.training.checkpoint import Checkpoint
@@ -516,7 +517,7 @@ class MainWindow(QMainWindow):
         """What a save writes beside the trained weights. A continued model's history goes on from its last
         epoch and its earlier record is kept under ``continued_from``; its metrics are dropped, since they
         measured the weights before this run (``aeviewer evaluate`` measures them again)."""
-        run = {"status": result.get("status", ""), "train": self._train_record()}
+        run = {"status": result.get("status", ""), "train": train_record(self.training_panel.train_config())}
         history = list(self.training_panel.history)
         before = self._records_before_run
         if before is None:
@@ -525,11 +526,6 @@ class MainWindow(QMainWindow):
         offset = max(epochs, default=0)
         history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
         return {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
-
-    def _train_record(self) -> dict[str, Any]:
-        cfg = self.training_panel.train_config()
-        return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed, "device": cfg.device,
-                "lr_schedule": cfg.lr_schedule}
 
     # -- status, title, dialogs ------------------------------------------------------------------------------
     def set_last_action(self, text: str) -> None:

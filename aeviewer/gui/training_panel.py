@@ -7,24 +7,23 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QRegularExpression, QThread, Qt, QTimer, Signal
-from PySide6.QtGui import QRegularExpressionValidator
-from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
-    QVBoxLayout, QWidget,
-)
+from PySide6.QtCore import QThread, Qt, QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from aeviewer.autosave import AutoSaver
-from aeviewer.errors import AeviewerError, ConfigError, DataError
-from aeviewer.gui.image_utils import make_button, make_spin
+from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
+from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
+from aeviewer.gui.option_form import OptionForm, changed_signal
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
-from aeviewer.models import parameter_count, size_text
+from aeviewer.models import default_config, parameter_count, size_text
 from aeviewer.models.aae import default_adversarial_weight
-from aeviewer.models.config import ModelConfig, parse_widths, widths_text
-from aeviewer.training.trainer import LR_SCHEDULES
-from aeviewer.vocabulary import ARCH_LABELS, KIND_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, LR_SCHEDULE_LABELS, RECON_LABELS
+from aeviewer.models.config import ModelConfig
+from aeviewer.options import Option, applicable, options, train_record
+from aeviewer.training import trainer  # a module reference: tests replace its functions
+from aeviewer.training.trainer import TrainConfig
 
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
@@ -105,95 +104,22 @@ class TrainingPanel(QWidget):
         self.continue_box.toggled.connect(self._on_continue_toggled)
         self.form.addRow(self.continue_box)
 
-        self.kind = self._combo("kind", [(k, v) for k, v in KIND_LABELS.items()],
-                                "Which autoencoder to train. DAE: trained on corrupted inputs; VAE and AAE: "
-                                "latent pulled to a prior; VQ-VAE: discrete codes from a codebook.")
-        self.kind.currentIndexChanged.connect(self._on_kind_changed)
-        self.dataset = self._combo("dataset", self._dataset_items(), "Training images (the test split is drawn in the scatter).")
+        self.fields = OptionForm(self.form, options(panel=True), self._items)
+        for name, widget in self.fields.widgets.items():
+            setattr(self, name, widget)  # panel.kind, panel.latent_dim, ...: what the tests and the window use
+        if self.device.count() > 1:
+            self.device.setCurrentIndex(1)  # the first CUDA device
+        # The rows follow the options whose values others depend on (the kind, the shape, the prior, ...).
+        deciding = {"kind", "arch"} | {name for o in options() for name in o.requires}
+        for name in deciding:
+            changed_signal(self.fields.widget(name)).connect(self._on_kind_changed)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
-        self.arch = self._combo("arch", [("mlp", "MLP (any size)"), ("conv", "Convolutional (28×28)")],
-                                "Network shape: fully connected layers, or convolutions (28×28 images only).")
-        self.arch.currentIndexChanged.connect(self._on_kind_changed)
-        self.hidden = self._widths("hidden", ModelConfig.hidden,
-                                   "MLP: widths of the encoder's hidden layers, input side first, e.g. 512, 256; "
-                                   "the decoder mirrors them. Wider layers fit better and train slower.")
-        self.latent_dim = make_spin(self, "latentDim", 2, 512, 2, tooltip="Size of the latent code; 2 is drawn as it is, more through PCA or a pair of dimensions.")
-        self.codebook_size = make_spin(self, "codebookSize", 2, 8192, 512, tooltip="VQ-VAE: number of codebook vectors K.")
-        self.code_dim = make_spin(self, "codeDim", 1, 512, 64, tooltip="VQ-VAE: length D of each codebook vector.")
-        self.recon = self._combo("recon", [("bce", "Bernoulli (BCE)"), ("gaussian", "Gaussian (MSE / c)")],
-                                 "VAE: the decoder's likelihood p(x|z).")
-        self.recon.currentIndexChanged.connect(self._on_kind_changed)
-        self.beta = self._dspin("beta", 0.0, 100.0, 1.0, 0.1, 3, "VAE: weight β of the KL term (β-VAE when > 1).")
-        self.c = self._dspin("c", 1e-4, 100.0, 1.0, 0.1, 4, "VAE (Gaussian decoder): variance c of p(x|z) = N(f(z), cI).")
-        self.noise_kind = self._combo("noiseKind", [(k, k.replace("_", " ")) for k in NOISE_KINDS],
-                                      "DAE: how inputs are corrupted during training.")
-        self.noise_level = self._dspin("noiseLevel", 0.0, 2.0, 0.5, 0.05, 2,
-                                       "DAE: gaussian σ, or the fraction of pixels masked / set to salt and pepper.")
-        self.prior = self._combo("prior", [(p, p) for p in PRIORS], "AAE: the distribution the latent codes are pushed towards.")
-        self.prior.currentIndexChanged.connect(self._on_kind_changed)
-        self.conditional_prior = self._check(
-            "conditionalPrior", "Class k from component k",
-            "AAE with a mixture or swiss-roll prior: the discriminator is told each image's class, and the codes of "
-            "class k are pushed onto the prior's component k (Makhzani et al.'s semi-supervised prior), so the "
-            "classes land where you chose.")
-        self.adversarial_weight = self._dspin("adversarialWeight", 0.0, 1000.0, 10.0, 1.0, 2,
-                                              "AAE: weight λ of the adversarial term in recon + λ·gen; larger pulls the codes "
-                                              "harder onto the prior, smaller keeps reconstructions sharper.")
-        self.adversarial_growth = self._dspin("adversarialGrowth", 1.0, 100.0, 1.0, 0.5, 2,
-                                              "AAE: λ grows linearly over the run from λ to this many times λ; a strong "
-                                              "adversary from the first step can collapse the codes. 1 keeps λ constant.")
-        self.adversarial_growth.setSuffix(" ×")
-        self.posterior_std = self._dspin("posteriorStd", 0.0, 10.0, 0.0, 0.05, 2,
-                                         "AAE: spread s of a Gaussian posterior q(z|x) = N(encoder(x), s²I); "
-                                         "0 keeps the encoder deterministic.")
-        self.decoder_dropout = self._dspin("decoderDropout", 0.0, 0.9, 0.0, 0.05, 2,
-                                           "MLP decoder: each hidden activation is dropped with this probability while "
-                                           "training (not when decoding). A regulariser: 0.1 lifted the 8-dim AAE's "
-                                           "Parzen figure above the paper's (README).")
-        self.channels = self._widths("channels", ModelConfig.channels,
-                                     "Convolutions (and the VQ-VAE): channels of the encoder's two convolution layers, "
-                                     "e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them.")
-        self.disc_hidden = self._widths("discHidden", ModelConfig.disc_hidden,
-                                        "AAE: widths of the discriminator's hidden layers (Makhzani et al. use 1000, 1000).")
-        self.learned_posterior = self._check(
-            "learnedPosterior", "Encoder predicts the spread",
-            "AAE: q(z|x) = N(μ(x), diag σ²(x)), the encoder predicting σ per image and dimension, as a VAE's does. "
-            "Watch for collapse: the adversary is as content with pure prior noise, so a dimension can end unused "
-            "(μ = 0, σ = 1 for every image).")
-        self.learned_posterior.toggled.connect(self._on_kind_changed)
-        self.epochs = make_spin(self, "epochs", 1, 10_000, 10, tooltip="Passes over the training split.")
-        self.batch_size = make_spin(self, "batchSize", 1, 8192, 128, tooltip="Images per optimisation step.")
-        self.lr = self._dspin("lr", 1e-6, 1.0, 1e-3, 1e-4, 6, "Adam learning rate.")
-        self.lr_schedule = self._combo("lrSchedule", [(k, LR_SCHEDULE_LABELS[k]) for k in LR_SCHEDULES],
-                                       "How the learning rate changes over the run. Cosine: decays to zero. Drop: "
-                                       "a tenth of it for the last tenth of the run, which lets the weights settle.")
-        self.seed = make_spin(self, "seed", 0, 2**31 - 1, 0, tooltip="Same seed, same settings: same weights.")
-        devices = [("cpu", "CPU")] + cuda_devices()
-        self.device = self._combo("device", devices, "Where training runs (the views always decode on the CPU).")
-        if len(devices) > 1:
-            self.device.setCurrentIndex(1)
         self.size_label = QLabel()
         self.size_label.setObjectName("modelSize")
         self.size_label.setWordWrap(True)
         self.size_label.setToolTip("Weights of the model these fields describe (a discriminator included), and their "
                                    "size in float32; training needs about four times that (gradients, Adam's two moments).")
-        rows = [
-            ("Kind", self.kind), ("Data set", self.dataset), ("Architecture", self.arch),
-            ("Hidden layers", self.hidden), ("Decoder dropout", self.decoder_dropout), ("Channels", self.channels),
-            ("Latent dim", self.latent_dim),
-            ("Codebook size K", self.codebook_size), ("Code dim D", self.code_dim), ("Likelihood", self.recon),
-            ("β (KL weight)", self.beta), ("c (variance)", self.c), ("Noise", self.noise_kind),
-            ("Noise level", self.noise_level), ("Prior", self.prior), ("Label-conditioned", self.conditional_prior),
-            ("Adversarial weight λ", self.adversarial_weight), ("λ growth over the run", self.adversarial_growth),
-            ("Discriminator layers", self.disc_hidden),
-            ("Learned posterior", self.learned_posterior), ("Posterior spread s", self.posterior_std),
-            ("Epochs", self.epochs),
-            ("Batch size", self.batch_size), ("Learning rate", self.lr),
-            ("Learning-rate schedule", self.lr_schedule), ("Seed", self.seed), ("Device", self.device),
-            ("Model size", self.size_label),
-        ]
-        for label, widget in rows:
-            self.form.addRow(label, widget)
+        self.form.addRow("Model size", self.size_label)
 
         self.start_button = make_button(self, "Start", "startButton", "Start training (Space)", self.start)
         self.pause_button = make_button(self, "Pause", "pauseButton", "Pause or resume training (Space)", self.toggle_pause)
@@ -232,65 +158,16 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot, 1)
 
-    def _combo(self, name: str, items: list[tuple[str, str]], tip: str) -> QComboBox:
-        box = QComboBox()
-        box.setObjectName(name)
-        for value, label in items:
-            box.addItem(label, value)
-        box.setToolTip(tip)
-        return box
-
-    def _dspin(self, name: str, low: float, high: float, value: float, step: float, decimals: int, tip: str) -> QDoubleSpinBox:
-        box = QDoubleSpinBox()
-        box.setObjectName(name)
-        box.setDecimals(decimals)
-        box.setRange(low, high)
-        box.setSingleStep(step)
-        box.setValue(value)
-        box.setToolTip(tip)
-        return box
-
     @staticmethod
-    def _check(name: str, text: str, tip: str) -> QCheckBox:
-        box = QCheckBox(text)
-        box.setObjectName(name)
-        box.setToolTip(tip)
-        return box
-
-    def _widths(self, name: str, value: tuple[int, ...], tip: str) -> QLineEdit:
-        edit = QLineEdit(widths_text(value))
-        edit.setObjectName(name)
-        edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"[0-9, ]*"), edit))
-        edit.setPlaceholderText("e.g. 512, 256")
-        edit.setToolTip(tip)
-        return edit
-
-    def _dataset_items(self) -> list[tuple[str, str]]:
-        from aeviewer.data.sources import SOURCES
-
-        return [(name, name) for name in SOURCES]
+    def _items(option: Option) -> list[tuple[str, str]]:
+        """The entries of the lists the option table leaves to the running program: data sets, devices."""
+        if option.type == "dataset":
+            return [(name, name) for name in SOURCES]
+        return [("cpu", "CPU")] + cuda_devices()
 
     # -- which fields apply -----------------------------------------------------------------------------
     def _on_kind_changed(self, *_: Any) -> None:
-        kind = self.kind.currentData()
-        shown = {
-            self.arch: kind != "vqvae",  # the VQ-VAE is always convolutional (any image size)
-            self.hidden: self._arch() == "mlp", self.decoder_dropout: self._arch() == "mlp",
-            self.channels: self._arch() == "conv",
-            self.disc_hidden: kind == "aae",
-            self.latent_dim: kind != "vqvae", self.codebook_size: kind == "vqvae", self.code_dim: kind == "vqvae",
-            self.recon: kind == "vae", self.beta: kind == "vae", self.c: kind == "vae" and self.recon.currentData() == "gaussian",
-            self.noise_kind: kind == "dae", self.noise_level: kind == "dae", self.prior: kind == "aae",
-            self.conditional_prior: kind == "aae" and self.prior.currentData() != "gaussian",
-            self.adversarial_weight: kind == "aae", self.adversarial_growth: kind == "aae",
-            self.learned_posterior: kind == "aae", self.posterior_std: kind == "aae" and not self.learned_posterior.isChecked(),
-        }
-        for widget, visible in shown.items():
-            self.form.setRowVisible(widget, visible)
-
-    def _arch(self) -> str:
-        """The network shape the fields describe: the VQ-VAE is always convolutional, whatever the arch box says."""
-        return "conv" if self.kind.currentData() == "vqvae" else self.arch.currentData()
+        self.fields.update_visibility()
 
     def _watch_model_fields(self) -> None:
         """Recount the model's size after any model field changes; once per burst (opening a model sets them all)."""
@@ -299,8 +176,7 @@ class TrainingPanel(QWidget):
         self._size_timer.setInterval(0)
         self._size_timer.timeout.connect(self._update_size)
         for widget in self._model_fields():
-            changed = {QComboBox: "currentIndexChanged", QCheckBox: "toggled", QLineEdit: "textChanged"}
-            getattr(widget, changed.get(type(widget), "valueChanged")).connect(self._size_timer.start)
+            changed_signal(widget).connect(self._size_timer.start)
         self._update_size()
 
     def _update_size(self) -> None:
@@ -312,8 +188,6 @@ class TrainingPanel(QWidget):
     def _on_dataset_changed(self, *_: Any) -> None:
         """Convolutions are built for 28×28 images: offer them only where the data set has that size;
         the AAE's adversarial weight follows the image size."""
-        from aeviewer.data.sources import SOURCES
-
         info = SOURCES.get(self.dataset.currentData())
         if info is not None:
             self.adversarial_weight.setValue(default_adversarial_weight(info.image_shape))
@@ -330,10 +204,11 @@ class TrainingPanel(QWidget):
             self.show_config(self.session.model.config, self.session.dataset_name)
 
     def _model_fields(self) -> list[QWidget]:
-        return [self.kind, self.dataset, self.arch, self.hidden, self.decoder_dropout, self.channels, self.disc_hidden,
-                self.latent_dim, self.codebook_size, self.code_dim, self.recon, self.beta, self.c, self.noise_kind, self.noise_level,
-                self.prior, self.conditional_prior, self.adversarial_weight, self.adversarial_growth,
-                self.learned_posterior, self.posterior_std]
+        """The fields that describe the model and its data (a continued run keeps the open model's)."""
+        return [self.fields.widget(o.name) for o in options(panel=True) if o.group != "train"]
+
+    def _train_fields(self) -> list[QWidget]:
+        return [self.fields.widget(o.name) for o in options("train", panel=True)]
 
     def _on_session_model(self) -> None:
         if self.is_running():
@@ -347,83 +222,30 @@ class TrainingPanel(QWidget):
 
     def show_config(self, config: ModelConfig, dataset: str = "") -> None:
         """Fill the fields from a model's config (so Start trains the same shape again)."""
-        self._select(self.kind, config.kind)
+        self.fields.show("kind", config.kind)
         if dataset:
-            self._select(self.dataset, dataset)
-        self._select(self.arch, config.arch)
-        self.hidden.setText(widths_text(config.hidden))
-        self.decoder_dropout.setValue(config.decoder_dropout)
-        self.channels.setText(widths_text(config.channels))
-        self.disc_hidden.setText(widths_text(config.disc_hidden))
-        self.latent_dim.setValue(config.latent_dim)
-        self.codebook_size.setValue(config.codebook_size)
-        self.code_dim.setValue(config.code_dim)
-        self._select(self.recon, "gaussian" if config.recon == "gaussian" else "bce")
-        self.beta.setValue(config.beta)
-        self.c.setValue(config.c)
+            self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
+        for option in options("model", panel=True):
+            if option.name != "kind" and hasattr(config, option.name):
+                self.fields.show(option.name, getattr(config, option.name))
         if config.noise and config.noise != "none" and ":" in config.noise:
             noise_kind, level = config.noise.split(":", 1)
-            self._select(self.noise_kind, noise_kind)
-            self.noise_level.setValue(float(level))
-        self._select(self.prior, config.prior)
-        self.conditional_prior.setChecked(config.conditional_prior)
-        self.adversarial_weight.setValue(config.adversarial_weight)
-        self.adversarial_growth.setValue(config.adversarial_growth)
-        self.posterior_std.setValue(config.posterior_std)
-        self.learned_posterior.setChecked(config.learned_posterior)
-
-    @staticmethod
-    def _select(box: QComboBox, value: str) -> None:
-        index = box.findData(value)
-        if index >= 0:
-            box.setCurrentIndex(index)
+            self.fields.show("noise_kind", noise_kind)
+            self.fields.show("noise_level", float(level))
 
     # -- the configuration the fields describe --------------------------------------------------------
     def model_config(self) -> ModelConfig:
-        """The ModelConfig for a new model from the fields (raises ConfigError for impossible ones)."""
-        from aeviewer.data.sources import SOURCES
-        from aeviewer.models import default_config
+        """The ModelConfig for a new model from the fields that apply (raises ConfigError for impossible ones)."""
+        values = self.fields.values()
+        info = SOURCES[values["dataset"]]
+        overrides = {o.name: self.fields.read(o.name) for o in applicable(values, "model")}
+        kind = overrides.pop("kind")
+        if "noise_kind" in overrides:  # two fields, one config entry: "gaussian:0.5"
+            overrides["noise"] = f"{overrides.pop('noise_kind')}:{overrides.pop('noise_level'):g}"
+        return default_config(kind, image_shape=info.image_shape, n_classes=len(info.class_names), **overrides)
 
-        kind = self.kind.currentData()
-        info = SOURCES[self.dataset.currentData()]
-        overrides: dict[str, Any] = {"n_classes": len(info.class_names)}
-        if kind == "vqvae":
-            overrides.update(codebook_size=self.codebook_size.value(), code_dim=self.code_dim.value())
-        else:
-            overrides.update(arch=self.arch.currentData(), latent_dim=self.latent_dim.value())
-        if self._arch() == "mlp":
-            overrides["hidden"] = self._read_widths(self.hidden, "Hidden layers")
-            overrides["decoder_dropout"] = self.decoder_dropout.value()
-        else:
-            overrides["channels"] = self._read_widths(self.channels, "Channels")
-        if kind == "vae":
-            overrides.update(recon=self.recon.currentData(), beta=self.beta.value(), c=self.c.value())
-        if kind == "dae":
-            overrides["noise"] = f"{self.noise_kind.currentData()}:{self.noise_level.value():g}"
-        if kind == "aae":
-            overrides.update(prior=self.prior.currentData(), adversarial_weight=self.adversarial_weight.value(),
-                             conditional_prior=self.prior.currentData() != "gaussian" and self.conditional_prior.isChecked(),
-                             adversarial_growth=self.adversarial_growth.value(),
-                             disc_hidden=self._read_widths(self.disc_hidden, "Discriminator layers"))
-            if self.learned_posterior.isChecked():
-                overrides["learned_posterior"] = True  # its own spread: the field for a fixed one is hidden
-            else:
-                overrides["posterior_std"] = self.posterior_std.value()
-        return default_config(kind, image_shape=info.image_shape, **overrides)
-
-    @staticmethod
-    def _read_widths(edit: QLineEdit, label: str) -> tuple[int, ...]:
-        try:
-            return parse_widths(edit.text())
-        except ConfigError as err:
-            raise ConfigError(f"{label}: {err}") from None
-
-    def train_config(self) -> Any:
-        from aeviewer.training.trainer import TrainConfig
-
-        return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(), lr=self.lr.value(),
-                           seed=self.seed.value(), device=self.device.currentData(),
-                           lr_schedule=self.lr_schedule.currentData())
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(**{o.name: self.fields.read(o.name) for o in options("train", panel=True)})
 
     # -- running ----------------------------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -479,8 +301,6 @@ class TrainingPanel(QWidget):
 
     def _prepare_model(self) -> tuple[Any, str, bool]:
         """The model to train, its data set, and whether it is new; the session shows it (a new one starts untrained)."""
-        from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
-
         if self.continue_box.isChecked() and self.session.model is not None:
             if not self.session.dataset_name:
                 raise DataError("the open model records no data set; untick 'Continue' and train a new one")
@@ -488,11 +308,9 @@ class TrainingPanel(QWidget):
         dataset = self.dataset.currentData()
         if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
             raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
-        from aeviewer.training.trainer import check_fits, resolve_device, seeded_build
-
         config = self.model_config()
-        check_fits(config, resolve_device(self.device.currentData())[0])
-        model = seeded_build(config, self.seed.value())
+        trainer.check_fits(config, trainer.resolve_device(self.device.currentData())[0])
+        model = trainer.seeded_build(config, self.seed.value())
         test_set = load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
         return model, dataset, True
@@ -500,19 +318,15 @@ class TrainingPanel(QWidget):
     @staticmethod
     def _resolved_device(spec: str) -> str:
         """Where the run will really train (cuda asked for without CUDA trains on the CPU; the worker says so)."""
-        from aeviewer.training.trainer import resolve_device
-
         try:
-            return str(resolve_device(spec)[0])
+            return str(trainer.resolve_device(spec)[0])
         except AeviewerError:  # an unknown spec: the worker reports it as the run's failure
             return spec
 
     def _autosaver(self, dataset: str, config: Any) -> AutoSaver | None:
         if not self.autosave_enabled:
             return None
-        train = {"epochs": config.epochs, "batch_size": config.batch_size, "lr": config.lr, "seed": config.seed,
-                 "device": config.device, "lr_schedule": config.lr_schedule}
-        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train})
+        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)})
 
     def _dispose_finished_thread(self) -> None:
         """Let the previous run's QThread go (Python owns it since it finished): threads never pile up."""
@@ -524,8 +338,6 @@ class TrainingPanel(QWidget):
     def _small_train_set(self, dataset: str) -> Any:
         """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
         while the GUI redraws. IDX sets (MNIST: seconds of gunzip) load in the worker instead."""
-        from aeviewer.data.sources import SOURCES, load_split
-
         if dataset in SOURCES and not SOURCES[dataset].idx:
             return load_split(dataset, "train", self.data_dir)
         return None
@@ -678,6 +490,6 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if state == "paused" else "Pause")
         self.continue_box.setEnabled(not running and self.session.model is not None)
-        for widget in self._model_fields() + [self.epochs, self.batch_size, self.lr, self.lr_schedule, self.seed, self.device]:
+        for widget in self._model_fields() + self._train_fields():
             widget.setEnabled(not running and not (self.continue_box.isChecked() and widget in self._model_fields()))
         self.stateChanged.emit(state)
