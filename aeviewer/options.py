@@ -218,6 +218,9 @@ OPTIONS: tuple[Option, ...] = (
        group="train", choices=LR_SCHEDULE_LABELS, flag="--lr-schedule",
        cli_help="learning rate over the run: constant, cosine decay to zero, or drop to a tenth for the last tenth "
                 "of the run"),
+    _o("weight_decay", "Weight decay", "float", 0.0, "L2 penalty on the weights in every optimiser of the run "
+       "(the AAE's discriminator's too): each step adds this times the weights to their gradient. 0: none.",
+       group="train", low=0.0, high=1.0, step=1e-4, decimals=6, flag="--weight-decay", parse=non_negative_float),
     _o("seed", "Seed", "int", 0, "Same seed, same settings: same weights.", group="train", low=0, high=2**31 - 1,
        flag="--seed", parse=seed),
     _o("device", "Device", "device", "auto", "Where training runs (the views always decode on the CPU).",

@@ -38,6 +38,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     seed: int = 0
+    weight_decay: float = 0.0  # L2 penalty in every optimiser of the model (the AAE's discriminator's too)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
     lr_schedule: str = "constant"  # constant | cosine: lr_t = lr · ½(1 + cos(π t / T)) over all T steps
@@ -216,6 +217,8 @@ class Trainer:
         if cfg.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} ({', '.join(LR_SCHEDULES)})")
         self.optimizers = self.model.make_optimizers(cfg.lr)
+        for group in (g for opt in self.optimizers for g in opt.param_groups):
+            group["weight_decay"] = cfg.weight_decay  # the run's setting, for however many optimisers a kind has
         self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()

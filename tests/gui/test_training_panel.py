@@ -207,6 +207,14 @@ def test_the_learning_rate_schedule_reaches_the_run_and_its_autosave(panel):
     assert panel._autosaver("digits", config).extra["train"]["lr_schedule"] == "drop"
 
 
+def test_weight_decay_is_a_field_that_reaches_the_run_and_its_autosave(panel):
+    assert panel.weight_decay.value() == 0.0 and panel.weight_decay.toolTip()
+    panel.weight_decay.setValue(0.001)
+    config = panel.train_config()
+    assert config.weight_decay == 0.001
+    assert panel._autosaver("digits", config).extra["train"]["weight_decay"] == 0.001
+
+
 def test_convolutions_are_offered_only_for_28x28_data(panel):
     choose(panel.dataset, "mnist")
     choose(panel.arch, "conv")
