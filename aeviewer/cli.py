@@ -114,7 +114,7 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.data.sources import load_split
     from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
-    from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build
+    from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
     train_set = _without_hold_out(load_split(args.dataset, "train", args.data_dir), args.hold_out)
     config = _model_config(args, train_set.image_shape, len(train_set.class_names))
@@ -133,8 +133,7 @@ def _train(args: argparse.Namespace) -> int:
     def on_epoch(info: Any) -> None:
         progress.clear()
         history.append({"epoch": info.epoch, **info.losses, **info.stats, "seconds": info.seconds})
-        terms = "  ".join(f"{k} {v:.4g}" for k, v in {**info.losses, **info.stats}.items())
-        print(f"epoch {info.epoch}/{info.epochs}  {terms}  {info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s",
+        print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats)}  {info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s",
               flush=True)
         save_checkpoint(out, trainer.model, dataset=args.dataset, history=history,
                         extra={"train": _train_record(args), "status": "training"})

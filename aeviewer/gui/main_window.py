@@ -1,7 +1,6 @@
 """MainWindow: the docks around the latent scatter, menus and shortcuts, open/save, settings that persist."""
 from __future__ import annotations
 
-import time
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +23,6 @@ from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
-from aeviewer.options import train_record
 
 if TYPE_CHECKING:
     from aeviewer.training.checkpoint import Checkpoint
@@ -34,8 +32,6 @@ APPLICATION = "aeviewer"
 MAX_RECENT = 8
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
-SNAPSHOT_ENCODE_FACTOR = 20.0  # live snapshots at least this many encode times apart (see _on_snapshot)
-SNAPSHOT_MIN_INTERVAL_S = 2.0  # ...and at least this far apart: an MNIST epoch still gets about three
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 EMPTY_HINT = (
     "<h2>No model open</h2>"
@@ -106,11 +102,6 @@ class MainWindow(QMainWindow):
         self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
         self._records_before_run: dict[str, Any] | None = None  # the open model's records while a run continues it
         self.unsaved = False  # trained weights that no save has written yet (the title says so)
-        self._pending_snapshot: dict | None = None
-        self._last_applied = 0.0
-        self._snapshot_timer = QTimer(self)
-        self._snapshot_timer.setSingleShot(True)
-        self._snapshot_timer.timeout.connect(self._apply_snapshot)
 
         self._build_views()
         self._build_actions()
@@ -293,12 +284,10 @@ class MainWindow(QMainWindow):
         self.session.modelChanged.connect(self._on_model_changed)
         self.session.message.connect(self.set_last_action)
         panel = self.training_panel
-        panel.snapshotReady.connect(self._on_snapshot)
         panel.trainingStarted.connect(self._on_training_started)
         panel.trainingFinished.connect(self._on_training_finished)
         panel.message.connect(self.set_last_action)
         panel.stateChanged.connect(self._update_status)
-        panel.device.currentIndexChanged.connect(self._update_status)
 
     # -- model files --------------------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
@@ -319,7 +308,7 @@ class MainWindow(QMainWindow):
                         "extra": dict(checkpoint.extra)}
         self.unsaved = False
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
-        self.training_panel.loss_plot.show_history(checkpoint.history)
+        self.training_panel.show_history(checkpoint.history)
         self.add_recent(path)
         c = checkpoint.model.config
         what = f"{c.kind.upper()} on {checkpoint.dataset or 'an unknown data set'}"
@@ -475,39 +464,13 @@ class MainWindow(QMainWindow):
     def stop_training(self) -> None:
         self.training_panel.stop()
 
-    def _on_training_started(self) -> None:
+    def _on_training_started(self, continues: bool) -> None:
         # A continued model keeps what it went through (history, provenance) for the save after the run.
-        self._records_before_run = None if self.training_panel.run_is_new else self.records
+        self._records_before_run = self.records if continues else None
         self.records = {"metrics": {}, "history": [], "extra": {}}
-        self._last_applied = time.monotonic()  # the untrained model was just drawn
         self._update_title()
 
-    def _on_snapshot(self, state: dict) -> None:
-        """Keep only the newest snapshot and apply it at most every SNAPSHOT_MIN_INTERVAL_S, or every
-        SNAPSHOT_ENCODE_FACTOR encode times when encoding is slower (dropping stale ones)."""
-        self._pending_snapshot = state
-        if self._snapshot_timer.isActive():
-            return
-        # Re-encoding costs time on the GUI thread, and on a 2-core machine that time comes out of the
-        # trainer's share (measured: each applied snapshot cost the trainer ~0.2 s of an MNIST epoch).
-        interval = max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.session.last_encode_seconds)
-        wait = self._last_applied + interval - time.monotonic()
-        self._snapshot_timer.start(max(0, int(wait * 1000)))
-
-    def _apply_snapshot(self) -> None:
-        state, self._pending_snapshot = self._pending_snapshot, None
-        if state is None or self.session.model is None:
-            return
-        self.training_panel.yield_to_gui()  # ~1/s, a few tens of ms: the redraw never fights the trainer
-        try:
-            self.session.load_weights(state)
-        except RuntimeError as err:  # a snapshot that does not fit the model: never take the window down
-            self.set_last_action(f"Could not load a weight snapshot: {str(err).splitlines()[0]}")
-        self._last_applied = time.monotonic()
-
     def _on_training_finished(self, result: dict) -> None:
-        self._snapshot_timer.stop()
-        self._apply_snapshot()  # the final weights, at once
         self.records = self._records_after_run(result)
         self.unsaved = True
         self._update_status()
@@ -517,8 +480,8 @@ class MainWindow(QMainWindow):
         """What a save writes beside the trained weights. A continued model's history goes on from its last
         epoch and its earlier record is kept under ``continued_from``; its metrics are dropped, since they
         measured the weights before this run (``aeviewer evaluate`` measures them again)."""
-        run = {"status": result.get("status", ""), "train": train_record(self.training_panel.train_config())}
-        history = list(self.training_panel.history)
+        run = {"status": result.get("status", ""), "train": result["train"]}
+        history = list(result["history"])
         before = self._records_before_run
         if before is None:
             return {"metrics": {}, "history": history, "extra": run}
@@ -570,9 +533,7 @@ class MainWindow(QMainWindow):
             self.model_label.setText(f"{c.kind.upper()} · {c.arch} · {size}")
         missing = self.session.model is not None and self.session.test_set is None
         self.dataset_label.setText(f"Data: {self.session.dataset_name or '–'}" + (" (no test split)" if missing else ""))
-        panel = self.training_panel
-        device = panel.train_device if panel.is_running() else panel.device.currentData()
-        self.device_label.setText(f"Device: {device}" + (" (training)" if panel.is_running() else ""))
+        self.device_label.setText(self.training_panel.device_text())
 
     def _update_title(self) -> None:
         path = self.session.model_path
@@ -612,7 +573,7 @@ class MainWindow(QMainWindow):
         directory = QFileDialog.getExistingDirectory(self, "Data directory", str(resolve_data_dir(self.data_dir)))
         if directory:
             self.data_dir = directory
-            self.training_panel.data_dir = directory
+            self.training_panel.set_data_dir(directory)
             settings().setValue("dataDir", directory)
             self.set_last_action(f"Data directory: {directory}")
 
@@ -675,6 +636,5 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.shutdown()
-        self._snapshot_timer.stop()
         self.save_settings()
         event.accept()

@@ -17,13 +17,13 @@ from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.option_form import OptionForm, changed_signal
 from aeviewer.gui.session import Session
-from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
+from aeviewer.gui.worker import TrainingRun, TrainingWorker
 from aeviewer.models import default_config, parameter_count, size_text
 from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig
 from aeviewer.options import Option, applicable, options, train_record
 from aeviewer.training import trainer  # a module reference: tests replace its functions
-from aeviewer.training.trainer import TrainConfig
+from aeviewer.training.trainer import TrainConfig, terms_text
 
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
@@ -57,13 +57,14 @@ class TrainingPanel(QWidget):
     Each run autosaves its model after every epoch (``autosave_enabled``; into ``autosave_dir``, by
     default the user data folder's ``autosave``); the info line names the file (``last_autosave``).
 
-    Signals: ``trainingStarted()``, ``snapshotReady(dict)`` (a CPU state_dict from the worker),
-    ``trainingFinished(dict)`` (status, message, epochs_done, history), ``stateChanged(str)``
-    ("idle" | "running" | "paused"), ``message(str)`` (for the status bar).
+    The run itself (worker, thread, weight snapshots into the session) is a :class:`TrainingRun`.
+
+    Signals: ``trainingStarted(bool)`` (whether the run continues the open model), ``trainingFinished(dict)``
+    (status, message, epochs_done, history, train: the run's train record), ``stateChanged(str)``
+    ("idle" | "running" | "paused"; the device line may have changed too), ``message(str)`` (for the status bar).
     """
 
-    trainingStarted = Signal()
-    snapshotReady = Signal(dict)
+    trainingStarted = Signal(bool)
     trainingFinished = Signal(dict)
     stateChanged = Signal(str)
     message = Signal(str)
@@ -75,21 +76,19 @@ class TrainingPanel(QWidget):
         self.data_dir = data_dir
         self.train_threads: int | None = None  # torch threads in the worker (None: torch's default)
         self.snapshot_interval_s = 1.0
-        self.worker: TrainingWorker | None = None
-        self.thread: QThread | None = None
+        self.run = TrainingRun(lambda: session.last_encode_seconds, self)
+        self._run_record: dict[str, Any] = {}  # the train record of the current run
         self.last_result: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
-        self.run_is_new = True  # False while (and after) a run continues the open model
-        self.train_device = "cpu"
         self.autosave_enabled = True
         self.autosave_dir: str | Path | None = None  # None: aeviewer.autosave.autosave_dir()
         self.last_autosave: Path | None = None
-        self._unfinished: list[TrainingWorker] = []
         self._info = {"notice": "", "epoch": "", "autosave": ""}  # the info label's lines, in this order
         self._build()
         self._on_kind_changed()
         self._on_dataset_changed()
         self._watch_model_fields()
+        self._connect_run()
         self._set_state("idle")
         session.modelChanged.connect(self._on_session_model)
 
@@ -114,6 +113,7 @@ class TrainingPanel(QWidget):
         for name in deciding:
             changed_signal(self.fields.widget(name)).connect(self._on_kind_changed)
         self.dataset.currentIndexChanged.connect(self._on_dataset_changed)
+        self.device.currentIndexChanged.connect(lambda _: self.stateChanged.emit(self._state))  # the device line
         self.size_label = QLabel()
         self.size_label.setObjectName("modelSize")
         self.size_label.setWordWrap(True)
@@ -248,11 +248,32 @@ class TrainingPanel(QWidget):
         return TrainConfig(**{o.name: self.fields.read(o.name) for o in options("train", panel=True)})
 
     # -- running ----------------------------------------------------------------------------------------------
+    @property
+    def worker(self) -> TrainingWorker | None:
+        return self.run.worker
+
+    @property
+    def thread(self) -> QThread | None:
+        return self.run.thread
+
+    @property
+    def train_device(self) -> str:
+        return self.run.device
+
     def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.run.is_running()
 
     def is_paused(self) -> bool:
-        return self.worker is not None and self.is_running() and self.worker.paused
+        return self.run.is_paused()
+
+    def device_text(self) -> str:
+        """Where training runs (or would run), for the status bar."""
+        if self.is_running():
+            return f"Device: {self.run.device} (training)"
+        return f"Device: {self.device.currentData()}"
+
+    def set_data_dir(self, directory: str | Path | None) -> None:
+        self.data_dir = directory
 
     def start(self) -> bool:
         """Start training (a new model from the fields, or the open one); False when it could not start."""
@@ -268,20 +289,7 @@ class TrainingPanel(QWidget):
             self.set_error(str(err))
             return False
         config = dataclasses.replace(self.train_config(), start_at_mean=fresh)
-        self.run_is_new = fresh
-        self.train_device = self._resolved_device(config.device)
-        self._dispose_finished_thread()
-        self.worker = TrainingWorker(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
-                                     snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads,
-                                     autosave=self._autosaver(dataset, config))
-        self.worker.progress.connect(self._on_progress)
-        self.worker.epochFinished.connect(self._on_epoch)
-        self.worker.snapshot.connect(self.snapshotReady)
-        self.worker.notice.connect(self._on_notice)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.autosaved.connect(self._on_autosaved)
-        self.worker.autosaveFailed.connect(self._on_failed)
-        self.worker.finished.connect(self._on_finished)
+        self._run_record = train_record(config)
         self.loss_plot.clear_curves()
         self.history = []
         self.last_result = None
@@ -290,12 +298,11 @@ class TrainingPanel(QWidget):
         self.progress_label.setText("Loading the training split…")
         self._info = {"notice": "", "epoch": "", "autosave": ""}
         self._refresh_info()
-        # Kept alive until its finished() is handled: a signal from a deleted worker would arrive with
-        # no sender, and could not be told apart from the current run's.
-        self._unfinished.append(self.worker)
-        self.thread = start_worker_thread(self.worker, self)
+        self.run.start(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
+                       snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads,
+                       autosave=self._autosaver(dataset, config))
         self._set_state("running")
-        self.trainingStarted.emit()
+        self.trainingStarted.emit(not fresh)
         self.message.emit(f"Training {model.config.kind} on {dataset}")
         return True
 
@@ -315,25 +322,10 @@ class TrainingPanel(QWidget):
         self.session.set_model(model, dataset, test_set, path=None)
         return model, dataset, True
 
-    @staticmethod
-    def _resolved_device(spec: str) -> str:
-        """Where the run will really train (cuda asked for without CUDA trains on the CPU; the worker says so)."""
-        try:
-            return str(trainer.resolve_device(spec)[0])
-        except AeviewerError:  # an unknown spec: the worker reports it as the run's failure
-            return spec
-
-    def _autosaver(self, dataset: str, config: Any) -> AutoSaver | None:
+    def _autosaver(self, dataset: str, config: TrainConfig) -> AutoSaver | None:
         if not self.autosave_enabled:
             return None
         return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)})
-
-    def _dispose_finished_thread(self) -> None:
-        """Let the previous run's QThread go (Python owns it since it finished): threads never pile up."""
-        old = self.thread
-        if old is not None and old.isFinished():
-            old.setParent(None)
-            self.thread = None
 
     def _small_train_set(self, dataset: str) -> Any:
         """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
@@ -348,59 +340,51 @@ class TrainingPanel(QWidget):
         else:
             self.pause()
 
-    def _can_pause_or_resume(self) -> bool:
-        """A run that is going and not already asked to stop (a pause then would re-enable its buttons)."""
-        return self.worker is not None and self.is_running() and not self.worker.stop_event.is_set()
-
     def pause(self) -> None:
-        if self._can_pause_or_resume():
-            self.worker.pause()
+        if self.run.can_pause_or_resume():
+            self.run.pause()
             self._set_state("paused")
             self.message.emit("Training paused")
 
     def resume(self) -> None:
-        if self._can_pause_or_resume():
-            self.worker.resume()
+        if self.run.can_pause_or_resume():
+            self.run.resume()
             self._set_state("running")
             self.message.emit("Training resumed")
 
     def stop(self) -> None:
-        """Ask the worker to stop (takes effect within one batch); ``trainingFinished`` follows."""
-        if self.worker is not None and self.is_running():
-            self.worker.stop()
+        """Ask the run to stop (takes effect within one batch); ``trainingFinished`` follows."""
+        if self.run.stop():
             self.progress_label.setText("Stopping…")
             self.stop_button.setEnabled(False)
             self.pause_button.setEnabled(False)
 
-    def yield_to_gui(self, idle_turns: int = 3) -> None:
-        """Hold training between batches while the GUI redraws a snapshot: until the event loop has
-        come round ``idle_turns`` times (the views' deferred updates and repaints are done by then)."""
-        worker = self.worker
-        if worker is None or not self.is_running():
-            return
-        worker.yield_to_gui()
-
-        def turn(left: int) -> None:
-            if left <= 0:
-                worker.resume_after_gui()
-            else:
-                QTimer.singleShot(0, lambda: turn(left - 1))
-
-        turn(idle_turns)
-
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and join the training thread (used when the window closes); True when it has ended."""
-        if self.worker is None or self.thread is None:
-            return True
-        ended = join_worker_thread(self.worker, self.thread, timeout_ms)
-        if ended:
+        ended = self.run.shutdown(timeout_ms)
+        if ended and self.run.worker is not None:
             self._set_state("idle")
         return ended
 
-    # -- worker signals (queued into the GUI thread) ----------------------------------------------------------
-    def _on_progress(self, info: dict[str, Any]) -> None:
-        if self._is_stale():
+    # -- what the run says (the current run's only: TrainingRun drops an earlier one's) -------------------
+    def _connect_run(self) -> None:
+        self.run.progress.connect(self._on_progress)
+        self.run.epochFinished.connect(self._on_epoch)
+        self.run.notice.connect(self._on_notice)
+        self.run.failed.connect(self.set_error)
+        self.run.autosaved.connect(self._on_autosaved)
+        self.run.weights.connect(self._load_weights)
+        self.run.finished.connect(self._on_finished)
+
+    def _load_weights(self, state: dict) -> None:
+        if self.session.model is None:
             return
+        try:
+            self.session.load_weights(state)
+        except RuntimeError as err:  # a snapshot that does not fit the model: never take the window down
+            self.message.emit(f"Could not load a weight snapshot: {str(err).splitlines()[0]}")
+
+    def _on_progress(self, info: dict[str, Any]) -> None:
         done = (info["epoch"] - 1 + info["batch"] / max(info["n_batches"], 1)) / max(info["epochs"], 1)
         self.progress.setValue(int(done * 1000))
         self.progress_label.setText(progress_text(info) + (" (paused)" if self.is_paused() else ""))
@@ -408,27 +392,16 @@ class TrainingPanel(QWidget):
             self.loss_plot.add_point(info["global_step"], info["losses"])
 
     def _on_epoch(self, info: dict[str, Any]) -> None:
-        if self._is_stale():
-            return
         self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
-        terms = "  ".join(f"{k} {v:.4g}" for k, v in {**info["losses"], **info["stats"]}.items())
-        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms}"
+        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms_text(info['losses'], info['stats'])}"
         self._refresh_info()
 
     def _on_notice(self, text: str) -> None:
-        if self._is_stale():
-            return
         self._info["notice"] = text  # stays above the epoch lines for the whole run (e.g. the CPU fallback)
         self._refresh_info()
         self.message.emit(text)
 
-    def _on_failed(self, text: str) -> None:
-        if not self._is_stale():
-            self.set_error(text)
-
     def _on_autosaved(self, info: dict[str, Any]) -> None:
-        if self._is_stale():
-            return
         self.last_autosave = Path(info["path"])
         text = f"autosaved epoch {info['epoch']} → {info['path']}"
         self._info["autosave"] = text
@@ -438,29 +411,17 @@ class TrainingPanel(QWidget):
     def _refresh_info(self) -> None:
         self.info_label.setText("\n".join(line for line in self._info.values() if line))
 
+    def show_history(self, history: list[dict[str, Any]]) -> None:
+        """Draw an opened model's recorded epochs as the loss curves."""
+        self.loss_plot.show_history(history)
+
     def info_text(self) -> str:
         return self.info_label.text()
 
-    def _is_stale(self) -> bool:
-        """A signal queued by an earlier run's worker that arrives after a new run started (Esc then Space)."""
-        sender = self.sender()
-        return isinstance(sender, TrainingWorker) and sender is not self.worker
-
     def _on_finished(self, result: dict[str, Any]) -> None:
-        sender = self.sender()
-        if sender in self._unfinished:
-            self._unfinished.remove(sender)  # its last signal is in: the worker may be deleted now
-        if self._is_stale():  # that run's thread has ended; start() let it go
-            return
-        if self.thread is not None:
-            self.thread.quit()
-            if self.thread.wait(5_000):
-                # No longer a child of the panel: the next start (or Python) deletes it, so the
-                # QThread objects of past runs never accumulate over a long session.
-                self.thread.setParent(None)
-        self.last_result = result
         if result.get("history"):
             self.history = list(result["history"])
+        self.last_result = {**result, "history": list(self.history), "train": self._run_record}
         status = result.get("status", "failed")
         if status == "finished":
             self.progress.setValue(1000)
@@ -471,7 +432,7 @@ class TrainingPanel(QWidget):
             self.progress_label.setText("Failed: the last good weights are loaded")
         self._set_state("idle")
         self.message.emit(f"Training {status}: {result.get('message', '')}".rstrip(": "))
-        self.trainingFinished.emit(result)
+        self.trainingFinished.emit(self.last_result)
 
     # -- presentation ------------------------------------------------------------------------------------------
     def set_error(self, text: str) -> None:
@@ -484,6 +445,7 @@ class TrainingPanel(QWidget):
         return self.error_label.text()
 
     def _set_state(self, state: str) -> None:
+        self._state = state
         running = state in ("running", "paused")
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)

@@ -81,6 +81,11 @@ class TrainResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def terms_text(losses: dict[str, float], stats: dict[str, float]) -> str:
+    """"recon 81.2  kl 3.41": an epoch's loss terms and statistics, as the CLI and the panel print them."""
+    return "  ".join(f"{k} {v:.4g}" for k, v in {**losses, **stats}.items())
+
+
 def resolve_device(spec: str) -> tuple[torch.device, str | None]:
     """``auto`` → cuda if present else cpu; ``cuda``/``cuda:N`` falls back to cpu with a warning."""
     spec = (spec or "auto").strip().lower()

@@ -244,7 +244,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
     panel.epochs.setValue(500)
     panel.batch_size.setValue(64)
     snapshots = []
-    panel.snapshotReady.connect(snapshots.append)
+    panel.run.weights.connect(snapshots.append)  # throttled snapshots, as the session loads them
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.is_running() and not panel.start_button.isEnabled()
     # The panel put the new (untrained) model into the session, with the digits test split encoded.
