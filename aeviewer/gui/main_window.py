@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -14,18 +14,15 @@ from PySide6.QtWidgets import (
     QScrollArea, QStackedWidget, QStyle, QToolBar, QVBoxLayout, QWidget,
 )
 
-from aeviewer.data.imageset import ImageSet
-from aeviewer.errors import AeviewerError, DataError
+from aeviewer.errors import AeviewerError
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
+from aeviewer.gui.document import test_split_of
+from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
-
-if TYPE_CHECKING:
-    from aeviewer.training.checkpoint import Checkpoint
 
 ORGANISATION = "aeviewer"
 APPLICATION = "aeviewer"
@@ -72,11 +69,6 @@ class DockHolder(QWidget):
         return False
 
 
-def _shape_text(shape: tuple[int, ...]) -> str:
-    """(1, 28, 28) -> "28×28" (grey), (3, 32, 32) -> "3×32×32"."""
-    return "×".join(map(str, shape[1:] if shape[0] == 1 else shape))
-
-
 def settings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
@@ -96,12 +88,8 @@ class MainWindow(QMainWindow):
         # None: model_picker.TRAINED_DIR, read when the picker opens (tests monkeypatch it)
         self.trained_dir: Path | None = Path(trained_dir) if trained_dir is not None else None
         self.picker: ModelPicker | None = None
-        self.data_problem = ""  # why the open model has no scatter ("" when it has one)
-        self.data_fetchable = True  # whether a data directory or `aeviewer data fetch` would cure data_problem
         self.session = Session(self)
-        self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
-        self._records_before_run: dict[str, Any] | None = None  # the open model's records while a run continues it
-        self.unsaved = False  # trained weights that no save has written yet (the title says so)
+        self.document = self.session.document  # records, unsaved, why there is no scatter
 
         self._build_views()
         self._build_actions()
@@ -303,10 +291,8 @@ class MainWindow(QMainWindow):
             self.show_error("Could not open the model", str(err))
             self.set_last_action(f"Could not open {Path(path).name}")
             return False
-        test_set, self.data_problem, self.data_fetchable = self._test_split_of(checkpoint)
-        self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
-                        "extra": dict(checkpoint.extra)}
-        self.unsaved = False
+        test_set, problem, fetchable = test_split_of(checkpoint, self.data_dir)
+        self.document.opened(checkpoint, problem, fetchable)
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
         self.training_panel.show_history(checkpoint.history)
         self.add_recent(path)
@@ -315,28 +301,9 @@ class MainWindow(QMainWindow):
         if test_set is not None:
             self.set_last_action(f"Opened {Path(path).name} ({what}; {len(test_set):,} test images in the scatter)")
         else:
-            self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {self.data_problem}")
+            self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {problem}")
         self._update_data_banner()
         return True
-
-    def _test_split_of(self, checkpoint: Checkpoint) -> tuple[ImageSet | None, str, bool]:
-        """The checkpoint's test split for the scatter, else None, why not (one line), and whether a data
-        directory or `aeviewer data fetch` would help. The model opens either way: only the scatter needs data."""
-        from aeviewer.data.sources import load_split
-
-        if not checkpoint.dataset:
-            return None, "the checkpoint names no data set", False
-        try:
-            test_set = load_split(checkpoint.dataset, "test", self.data_dir)
-        except DataError as err:
-            return None, str(err).splitlines()[0], True
-        except AeviewerError as err:  # a data set this aeviewer does not know
-            return None, str(err).splitlines()[0], False
-        want = tuple(checkpoint.model.config.image_shape)
-        if tuple(test_set.image_shape) != want:  # a checkpoint whose data set does not fit its own model
-            return None, (f"the {checkpoint.dataset} test images are {_shape_text(test_set.image_shape)}, "
-                          f"the model takes {_shape_text(want)}"), False
-        return test_set, "", False
 
     def show_model_picker(self) -> ModelPicker:
         """Show the pretrained-model picker (window-modal, returns at once); choosing a row opens it."""
@@ -383,12 +350,12 @@ class MainWindow(QMainWindow):
         if path.suffix != ".safetensors":
             path = path.with_name(path.name + ".safetensors")
         try:
-            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.records)
+            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.document.records)
         except (AeviewerError, OSError) as err:
             self.show_error("Could not save the model", str(err).splitlines()[0])
             return None
         self.session.model_path = saved
-        self.unsaved = False
+        self.document.saved()
         self.add_recent(saved)
         self._update_title()
         self.set_last_action(f"Saved {saved.name}")
@@ -465,30 +432,13 @@ class MainWindow(QMainWindow):
         self.training_panel.stop()
 
     def _on_training_started(self, continues: bool) -> None:
-        # A continued model keeps what it went through (history, provenance) for the save after the run.
-        self._records_before_run = self.records if continues else None
-        self.records = {"metrics": {}, "history": [], "extra": {}}
+        self.document.run_started(continues)
         self._update_title()
 
     def _on_training_finished(self, result: dict) -> None:
-        self.records = self._records_after_run(result)
-        self.unsaved = True
+        self.document.run_finished(result)
         self._update_status()
         self._update_title()
-
-    def _records_after_run(self, result: dict) -> dict[str, Any]:
-        """What a save writes beside the trained weights. A continued model's history goes on from its last
-        epoch and its earlier record is kept under ``continued_from``; its metrics are dropped, since they
-        measured the weights before this run (``aeviewer evaluate`` measures them again)."""
-        run = {"status": result.get("status", ""), "train": result["train"]}
-        history = list(result["history"])
-        before = self._records_before_run
-        if before is None:
-            return {"metrics": {}, "history": history, "extra": run}
-        epochs = [r["epoch"] for r in before["history"] if isinstance(r, dict) and as_number(r.get("epoch")) is not None]
-        offset = max(epochs, default=0)
-        history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
-        return {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
 
     # -- status, title, dialogs ------------------------------------------------------------------------------
     def set_last_action(self, text: str) -> None:
@@ -498,19 +448,19 @@ class MainWindow(QMainWindow):
         """Say why there is no scatter when a model is open without its test split."""
         missing = self.session.model is not None and self.session.test_set is None
         if missing:
-            problem = self.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
+            problem = self.document.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
             works = ("The decoder, its sliders and prior samples work" if self.session.model.has_prior
                      else "The decoder and its sliders work")
             cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
                     f"{escape(self.session.dataset_name or 'mnist')}</code>, then open the model again"
-                    if self.data_fetchable or not self.data_problem else "")
+                    if self.document.data_fetchable or not self.document.data_problem else "")
             self.data_banner.setText(f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}.")
         self.data_banner.setVisible(missing)
 
     def _on_model_changed(self) -> None:
         model = self.session.model
         if model is None or self.session.test_set is not None:
-            self.data_problem = ""
+            self.document.data_problem = ""
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
         is_vq = model is not None and model.has_codebook
@@ -536,13 +486,7 @@ class MainWindow(QMainWindow):
         self.device_label.setText(self.training_panel.device_text())
 
     def _update_title(self) -> None:
-        path = self.session.model_path
-        if self.session.model is None:
-            name = "no model"
-        else:
-            name = f"{path.name}{' (trained, not saved)' if self.unsaved else ''}" if path is not None \
-                else f"untitled {self.session.kind} (unsaved)"
-        self.setWindowTitle(f"{name} — aeviewer")
+        self.setWindowTitle(self.document.title(self.session.kind, self.session.model_path))
 
     def show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from aeviewer import explore
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
+from aeviewer.gui.document import Document
 from aeviewer.models.base import Autoencoder
 
 
@@ -56,7 +57,8 @@ class Session(QObject):
         self.current_z: np.ndarray | None = None
         self.projection_kind: str = "identity"
         self.projection_dims: tuple[int, int] = (0, 1)
-        self.last_encode_seconds: float = 0.0  # lets the window throttle live re-encoding
+        self.last_encode_seconds: float = 0.0  # lets the training run throttle live re-encoding
+        self.document = Document()  # what a save writes beside the weights, and whether it is saved
 
     # -- read-only conveniences -----------------------------------------------------------------
     @property
