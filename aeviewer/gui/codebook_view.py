@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer import explore
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display_batch, image_view, show_image, tile, tile_at, wrapped_label
 from aeviewer.models.vqvae import usage_stats
 
@@ -54,7 +55,7 @@ class CodebookView(QWidget):
     cellSelected = Signal(int, int)
     decodedChanged = Signal(object)
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("codebookView")
         self.session = session
@@ -288,7 +289,7 @@ class CodebookView(QWidget):
 
     def _session_codes(self, model: Any) -> np.ndarray:
         """The test images' code maps, encoded once by the session with the scatter's latents."""
-        codes = getattr(self.session, "test_codes", None)
+        codes = self.session.test_codes
         return codes if codes is not None else np.zeros((0, *model.code_grid_shape), np.int64)
 
     def _draw_grid(self, model: Any, k: int) -> None:
@@ -439,8 +440,8 @@ class CodebookView(QWidget):
         z, self._pending_point = self._pending_point, None
         if z is None or not self.follow_check.isChecked() or not self.is_active() or not self.isVisible():
             return
-        coords = getattr(self.session, "coords", None)
-        projection = getattr(self.session, "projection", None)
+        coords = self.session.coords
+        projection = self.session.projection
         if coords is None or projection is None or len(coords) == 0:
             return
         p = np.asarray(projection.to_2d(np.asarray(z, np.float32).reshape(1, -1)))[0]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer import explore
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap
 
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
@@ -31,7 +32,7 @@ class DecoderCanvas(QWidget):
 
     frameRendered = Signal(object)  # the decoded image just put on the canvas
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("decoderCanvas")
         self.session = session
@@ -110,7 +111,7 @@ class DecoderCanvas(QWidget):
         session.flushRequested.connect(self.flush_frame)
         session.weightsUpdated.connect(self._on_weights_updated)
         self._on_model_changed()
-        if getattr(session, "current_z", None) is not None:
+        if session.current_z is not None:
             self.request_frame(session.current_z)
 
     # -- the canvas ------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ class DecoderCanvas(QWidget):
         """Decode the newest pending point onto the canvas (the ImageItem is updated, not re-created)."""
         self._frame_timer.stop()
         z, self._pending = self._pending, None
-        if z is None or getattr(self.session, "model", None) is None:
+        if z is None or self.session.model is None:
             return
         image = np.asarray(self.session.decode(z))
         show_image(self.view, self.image_item, image)
@@ -148,7 +149,7 @@ class DecoderCanvas(QWidget):
         return None if self._shown_z is None else self._shown_z.copy()
 
     def _show_coordinates(self, z: np.ndarray) -> None:
-        projection = getattr(self.session, "projection", None)
+        projection = self.session.projection
         text = ""
         if projection is not None:
             p = np.asarray(projection.to_2d(z.reshape(1, -1)))[0]
@@ -160,14 +161,14 @@ class DecoderCanvas(QWidget):
 
     def copy_current_z(self) -> str:
         """Put the shown latent vector on the clipboard, comma-separated; returns the text."""
-        z = self._shown_z if self._shown_z is not None else getattr(self.session, "current_z", None)
+        z = self._shown_z if self._shown_z is not None else self.session.current_z
         text = "" if z is None else ", ".join(f"{float(v):.6g}" for v in np.asarray(z).reshape(-1))
         QApplication.clipboard().setText(text)
         return text
 
     def _show_nearest(self, z: np.ndarray) -> None:
-        latents = getattr(self.session, "latents", None)
-        test_set = getattr(self.session, "test_set", None)
+        latents = self.session.latents
+        test_set = self.session.test_set
         if latents is None or test_set is None or len(latents) == 0:
             self.nearest_index = -1
             self.nearest_image.clear()
@@ -181,7 +182,7 @@ class DecoderCanvas(QWidget):
         if index != self.nearest_index:
             self.nearest_index = index
             self.nearest_image.setPixmap(to_qpixmap(test_set.images[index], 92))
-        names = getattr(self.session, "class_names", ()) or ()
+        names = self.session.class_names
         label = int(test_set.labels[index])
         distance = float(np.linalg.norm(latents[index] - z))
         self.nearest_caption.setText(
@@ -219,7 +220,7 @@ class DecoderCanvas(QWidget):
         self._sliders = []
         self._sliders_behind = None  # a point of the old model
         self._slider_values: list[QLabel] = []
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         if model is None:
             return
         n = min(MAX_SLIDERS, int(model.latent_size))
@@ -248,7 +249,7 @@ class DecoderCanvas(QWidget):
     def _update_slider_ranges(self) -> None:
         """Each slider spans its dimension's test-set range, widened a little (a prior's ±3 if no data)."""
         n = len(self._sliders)
-        latents = getattr(self.session, "latents", None)
+        latents = self.session.latents
         if latents is not None and len(latents):
             lo = np.percentile(latents[:, :n], 0.5, axis=0)
             hi = np.percentile(latents[:, :n], 99.5, axis=0)
@@ -263,7 +264,7 @@ class DecoderCanvas(QWidget):
         return float(lo + (hi - lo) * self._sliders[d].value() / SLIDER_STEPS)
 
     def _on_slider(self, d: int, value: int) -> None:
-        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        z = self._pending if self._pending is not None else self.session.current_z
         if z is None:
             return
         z = np.array(z, np.float32)
@@ -316,7 +317,7 @@ class DecoderCanvas(QWidget):
         return tab
 
     def _set_end(self, which: str) -> None:
-        z = getattr(self.session, "current_z", None)
+        z = self.session.current_z
         if z is None:
             return
         if which == "a":
@@ -335,7 +336,7 @@ class DecoderCanvas(QWidget):
 
     def show_interpolation(self) -> np.ndarray | None:
         """Decode A→B in ``steps`` frames (lerp or slerp) as one strip; returns the frames."""
-        if self.point_a is None or self.point_b is None or getattr(self.session, "model", None) is None:
+        if self.point_a is None or self.point_b is None or self.session.model is None:
             return None
         path = explore.interpolate(self.point_a, self.point_b, self.interp_steps.value(), mode=self.interp_mode.currentData())
         frames = np.asarray(self.session.decode(np.asarray(path, np.float32)))
@@ -354,12 +355,10 @@ class DecoderCanvas(QWidget):
         return tab
 
     def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        """The latent view's visible region when it is in this window, else the data's central 98%."""
-        window = self.window()
-        latent_view = window.findChild(QWidget, "latentView") if window is not None else None
-        if latent_view is not None and hasattr(latent_view, "visible_range"):
-            return latent_view.visible_range()
-        coords = getattr(self.session, "coords", None)
+        """The latent view's visible region (the session keeps it), else the data's central 98%."""
+        if self.session.visible_region is not None:
+            return self.session.visible_region
+        coords = self.session.coords
         if coords is None or len(coords) == 0:
             return None
         lo, hi = np.percentile(coords, 1, axis=0), np.percentile(coords, 99, axis=0)
@@ -368,8 +367,8 @@ class DecoderCanvas(QWidget):
     def show_traversal_grid(self, xrange: tuple[float, float] | None = None,
                             yrange: tuple[float, float] | None = None, n: int | None = None) -> np.ndarray | None:
         """Decode an n×n grid of 2-D points (mapped to full latents) and show it; returns the tiled image."""
-        projection = getattr(self.session, "projection", None)
-        if projection is None or getattr(self.session, "model", None) is None:
+        projection = self.session.projection
+        if projection is None or self.session.model is None:
             return None
         if xrange is None or yrange is None:
             region = self._visible_region()
@@ -398,7 +397,7 @@ class DecoderCanvas(QWidget):
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Decode n prior samples as a grid; the first becomes the current point. Returns the latents."""
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         if model is None or not model.has_prior:
             return None
         n = n or self.sample_count.value()
@@ -413,7 +412,7 @@ class DecoderCanvas(QWidget):
 
     # -- session slots -------------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         self.point_a = self.point_b = None
         self.nearest_index = -1
         self._rebuild_sliders()
@@ -435,6 +434,6 @@ class DecoderCanvas(QWidget):
             self.request_frame(self._shown_z)  # coordinates and nearest example depend on the encodings
 
     def _on_weights_updated(self) -> None:
-        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        z = self._pending if self._pending is not None else self.session.current_z
         if z is not None:
             self.request_frame(z)

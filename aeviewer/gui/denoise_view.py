@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.draw_canvas import DrawCanvas
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image, wrapped_label
 from aeviewer.training.metrics import psnr
 from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MAX_LEVEL
@@ -32,7 +33,7 @@ class DenoiseView(QWidget):
 
     updated = Signal()  # a new set of rows and PSNR values is shown
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("denoiseView")
         self.session = session
@@ -146,8 +147,8 @@ class DenoiseView(QWidget):
     def update_now(self) -> None:
         """Corrupt (seeded), reconstruct, measure, and draw the three rows."""
         self._timer.stop()
-        model = getattr(self.session, "model", None)
-        test_set = getattr(self.session, "test_set", None)
+        model = self.session.model
+        test_set = self.session.test_set
         if model is None or test_set is None or len(self.indices) == 0:
             self._show_no_rows(model is not None)
             return
@@ -236,7 +237,7 @@ class DenoiseView(QWidget):
 
     def _choose_images(self) -> None:
         """A seeded random set of test images (seed 0 → the same set every run)."""
-        test_set = getattr(self.session, "test_set", None)
+        test_set = self.session.test_set
         if test_set is None or len(test_set) == 0:
             self.set_indices(np.zeros(0, np.int64))  # the update empties the rows
             return
@@ -253,14 +254,14 @@ class DenoiseView(QWidget):
         self.schedule_update()
 
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         self.setEnabled(model is not None)
-        noise = getattr(getattr(model, "config", None), "noise", "none") or "none"
+        noise = model.config.noise if model is not None else "none"
         spec = NoiseSpec.parse(noise)
         if not spec.is_identity:  # a DAE opens on the noise it was trained for
             self.set_noise(spec.kind, spec.level)
         self._choose_images()
-        test_set = getattr(self.session, "test_set", None)
+        test_set = self.session.test_set
         has_data = test_set is not None and len(test_set) > 0
         for widget in (self.count_spin, self.new_button, self.noise_button):
             widget.setEnabled(has_data)
