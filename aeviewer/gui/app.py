@@ -20,7 +20,6 @@ GIL_SWITCH_INTERVAL_S = 0.001
 # The GUI thread decodes single points and encodes a test split now and then: one torch thread does
 # it without OpenMP workers that spin after each call and take CPU from the training thread.
 GUI_TORCH_THREADS = 1
-TRAINED_DIR = model_picker.TRAINED_DIR  # kept for callers; tests monkeypatch model_picker.TRAINED_DIR
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:

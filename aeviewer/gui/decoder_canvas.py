@@ -12,12 +12,13 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap
@@ -45,10 +46,7 @@ class DecoderCanvas(QWidget):
         self._slider_ranges = np.zeros((0, 2), np.float32)
         self._sliders_behind: np.ndarray | None = None  # the point hidden sliders have yet to show
 
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.setInterval(0)
-        self._frame_timer.timeout.connect(self.render_now)
+        self._frame_timer = CoalescingTimer(self, self.render_now, 0)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
@@ -118,8 +116,7 @@ class DecoderCanvas(QWidget):
     def request_frame(self, z: Any) -> None:
         """Remember the newest point and render it on the next event-loop turn (older ones are dropped)."""
         self._pending = np.asarray(z, np.float32).reshape(-1).copy()
-        if not self._frame_timer.isActive():
-            self._frame_timer.start()
+        self._frame_timer.request()
 
     def flush_frame(self) -> None:
         """Render the pending point now (someone is waiting on it) instead of on the next turn."""

@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.draw_canvas import DrawCanvas
 from aeviewer.gui.session import Session
@@ -45,10 +46,7 @@ class DenoiseView(QWidget):
         self.noise_seed = 0
         self._texts: list[pg.TextItem] = []
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.update_now)
+        self._timer = CoalescingTimer(self, self.update_now, 0)
 
         controls = self._build_controls()
         self.summary = wrapped_label("", self)  # wraps in a narrow dock (a laptop screen) instead of widening it
@@ -141,8 +139,7 @@ class DenoiseView(QWidget):
         return float(self.noisy_psnr.mean()) if len(self.noisy_psnr) else float("nan")
 
     def schedule_update(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        self._timer.request()
 
     def update_now(self) -> None:
         """Corrupt (seeded), reconstruct, measure, and draw the three rows."""

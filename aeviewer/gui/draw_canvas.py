@@ -9,10 +9,11 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap, wrapped_label
 
@@ -116,10 +117,7 @@ class DrawCanvas(QWidget):
         layout.addLayout(panes, 1)
         layout.addLayout(row)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(ENCODE_DEBOUNCE_MS)
-        self._timer.timeout.connect(self.encode_now)
+        self._timer = CoalescingTimer(self, self.encode_now, ENCODE_DEBOUNCE_MS)
         session.modelChanged.connect(self._on_model_changed)
         session.weightsUpdated.connect(self._schedule)
         self._on_model_changed()
@@ -190,8 +188,7 @@ class DrawCanvas(QWidget):
         self._show_reconstruction()
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        self._timer.request()
 
     def _on_model_changed(self) -> None:
         model = self.session.model

@@ -87,12 +87,6 @@ def tile(images: Any, ncols: int | None = None, pad: int = 1, pad_value: float =
     return out
 
 
-def tile_origin(index: int, ncols: int, image_hw: Sequence[int], pad: int = 1) -> tuple[int, int]:
-    """Top-left pixel (row, col) of tile ``index`` in the output of ``tile``."""
-    r, c = divmod(index, ncols)
-    return r * (image_hw[0] + pad), c * (image_hw[1] + pad)
-
-
 def tile_at(row: float, col: float, n: int, ncols: int, image_hw: Sequence[int], pad: int = 1) -> int | None:
     """Which tile of ``tile``'s output holds pixel (row, col); None on padding or outside."""
     if row < 0 or col < 0:

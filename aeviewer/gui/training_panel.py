@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QThread, Qt, QTimer, Signal
+from PySide6.QtCore import QThread, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
 from aeviewer.errors import AeviewerError, DataError
@@ -171,12 +172,9 @@ class TrainingPanel(QWidget):
 
     def _watch_model_fields(self) -> None:
         """Recount the model's size after any model field changes; once per burst (opening a model sets them all)."""
-        self._size_timer = QTimer(self)
-        self._size_timer.setSingleShot(True)
-        self._size_timer.setInterval(0)
-        self._size_timer.timeout.connect(self._update_size)
+        self._size_timer = CoalescingTimer(self, self._update_size, 0)
         for widget in self._model_fields():
-            changed_signal(widget).connect(self._size_timer.start)
+            changed_signal(widget).connect(lambda *_: self._size_timer.request())
         self._update_size()
 
     def _update_size(self) -> None:

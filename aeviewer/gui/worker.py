@@ -22,6 +22,7 @@ from aeviewer.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.sources import load_split
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.training.trainer import Trainer, resolve_device
 
@@ -315,9 +316,7 @@ class TrainingRun(QObject):
         self._unfinished: list[TrainingWorker] = []
         self._pending: dict | None = None
         self._last_delivered = 0.0
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.timeout.connect(self._deliver_snapshot)
+        self._timer = CoalescingTimer(self, self._deliver_snapshot)
 
     # -- the life cycle ---------------------------------------------------------------------------------
     def start(self, model: Autoencoder, dataset: str, config: Any, **worker_options: Any) -> None:
@@ -414,12 +413,12 @@ class TrainingRun(QObject):
             return
         self._pending = state
         if self._timer.isActive():
-            return
+            return  # the newest replaces the one waiting
         # Redrawing costs time on the GUI thread, and on a 2-core machine that time comes out of the
         # trainer's share (measured: each applied snapshot cost the trainer ~0.2 s of an MNIST epoch).
         interval = max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.redraw_seconds())
         wait = self._last_delivered + interval - time.monotonic()
-        self._timer.start(max(0, int(wait * 1000)))
+        self._timer.request(max(0, int(wait * 1000)))
 
     def _deliver_snapshot(self) -> None:
         state, self._pending = self._pending, None

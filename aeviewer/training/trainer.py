@@ -78,7 +78,6 @@ class TrainResult:
     message: str
     epochs_done: int
     history: list[dict[str, float]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 def terms_text(losses: dict[str, float], stats: dict[str, float]) -> str:
@@ -227,19 +226,18 @@ class Trainer:
         self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
-        warnings = [self.device_warning] if self.device_warning else []
         self._paused_s = 0.0
         epochs_done = 0
         try:
             for epoch in range(1, cfg.epochs + 1):
                 if not self._run_epoch(epoch):
                     return TrainResult("stopped", f"stopped by request during epoch {epoch}", epochs_done,
-                                       self.history, warnings)
+                                       self.history)
                 epochs_done = epoch
         except _Failed as failure:
             self._guard.restore()
-            return TrainResult("failed", str(failure), epochs_done, self.history, warnings)
-        return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history, warnings)
+            return TrainResult("failed", str(failure), epochs_done, self.history)
+        return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history)
 
     # -- one epoch ------------------------------------------------------------------------------
     def _run_epoch(self, epoch: int) -> bool:
