@@ -10,8 +10,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from aeviewer.gui import model_picker
-from aeviewer.gui.main_window import APPLICATION, ORGANISATION, MainWindow
-from aeviewer.gui.worker import WarmUp
+from aeviewer.gui.main_window import MainWindow
+from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
+from aeviewer.gui.warm_up import WarmUp
 
 # A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
 # Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint

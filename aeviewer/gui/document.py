@@ -5,6 +5,7 @@ banner) and saves ``records``; the training panel's start and finish move it alo
 """
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,6 +86,15 @@ class Document:
         offset = max(epochs, default=0)
         history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
         self.records = {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
+
+    def no_scatter_html(self, dataset_name: str, has_prior: bool) -> str:
+        """Why the open model has no scatter, what works without it, and how to cure it (rich text)."""
+        problem = self.data_problem or f"the {dataset_name or 'data set'} test split is not loaded"
+        works = "The decoder, its sliders and prior samples work" if has_prior else "The decoder and its sliders work"
+        cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
+                f"{escape(dataset_name or 'mnist')}</code>, then open the model again"
+                if self.data_fetchable or not self.data_problem else "")
+        return f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}."
 
     def title(self, kind: str, path: Path | None) -> str:
         """The window title for the open model of ``kind`` ("" for none) saved at ``path`` (None: never)."""

@@ -1,76 +1,33 @@
 """MainWindow: the docks around the latent scatter, menus and shortcuts, open/save, settings that persist."""
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent,
-)
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractButton, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-    QScrollArea, QStackedWidget, QStyle, QToolBar, QVBoxLayout, QWidget,
+    QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QStyle, QToolBar, QWidget,
 )
 
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
-from aeviewer.gui.latent_view import LatentView
+from aeviewer.gui.window_parts import (
+    add_scrolled_dock, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
+)
 from aeviewer.gui.document import test_split_of
+from aeviewer.gui.keyboard import SpaceForFocusedControls
+from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.session import Session
+from aeviewer.gui.settings_store import recent_files, remember_recent, settings
 from aeviewer.gui.training_panel import TrainingPanel
 
-ORGANISATION = "aeviewer"
-APPLICATION = "aeviewer"
-MAX_RECENT = 8
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
-EMPTY_HINT = (
-    "<h2>No model open</h2>"
-    "<p>Train one: choose a kind and a data set in the <b>Training</b> panel on the left and press "
-    "<b>Start</b> (Space).</p>"
-    "<p>Or open a checkpoint: <b>File › Open model…</b> (Ctrl+O), or drop a <code>.safetensors</code> file here.</p>"
-)
-
-
-class DockHolder(QWidget):
-    """Holds a view inside a dock's scroll area at the viewport's size, never less than the view's minimum.
-
-    Why not the view itself: a word-wrapped label anywhere in a view makes its layout height-for-width,
-    and QScrollArea then sizes the view to its *preferred* height for the width (pyqtgraph views hint
-    600 px) rather than to the dock: plots sank into empty space and the bottom of the view was cut
-    off. This holder has no layout and no height-for-width, so the view scrolls only below its minimum.
-    """
-
-    def __init__(self, view: QWidget) -> None:
-        super().__init__()
-        self.setObjectName(f"{view.objectName()}Holder")
-        self.view = view
-        view.setParent(self)
-        view.installEventFilter(self)
-
-    def minimumSizeHint(self) -> QSize:
-        return self.view.minimumSizeHint().expandedTo(self.view.minimumSize())
-
-    def sizeHint(self) -> QSize:
-        return self.view.sizeHint()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self.view.setGeometry(self.rect())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.view and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # the view's minimum may have changed: let the scroll area look again
-        return False
-
-
-def settings() -> QSettings:
-    return QSettings(ORGANISATION, APPLICATION)
 
 
 class MainWindow(QMainWindow):
@@ -96,7 +53,7 @@ class MainWindow(QMainWindow):
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._connect()
-        self._keep_space_for_focused_controls()
+        self._space_keeper = SpaceForFocusedControls(self)
         self.resize(1500, 920)
         self._layout_restored = self.restore_settings()
         self._first_show = True
@@ -110,37 +67,18 @@ class MainWindow(QMainWindow):
         self.codebook_view = CodebookView(self.session)
         self.denoise_view = DenoiseView(self.session)
 
-        self.hint = QLabel(EMPTY_HINT)
-        self.hint.setObjectName("emptyHint")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setMargin(40)
+        self.hint, self.data_banner = empty_hint(), data_banner()
         self.centre = QStackedWidget()
         self.centre.addWidget(self.hint)
         self.centre.addWidget(self.latent_view)
-        # Above the scatter when the open model's test split cannot be loaded: the model still works
-        # (decoder, sliders, prior samples), and this says why the scatter is empty and how to fix it.
-        self.data_banner = QLabel()
-        self.data_banner.setObjectName("dataBanner")
-        self.data_banner.setWordWrap(True)
-        self.data_banner.setTextFormat(Qt.TextFormat.RichText)
-        self.data_banner.setStyleSheet("QLabel#dataBanner { background: #fff4d6; border: 1px solid #e0b84d; "
-                                       "padding: 6px; color: #3d2e00; }")
-        self.data_banner.hide()
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(self.data_banner)
-        column.addWidget(self.centre, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(column(self.data_banner, self.centre))
 
         # Each dock scrolls its view, so no view's minimum size can force the window wider than the screen.
-        self.training_dock = self._dock("trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.training_dock = add_scrolled_dock(self, "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.training_dock.widget().setMinimumWidth(self.training_panel.minimumSizeHint().width() + 24)
-        self.decoder_dock = self._dock("decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.denoise_dock = self._dock("denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.codebook_dock = self._dock("codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.decoder_dock = add_scrolled_dock(self, "decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.denoise_dock = add_scrolled_dock(self, "denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.codebook_dock = add_scrolled_dock(self, "codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
         self.denoise_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -149,71 +87,32 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
         self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
 
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)  # saveState/restoreState find docks by objectName
-        scroll = QScrollArea()
-        scroll.setObjectName(f"{name}Scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(DockHolder(widget))
-        dock.setWidget(scroll)
-        self.addDockWidget(area, dock)
-        return dock
-
     def _build_actions(self) -> None:
         style = self.style()
         icon = style.standardIcon
         P = QStyle.StandardPixmap
-        self.open_action = self._action("Open model…", QKeySequence.StandardKey.Open, "Open a .safetensors checkpoint (Ctrl+O)",
+        self.open_action = make_action(self, "Open model…", QKeySequence.StandardKey.Open, "Open a .safetensors checkpoint (Ctrl+O)",
                                         self.open_model_dialog, icon(P.SP_DialogOpenButton))
-        self.save_action = self._action("Save model", QKeySequence.StandardKey.Save,
+        self.save_action = make_action(self, "Save model", QKeySequence.StandardKey.Save,
                                         "Save the current model (Ctrl+S); asks for a file name the first time",
                                         self.save_model, icon(P.SP_DialogSaveButton))
-        self.save_as_action = self._action("Save model as…", QKeySequence("Ctrl+Shift+S"),
+        self.save_as_action = make_action(self, "Save model as…", QKeySequence("Ctrl+Shift+S"),
                                            "Save the current model to a new file", self.save_model_as)
-        self.export_action = self._action("Export image…", QKeySequence("Ctrl+E"),
+        self.export_action = make_action(self, "Export image…", QKeySequence("Ctrl+E"),
                                           "Save the view you are working in (scatter, decoder, codebook or denoise) as a PNG",
                                           self.export_image_dialog, icon(P.SP_DesktopIcon))
-        self.picker_action = self._action("Pretrained models…", QKeySequence("Ctrl+P"),
+        self.picker_action = make_action(self, "Pretrained models…", QKeySequence("Ctrl+P"),
                                           "Choose one of the pretrained models, with its measured metrics (Ctrl+P)",
                                           self.show_model_picker, icon(P.SP_FileDialogDetailedView))
-        self.data_dir_action = self._action("Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
+        self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
-        self.quit_action = self._action("Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
-        self.train_action = self._action("Start / pause training", QKeySequence(Qt.Key.Key_Space),
+        self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
+        self.train_action = make_action(self, "Start / pause training", QKeySequence(Qt.Key.Key_Space),
                                          "Start training, or pause / resume it (Space)", self.toggle_training,
                                          icon(P.SP_MediaPlay))
-        self.stop_action = self._action("Stop training", QKeySequence(Qt.Key.Key_Escape),
+        self.stop_action = make_action(self, "Stop training", QKeySequence(Qt.Key.Key_Escape),
                                         "Stop training; the weights so far stay loaded (Esc)", self.stop_training,
                                         icon(P.SP_MediaStop))
-
-    def _keep_space_for_focused_controls(self) -> None:
-        """Space is the start/pause shortcut, but on a focused button, check box or list box it must do what
-        it does there (click, tick, open): Qt would otherwise hand it to the window's shortcut, so ticking
-        "Continue training" from the keyboard started a run that replaced the open model."""
-        for widget in self.findChildren(QAbstractButton) + self.findChildren(QComboBox):
-            widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-                and event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier):
-            event.accept()  # an accepted override: the key goes to the widget, not to the shortcut
-            return True
-        return super().eventFilter(watched, event)
-
-    def _action(self, text: str, shortcut: Any, tip: str, slot: Any, icon: Any = None) -> QAction:
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(icon)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even with the menu bar hidden
-        return action
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -368,24 +267,12 @@ class MainWindow(QMainWindow):
 
     def current_view_name(self) -> str:
         """The view holding the keyboard focus or the mouse, else the latent scatter."""
-        app = QApplication.instance()
-        candidates = [QApplication.focusWidget(), app.widgetAt(self.cursor().pos()) if app else None]
-        for widget in candidates:
-            while widget is not None:
-                for name, view in self.view_widgets().items():
-                    if widget is view and view.isVisible():
-                        return name
-                widget = widget.parentWidget()
-        return "latent"
+        return view_in_use(self.view_widgets(), self.cursor().pos())
 
     def export_image(self, path: str | Path, view: str | None = None) -> Path:
         """Save ``view`` ("latent", "decoder", "codebook", "denoise"; default: the current one) as a PNG."""
         name = view or self.current_view_name()
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            path = path.with_name(path.name + ".png")
-        if not self.view_widgets()[name].grab().save(str(path), "PNG"):
-            raise AeviewerError(f"{path}: could not write the image")
+        path = save_png(self.view_widgets()[name], path)
         self.set_last_action(f"Exported the {name} view to {path.name}")
         return path
 
@@ -400,20 +287,15 @@ class MainWindow(QMainWindow):
 
     # -- recent files ---------------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
-        value = settings().value("recentFiles", [])
-        if isinstance(value, str):  # QSettings returns a lone string for a one-element list
-            value = [value]
-        return [str(v) for v in (value or [])]
+        return recent_files()
 
     def add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        settings().setValue("recentFiles", recent[:MAX_RECENT])
+        remember_recent(path)
         self._refresh_recent_menu()
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = self.recent_files()
+        recent = recent_files()
         for i, path in enumerate(recent):
             action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}", lambda p=path: self.open_model(p))
             action.setToolTip(path)
@@ -448,13 +330,7 @@ class MainWindow(QMainWindow):
         """Say why there is no scatter when a model is open without its test split."""
         missing = self.session.model is not None and self.session.test_set is None
         if missing:
-            problem = self.document.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
-            works = ("The decoder, its sliders and prior samples work" if self.session.model.has_prior
-                     else "The decoder and its sliders work")
-            cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
-                    f"{escape(self.session.dataset_name or 'mnist')}</code>, then open the model again"
-                    if self.document.data_fetchable or not self.document.data_problem else "")
-            self.data_banner.setText(f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}.")
+            self.data_banner.setText(self.document.no_scatter_html(self.session.dataset_name, self.session.model.has_prior))
         self.data_banner.setVisible(missing)
 
     def _on_model_changed(self) -> None:
@@ -522,21 +398,14 @@ class MainWindow(QMainWindow):
             self.set_last_action(f"Data directory: {directory}")
 
     # -- drag and drop ----------------------------------------------------------------------------------------
-    @staticmethod
-    def _dropped_model(event: QDragEnterEvent | QDropEvent) -> str | None:
-        for url in event.mimeData().urls():
-            if url.isLocalFile() and url.toLocalFile().endswith(".safetensors"):
-                return url.toLocalFile()
-        return None
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_model(event):
+        if dropped_model(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_model(event)
+        path = dropped_model(event)
         if path:
             event.acceptProposedAction()
             self.open_model(path)

@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 import aeviewer.gui.app as app_module
 from aeviewer.gui.app import create_main_window, default_model_path, run_app
-from aeviewer.gui.main_window import MAX_RECENT, MainWindow
+from aeviewer.gui.main_window import MainWindow
+from aeviewer.gui.settings_store import MAX_RECENT
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,8 @@ import weakref
 import torch
 from PySide6.QtCore import QObject, Slot
 
-from aeviewer.gui.worker import TrainingWorker, WarmUp, join_worker_thread, start_worker_thread
+from aeviewer.gui.warm_up import WarmUp
+from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
 from aeviewer.models.ae import AE
 from aeviewer.training.trainer import TrainConfig
 
