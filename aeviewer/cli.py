@@ -127,15 +127,14 @@ def _train(args: argparse.Namespace) -> int:
     _check_writable(out)
     print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
           f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
-    history: list[dict[str, Any]] = []
     progress = _ProgressLine()
 
     def on_epoch(info: Any) -> None:
         progress.clear()
-        history.append({"epoch": info.epoch, **info.losses, **info.stats, "seconds": info.seconds})
-        print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats)}  {info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s",
-              flush=True)
-        save_checkpoint(out, trainer.model, dataset=args.dataset, history=history,
+        print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats)}  "
+              f"{info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s", flush=True)
+        # the trainer's own history, which holds this epoch already
+        save_checkpoint(out, trainer.model, dataset=args.dataset, history=trainer.history,
                         extra={"train": _train_record(args), "status": "training"})
 
     train_config = TrainConfig(**{**cli_values(args, "train"), "device": str(device)}, start_at_mean=True)
@@ -152,7 +151,7 @@ def _train(args: argparse.Namespace) -> int:
         metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir, binarize=args.binarize)
     extra = {"train": _train_record(args), "command": args.command_line, "status": result.status,
              "train_seconds": round(seconds, 1)}
-    save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=history, extra=extra)
+    save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=trainer.history, extra=extra)
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
     return 0

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from aeviewer.vocabulary import (
-    ARCH_LABELS, ARCHS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, RECON_LABELS, RECONS,
+    ARCH_LABELS, ARCHS, DEVICE_SPECS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, RECON_LABELS, RECONS,
     network_shape,
 )
 
@@ -224,7 +224,7 @@ OPTIONS: tuple[Option, ...] = (
     _o("seed", "Seed", "int", 0, "Same seed, same settings: same weights.", group="train", low=0, high=2**31 - 1,
        flag="--seed", parse=seed),
     _o("device", "Device", "device", "auto", "Where training runs (the views always decode on the CPU).",
-       group="train", flag="--device", cli_help="auto, cpu, cuda or cuda:N"),
+       group="train", flag="--device", cli_help=DEVICE_SPECS),
     _o("binarize", "Binarise", "bool", False, "Dynamic binarisation.", group="train", panel=False, flag="--binarize",
        cli_help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)"),
 )
