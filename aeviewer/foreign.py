@@ -235,28 +235,6 @@ class ForeignModel(nn.Module):
             raise NotImplementedError(f"{self.name} has no sample(n)")
         return self._guarded(lambda: self._sample(n), lambda: torch.zeros(n, self.latent_size))
 
-    # -- the codebook protocol ---------------------------------------------------------------------------
-    @property
-    def codebook(self) -> torch.Tensor:
-        if self._codebook is None:
-            raise AttributeError(f"{self.name} has no codebook")
-        return self._codebook
-
-    @property
-    def code_grid_shape(self) -> tuple[int, ...]:
-        return self._code_grid
-
-    def encode_codes(self, x: torch.Tensor) -> torch.Tensor:
-        return self._guarded(lambda: self._encode_codes(x), lambda: torch.zeros(len(x), *self._code_grid, dtype=torch.long))
-
-    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
-        return self._guarded(lambda: self._decode_codes(codes), lambda: torch.zeros(len(codes), *self.image_shape))
-
-    def latents_of_codes(self, codes: torch.Tensor) -> torch.Tensor:
-        """Code maps (N, *grid) -> the flat latents ``encode`` gives, codebook vectors in (D, *grid) order."""
-        vectors = self.codebook[codes.long()]  # (N, *grid, D)
-        return vectors.movedim(-1, 1).flatten(1)
-
     # -- internals --------------------------------------------------------------------------------------
     def _guarded(self, compute: Callable[[], torch.Tensor], blank: Callable[[], torch.Tensor]) -> torch.Tensor:
         try:
@@ -290,8 +268,6 @@ class ForeignModel(nn.Module):
         return _to_nchw(t, self._out_layout, self.image_shape).clamp_(0.0, 1.0)
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
-        if self.has_codebook:
-            return self.latents_of_codes(self._encode_codes(x))
         n = len(x)
         z = _as_tensor("encode", self._call("encode", self._user.encode, self._convention.images(x.cpu().float()), n))
         if tuple(z.shape) != (n, *self.latent_shape):
@@ -302,8 +278,6 @@ class ForeignModel(nn.Module):
     def _decode(self, z: torch.Tensor) -> torch.Tensor:
         n = len(z)
         z = z.cpu().float().reshape(n, *self.latent_shape)
-        if self.has_codebook:
-            return self._decode_codes(self._nearest_codes(z))
         out = self._call("decode", self._user.decode, self._convention.array(z, self._latent_dtype), n)
         return self._images_out("decode", out, n)
 
@@ -313,6 +287,36 @@ class ForeignModel(nn.Module):
             raise ForeignModelError(f"sample({n}) returned shape {_shape(z.shape)}; "
                                     f"expected {_shape((n, *self.latent_shape))} like encode")
         return z.reshape(n, -1)
+
+
+class ForeignCodebookModel(ForeignModel):
+    """A foreign model with the codebook protocol: the codebook view's surface as well (``has_codebook``)."""
+
+    @property
+    def codebook(self) -> torch.Tensor:
+        assert self._codebook is not None
+        return self._codebook
+
+    @property
+    def code_grid_shape(self) -> tuple[int, ...]:
+        return self._code_grid
+
+    def encode_codes(self, x: torch.Tensor) -> torch.Tensor:
+        return self._guarded(lambda: self._encode_codes(x), lambda: torch.zeros(len(x), *self._code_grid, dtype=torch.long))
+
+    def decode_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        return self._guarded(lambda: self._decode_codes(codes), lambda: torch.zeros(len(codes), *self.image_shape))
+
+    def latents_of_codes(self, codes: torch.Tensor) -> torch.Tensor:
+        """Code maps (N, *grid) -> the flat latents ``encode`` gives, codebook vectors in (D, *grid) order."""
+        vectors = self.codebook[codes.long()]  # (N, *grid, D)
+        return vectors.movedim(-1, 1).flatten(1)
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.latents_of_codes(self._encode_codes(x))
+
+    def _decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self._decode_codes(self._nearest_codes(z.cpu().float().reshape(len(z), *self.latent_shape)))
 
     def _encode_codes(self, x: torch.Tensor) -> torch.Tensor:
         n = len(x)
@@ -435,7 +439,8 @@ class _Probe:
     def _model(self, latent_shape: tuple[int, ...], out_layout: OutLayout = "nchw", arch: str = "numpy",
                codebook: torch.Tensor | None = None, code_grid: tuple[int, ...] = ()) -> ForeignModel:
         config = ForeignConfig(self.image_shape, latent_shape, arch, len(codebook) if codebook is not None else 0)
-        return ForeignModel(self.user, self.convention, config, out_layout, codebook=codebook, code_grid=code_grid,
+        cls = ForeignModel if codebook is None else ForeignCodebookModel
+        return cls(self.user, self.convention, config, out_layout, codebook=codebook, code_grid=code_grid,
                             code_dtype=self.code_dtype, latent_dtype=self.latent_dtype, time_limit_s=self.time_limit_s)
 
     def encode(self, x: torch.Tensor) -> None:
@@ -445,7 +450,7 @@ class _Probe:
             out = bare._call("encode_codes", self.user.encode_codes, self.convention.images(x), n)
             self.code_dtype = getattr(out, "dtype", np.int64) if isinstance(out, np.ndarray) else np.int64
             self.codes = _as_tensor("encode_codes", out, integer=True)
-            if self.codes.ndim < 2 or len(self.codes) != n:
+            if self.codes.ndim != 3 or len(self.codes) != n:
                 raise ForeignModelError(f"encode_codes returned shape {_shape(self.codes.shape)} for {n} images; "
                                         f"expected code maps ({n}, H', W')")
             return

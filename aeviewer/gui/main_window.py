@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
         self._records_before_run: dict[str, Any] | None = None  # the open model's records while a run continues it
         self.unsaved = False  # trained weights that no save has written yet (the title says so)
+        self.foreign_title: str | None = None  # the title aeviewer.show was given
         self._pending_snapshot: dict | None = None
         self._last_applied = 0.0
         self._snapshot_timer = QTimer(self)
@@ -348,6 +349,41 @@ class MainWindow(QMainWindow):
                           f"the model takes {_shape_text(want)}"), False
         return test_set, "", False
 
+    # -- models from outside aeviewer (aeviewer.show, --model-module, ONNX pairs) ------------------------------
+    def open_foreign(self, model: Any, test_set: ImageSet, title: str | None = None) -> None:
+        """Explore ``model`` (an ``aeviewer.foreign.ForeignModel`` or one of ours) over ``test_set``. Encoding
+        the set may raise the model's ForeignModelError: the window is then left with no model. Later
+        failures of the model become one line in the status bar."""
+        self.foreign_title = title
+        self.records = {"metrics": {}, "history": [], "extra": {}}
+        self.unsaved = False
+        try:
+            self.session.set_model(model, test_set.name or "your data", test_set)
+        except AeviewerError:
+            self.session.set_model(None, "", None)
+            raise
+        if hasattr(model, "report"):
+            model.report = self.set_last_action
+        self.set_last_action(f"Opened {title or getattr(model, 'name', 'your model')} "
+                             f"({len(test_set):,} images in the scatter)")
+
+    def current_point(self) -> Any:
+        """The latent point the decoder shows, flat ``(L,)`` (None without a model)."""
+        z = self.session.current_z
+        return None if z is None else z.copy()
+
+    def set_current_point(self, z: Any) -> None:
+        """Make ``z`` (flat, or shaped like the model's latent) the current point."""
+        self.session.set_current_z(z)
+        self.session.flushRequested.emit()
+
+    def selected_images(self) -> Any:
+        """Indices of the test images in the denoise comparison."""
+        return self.denoise_view.indices.copy()
+
+    def set_selected_images(self, indices: Any) -> None:
+        self.denoise_view.set_indices(indices)
+
     def show_model_picker(self) -> ModelPicker:
         """Show the pretrained-model picker (window-modal, returns at once); choosing a row opens it."""
         if self.picker is None:
@@ -554,7 +590,8 @@ class MainWindow(QMainWindow):
             self.data_problem = ""
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
-        is_vq = model is not None and model.config.kind == "vqvae"
+        is_vq = model is not None and getattr(model, "has_codebook", model.config.kind == "vqvae")
+        self._grey_out_training(model is not None and not getattr(model, "trainable", True))
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
@@ -563,6 +600,15 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
         self._update_status()
         self._update_title()
+
+    def _grey_out_training(self, outside: bool) -> None:
+        """A model trained outside aeviewer can be explored, not trained or saved as a checkpoint."""
+        self.training_panel.setEnabled(not outside)
+        self.training_dock.setWindowTitle("Training — trained outside aeviewer" if outside else "Training")
+        self.training_panel.setToolTip("This model was trained outside aeviewer: open or train an aeviewer model "
+                                       "to use the training panel" if outside else "")
+        for action in (self.train_action, self.stop_action, self.save_action, self.save_as_action):
+            action.setEnabled(not outside)
 
     def _update_status(self, *_: Any) -> None:
         model = self.session.model
@@ -585,6 +631,8 @@ class MainWindow(QMainWindow):
         else:
             name = f"{path.name}{' (trained, not saved)' if self.unsaved else ''}" if path is not None \
                 else f"untitled {self.session.kind} (unsaved)"
+            if not getattr(self.session.model, "trainable", True):
+                name = self.foreign_title or f"{getattr(self.session.model, 'name', 'model')} (trained outside aeviewer)"
         self.setWindowTitle(f"{name} — aeviewer")
 
     def show_error(self, title: str, text: str) -> None:
