@@ -362,7 +362,7 @@ def _user_model(model: Any, encode: Any, decode: Any) -> _UserModel:
         return fn if callable(fn) else None
 
     module = model if isinstance(model, nn.Module) else None
-    name = type(model).__name__
+    name = model.name if isinstance(getattr(model, "name", None), str) else type(model).__name__
     sample = method("sample")
     if method("encode_codes") is not None and method("decode_codes") is not None and hasattr(model, "codebook"):
         return _UserModel(method("encode"), method("decode"), sample, getattr(model, "codebook"),
@@ -420,7 +420,8 @@ def adapt(model: Any = None, images: ImageSet | None = None, *, encode: Callable
                 raise
             first_error = first_error or err
             continue
-        return candidate.finish(x, arch or convention.framework)
+        hint = getattr(model, "arch", None)  # e.g. an OnnxPair says "onnx"
+        return candidate.finish(x, arch or (hint if isinstance(hint, str) else convention.framework))
     assert first_error is not None
     raise first_error
 
