@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
+    _add_foreign_model_options(gui)
 
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     add_cli_options(train, options())
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
 
+    _add_export_onnx_parser(sub)
+
     data = sub.add_parser("data", parents=[data_dir], help="list or download data sets")
     data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
     data_sub.add_parser("list", parents=[data_dir], help="each source, whether it is present, where and its size")
@@ -85,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "gui"):
             return _run_gui(args)
-        handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data}[args.command]
+        handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
+                   "export-onnx": _export_onnx}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -98,7 +102,65 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_gui(args: argparse.Namespace) -> int:
     from aeviewer.gui.app import run_app
 
+    if _wants_foreign_model(args):
+        return _run_foreign_gui(args)
     return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+
+
+# -- models from outside aeviewer: gui --model-module / --encoder --decoder, export-onnx ------------------
+def _add_foreign_model_options(gui: argparse.ArgumentParser) -> None:
+    group = gui.add_argument_group("a model trained outside aeviewer")
+    group.add_argument("--model-module", metavar="MODULE:FUNCTION",
+                       help="import MODULE (dotted name, or a .py file) and explore the model FUNCTION() returns "
+                            "(this runs your own code)")
+    group.add_argument("--encoder", metavar="ENCODER.onnx", help="ONNX encoder (with --decoder)")
+    group.add_argument("--decoder", metavar="DECODER.onnx", help="ONNX decoder (with --encoder)")
+    group.add_argument("--dataset", metavar="NAME_OR_PATH", help="images to explore a foreign model over")
+
+
+def _add_export_onnx_parser(sub: Any) -> None:
+    export = sub.add_parser("export-onnx", help="write a checkpoint as an ONNX pair (encoder.onnx, decoder.onnx)")
+    export.add_argument("path", help="checkpoint (.safetensors)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder for encoder.onnx and decoder.onnx")
+
+
+def _wants_foreign_model(args: argparse.Namespace) -> bool:
+    return any(getattr(args, name, None) for name in ("model_module", "encoder", "decoder"))
+
+
+def _run_foreign_gui(args: argparse.Namespace) -> int:
+    from aeviewer.api import open_window
+    from aeviewer.api_data import as_image_set
+    from aeviewer.foreign import adapt
+
+    if args.model and (args.model_module or args.encoder):
+        raise ConfigError("open either a checkpoint or a foreign model (--model-module, --encoder), not both")
+    if args.model_module and (args.encoder or args.decoder):
+        raise ConfigError("give --model-module or --encoder/--decoder, not both")
+    if not args.model_module and not (args.encoder and args.decoder):
+        raise ConfigError("an ONNX pair needs both --encoder and --decoder")
+    if not args.dataset:
+        raise ConfigError("a foreign model needs --dataset NAME_OR_PATH: the images it is explored over")
+    if args.model_module:
+        from aeviewer.model_module import make_model
+
+        model, title = make_model(args.model_module), args.model_module
+    else:
+        from aeviewer.onnx_pair import onnx_model
+
+        model, title = onnx_model(args.encoder, args.decoder), f"{Path(args.encoder).name} + {Path(args.decoder).name}"
+    images, layout = as_image_set(args.dataset, data_dir=args.data_dir)
+    open_window(adapt(model, images, data_layout=layout), images, title, block=True)
+    return 0
+
+
+def _export_onnx(args: argparse.Namespace) -> int:
+    from aeviewer.onnx_export import export_onnx
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    encoder, decoder = export_onnx(load_checkpoint(args.path).model, args.out)
+    print(f"wrote {encoder} and {decoder}")
+    return 0
 
 
 # -- train --------------------------------------------------------------------------------------

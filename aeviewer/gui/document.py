@@ -56,12 +56,22 @@ class Document:
         self.data_problem = ""
         self.data_fetchable = True
         self._records_before_run: dict[str, Any] | None = None  # the open model's, while a run continues it
+        self.outside_name: str | None = None  # the name of a model trained outside aeviewer (None: one of ours)
 
     def opened(self, checkpoint: Checkpoint, data_problem: str, data_fetchable: bool) -> None:
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
         self.unsaved = False
+        self.outside_name = None
         self.data_problem, self.data_fetchable = data_problem, data_fetchable
+
+    def opened_foreign(self, outside_name: str | None) -> None:
+        """A model handed over by a script: nothing to save beside it; ``outside_name`` titles one trained
+        outside aeviewer (None for one of ours)."""
+        self.records = empty_records()
+        self.unsaved = False
+        self.outside_name = outside_name
+        self.data_problem, self.data_fetchable = "", False
 
     def saved(self) -> None:
         self.unsaved = False
@@ -100,6 +110,8 @@ class Document:
         """The window title for the open model of ``kind`` ("" for none) saved at ``path`` (None: never)."""
         if not kind:
             name = "no model"
+        elif self.outside_name is not None:
+            name = self.outside_name
         elif path is None:
             name = f"untitled {kind} (unsaved)"
         else:

@@ -21,6 +21,7 @@ from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
+from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
 from aeviewer.gui.training_panel import TrainingPanel
@@ -30,7 +31,7 @@ BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook doc
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ScriptAccess, QMainWindow):
     """The app window. Tests drive it through ``open_model``, ``save_model``, ``export_image`` and the
     panel; dialogs go through ``show_error``, ``ask_open_path``, ``ask_save_path`` and
     ``confirm_close_during_training``, which tests replace."""
@@ -340,6 +341,7 @@ class MainWindow(QMainWindow):
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
         is_vq = model is not None and model.has_codebook
+        self._grey_out_training(model is not None and not model.trainable)
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
@@ -348,6 +350,15 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
         self._update_status()
         self._update_title()
+
+    def _grey_out_training(self, outside: bool) -> None:
+        """A model trained outside aeviewer can be explored, not trained or saved as a checkpoint."""
+        self.training_panel.setEnabled(not outside)
+        self.training_dock.setWindowTitle("Training — trained outside aeviewer" if outside else "Training")
+        self.training_panel.setToolTip("This model was trained outside aeviewer: open or train an aeviewer model "
+                                       "to use the training panel" if outside else "")
+        for action in (self.train_action, self.stop_action, self.save_action, self.save_as_action):
+            action.setEnabled(not outside)
 
     def _update_status(self, *_: Any) -> None:
         model = self.session.model

@@ -211,7 +211,7 @@ class TrainingPanel(QWidget):
     def _on_session_model(self) -> None:
         if self.is_running():
             return
-        has_model = self.session.model is not None
+        has_model = self.session.model is not None and self.session.model.trainable
         self.continue_box.setEnabled(has_model)
         if has_model:
             self.show_config(self.session.model.config, self.session.dataset_name)
