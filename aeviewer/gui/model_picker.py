@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import aeviewer
+from aeviewer.paths import shipped_dir
 
 # Where the pretrained checkpoints and their index live; tests point this (or a parameter) at tmp_path.
-TRAINED_DIR = Path(aeviewer.__file__).resolve().parents[1] / "trained"
+TRAINED_DIR = shipped_dir("trained")
 INDEX_NAME = "index.json"
 COLUMNS = ("Model", "Kind", "Data set", "Latent", "−ELBO (nats)", "PSNR (dB)", "Codes used", "Also", "Training", "Size")
 KIND_NAMES = {"ae": "AE", "dae": "Denoising AE", "vae": "VAE", "aae": "Adversarial AE", "vqvae": "VQ-VAE"}
