@@ -22,6 +22,7 @@ from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
+from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.session import Session
 from aeviewer.gui.training_panel import TrainingPanel
 
@@ -117,7 +118,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._connect()
         self._keep_space_for_focused_controls()
-        self.resize(1500, 920)
+        fit_to_screen(self)  # 1500x920, or less on a smaller screen
         self._layout_restored = self.restore_settings()
         self._first_show = True
         self._on_model_changed()
