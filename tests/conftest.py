@@ -9,6 +9,7 @@ if os.environ.get("AEVIEWER_DATA"):
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
+# A test that needs files the repository does not ship: `from shared_data import require_data` (tests/shared_data.py).
 from shared_data import IDX_DATA, require_data  # noqa: E402
 
 torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))

@@ -1,7 +1,8 @@
 """Files the repository does not ship (MNIST's train split, Fashion-MNIST, emoji, ...), found under $AEVIEWER_DATA.
 
-A test that needs one calls ``require_data("mnist/train-images-idx3-ubyte.gz")``: it gets the path, or is
-skipped with the missing file and the command that fetches it named. Under ``AEVIEWER_REQUIRE_DATA=1``
+A test that needs one calls ``require_data("mnist/train-images-idx3-ubyte.gz")`` (any paths under the data
+folder, e.g. ``"emoji/"``): it gets the data folder, or is skipped with the missing files and the command that
+fetches them named. Under ``AEVIEWER_REQUIRE_DATA=1``
 (CI) the skip is a failure instead, so CI runs every test.
 """
 from __future__ import annotations
