@@ -561,7 +561,8 @@ class MainWindow(QMainWindow):
         self.codebook_dock.setVisible(is_vq)
         if is_vq:
             self.codebook_dock.raise_()
-            self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
+            # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some
+            self.resizeDocks([self.codebook_dock], [min(440, int(0.48 * self.height()))], Qt.Orientation.Vertical)
         self._update_status()
         self._update_title()
 
