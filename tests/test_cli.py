@@ -129,8 +129,8 @@ def test_evaluate_directory_is_one_line_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("evaluate", str(tmp_path)), str(tmp_path))
 
 
-def test_data_list_shows_each_source(data_dir: Path) -> None:
-    proc = run_cli("--data-dir", str(data_dir), "data", "list")
+def test_data_list_shows_each_source(tmp_path: Path) -> None:
+    proc = run_cli("--data-dir", str(tmp_path), "data", "list")
     assert proc.returncode == 0, proc.stderr
     for name in ("digits", "mnist", "fashion-mnist"):
         assert name in proc.stdout

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-import aeviewer
 from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError, DataError
+from aeviewer.paths import shipped_dir
 
 SPLITS = ("train", "test")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
@@ -28,7 +28,7 @@ DIGITS_TEST_FRACTION = 0.2
 
 # Read-only places searched after the data directory. Module attributes so tests can point them elsewhere.
 SYSTEM_DIRS: dict[str, tuple[Path, ...]] = {"fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
-BUNDLED_DATA_DIR = Path(aeviewer.__file__).resolve().parents[1] / "resources" / "data"
+BUNDLED_DATA_DIR = shipped_dir("resources") / "data"
 
 
 @dataclass(frozen=True)

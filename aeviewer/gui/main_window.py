@@ -21,6 +21,7 @@ from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
+from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
@@ -55,7 +56,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self._build_status_bar()
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
-        self.resize(1500, 920)
+        fit_to_screen(self)  # 1500x920, or less on a smaller screen
         self._layout_restored = self.restore_settings()
         self._first_show = True
         self._on_model_changed()
@@ -347,7 +348,8 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.codebook_dock.setVisible(is_vq)
         if is_vq:
             self.codebook_dock.raise_()
-            self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
+            # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some
+            self.resizeDocks([self.codebook_dock], [min(440, int(0.48 * self.height()))], Qt.Orientation.Vertical)
         self._update_status()
         self._update_title()
 

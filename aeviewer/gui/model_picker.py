@@ -13,11 +13,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import aeviewer
+from aeviewer.paths import shipped_dir
 from aeviewer.vocabulary import KIND_LABELS
 
 # Where the pretrained checkpoints and their index live; tests point this (or a parameter) at tmp_path.
-TRAINED_DIR = Path(aeviewer.__file__).resolve().parents[1] / "trained"
+TRAINED_DIR = shipped_dir("trained")
 INDEX_NAME = "index.json"
 COLUMNS = ("Model", "Kind", "Data set", "Latent", "−ELBO (nats)", "PSNR (dB)", "Codes used", "Also", "Training", "Size")
 

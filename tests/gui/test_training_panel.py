@@ -162,7 +162,20 @@ def test_bad_layer_widths_are_a_red_message_naming_the_field(panel, field, text,
     assert panel.error_text().startswith(label + ":") and "\n" not in panel.error_text()
 
 
-def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot):
+def write_tiny_mnist_train(data_dir) -> None:
+    """A 12-image MNIST-shaped training split in ``data_dir``, so that a start gets past the data check."""
+    import numpy as np
+
+    from aeviewer.data.idx import write_idx
+
+    (data_dir / "mnist").mkdir(parents=True)
+    write_idx(data_dir / "mnist" / "train-images-idx3-ubyte.gz", np.zeros((12, 28, 28), np.uint8))
+    write_idx(data_dir / "mnist" / "train-labels-idx1-ubyte.gz", np.arange(12, dtype=np.uint8) % 10)
+
+
+def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot, tmp_path):
+    write_tiny_mnist_train(tmp_path)
+    panel.data_dir = tmp_path
     choose(panel.dataset, "mnist")
     choose(panel.kind, "vae")
     choose(panel.arch, "conv")
