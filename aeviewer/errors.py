@@ -18,3 +18,7 @@ class CheckpointError(AeviewerError):
 
 class ConfigError(AeviewerError):
     """A model or training configuration asks for something that does not exist."""
+
+
+class Cancelled(AeviewerError):
+    """A slow operation (loading a folder) was cancelled by its caller."""
