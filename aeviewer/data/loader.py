@@ -56,7 +56,9 @@ def path_kind(path: Path) -> str:
 def resolve_spec(spec: str | Path) -> str:
     """A named set as it is, a path made absolute: what a checkpoint records as its data set."""
     text = str(spec)
-    return text if is_named(text) else str(Path(text).expanduser().resolve())
+    if is_named(text) or (_bare_name(text) and not Path(text).exists()):  # "emnist" stays a name, refused later
+        return text
+    return str(Path(text).expanduser().resolve())
 
 
 def load_source(spec: str | Path, preparation: Preparation | None = None, data_dir: str | Path | None = None, *,
