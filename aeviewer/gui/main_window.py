@@ -337,7 +337,7 @@ class MainWindow(QMainWindow):
         if not checkpoint.dataset:
             return None, "the checkpoint names no data set", False
         try:
-            test_set = load_split(checkpoint.dataset, "test", self.data_dir)
+            test_set = load_split(checkpoint.dataset, "test", self.data_dir, checkpoint.preparation)
         except DataError as err:
             return None, str(err).splitlines()[0], True
         except AeviewerError as err:  # a data set this aeviewer does not know
