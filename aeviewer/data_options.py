@@ -120,10 +120,6 @@ class DataLoads:
             self._loaded[key] = self._load(spec, preparation, load_source)
         return split_of(self._loaded[key], split)
 
-    def loaded(self, spec: str, preparation: Any) -> Any:
-        """The LoadedSource of a path spec already loaded by :meth:`split`."""
-        return self._loaded[(spec, preparation)]
-
     def _load(self, spec: str, preparation: Any, load_source: Any) -> Any:
         from pathlib import Path
 

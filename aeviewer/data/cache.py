@@ -1,4 +1,9 @@
-"""The decoded-folder cache: uint8 arrays in one .npz per (folder, file list, preparation), no pickles.
+"""The decoded-folder cache: uint8 arrays per (folder, file list, preparation), no pickles.
+
+An entry is two files: ``folder-KEY.npy``, the train images then the test images (a plain .npy reads
+straight into memory; a zip member would be CRC-checked on the way, a third of a cached load), and
+``folder-KEY.npz``, the labels, class names, skipped files and how many images are train images. The
+.npz is written last, so an entry without it is incomplete and ignored.
 
 The folder is ``$AEVIEWER_USER_DIR/cache`` when that variable is set (the tests set it), else the
 per-user cache folder (platformdirs). The key hashes the folder's path, every file's name, size and
@@ -48,25 +53,28 @@ def folder_key(root: Path, files: Sequence["FolderFile"], preparation: Preparati
     return digest.hexdigest()[:32]
 
 
-def _path(key: str) -> Path:
-    return cache_dir() / f"folder-{key}.npz"
+def _paths(key: str) -> tuple[Path, Path]:
+    base = cache_dir() / f"folder-{key}"
+    return base.with_suffix(".npy"), base.with_suffix(".npz")
 
 
 def load(key: str) -> "LoadedSource | None":
     """The cached load for ``key``, or None (absent, or unreadable: then it is decoded and written again)."""
     from aeviewer.data.loaded import LoadedSource
 
-    path = _path(key)
-    if not path.is_file():
+    images_path, meta_path = _paths(key)
+    if not meta_path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as z:
-            arrays = {name: z[name] for name in z.files}
-        class_names = tuple(str(c) for c in arrays["class_names"])
-        name = str(arrays["name"])
-        sets = [ImageSet(torch.from_numpy(arrays[f"{s}_images"]), torch.from_numpy(arrays[f"{s}_labels"]),
-                         class_names, name) for s in ("train", "test")]
-        skipped = SkipReport(list(zip(map(str, arrays["skipped_names"]), map(str, arrays["skipped_reasons"]))))
+        with np.load(meta_path, allow_pickle=False) as z:
+            meta = {name: z[name] for name in z.files}
+        images = torch.from_numpy(np.load(images_path, allow_pickle=False))
+        n_train = int(meta["n_train"])
+        class_names = tuple(str(c) for c in meta["class_names"])
+        name = str(meta["name"])
+        labels = torch.from_numpy(meta["labels"])
+        sets = [ImageSet(images[part], labels[part], class_names, name) for part in (slice(0, n_train), slice(n_train, None))]
+        skipped = SkipReport(list(zip(map(str, meta["skipped_names"]), map(str, meta["skipped_reasons"]))))
     except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
         return None
     return LoadedSource(sets[0], sets[1], "", None, skipped)
@@ -74,24 +82,29 @@ def load(key: str) -> "LoadedSource | None":
 
 def store(key: str, loaded: "LoadedSource") -> Path | None:
     """Write ``loaded`` for ``key`` atomically; a cache that cannot be written is only a slower next load."""
-    path = _path(key)
-    arrays = {
-        "train_images": loaded.train.images.numpy(), "train_labels": loaded.train.labels.numpy(),
-        "test_images": loaded.test.images.numpy(), "test_labels": loaded.test.labels.numpy(),
-        "class_names": np.array(loaded.train.class_names, dtype=str), "name": np.array(loaded.train.name),
+    images_path, meta_path = _paths(key)
+    train, test = loaded.train, loaded.test
+    meta = {
+        "n_train": np.array(len(train)), "labels": np.concatenate([train.labels.numpy(), test.labels.numpy()]),
+        "class_names": np.array(train.class_names, dtype=str), "name": np.array(train.name),
         "skipped_names": np.array([n for n, _ in loaded.skipped.entries], dtype=str),
         "skipped_reasons": np.array([r for _, r in loaded.skipped.entries], dtype=str),
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".folder-", suffix=".npz.tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)  # uncompressed: a cached load is a plain read of the arrays
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        images_path.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomic(images_path, lambda f: np.save(f, np.concatenate([train.images.numpy(), test.images.numpy()])))
+        _write_atomic(meta_path, lambda f: np.savez(f, **meta))
     except OSError:
         return None
-    return path
+    return meta_path
+
+
+def _write_atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -71,11 +71,6 @@ class Preparation:
         except TypeError as err:
             raise ConfigError(f"data preparation is damaged ({err})") from None
 
-    def describe(self) -> str:
-        """'64x64, channels auto, crop, on white' — for progress lines and banners."""
-        size = f"{self.image_size}x{self.image_size}" if self.image_size else "own size"
-        return f"{size}, channels {self.channels}, {self.fit}, on {self.background}"
-
 
 def _check_choice(name: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
