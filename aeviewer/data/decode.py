@@ -5,6 +5,7 @@ Pillow releases the GIL while it decodes and resizes, so these functions run wel
 from __future__ import annotations
 
 import os
+import warnings
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -13,6 +14,11 @@ DEFAULT_MAX_PIXELS = 50_000_000  # the decompression-bomb guard: a bigger pictur
 
 # Modes whose pixels are grey values; "I" and "I;16*" hold 16-bit grey (PNG, TIFF), "F" floats.
 SIXTEEN_BIT = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+
+
+# Pillow warns (on stderr, two lines) when it opens a picture over 89 MP; the loader checks the pixel count
+# itself before decoding and skips or reduces the picture with a reason, so the warning would only be noise.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
 
 
 class BadImage(Exception):
