@@ -12,6 +12,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from aeviewer.data_options import DataLoads, add_data_options, preparation_from_args
 from aeviewer.errors import AeviewerError, CheckpointError, ConfigError
 from aeviewer.options import add_cli_options, cli_values, non_negative_float, options, positive_float, positive_int, seed
 from aeviewer.vocabulary import DEVICE_SPECS
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hold-out", type=int, default=0, metavar="N",
                        help="train without the last N training images: the validation split on which "
                             "'evaluate --parzen' chooses its sigma (it uses the last %d)" % PARZEN_VALIDATION_IMAGES)
+    add_data_options(train)
 
     refit = sub.add_parser("refit-decoder", parents=[data_dir],
                            help="train a checkpoint's decoder alone on its frozen encoder's codes plus Gaussian noise "
@@ -69,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--binarize", action="store_true", help="evaluate on binarised test images (seeded)")
     evaluate.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
+    add_data_options(evaluate)
 
     _add_export_onnx_parser(sub)
 
@@ -173,19 +176,22 @@ def _model_config(args: argparse.Namespace, image_shape: tuple[int, int, int], n
 
 
 def _train(args: argparse.Namespace) -> int:
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import is_named, resolve_spec
     from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
-    train_set = _without_hold_out(load_split(args.dataset, "train", args.data_dir), args.hold_out)
+    loads = DataLoads(args)
+    dataset = resolve_spec(args.dataset)  # a path is recorded whole, so that the model finds its data again
+    preparation = None if is_named(dataset) else preparation_from_args(args)
+    train_set = _without_hold_out(loads.split(dataset, "train", preparation), args.hold_out)
     config = _model_config(args, train_set.image_shape, len(train_set.class_names))
     device, warning = resolve_device(args.device)
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     check_fits(config, device)
     model = seeded_build(config, args.seed)  # the initial weights are part of what a seed reproduces
-    out = Path(args.out or f"{args.model}-{args.dataset}.safetensors")
+    out = Path(args.out or f"{args.model}-{Path(dataset).stem if preparation else dataset}.safetensors")
     _check_writable(out)
     print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
           f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
@@ -196,7 +202,7 @@ def _train(args: argparse.Namespace) -> int:
         print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats)}  "
               f"{info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s", flush=True)
         # the trainer's own history, which holds this epoch already
-        save_checkpoint(out, trainer.model, dataset=args.dataset, history=trainer.history,
+        save_checkpoint(out, trainer.model, dataset=dataset, history=trainer.history, preparation=preparation,
                         extra={"train": _train_record(args), "status": "training"})
 
     train_config = TrainConfig(**{**cli_values(args, "train"), "device": str(device)}, start_at_mean=True)
@@ -210,10 +216,11 @@ def _train(args: argparse.Namespace) -> int:
         return 1
     metrics: dict[str, float] = {}
     if not args.no_eval:
-        metrics = _evaluate_model(trainer.model.cpu(), args.dataset, args.data_dir, binarize=args.binarize)
+        metrics = _evaluate_model(trainer.model.cpu(), loads, dataset, preparation, binarize=args.binarize)
     extra = {"train": _train_record(args), "command": args.command_line, "status": result.status,
              "train_seconds": round(seconds, 1)}
-    save_checkpoint(out, trainer.model, dataset=args.dataset, metrics=metrics, history=trainer.history, extra=extra)
+    save_checkpoint(out, trainer.model, dataset=dataset, metrics=metrics, history=trainer.history, extra=extra,
+                    preparation=preparation)
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
     return 0
@@ -257,20 +264,16 @@ def _train_record(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k not in skip and v is not None and v is not False}
 
 
-def _evaluate_model(model: Any, dataset: str, data_dir: str | None, **options: Any) -> dict[str, float]:
-    from aeviewer.data.sources import load_split
+def _evaluate_model(model: Any, loads: DataLoads, dataset: str, preparation: Any, **options: Any) -> dict[str, float]:
     from aeviewer.training.metrics import evaluate
 
-    test_set = load_split(dataset, "test", data_dir)
-    return evaluate(model, test_set, **options)
+    return evaluate(model, loads.split(dataset, "test", preparation), **options)
 
 
-def _validation_images(dataset: str, data_dir: str | None, n: int = PARZEN_VALIDATION_IMAGES) -> Any:
+def _validation_images(loads: DataLoads, dataset: str, preparation: Any, n: int = PARZEN_VALIDATION_IMAGES) -> Any:
     """The last ``n`` training images: the AAE paper's protocol picks the Parzen sigma on a validation split
     (held out of training by ``train --hold-out n``)."""
-    from aeviewer.data.sources import load_split
-
-    train_set = load_split(dataset, "train", data_dir)
+    train_set = loads.split(dataset, "train", preparation)
     return train_set.subset(slice(len(train_set) - n, None))
 
 
@@ -303,7 +306,6 @@ class _ProgressLine:
 
 # -- refit-decoder ------------------------------------------------------------------------------
 def _refit_decoder(args: argparse.Namespace) -> int:
-    from aeviewer.data.sources import load_split
     from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
     from aeviewer.training.refit import RefitConfig, check_refittable, refit_decoder
     from aeviewer.training.trainer import resolve_device
@@ -320,7 +322,8 @@ def _refit_decoder(args: argparse.Namespace) -> int:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     train_record = _train_record_of(ckpt)
     # The images it was trained on: the images it held out (the Parzen validation split) stay unseen.
-    images = _without_hold_out(load_split(ckpt.dataset, "train", args.data_dir), train_record.get("hold_out", 0))
+    loads = DataLoads(args)
+    images = _without_hold_out(loads.split(ckpt.dataset, "train", ckpt.preparation), train_record.get("hold_out", 0))
     config = RefitConfig(noise=args.noise, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                          seed=args.seed, binarize=bool(train_record.get("binarize")))
 
@@ -336,10 +339,10 @@ def _refit_decoder(args: argparse.Namespace) -> int:
     model = ckpt.model.cpu()
     metrics: dict[str, float] = {}
     if not args.no_eval:
-        metrics = _evaluate_model(model, ckpt.dataset, args.data_dir, binarize=config.binarize)
+        metrics = _evaluate_model(model, loads, ckpt.dataset, ckpt.preparation, binarize=config.binarize)
     refit_record = {**asdict(config), "losses": losses, "seconds": round(seconds, 1), "command": args.command_line}
     # Earlier metrics describe the old decoder: they are replaced, never carried over.
-    save_checkpoint(out, model, dataset=ckpt.dataset, metrics=metrics, history=ckpt.history,
+    save_checkpoint(out, model, dataset=ckpt.dataset, metrics=metrics, history=ckpt.history, preparation=ckpt.preparation,
                     extra={**ckpt.extra, "refit_decoder": [*ckpt.extra.get("refit_decoder", []), refit_record]})
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"refitted: {config.epochs} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
@@ -358,9 +361,13 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AeviewerError(f"--iw-samples is the VAE's importance-weighted NLL; {args.path} is a {kind}")
     if args.parzen and not ckpt.model.has_prior:
         raise AeviewerError(f"--parzen samples the model's prior (vae, aae); {args.path} is a {kind}, which has none")
-    dataset = args.dataset or ckpt.dataset
+    from aeviewer.data.loader import is_named, resolve_spec
+
+    dataset = resolve_spec(args.dataset) if args.dataset else ckpt.dataset
     if not dataset:
         raise AeviewerError(f"{args.path}: records no data set; pass --dataset")
+    loads = DataLoads(args)
+    preparation = None if is_named(dataset) else preparation_from_args(args, ckpt.preparation)
     from aeviewer.training.trainer import resolve_device
 
     device, warning = resolve_device(args.device)
@@ -371,14 +378,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.parzen:
         # Makhzani et al.: the Parzen window's sigma is chosen on held-out images, not on the test split.
         options["parzen"] = True
-        options["parzen_validation"] = _validation_images(dataset, args.data_dir)
+        options["parzen_validation"] = _validation_images(loads, dataset, preparation)
         if train_record.get("hold_out", 0) < PARZEN_VALIDATION_IMAGES:
             print(f"aeviewer: note: {args.path} was trained on the {PARZEN_VALIDATION_IMAGES} validation images "
                   f"the Parzen sigma is chosen on (train with --hold-out {PARZEN_VALIDATION_IMAGES} to keep them unseen)",
                   file=sys.stderr)
     if args.binarize or train_record.get("binarize"):  # evaluate as it was trained
         options["binarize"] = True
-    metrics = _evaluate_model(ckpt.model, dataset, args.data_dir, **options)
+    metrics = _evaluate_model(ckpt.model, loads, dataset, preparation, **options)
     config = ckpt.model.config
     if args.json:  # NaN is not JSON: a metric that is not a number is written as null
         metrics = {k: v if math.isfinite(v) else None for k, v in metrics.items()}

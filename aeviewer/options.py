@@ -145,8 +145,9 @@ OPTIONS: tuple[Option, ...] = (
        "latent pulled to a prior; VQ-VAE: discrete codes from a codebook.", choices=KIND_LABELS, flag="--model",
        required=True, cli_help="kind of autoencoder"),
     _o("dataset", "Data set", "dataset", "digits", "Training images (the test split is drawn in the scatter).",
-       group="data", flag="--dataset", cli_help="digits, mnist or fashion-mnist (default: digits)"),
-    _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (28×28 images only).",
+       group="data", flag="--dataset", cli_help="digits, mnist, fashion-mnist, or a path: an image folder (one subfolder per class), "
+       "a .npz/.npy file or a CIFAR binary folder (default: digits)"),
+    _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (square images of 16 to 256 px, a multiple of 4).",
        choices=ARCH_LABELS, kinds=NOT_VQ, flag="--arch",
        cli_help="network architecture (default: mlp; conv for vqvae)"),
     _o("hidden", "Hidden layers", "widths", (512, 256), "MLP: widths of the encoder's hidden layers, input side first, "

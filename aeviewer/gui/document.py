@@ -33,7 +33,7 @@ def test_split_of(checkpoint: Checkpoint, data_dir: str | Path | None) -> tuple[
     if not checkpoint.dataset:
         return None, "the checkpoint names no data set", False
     try:
-        test_set = load_split(checkpoint.dataset, "test", data_dir)
+        test_set = load_split(checkpoint.dataset, "test", data_dir, checkpoint.preparation)
     except DataError as err:
         return None, str(err).splitlines()[0], True
     except AeviewerError as err:  # a data set this aeviewer does not know

@@ -182,9 +182,11 @@ def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot, 
     assert panel.form.isRowVisible(panel.channels) and not panel.form.isRowVisible(panel.hidden)
     panel.channels.setText("16, 24")
     assert panel.model_config().channels == (16, 24)
-    panel.channels.setText("16")  # a conv autoencoder needs two
-    qtbot.waitUntil(lambda: "two channel counts" in panel.size_label.text(), timeout=2000)
-    assert not panel.start() and "two channel counts" in panel.error_text()
+    panel.channels.setText("16, 24, 32")  # 28x28 takes two stride-2 stages: at most two counts
+    qtbot.waitUntil(lambda: "at most 2 channel counts" in panel.size_label.text(), timeout=2000)
+    assert not panel.start() and "at most 2 channel counts" in panel.error_text()
+    panel.channels.setText("16")  # further stages double the last count
+    assert panel.model_config().channels == (16,)
     choose(panel.kind, "vqvae")  # the VQ-VAE takes one or two
     assert panel.model_config().channels == (16,)
     panel.show_config(dataclasses.replace(panel.model_config(), channels=(32, 64)))
