@@ -43,10 +43,16 @@ def slide_frames(images: Any, scale: int | None = None) -> np.ndarray:
     return upscale(frames, scale)
 
 
-def _suffix(path: Path, allowed: Sequence[str], what: str) -> str:
+def check_target(path: Path, allowed: Sequence[str], what: str) -> str:
+    """The suffix of ``path`` if it is one of ``allowed`` (and, for .mp4, the ffmpeg plugin is here), else one line."""
     suffix = path.suffix.lower()
     if suffix not in allowed:
-        raise ExportError(f"{path}: {what} are written as {' or '.join(allowed)}; give a name ending in one of them")
+        choices = " or ".join([", ".join(allowed[:-1]), allowed[-1]] if len(allowed) > 1 else allowed)
+        raise ExportError(f"{path}: {what} are written as {choices}; give a name ending in one of them")
+    if suffix == ".mp4" and not ffmpeg_available():
+        raise ExportError(f"{path}: {MP4_NEEDS_FFMPEG}")
+    if path.is_dir():
+        raise ExportError(f"{path}: is a directory; give a file name")
     return suffix
 
 
@@ -54,7 +60,7 @@ def _suffix(path: Path, allowed: Sequence[str], what: str) -> str:
 def write_animation(path: str | Path, images: Any, *, fps: float = DEFAULT_FPS, scale: int | None = None) -> Path:
     """One frame per image, in order, as an animated GIF (looping) or an MP4 (H.264), chosen by the suffix."""
     path = Path(path)
-    suffix = _suffix(path, ANIMATION_SUFFIXES, "animations")
+    suffix = check_target(path, ANIMATION_SUFFIXES, "animations")
     if not fps > 0:
         raise ExportError(f"the frame rate must be positive, got {fps}")
     frames = slide_frames(images, scale)
@@ -62,7 +68,6 @@ def write_animation(path: str | Path, images: Any, *, fps: float = DEFAULT_FPS, 
         raise ExportError(f"{path}: no frames to write")
     if suffix == ".gif":
         return atomic.write_bytes(path, gif_bytes(frames, fps))
-    _check_ffmpeg(path)
     with atomic.replacing(path) as tmp:
         _write_mp4(tmp, frames, fps)
     return path
@@ -134,11 +139,6 @@ def ffmpeg_available() -> bool:
     return True
 
 
-def _check_ffmpeg(path: Path) -> None:
-    if not ffmpeg_available():
-        raise ExportError(f"{path}: {MP4_NEEDS_FFMPEG}")
-
-
 def _write_mp4(path: Path, frames: np.ndarray, fps: float) -> None:
     import imageio.v2 as imageio
 
@@ -166,7 +166,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 def write_picture(path: str | Path, image: Any, *, scale: int | None = None) -> Path:
     """One image (a grid or strip already tiled, or a single decode) as PNG."""
     path = Path(path)
-    _suffix(path, (".png",), "pictures")
+    check_target(path, (".png",), "pictures")
     return atomic.write_bytes(path, png_bytes(slide_frames(np.asarray(image)[None], scale)[0]))
 
 
@@ -206,7 +206,7 @@ def write_latents(path: str | Path, latents: np.ndarray, labels: np.ndarray, cla
     The NPZ holds ``index``, ``label`` (int64), ``class`` (unicode per image), ``class_names`` (unicode),
     ``z`` (N, D) and ``xy`` (N, 2) float32: no object arrays, so ``np.load`` needs no ``allow_pickle``."""
     path = Path(path)
-    suffix = _suffix(path, LATENT_SUFFIXES, "latents")
+    suffix = check_target(path, LATENT_SUFFIXES, "latents")
     latents = np.asarray(latents, np.float32)
     labels = np.asarray(labels, np.int64).reshape(-1)
     coords = np.asarray(coords, np.float32)

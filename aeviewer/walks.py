@@ -75,10 +75,14 @@ def dimension_sweep(base: np.ndarray, dim: int, lo: float, hi: float, steps: int
     return z
 
 
-def latent_range(latents: np.ndarray, dim: int, percent: float = MAP_REGION_PERCENT) -> tuple[float, float]:
-    """The central (100 - 2·percent)% of the codes' values along ``dim``."""
-    lo, hi = np.percentile(np.asarray(latents)[:, dim], [percent, 100.0 - percent])
-    return float(lo), float(hi)
+def sweep_over_codes(latents: np.ndarray, dim: int, steps: int, percent: float = MAP_REGION_PERCENT) -> np.ndarray:
+    """A traversal of ``dim`` over the central (100 - 2·percent)% of the codes' values, the other dims at their mean."""
+    latents = np.asarray(latents, np.float32)
+    base = latents.mean(0)
+    if not 0 <= dim < len(base):
+        return dimension_sweep(base, dim, 0.0, 0.0, steps)  # says which dims there are
+    lo, hi = np.percentile(latents[:, dim], [percent, 100.0 - percent])
+    return dimension_sweep(base, dim, float(lo), float(hi), steps)
 
 
 def map_region(coords: np.ndarray, percent: float = MAP_REGION_PERCENT) -> tuple[tuple[float, float], tuple[float, float]]:
