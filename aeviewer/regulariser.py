@@ -77,13 +77,13 @@ def kl_per_dimension(model: Autoencoder, images: ImageSet, *, batch_size: int = 
 
 # -- the AAE's prior --------------------------------------------------------------------------------
 def prior_density(config: ModelConfig, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """p(z0 = x, z1 = y) of the config's prior on the grid ``xs`` x ``ys``: (len(ys), len(xs)), row i at ys[i]
+    """p(z0 = x, z1 = y) of the config's prior (a VAE's is N(0, I)) on the grid ``xs`` x ``ys``: (len(ys), len(xs)), row i at ys[i]
     (the marginal of dims 0-1; the other dims of a wider latent are independent N(0, 1) draws)."""
     if config.latent_dim < 2:
         raise ConfigError(f"a {config.latent_dim}-dim latent space has no plane to draw the prior on")
     gx, gy = np.meshgrid(np.asarray(xs, np.float64), np.asarray(ys, np.float64))
     points = np.stack([gx, gy], axis=-1)  # (ny, nx, 2)
-    if config.prior == "gaussian":
+    if config.kind == "vae" or config.prior == "gaussian":
         return _isotropic_normal(points, np.zeros((1, 2)), 1.0)
     if config.prior == "mixture10":
         angle = 2.0 * math.pi * np.arange(aae.MIXTURE_COMPONENTS) / aae.MIXTURE_COMPONENTS
@@ -121,3 +121,14 @@ def prior_contour_grid(config: ModelConfig, xrange: tuple[float, float], yrange:
     xs = np.linspace(xrange[0], xrange[1], n)
     ys = np.linspace(yrange[0], yrange[1], n)
     return xs, ys, prior_density(config, xs, ys)
+
+
+CONTOUR_MASSES = (0.5, 0.9, 0.99)
+
+
+def mass_levels(density: np.ndarray, cell_area: float, masses: tuple[float, ...] = CONTOUR_MASSES) -> list[float]:
+    """For each mass p, the density level whose contour encloses the densest region holding p of the
+    probability on the grid (highest-density regions: N(0, I)'s level for p is (1 - p) / 2 pi)."""
+    values = np.sort(np.asarray(density, np.float64).ravel())[::-1]
+    cumulative = np.cumsum(values) * cell_area
+    return [float(values[min(np.searchsorted(cumulative, p), len(values) - 1)]) for p in masses]

@@ -123,3 +123,12 @@ def test_prior_density_rows_are_y_and_columns_x() -> None:
     density = regulariser.prior_density(config, np.array([4.0, 0.0]), np.array([0.0]))
     assert density.shape == (1, 2)
     assert density[0, 0] > 1000 * density[0, 1]  # (4, 0) is component 0's centre; (0, 0) is 8 std from every one
+
+
+def test_contour_levels_enclose_the_asked_mass_of_a_standard_normal() -> None:
+    config = default_config("vae", image_shape=(1, 8, 8), latent_dim=2)  # a VAE's prior: N(0, I)
+    xs = np.linspace(-7, 7, 561)
+    density = regulariser.prior_density(config, xs, xs)
+    levels = regulariser.mass_levels(density, (xs[1] - xs[0]) ** 2, (0.5, 0.9, 0.99))
+    # the region r < R holds 1 - exp(-R^2 / 2) of N(0, I), and the density at its edge is exp(-R^2 / 2) / 2 pi
+    assert levels == pytest.approx([(1 - p) / (2 * math.pi) for p in (0.5, 0.9, 0.99)], rel=0.01)
