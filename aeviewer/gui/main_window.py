@@ -24,6 +24,7 @@ from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
 from aeviewer.gui.point_history_keys import PointHistoryKeys
 from aeviewer.gui.session import Session
+from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
 
 if TYPE_CHECKING:
@@ -254,6 +255,7 @@ class MainWindow(QMainWindow):
             name: export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
+        self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()
