@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
 
 from aeviewer.gui.bookmarks_panel import BookmarksPanel
 from aeviewer.gui.latent_view import LatentView
@@ -11,15 +10,8 @@ from aeviewer.gui.session import Session
 from aeviewer.session_file import Bookmark
 
 
-def focus(qtbot, widget: QWidget) -> None:
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    widget.setFocus()
-    qtbot.waitUntil(widget.hasFocus)
-
-
-def test_ctrl_d_on_the_map_bookmarks_the_point_and_a_click_goes_back(qtbot, make_tiny_model, digits_test) -> None:
+def test_ctrl_d_on_the_map_bookmarks_the_point_and_a_click_goes_back(give_focus, qtbot, make_tiny_model,
+                                                                    digits_test) -> None:
     session = Session()
     view = LatentView(session)
     qtbot.addWidget(view)
@@ -28,7 +20,7 @@ def test_ctrl_d_on_the_map_bookmarks_the_point_and_a_click_goes_back(qtbot, make
     session.set_model(make_tiny_model("ae"), "digits", digits_test)
     here = np.array([0.75, -0.5], np.float32)
     session.set_current_z(here)
-    focus(qtbot, view)
+    give_focus(view)
     qtbot.keyClick(view, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert panel.list.count() == 1
     nearest = int(np.argmin(((session.latents - here) ** 2).sum(1)))

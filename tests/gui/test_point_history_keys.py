@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtWidgets import QLineEdit
 
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.point_history_keys import PointHistoryKeys
@@ -37,21 +37,13 @@ def map_with_history(qtbot, make_tiny_model, digits_test):
     return session, view, keys
 
 
-def focus(qtbot, widget: QWidget) -> None:
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.activateWindow()
-    widget.setFocus()
-    qtbot.waitUntil(widget.hasFocus)
-
-
-def test_ctrl_z_and_ctrl_shift_z_on_the_map_walk_back_and_forth(qtbot, map_with_history) -> None:
+def test_ctrl_z_and_ctrl_shift_z_on_the_map_walk_back_and_forth(give_focus, qtbot, map_with_history) -> None:
     session, view, keys = map_with_history
     start = session.current_z.copy()
     points = [np.array([0.5, 0.5]), np.array([-1.0, 2.0])]
     for p in points:
         session.set_current_z(p)
-    focus(qtbot, view)
+    give_focus(view)
     qtbot.keyClick(view, Qt.Key.Key_Z, CTRL)
     np.testing.assert_allclose(session.current_z, points[0])
     qtbot.keyClick(view, Qt.Key.Key_Z, CTRL)
@@ -63,12 +55,12 @@ def test_ctrl_z_and_ctrl_shift_z_on_the_map_walk_back_and_forth(qtbot, map_with_
     np.testing.assert_allclose(session.current_z, points[1])
 
 
-def test_ctrl_z_elsewhere_leaves_the_point(qtbot, map_with_history) -> None:
+def test_ctrl_z_elsewhere_leaves_the_point(give_focus, qtbot, map_with_history) -> None:
     session, _, _ = map_with_history
     session.set_current_z(np.array([0.5, 0.5]))
     other = QLineEdit()
     qtbot.addWidget(other)
-    focus(qtbot, other)
+    give_focus(other)
     qtbot.keyClick(other, Qt.Key.Key_Z, CTRL)
     np.testing.assert_allclose(session.current_z, [0.5, 0.5])
 
