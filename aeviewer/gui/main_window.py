@@ -22,7 +22,6 @@ from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
-from aeviewer.gui.point_history_keys import PointHistoryKeys
 from aeviewer.gui.session import Session
 from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
@@ -128,7 +127,6 @@ class MainWindow(QMainWindow):
     def _build_views(self) -> None:
         self.training_panel = TrainingPanel(self.session, self.data_dir)
         self.latent_view = LatentView(self.session)
-        self.point_history_keys = PointHistoryKeys(self.session, self.latent_view)  # Ctrl+Z / Ctrl+Shift+Z on the map
         self.decoder_canvas = DecoderCanvas(self.session)
         self.codebook_view = CodebookView(self.session)
         self.denoise_view = DenoiseView(self.session)

@@ -123,17 +123,3 @@ def side_by_side(qtbot):
         return host, session, left, right
 
     return make
-
-
-@pytest.fixture
-def give_focus(qtbot):
-    """Show a widget, make its window active and give it the keyboard focus (for shortcut tests)."""
-
-    def focus(widget) -> None:
-        widget.show()
-        qtbot.waitExposed(widget)
-        widget.activateWindow()
-        widget.setFocus()
-        qtbot.waitUntil(widget.hasFocus)
-
-    return focus
