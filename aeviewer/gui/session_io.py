@@ -38,8 +38,8 @@ def save(path: str | Path, session: Any, bookmarks: Sequence[Bookmark] = (), sel
 def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool],
             set_bookmarks: Callable[[list[Bookmark]], Any] | None = None) -> tuple[SessionFile, str]:
     """Open the session at ``path``: its first model that opens, through ``open_model``, then the map, the point
-    and the bookmarks (handed to ``set_bookmarks``). Returns the session file and a one-line message naming what could not be opened ("" if
-    everything did). Raises SessionError when the file cannot be read at all."""
+    and the bookmarks (handed to ``set_bookmarks``). Returns the session file and a one-line message naming what
+    could not be opened ("" if everything did). Raises SessionError when the file cannot be read at all."""
     opened = open_session(path)  # loads each model once to name the ones that fail (the window loads its own)
     file = opened.session
     if not opened.models or not open_model(opened.models[0].path):
