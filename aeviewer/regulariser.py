@@ -22,6 +22,7 @@ from aeviewer.errors import ConfigError
 from aeviewer.models import aae
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.nets import device_of
 from aeviewer.training.metrics import active_unit_mask
 
 SWISSROLL_CURVE_POINTS = 1000  # nodes along the roll (length ~19): 0.02 apart at the outer turn, under half the 0.05 noise
@@ -54,8 +55,7 @@ def kl_per_dimension(model: Autoencoder, images: ImageSet, *, batch_size: int = 
     """The KL of q(z|x) to N(0, I) per latent dimension, averaged over ``images``, and the active units."""
     if not has_gaussian_posterior(model):
         raise ConfigError(f"a {model.config.kind} has no Gaussian posterior to take the KL of; a VAE has")
-    param = next(model.parameters(), None)
-    device = param.device if param is not None else torch.device("cpu")
+    device = device_of(model)
     was_training = model.training
     model.eval()
     try:
