@@ -12,8 +12,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Sequence
 
+from aeviewer.cli_export import add_export_parser, export_command
+from aeviewer.cli_foreign import (
+    add_export_onnx_parser, add_foreign_model_options, export_onnx_command, run_foreign_gui, wants_foreign_model,
+)
 from aeviewer.data_options import DataLoads, add_data_options, preparation_from_args
-from aeviewer.errors import AeviewerError, CheckpointError, ConfigError
+from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.options import add_cli_options, cli_values, non_negative_float, options, positive_float, positive_int, seed
 from aeviewer.vocabulary import DEVICE_SPECS
 
@@ -39,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
-    _add_foreign_model_options(gui)
+    add_foreign_model_options(gui)
 
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     add_cli_options(train, options())
@@ -73,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print one JSON object")
     add_data_options(evaluate)
 
-    _add_export_onnx_parser(sub)
+    add_export_onnx_parser(sub)
 
     data = sub.add_parser("data", parents=[data_dir], help="list or download data sets")
     data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
@@ -81,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = data_sub.add_parser("fetch", parents=[data_dir], help="download a data set and verify its checksums")
     fetch.add_argument("name", help="mnist or fashion-mnist")
     fetch.add_argument("--base-url", help="mirror to download from (default: the data set's canonical one)")
+    add_export_parser(sub, data_dir)
     return parser
 
 
@@ -92,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "gui"):
             return _run_gui(args)
         handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
-                   "export-onnx": _export_onnx}[args.command]
+                   "export-onnx": export_onnx_command, "export": export_command}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -105,65 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run_gui(args: argparse.Namespace) -> int:
     from aeviewer.gui.app import run_app
 
-    if _wants_foreign_model(args):
-        return _run_foreign_gui(args)
+    if wants_foreign_model(args):
+        return run_foreign_gui(args)
     return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
-
-
-# -- models from outside aeviewer: gui --model-module / --encoder --decoder, export-onnx ------------------
-def _add_foreign_model_options(gui: argparse.ArgumentParser) -> None:
-    group = gui.add_argument_group("a model trained outside aeviewer")
-    group.add_argument("--model-module", metavar="MODULE:FUNCTION",
-                       help="import MODULE (dotted name, or a .py file) and explore the model FUNCTION() returns "
-                            "(this runs your own code)")
-    group.add_argument("--encoder", metavar="ENCODER.onnx", help="ONNX encoder (with --decoder)")
-    group.add_argument("--decoder", metavar="DECODER.onnx", help="ONNX decoder (with --encoder)")
-    group.add_argument("--dataset", metavar="NAME_OR_PATH", help="images to explore a foreign model over")
-
-
-def _add_export_onnx_parser(sub: Any) -> None:
-    export = sub.add_parser("export-onnx", help="write a checkpoint as an ONNX pair (encoder.onnx, decoder.onnx)")
-    export.add_argument("path", help="checkpoint (.safetensors)")
-    export.add_argument("--out", required=True, metavar="DIR", help="folder for encoder.onnx and decoder.onnx")
-
-
-def _wants_foreign_model(args: argparse.Namespace) -> bool:
-    return any(getattr(args, name, None) for name in ("model_module", "encoder", "decoder"))
-
-
-def _run_foreign_gui(args: argparse.Namespace) -> int:
-    from aeviewer.api import open_window
-    from aeviewer.api_data import as_image_set
-    from aeviewer.foreign import adapt
-
-    if args.model and (args.model_module or args.encoder):
-        raise ConfigError("open either a checkpoint or a foreign model (--model-module, --encoder), not both")
-    if args.model_module and (args.encoder or args.decoder):
-        raise ConfigError("give --model-module or --encoder/--decoder, not both")
-    if not args.model_module and not (args.encoder and args.decoder):
-        raise ConfigError("an ONNX pair needs both --encoder and --decoder")
-    if not args.dataset:
-        raise ConfigError("a foreign model needs --dataset NAME_OR_PATH: the images it is explored over")
-    if args.model_module:
-        from aeviewer.model_module import make_model
-
-        model, title = make_model(args.model_module), args.model_module
-    else:
-        from aeviewer.onnx_pair import onnx_model
-
-        model, title = onnx_model(args.encoder, args.decoder), f"{Path(args.encoder).name} + {Path(args.decoder).name}"
-    images, layout = as_image_set(args.dataset, data_dir=args.data_dir)
-    open_window(adapt(model, images, data_layout=layout), images, title, block=True)
-    return 0
-
-
-def _export_onnx(args: argparse.Namespace) -> int:
-    from aeviewer.onnx_export import export_onnx
-    from aeviewer.training.checkpoint import load_checkpoint
-
-    encoder, decoder = export_onnx(load_checkpoint(args.path).model, args.out)
-    print(f"wrote {encoder} and {decoder}")
-    return 0
 
 
 # -- train --------------------------------------------------------------------------------------

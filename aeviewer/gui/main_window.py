@@ -25,6 +25,7 @@ from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
+from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
 
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
@@ -133,6 +134,7 @@ class MainWindow(ScriptAccess, QMainWindow):
             name: export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
+        self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()

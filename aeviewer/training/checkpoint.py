@@ -23,6 +23,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
+from aeviewer.atomic import new_file_mode
 from aeviewer.data.preparation import Preparation
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.models.base import Autoencoder
@@ -78,16 +79,6 @@ def save_checkpoint(
     return path
 
 
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, else what a plain ``open`` would give (0666 less the umask)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 def _write_atomic(path: Path, data: bytes) -> None:
     """Temp file in the same folder (same file system), fsync, then os.replace over ``path``."""
     try:
@@ -100,7 +91,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; a saved model gets the usual permissions
+        os.chmod(tmp, new_file_mode(path))  # mkstemp makes 0600; a saved model gets the usual permissions
         os.replace(tmp, path)
     except BaseException as err:
         Path(tmp).unlink(missing_ok=True)

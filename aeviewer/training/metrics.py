@@ -220,8 +220,13 @@ def active_units(model: Autoencoder, images: ImageSet, *, batch_size: int = 500,
     images with variance above 0.01 (Burda et al. 2016, "active units"). A prior-matching term can make a
     dimension carry nothing: mean 0 for every image, its spread all posterior noise."""
     device = torch.device(device)
-    codes = torch.cat([model.encode(x) for x, _ in _batches(images, batch_size, device)]).double()
-    return float((codes.var(dim=0) > ACTIVE_UNIT_VARIANCE).sum())
+    codes = torch.cat([model.encode(x) for x, _ in _batches(images, batch_size, device)])
+    return float(active_unit_mask(codes).sum())
+
+
+def active_unit_mask(codes: torch.Tensor) -> torch.Tensor:
+    """Which latent dimensions of codes (N, L) are active: variance over the images above 0.01, (L,) bool."""
+    return codes.double().var(dim=0) > ACTIVE_UNIT_VARIANCE
 
 
 # -- VQ-VAE -------------------------------------------------------------------------------------------
