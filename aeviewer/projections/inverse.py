@@ -73,8 +73,9 @@ class MapInverse:
         xs = np.linspace(xrange[0], xrange[1], cols, endpoint=False) + (xrange[1] - xrange[0]) / (2 * cols)
         ys = np.linspace(yrange[1], yrange[0], rows, endpoint=False) - (yrange[1] - yrange[0]) / (2 * rows)
         gx, gy = np.meshgrid(xs, ys)
-        dist, _ = self.tree.query(np.stack([gx.ravel(), gy.ravel()], 1), k=1)
-        return (dist / self.spacing > self.far_factor).reshape(rows, cols)
+        limit = self.far_factor * self.spacing  # the search stops there: far cells cost little
+        dist, _ = self.tree.query(np.stack([gx.ravel(), gy.ravel()], 1), k=1, distance_upper_bound=limit)
+        return (dist > limit).reshape(rows, cols)
 
     # -- internals ----------------------------------------------------------------------------------
     def _inverse_distance(self, dist: np.ndarray, idx: np.ndarray) -> np.ndarray:
