@@ -16,6 +16,7 @@ the decode is a guess; :meth:`MapInverse.far_mask` draws those places as a low-r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -38,16 +39,36 @@ class MapInverse:
     """Interpolation from map positions ``coords`` (N, 2) back to the codes ``latents`` (N, L) they came from."""
 
     def __init__(self, coords: np.ndarray, latents: np.ndarray, far_factor: float = FAR_FACTOR) -> None:
-        from scipy.spatial import cKDTree
-
         self.coords = np.ascontiguousarray(coords, np.float64).reshape(-1, 2)
         self.latents = np.ascontiguousarray(latents, np.float32).reshape(len(self.coords), -1)
         if not len(self.coords):
             raise ValueError("a map needs at least one embedded point to invert")
         self.far_factor = float(far_factor)
-        self.tree = cKDTree(self.coords)
-        self.spacing = _median_spacing(self.tree, self.coords)
-        self.triangles = _delaunay_or_none(self.coords)
+        self._tree: Any = None
+        self._spacing = 0.0
+        self._triangles: Any = False  # False: not built yet; None: there are none
+
+    # Built on first use: a layout that is still forming is replaced before anyone clicks most of them.
+    @property
+    def tree(self) -> Any:
+        if self._tree is None:
+            from scipy.spatial import cKDTree
+
+            self._tree = cKDTree(self.coords)
+            self._spacing = _median_spacing(self._tree, self.coords)
+        return self._tree
+
+    @property
+    def spacing(self) -> float:
+        """The median distance from an embedded point to its nearest neighbour on the map."""
+        self.tree
+        return self._spacing
+
+    @property
+    def triangles(self) -> Any:
+        if self._triangles is False:
+            self._triangles = _delaunay_or_none(self.coords)
+        return self._triangles
 
     def locate(self, places: np.ndarray) -> Located:
         """Latent vectors and far scores for map positions ``places`` (M, 2)."""

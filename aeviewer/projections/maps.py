@@ -41,6 +41,12 @@ class MapProjection:
         self.inverse = MapInverse(self.coords, self.latents)
         self._latent_tree: Any = None  # built on the first to_2d of codes that are not the embedded ones
 
+    def with_coords(self, coords: np.ndarray) -> "MapProjection":
+        """The same codes at new positions (the next layout of a forming map), sharing the latent search tree."""
+        other = MapProjection(self.kind, self.latents, coords, self.params)
+        other._latent_tree = self._latent_tree
+        return other
+
     @property
     def axis_labels(self) -> tuple[str, str]:
         label = kind_of(self.kind).label

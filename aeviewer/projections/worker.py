@@ -22,7 +22,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from aeviewer.projections import cache
-from aeviewer.projections.registry import checked_params, kind_of, require_module
+from aeviewer.projections.registry import MAP_KINDS, checked_params, kind_of, require_module
 
 PARENT_CHECK_S = 1.0  # how often an idle child checks that its parent is still alive (else it exits)
 NUMBA_CACHE_ENV = "NUMBA_CACHE_DIR"
@@ -62,16 +62,19 @@ class MapWorker:
         self._key: str | None = None
         self.busy = False
         self.from_cache = False  # the current job's map came from the cache (no estimator for transform)
+        self.ready = False  # the child has imported and compiled the map packages (see warm_up)
 
     # -- the process ----------------------------------------------------------------------------------
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
-    def warm_up(self, modules: tuple[str, ...] = ("umap", "openTSNE")) -> None:
-        """Start the child now and have it import ``modules`` (the installed ones), so the first map skips that."""
+    def warm_up(self, kinds: tuple[str, ...] = MAP_KINDS) -> None:
+        """Start the child now and have it import and compile ``kinds`` (those installed) on a tiny map, so the
+        first real map skips the imports (4-28 s) and numba's compiling (a minute here); ``ready`` turns
+        True once that is done."""
         self._ensure_process()
-        self._commands.put(("import", [m for m in modules if _installed(m)]))
+        self._commands.put(("warm", [k for k in kinds if _installed(kind_of(k).module)], self.n_jobs))
 
     def _ensure_process(self) -> None:
         if self._process is not None and self._process.is_alive():
@@ -126,7 +129,9 @@ class MapWorker:
                 except (queue.Empty, OSError, ValueError, EOFError):
                     break
                 event = MapEvent(**raw)
-                if event.job == self.job:
+                if event.what == "ready":
+                    self.ready = True
+                elif event.job == self.job:
                     events.append(event)
         for event in events:
             self._finish(event)
@@ -160,6 +165,7 @@ class MapWorker:
             except (OSError, ValueError):
                 pass
             process.join(1.0)
+        self.ready = False
         if process.is_alive():
             process.terminate()
             process.join(2.0)
@@ -212,9 +218,9 @@ def _serve(commands: Any, events: Any, parent: int) -> None:
         what = command[0]
         if what == "stop":
             return
-        if what == "import":
-            for module in command[1]:
-                __import__(module)
+        if what == "warm":
+            _warm(command[1], command[2], fit_map)
+            events.put(dict(what="ready", job=0))
         elif what == "fit":
             _, job, kind, latents, params, n_jobs = command
             fitted.clear()  # only the newest map answers transforms; older estimators are freed
@@ -222,6 +228,16 @@ def _serve(commands: Any, events: Any, parent: int) -> None:
         elif what == "transform":
             _, job, request, z = command
             _place(job, request, z, fitted.get(job), events)
+
+
+def _warm(kinds: list[str], n_jobs: int, fit_map: Any) -> None:
+    """A tiny map of each kind: imports the package and has numba compile what a real map will run."""
+    tiny = np.random.default_rng(0).normal(size=(64, 4)).astype(np.float32)
+    for kind in kinds:
+        try:
+            fit_map(kind, tiny, {"n_neighbors": 5} if kind == "umap" else {"perplexity": 5}, n_jobs=n_jobs)
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the real map starts cold
+            traceback.print_exc()
 
 
 def _fit(job: int, kind: str, latents: np.ndarray, params: dict, n_jobs: int, events: Any, fit_map: Any) -> Any:
