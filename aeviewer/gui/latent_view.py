@@ -19,6 +19,12 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSp
 
 from aeviewer.gui.draw_canvas import drawing_bus
 from aeviewer.gui.image_utils import class_color, to_qpixmap
+from aeviewer.gui.map_runner import MapParams, MapRunner
+from aeviewer.projections.registry import KINDS, MAP_KINDS
+
+FAR_SHADE = (90, 90, 90, 70)  # RGBA over places far from every embedded point of a map (the decode is a guess)
+FAR_MASK_CELLS = (96, 96)
+GUESS_NOTE = "far from every embedded point: the decode here is a guess"
 
 HOVER_RADIUS_PX = 8.0  # how close (screen pixels) the cursor must be to a point to show its image
 
@@ -194,6 +200,13 @@ class LatentView(QWidget):
         self.plot.addItem(self.drawn_marker, ignoreBounds=True)
         self.inset = HoverInset(self.plot)
 
+        self.far_shade = pg.ImageItem(axisOrder="row-major")
+        self.far_shade.setZValue(-10)
+        self.far_shade.hide()
+        self.plot.addItem(self.far_shade, ignoreBounds=True)
+        self._runner: MapRunner | None = None  # made on the first map (it owns a child process)
+        self._map: Any = None  # the MapProjection being formed or shown
+        self._map_params: dict[str, Any] = {}
         self.projection_box = self._build_projection_controls()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -249,8 +262,10 @@ class LatentView(QWidget):
         if z is None or projection is None:
             self.drawn_marker.setData([], [])
             return
-        p = np.asarray(projection.to_2d(self._drawn_z))[0]
+        p = np.asarray(projection.to_2d(self._drawn_z))[0]  # on a map: near its nearest codes, at once
         self.drawn_marker.setData([float(p[0])], [float(p[1])])
+        if projection is self._map and self._runner is not None:
+            self._runner.place(self._drawn_z)  # then where the map's own transform puts it
 
     def drawn_point(self) -> tuple[float, float] | None:
         x, y = self.drawn_marker.getData()
@@ -259,7 +274,7 @@ class LatentView(QWidget):
     def view_to_widget(self, x: float, y: float) -> QPointF:
         """Where the view point (x, y) lies in the plot widget's viewport (for tests and insets)."""
         scene = self.viewbox.mapViewToScene(QPointF(x, y))
-        return QPointF(self.plot.mapFromScene(scene))
+        return self.plot.viewportTransform().map(scene)  # sub-pixel (mapFromScene rounds to whole pixels)
 
     # -- building ------------------------------------------------------------------------------------
     def _build_projection_controls(self) -> QWidget:
@@ -271,16 +286,26 @@ class LatentView(QWidget):
         self.projection_combo.setObjectName("projectionCombo")
         self.projection_combo.addItem("PCA", "pca")
         self.projection_combo.addItem("Two dimensions", "pair")
-        self.projection_combo.setToolTip("How a latent space wider than 2 is drawn (PCA has an inverse for picking)")
+        for name in MAP_KINDS:
+            self.projection_combo.addItem(KINDS[name].label, name)
+            self.projection_combo.setItemData(self.projection_combo.count() - 1, KINDS[name].tooltip,
+                                              Qt.ItemDataRole.ToolTipRole)
+        self.projection_combo.setToolTip("How a latent space wider than 2 is drawn (PCA has an exact inverse; "
+                                         "UMAP and t-SNE are computed in the background, clicks interpolate)")
         self.dim_x = QSpinBox(box)
         self.dim_y = QSpinBox(box)
         for spin, name in ((self.dim_x, "x"), (self.dim_y, "y")):
             spin.setObjectName(f"projectionDim{name.upper()}")
             spin.setPrefix(f"{name}: z")
             spin.setToolTip(f"Latent dimension on the {name} axis")
+        self.map_params = MapParams(box)
+        self.map_params.hide()
+        self.map_params.runRequested.connect(self._start_map)
+        self.map_params.cancelRequested.connect(self._cancel_map)
         row.addWidget(self.projection_combo)
         row.addWidget(self.dim_x)
         row.addWidget(self.dim_y)
+        row.addWidget(self.map_params)
         row.addStretch(1)
         self.projection_combo.activated.connect(self._apply_projection)
         self.dim_x.valueChanged.connect(self._apply_projection)
@@ -315,6 +340,10 @@ class LatentView(QWidget):
             spin.setRange(0, max(0, size - 1))
             spin.setValue(min(value, max(0, size - 1)))
             spin.blockSignals(False)
+        if self._runner is not None and self._runner.busy:
+            self._runner.cancel()
+        self._map = None
+        self.far_shade.hide()
         self._sync_projection_controls()
         self._ensure_class_items(tuple(getattr(self.session, "class_names", ()) or ()))
         self.viewbox.enableAutoRange()
@@ -368,7 +397,7 @@ class LatentView(QWidget):
         if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             self._press_picked = False
             if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-                scene_pos = self.plot.mapToScene(event.position().toPoint())
+                scene_pos = self.plot.viewportTransform().inverted()[0].map(event.position())  # sub-pixel
                 if (self.viewbox.sceneBoundingRect().contains(scene_pos)
                         and not (self.legend.isVisible() and self.legend.sceneBoundingRect().contains(scene_pos))):
                     self._press_picked = True
@@ -390,7 +419,18 @@ class LatentView(QWidget):
     def _pick(self, x: float, y: float, now: bool) -> None:
         self.pointPicked.emit(x, y)
         if getattr(self.session, "model", None) is not None:
+            self._say_if_guess(x, y)
             self.session.set_current_point_2d(x, y, now=now)
+
+    def _say_if_guess(self, x: float, y: float) -> None:
+        """On a map, say in the status whether the picked place is far from the data (its decode a guess)."""
+        projection = getattr(self.session, "projection", None)
+        if projection is None or not hasattr(projection, "locate"):
+            return
+        far = bool(projection.locate(np.array([[x, y]], np.float32)).far[0])
+        self.map_params.status.setText(GUESS_NOTE if far else "")
+        if far:
+            self.session.message.emit(GUESS_NOTE)
 
     def _on_pick_drag(self, active: bool) -> None:
         self.dragging = active
@@ -411,12 +451,98 @@ class LatentView(QWidget):
         kind = self.projection_combo.currentData()
         self.dim_x.setEnabled(kind == "pair")
         self.dim_y.setEnabled(kind == "pair")
+        self._show_map_params(kind)
         if getattr(self.session, "model", None) is None:
             return
+        if kind in MAP_KINDS:
+            if self.sender() is self.projection_combo or self._map is None or self._map.kind != kind:
+                self._start_map()
+            return
+        if self._runner is not None and self._runner.busy:
+            self._runner.cancel()
+        self.far_shade.hide()
+        self._map = None
         dims = (self.dim_x.value(), self.dim_y.value())
         if kind == "pair" and dims[0] == dims[1]:
             return  # a dimension against itself is a line, not a map
         self.session.set_projection(kind, dims)
+
+    # -- UMAP / t-SNE maps ----------------------------------------------------------------------------
+    def map_runner(self) -> MapRunner:
+        if self._runner is None:
+            self._runner = MapRunner(self)
+            self._runner.layout.connect(self._on_map_layout)
+            self._runner.progress.connect(self._on_map_progress)
+            self._runner.failed.connect(self._on_map_failed)
+            self._runner.placed.connect(self._on_drawn_placed)
+        return self._runner
+
+    def _show_map_params(self, kind: str) -> None:
+        is_map = kind in MAP_KINDS
+        if is_map and self.map_params.kind != kind:
+            self.map_params.set_kind(kind)
+        self.map_params.setVisible(is_map)
+
+    def _start_map(self) -> None:
+        kind = self.projection_combo.currentData()
+        latents = getattr(self.session, "latents", None)
+        if kind not in MAP_KINDS or latents is None or len(latents) < 3:
+            return
+        self._map = None
+        self._map_params = self.map_params.params()
+        self.far_shade.hide()
+        self.map_params.status.setText(f"{KINDS[kind].label}: starting")
+        if self.map_runner().start(kind, latents, self._map_params):
+            self.map_params.set_running(self._runner.busy)
+
+    def _cancel_map(self) -> None:
+        if self._runner is not None:
+            self._runner.cancel()
+        self.map_params.set_running(False)
+
+    def _on_map_progress(self, stage: str, fraction: float) -> None:
+        label = KINDS.get(self.map_params.kind).label if self.map_params.kind in KINDS else "Map"
+        self.map_params.set_running(bool(self._runner and self._runner.busy))
+        self.map_params.status.setText(f"{label}: {stage}" if stage in ("done", "cached", "cancelled")
+                                       else f"{label}: {stage} {fraction:.0%}")
+
+    def _on_map_failed(self, message: str) -> None:
+        self.map_params.set_running(False)
+        self.map_params.status.setText(message)
+        self.session.message.emit(message)
+
+    def _on_map_layout(self, coords: np.ndarray, final: bool) -> None:
+        from aeviewer.projections.maps import MapProjection
+
+        latents = getattr(self.session, "latents", None)
+        if latents is None or len(coords) != len(latents):
+            return  # a layout of codes that are no longer the session's
+        first = self._map is None
+        self._map = (MapProjection(self._runner.kind, latents, coords, self._map_params) if first
+                     else self._map.with_coords(coords))
+        if first or not final:
+            self.viewbox.enableAutoRange()
+        self.session.show_map(self._map)
+        if final:
+            self.viewbox.autoRange()
+            self._shade_far_places()
+
+    def _shade_far_places(self) -> None:
+        """Grey over the places of the final map that are far from every embedded point."""
+        coords = self._map.coords
+        lo, hi = coords.min(0), coords.max(0)
+        pad = (hi - lo) * 0.25 + 1e-6
+        (x0, y0), (x1, y1) = lo - pad, hi + pad
+        mask = self._map.far_mask((float(x0), float(x1)), (float(y0), float(y1)), FAR_MASK_CELLS)
+        rgba = np.zeros((*mask.shape, 4), np.uint8)
+        rgba[mask] = FAR_SHADE
+        self.far_shade.setImage(np.ascontiguousarray(rgba[::-1]))  # row 0 of the image is the bottom in the view
+        self.far_shade.setRect(QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
+        self.far_shade.show()
+
+    def _on_drawn_placed(self, coords: np.ndarray) -> None:
+        if self._drawn_z is not None and len(coords):
+            self.drawn_marker.setData([float(coords[0, 0])], [float(coords[0, 1])])
 
     def _sync_projection_controls(self) -> None:
         kind = getattr(self.session, "projection_kind", None) or getattr(
@@ -427,6 +553,7 @@ class LatentView(QWidget):
             self.projection_combo.setCurrentIndex(index)
         self.dim_x.setEnabled(kind == "pair")
         self.dim_y.setEnabled(kind == "pair")
+        self._show_map_params(kind)
 
     # -- hovering ------------------------------------------------------------------------------------
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
