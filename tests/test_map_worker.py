@@ -101,3 +101,24 @@ def test_the_child_leaves_when_its_parent_is_gone():
     loop.start()
     loop.join(5.0)
     assert not loop.is_alive()
+
+
+def test_a_script_without_a_main_guard_can_start_the_worker(tmp_path):
+    """spawn re-imports the parent's main module; the worker hides it, so such a script does not run twice."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "no_guard.py"
+    script.write_text(
+        "import time, numpy as np\n"
+        "from aeviewer.projections.worker import MapWorker\n"
+        "print('script ran', flush=True)\n"
+        "w = MapWorker(use_cache=False)\n"
+        "w.start('tsne', np.random.default_rng(0).normal(size=(3000, 5)).astype(np.float32))\n"
+        "time.sleep(2)\n"
+        "print('alive', w._process.is_alive(), flush=True)\n"
+        "w.cancel()\n")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.split("\n")[:2] == ["script ran", "alive True"], done.stdout + done.stderr

@@ -106,7 +106,8 @@ class MapParams(QWidget):
         self.run_button.clicked.connect(self._on_button)
         self.status = QLabel("", self)
         self.status.setObjectName("mapStatus")
-        self._running = False
+        self.status.setToolTip("What the map worker is doing; on a map, whether the picked place is far from the data")
+        self.set_running(False)
 
     def set_kind(self, kind: str) -> None:
         """Show ``kind``'s fields with their remembered values."""

@@ -10,14 +10,17 @@ without the process. No Qt here: the GUI, scripts and tests drive it the same wa
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing as mp
 import os
 import queue
+import sys
 import traceback
+import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -83,7 +86,8 @@ class MapWorker:
         self._commands, self._events = self._ctx.Queue(), self._ctx.Queue()
         self._process = self._ctx.Process(target=_serve, args=(self._commands, self._events, os.getpid()),
                                           name="aeviewer-maps", daemon=True)
-        self._process.start()
+        with _main_module_hidden():
+            self._process.start()
 
     # -- jobs ---------------------------------------------------------------------------------------
     def start(self, kind: str, latents: np.ndarray, params: Mapping[str, Any] | None = None) -> int:
@@ -177,6 +181,19 @@ class MapWorker:
                 q.cancel_join_thread()  # a queue with unsent data must not block our exit
                 q.close()
         self._commands = self._events = None
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """A bare ``__main__`` while the child is spawned. "spawn" re-imports the parent's main module in the child:
+    a script without a main guard would run again there, and the app's would import Qt; the child needs
+    nothing from it (its target lives in this module)."""
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def numba_cache_dir() -> Path:
