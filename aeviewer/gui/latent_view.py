@@ -9,6 +9,7 @@ pyqtgraph's click delivery (a walk of every item near the cursor, ~3 ms a click)
 """
 from __future__ import annotations
 
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,16 @@ class PickViewBox(pg.ViewBox):
             self.sigPick.emit(p.x(), p.y())
         if ev.isFinish():
             self.sigPickDrag.emit(False)
+
+
+class ProjectionCombo(QComboBox):
+    """The projection choice; says when its list opens (someone may be about to choose a map)."""
+
+    popupShown = Signal()
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.popupShown.emit()
+        super().showPopup()
 
 
 class ClassScatter(pg.ScatterPlotItem):
@@ -282,7 +293,8 @@ class LatentView(QWidget):
         row = QHBoxLayout(box)
         row.setContentsMargins(4, 2, 4, 2)
         row.addWidget(QLabel("Projection:"))
-        self.projection_combo = QComboBox(box)
+        self.projection_combo = ProjectionCombo(box)
+        self.projection_combo.popupShown.connect(self._warm_maps)
         self.projection_combo.setObjectName("projectionCombo")
         self.projection_combo.addItem("PCA", "pca")
         self.projection_combo.addItem("Two dimensions", "pair")
@@ -476,6 +488,15 @@ class LatentView(QWidget):
             self._runner.failed.connect(self._on_map_failed)
             self._runner.placed.connect(self._on_drawn_placed)
         return self._runner
+
+    def _warm_maps(self) -> None:
+        """Start the map worker as the projection list opens: the imports and numba's compiling (tens of
+        seconds) then overlap the choosing, and later maps find the process warm."""
+        if not any(importlib.util.find_spec(KINDS[k].module) for k in MAP_KINDS):
+            return
+        runner = self.map_runner()
+        if runner.worker.pid is None:
+            runner.worker.warm_up()
 
     def _show_map_params(self, kind: str) -> None:
         is_map = kind in MAP_KINDS

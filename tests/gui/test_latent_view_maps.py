@@ -144,3 +144,15 @@ def test_a_umap_map_forms_live_with_the_window_responsive_then_opens_from_the_ca
     qtbot.waitUntil(lambda: session.projection_kind == "umap", timeout=1000)
     assert time.perf_counter() - started < 1.0 and view.map_params.status.text().endswith("cached")
     np.testing.assert_array_equal(session.coords, final)
+
+
+def test_opening_the_projection_list_starts_the_map_worker_early(qtbot, wide):
+    _, view = wide
+    assert view._runner is None
+    view.projection_combo.showPopup()
+    view.projection_combo.hidePopup()
+    assert view._runner is not None and view._runner.worker.pid is not None
+    pid = view._runner.worker.pid
+    view.projection_combo.showPopup()  # a second look starts nothing new
+    view.projection_combo.hidePopup()
+    assert view._runner.worker.pid == pid
