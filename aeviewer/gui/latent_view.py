@@ -24,7 +24,7 @@ from aeviewer.gui.map_runner import MapParams, MapRunner
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
 FAR_SHADE = (90, 90, 90, 70)  # RGBA over places far from every embedded point of a map (the decode is a guess)
-FAR_MASK_CELLS = (96, 96)
+FAR_MASK_CELLS = (128, 128)
 GUESS_NOTE = "far from every embedded point: the decode here is a guess"
 
 HOVER_RADIUS_PX = 8.0  # how close (screen pixels) the cursor must be to a point to show its image
@@ -552,12 +552,13 @@ class LatentView(QWidget):
         """Grey over the places of the final map that are far from every embedded point."""
         coords = self._map.coords
         lo, hi = coords.min(0), coords.max(0)
-        pad = (hi - lo) * 0.25 + 1e-6
+        pad = (hi - lo) * 0.5 + 1e-6  # a margin of half the map around it (panning past that shows white)
         (x0, y0), (x1, y1) = lo - pad, hi + pad
         mask = self._map.far_mask((float(x0), float(x1)), (float(y0), float(y1)), FAR_MASK_CELLS)
         rgba = np.zeros((*mask.shape, 4), np.uint8)
         rgba[mask] = FAR_SHADE
-        self.far_shade.setImage(np.ascontiguousarray(rgba[::-1]))  # row 0 of the image is the bottom in the view
+        # row 0 of the image is the bottom in the view; fixed levels (auto levels would stretch the grey to white)
+        self.far_shade.setImage(np.ascontiguousarray(rgba[::-1]), autoLevels=False, levels=(0, 255))
         self.far_shade.setRect(QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
         self.far_shade.show()
 

@@ -81,7 +81,11 @@ def test_far_places_are_shaded_and_their_decode_is_called_a_guess(qtbot, wide):
     lo, hi = coords.min(0).astype(float), coords.max(0).astype(float)
     view.viewbox.setRange(xRange=(lo[0] - 2 * (hi[0] - lo[0]), hi[0]), yRange=(lo[1], hi[1]), padding=0)
     qtbot.wait(20)
-    press(view, float(lo[0] - 1.5 * (hi[0] - lo[0])), float((lo[1] + hi[1]) / 2))  # left of every point
+    far_x, mid_y = float(lo[0] - 0.3 * (hi[0] - lo[0])), float((lo[1] + hi[1]) / 2)  # left of every point
+    at = view.plot.mapTo(view, view.view_to_widget(far_x, mid_y).toPoint())
+    shade = view.grab().toImage().pixelColor(at.x(), at.y())
+    assert 150 < shade.red() < 250 and shade.red() == shade.green() == shade.blue()  # grey, not the white background
+    press(view, far_x, mid_y)
     assert view.map_params.status.text() == GUESS_NOTE and messages[-1] == GUESS_NOTE
     press(view, float(coords[3, 0]), float(coords[3, 1]))
     assert view.map_params.status.text() == ""
