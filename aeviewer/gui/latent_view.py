@@ -23,7 +23,7 @@ from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.map_runner import MapParams, MapRunner
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
-FAR_SHADE = (90, 90, 90, 70)  # RGBA over places far from every embedded point of a map (the decode is a guess)
+FAR_SHADE = (90, 90, 90, 45)  # RGBA over places far from every embedded point of a map (the decode is a guess)
 FAR_MASK_CELLS = (128, 128)
 GUESS_NOTE = "far from every embedded point: the decode here is a guess"
 

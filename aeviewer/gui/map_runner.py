@@ -113,9 +113,10 @@ class MapParams(QWidget):
         """Show ``kind``'s fields with their remembered values."""
         for i in reversed(range(self._row.count())):
             widget = self._row.itemAt(i).widget()
-            if widget not in (self.run_button, self.status):
-                widget.deleteLater()
             self._row.removeWidget(widget)
+            if widget not in (self.run_button, self.status):
+                widget.setParent(None)  # gone now: a deferred delete alone leaves it drawn until the loop runs
+                widget.deleteLater()
         self.kind, self.fields = kind, {}
         for param in kind_of(kind).params:
             self._row.addWidget(QLabel(f"{param.label}:", self))

@@ -9,8 +9,8 @@ positions surround the place instead:
 - outside the hull: inverse-distance weights of the ``k`` nearest embedded points (``cKDTree``);
 - exactly on an embedded point: that point's own code, bit for bit.
 
-Each answer comes with a "far" score: the distance to the nearest embedded point over the median
-nearest-neighbour spacing of the map. Past :data:`FAR_FACTOR` nothing was embedded near the place and
+Each answer comes with a "far" score: the distance to the nearest embedded point over the map's
+typical nearest-neighbour spacing (the 90th percentile). Past :data:`FAR_FACTOR` nothing was embedded near the place and
 the decode is a guess; :meth:`MapInverse.far_mask` draws those places as a low-resolution image.
 """
 from __future__ import annotations
@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-FAR_FACTOR = 4.0  # farther than this many typical spacings from every embedded point: the decode is a guess
+FAR_FACTOR = 3.0  # farther than this many typical spacings from every embedded point: the decode is a guess
+SPACING_PERCENTILE = 90  # a map's typical spacing: this percentile of its nearest-neighbour distances
+# (the median is set by the densest clumps, which left holes in every t-SNE cluster)
 IDW_NEIGHBOURS = 8  # neighbours blended outside the hull
 IDW_POWER = 2.0
 
@@ -55,12 +57,12 @@ class MapInverse:
             from scipy.spatial import cKDTree
 
             self._tree = cKDTree(self.coords)
-            self._spacing = _median_spacing(self._tree, self.coords)
+            self._spacing = _typical_spacing(self._tree, self.coords)
         return self._tree
 
     @property
     def spacing(self) -> float:
-        """The median distance from an embedded point to its nearest neighbour on the map."""
+        """A map's typical distance from an embedded point to its nearest neighbour (see _typical_spacing)."""
         self.tree
         return self._spacing
 
@@ -117,14 +119,14 @@ class MapInverse:
             z[inside] = np.einsum("mk,mkl->ml", weights, self.latents[tri.simplices[s]], dtype=np.float64)
 
 
-def _median_spacing(tree: object, coords: np.ndarray) -> float:
-    """The median distance from an embedded point to its nearest other point (a map's typical spacing)."""
+def _typical_spacing(tree: object, coords: np.ndarray) -> float:
+    """The :data:`SPACING_PERCENTILE` percentile of the distances from an embedded point to its nearest other point."""
     if len(coords) < 2:
         return 1.0
     sample = coords if len(coords) <= 20_000 else coords[np.random.default_rng(0).choice(len(coords), 20_000, replace=False)]
     dist, _ = tree.query(sample, k=2)
     positive = dist[:, 1][dist[:, 1] > 0]
-    return float(np.median(positive)) if len(positive) else 1.0
+    return float(np.percentile(positive, SPACING_PERCENTILE)) if len(positive) else 1.0
 
 
 def _delaunay_or_none(coords: np.ndarray) -> object | None:
