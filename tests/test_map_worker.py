@@ -122,3 +122,11 @@ def test_a_script_without_a_main_guard_can_start_the_worker(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=120)
     assert done.stdout.split("\n")[:2] == ["script ran", "alive True"], done.stdout + done.stderr
+
+
+def test_a_worker_that_dies_is_reported_as_an_error(worker):
+    worker.start("tsne", blobs(3000))
+    worker._process.kill()
+    worker._process.join(5)
+    events = worker.poll()
+    assert [e.what for e in events] == ["error"] and "stopped" in events[0].message and not worker.busy

@@ -37,6 +37,7 @@ class MapRunner(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self._poll)
+        self._placing = 0  # transform requests not answered yet
 
     @property
     def busy(self) -> bool:
@@ -59,10 +60,12 @@ class MapRunner(QObject):
         """Ask the worker to place codes ``z`` on the map with the estimator's transform (``placed`` follows)."""
         if self.worker.transform(z) is None:
             return False
+        self._placing += 1
         self._timer.start()
         return True
 
     def cancel(self) -> None:
+        self._placing = 0
         self.worker.cancel()
         self._timer.stop()
         self.progress.emit("cancelled", 0.0)
@@ -74,8 +77,10 @@ class MapRunner(QObject):
     def _poll(self) -> None:
         for event in self.worker.poll():
             if event.what == "error":
+                self._placing = 0 if event.request else self._placing
                 self.failed.emit(event.message)
             elif event.what == "placed":
+                self._placing = max(0, self._placing - 1)
                 self.placed.emit(event.coords)
             elif event.what == "done":
                 self.layout.emit(event.coords, True)
@@ -84,8 +89,8 @@ class MapRunner(QObject):
                 self.progress.emit(event.stage, event.fraction)
                 if event.coords is not None:
                     self.layout.emit(event.coords, False)
-        if not self.worker.busy and self.worker.pid is None:
-            self._timer.stop()
+        if not self.worker.busy and not self._placing:
+            self._timer.stop()  # nothing is coming: no polling while the map just sits there
 
 
 class MapParams(QWidget):

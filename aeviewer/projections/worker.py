@@ -137,6 +137,8 @@ class MapWorker:
                     self.ready = True
                 elif event.job == self.job:
                     events.append(event)
+        if self.busy and not events and self._process is not None and not self._process.is_alive():
+            events.append(MapEvent("error", self.job, message=f"the map worker stopped (exit code {self._process.exitcode})"))
         for event in events:
             self._finish(event)
         return _newest_layouts(events)
