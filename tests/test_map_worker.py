@@ -130,3 +130,12 @@ def test_a_worker_that_dies_is_reported_as_an_error(worker):
     worker._process.join(5)
     events = worker.poll()
     assert [e.what for e in events] == ["error"] and "stopped" in events[0].message and not worker.busy
+
+
+def test_a_new_map_replaces_one_still_forming(worker):
+    worker.start("tsne", blobs(3000))
+    first_pid = worker.pid
+    job = worker.start("tsne", blobs(3000, seed=1), {"perplexity": 10})
+    assert worker.pid != first_pid and worker.busy and worker.job == job
+    with pytest.raises(ProcessLookupError):
+        os.kill(first_pid, 0)

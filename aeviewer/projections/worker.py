@@ -99,6 +99,8 @@ class MapWorker:
             raise ValueError(f"{kind} is computed directly, not by the map worker")
         require_module(kind)
         latents = np.ascontiguousarray(latents, np.float32)
+        if self.busy:  # the child works one map at a time: a new one must not queue behind the old
+            self.cancel()
         self.job = next(self._jobs)
         self._key = cache.map_key(kind, latents, checked) if self.use_cache else None
         found = cache.load_map(self._key, len(latents)) if self._key else None
