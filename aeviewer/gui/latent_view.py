@@ -9,7 +9,9 @@ pyqtgraph's click delivery (a walk of every item near the cursor, ~3 ms a click)
 """
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import threading
 from typing import Any
 
 import numpy as np
@@ -512,6 +514,8 @@ class LatentView(QWidget):
         self._map = None
         self._map_params = self.map_params.params()
         self.far_shade.hide()
+        # scipy.spatial (the inverse's trees) took up to 1.7 s to import on a loaded machine: off the GUI thread
+        threading.Thread(target=importlib.import_module, args=("scipy.spatial",), daemon=True).start()
         self.map_params.status.setText(f"{KINDS[kind].label}: starting")
         if self.map_runner().start(kind, latents, self._map_params):
             self.map_params.set_running(self._runner.busy)
@@ -547,6 +551,9 @@ class LatentView(QWidget):
         if final:
             self.viewbox.autoRange()
             self._shade_far_places()
+            # the triangulation for clicks (about a second at 60,000 points, loaded): built before the first click
+            inverse = self._map.inverse
+            threading.Thread(target=lambda: inverse.triangles, daemon=True).start()
 
     def _shade_far_places(self) -> None:
         """Grey over the places of the final map that are far from every embedded point."""
