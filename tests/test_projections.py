@@ -138,6 +138,7 @@ def test_a_saved_map_loads_under_the_same_key_and_misses_under_another(tmp_path)
     other[0, 0] += 1e-6
     assert cache.map_key("umap", other, {"n_neighbors": 15, "min_dist": 0.1}) != key
     assert cache.load_map(key, len(codes) + 1, tmp_path) is None  # the wrong size is a miss
+    assert cache.map_key("tsne", codes, {"perplexity": 30}) == cache.map_key("tsne", codes, {"perplexity": 30.0})
 
 
 def test_a_damaged_cache_file_is_a_miss(tmp_path):

@@ -28,8 +28,9 @@ def cache_dir() -> Path:
 def map_key(kind: str, latents: np.ndarray, params: Mapping[str, Any]) -> str:
     """A hex digest of the codes (shape and bytes), the kind and its parameters."""
     codes = np.ascontiguousarray(latents, np.float32)
+    numbers = {name: float(value) for name, value in sorted(params.items())}  # 30 and 30.0 are one perplexity
     digest = hashlib.sha256()
-    digest.update(json.dumps({"format": FORMAT, "kind": kind, "params": dict(sorted(params.items())),
+    digest.update(json.dumps({"format": FORMAT, "kind": kind, "params": numbers,
                               "shape": list(codes.shape)}, sort_keys=True).encode())
     digest.update(codes.tobytes())
     return digest.hexdigest()[:32]

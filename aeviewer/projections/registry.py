@@ -82,7 +82,7 @@ def kind_of(name: str) -> Kind:
 
 
 def default_params(name: str) -> dict[str, float | int]:
-    return {p.name: (int(p.default) if p.integer else p.default) for p in kind_of(name).params}
+    return {p.name: (int(p.default) if p.integer else float(p.default)) for p in kind_of(name).params}
 
 
 def checked_params(name: str, params: Mapping[str, Any] | None = None) -> dict[str, float | int]:
