@@ -149,3 +149,16 @@ def test_a_damaged_cache_file_is_a_miss(tmp_path):
 def test_the_cache_lives_in_the_user_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("AEVIEWER_USER_DIR", str(tmp_path))
     assert cache.cache_dir() == tmp_path / "maps"
+
+
+def test_while_the_triangulation_is_not_built_a_click_blends_the_nearest_codes_without_waiting():
+    coords, codes = scattered()
+    inverse = MapInverse(coords, codes)
+    inverse.triangulate_on_demand = False
+    midpoint = (coords[0] + coords[1]) / 2
+    before = inverse.from_2d(midpoint)
+    assert inverse._triangles is False  # nothing was triangulated on the click
+    np.testing.assert_array_equal(inverse.from_2d(coords[:5]), codes[:5])  # still exact on the points
+    inverse.prepare()
+    assert inverse.triangles is not None
+    assert not np.allclose(inverse.from_2d(midpoint), before)  # now the triangle's blend

@@ -553,7 +553,8 @@ class LatentView(QWidget):
             self._shade_far_places()
             # the triangulation for clicks (about a second at 60,000 points, loaded): built before the first click
             inverse = self._map.inverse
-            threading.Thread(target=lambda: inverse.triangles, daemon=True).start()
+            inverse.triangulate_on_demand = False
+            threading.Thread(target=inverse.prepare, daemon=True).start()
 
     def _shade_far_places(self) -> None:
         """Grey over the places of the final map that are far from every embedded point."""
