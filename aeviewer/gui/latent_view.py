@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSp
 from aeviewer.gui.draw_canvas import drawing_bus
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.map_runner import MapParams, MapRunner
+from aeviewer.projections.maps import MapProjection
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
 FAR_SHADE = (90, 90, 90, 45)  # RGBA over places far from every embedded point of a map (the decode is a guess)
@@ -537,8 +538,6 @@ class LatentView(QWidget):
         self.session.message.emit(message)
 
     def _on_map_layout(self, coords: np.ndarray, final: bool) -> None:
-        from aeviewer.projections.maps import MapProjection
-
         latents = getattr(self.session, "latents", None)
         if latents is None or len(coords) != len(latents):
             return  # a layout of codes that are no longer the session's
