@@ -14,7 +14,7 @@ import pytest
 from aeviewer.errors import ConfigError
 from aeviewer.projections.worker import MapEvent, MapWorker, _serve
 
-pytest.importorskip("openTSNE")
+pytest.importorskip("openTSNE")  # the maps extra: pip install -e ".[maps]"
 
 # One numba cache for every test run: a cold one costs pynndescent's compile (minutes on 2 busy cores).
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"aeviewer-test-numba-{os.getuid()}"))

@@ -17,6 +17,9 @@ from aeviewer.gui.latent_view import GUESS_NOTE, LatentView
 from aeviewer.gui.session import Session
 from aeviewer.projections import cache, default_params
 
+pytest.importorskip("umap")  # the maps extra: pip install -e ".[maps]"
+pytest.importorskip("openTSNE")
+
 os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(tempfile.gettempdir(), f"aeviewer-test-numba-{os.getuid()}"))
 
 
