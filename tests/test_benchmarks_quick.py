@@ -18,6 +18,8 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 CASES = [
     ("bench_encode.py", "figure: slowest mlp kind encodes 10,000 images in", False),
     ("bench_projection.py", "ratio full SVD / make_projection:", False),
+    ("bench_map_inverse.py", "ratio brute force / MapInverse (median):", False),
+    ("bench_maps.py", "figure: slowest cold first view", True),
     ("bench_scatter.py", "figure: slowest operation (median) per size:", False),
     ("bench_click_to_pixels.py", "figure: click to frame p50", False),
     ("bench_foreign_click.py", "figure: aeviewer's overhead per click median", False),

@@ -19,6 +19,7 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
 from aeviewer.gui.document import Document
 from aeviewer.models.base import Autoencoder
+from aeviewer.projections.registry import MAP_KINDS
 
 
 def default_projection_kind(latent_size: int) -> str:
@@ -122,6 +123,14 @@ class Session(QObject):
         self._project()
         self.encodingsChanged.emit()
 
+    def show_map(self, projection: Any) -> None:
+        """Make a UMAP / t-SNE map (a ``projections.maps.MapProjection`` of the current latents, fitted by the
+        map worker) the projection; each intermediate layout of a forming map comes through here too."""
+        self.projection_kind = projection.kind
+        self.projection = projection
+        self.coords = np.asarray(projection.coords, np.float32)
+        self.encodingsChanged.emit()
+
     # -- the current latent point -----------------------------------------------------------------
     def set_current_point_2d(self, x: float, y: float, now: bool = False) -> None:
         """Map a point of the 2-D view back to a full latent vector and make it current; ``now``: a click
@@ -175,6 +184,11 @@ class Session(QObject):
             self.projection = None
             self.coords = np.zeros((0, 2), np.float32)
             return
+        if self.projection_kind in MAP_KINDS:  # new codes of the same model (a live snapshot): placed on the map
+            if self.projection is not None and self.projection.latent_size == self.latents.shape[1]:
+                self.coords = np.asarray(self.projection.to_2d(self.latents), np.float32)
+                return
+            self.projection_kind = default_projection_kind(self.latents.shape[1])
         try:
             self.projection = explore.make_projection(self.projection_kind, self.latents, dims=self.projection_dims)
         except ConfigError as err:  # e.g. a 1-dim latent: drawn along x

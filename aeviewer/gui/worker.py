@@ -158,7 +158,6 @@ class TrainingWorker(QObject):
         self.finished.emit(result)
 
     def _train(self) -> dict[str, Any]:
-        from aeviewer.data.sources import load_split
         if self.device_notice:
             self.notice.emit(self.device_notice)
         train_set = self.train_set if self.train_set is not None else load_split(self.dataset, "train", self.data_dir)
