@@ -37,3 +37,26 @@ def test_the_shipped_split_is_the_one_the_folder_gives():
         assert np.array_equal(z["images"], computed.images.numpy())
         assert np.array_equal(z["labels"], computed.labels.numpy())
         assert tuple(z["class_names"]) == computed.class_names
+
+
+def test_evaluate_json_of_the_shipped_emoji_model_works_without_the_folder(tmp_path, capsys):
+    """The checkpoint names a folder that is not there: evaluate takes the shipped test split."""
+    import json as json_module
+
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    from aeviewer.cli import main
+
+    shipped = Path(__file__).resolve().parents[1] / "trained" / "vqvae-emoji.safetensors"
+    with safe_open(str(shipped), framework="pt") as f:
+        metadata = dict(f.metadata())
+    metadata["dataset"] = str(tmp_path / "absent" / "emoji")
+    moved = tmp_path / "vqvae-emoji.safetensors"
+    save_file(load_file(str(shipped)), str(moved), metadata)
+    capsys.readouterr()
+    assert main(["evaluate", str(moved), "--json"]) == 0
+    captured = capsys.readouterr()
+    record = json_module.loads(captured.out)
+    assert record["psnr_db"] > 22 and record["codes_used_frac"] >= 0.9
+    assert "shipped with aeviewer" in captured.err

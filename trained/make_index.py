@@ -42,12 +42,17 @@ def write_readme(models: list[dict]) -> None:
         "All were re-made with the current training code (new models start at the training",
         "set's mean image; the AAE's autoencoder step is recon + λ·gen), two runs at a time.",
         "",
+        "The emoji models were trained on the emoji folder (`../shared/data/emoji`, 64x64 RGB, seeded 80/20",
+        "split; its test split ships in `resources/data/emoji/`, made by `trained/make_emoji_split.py`),",
+        "two runs at a time on a machine shared with other jobs (load 6-12 on 2 cores): their times are upper bounds.",
+        "",
         "| file | kind | data | latent | train time | key metrics | command (seed 0) |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for m in models:
         shown = ", ".join(f"{k} {m['metrics'][k]:.3g}" for k in KEY_METRICS if k in m["metrics"])
-        lines.append(f"| `{m['file']}` | {m['kind']} | {m['dataset']} | {m['latent_dim']} | {m['train_seconds']} s "
+        data = Path(m["dataset"]).name if "/" in m["dataset"] else m["dataset"]  # a folder: its name
+        lines.append(f"| `{m['file']}` | {m['kind']} | {data} | {m['latent_dim']} | {m['train_seconds']} s "
                      f"| {shown} | `{m['command']}` |")
     (HERE / "README.md").write_text("\n".join(lines) + "\n")
 
