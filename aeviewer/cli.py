@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
 
+    # issue 23: aeviewer compare A B [C D] (gui/compare_view.py)
+    compare = sub.add_parser("compare", parents=[data_dir], help="2 to 4 models of one data set side by side, linked")
+    compare.add_argument("models", nargs="+", metavar="MODEL", help="checkpoints to compare (.safetensors), 2 to 4")
+
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     train.add_argument("--model", required=True, choices=KINDS, help="kind of autoencoder")
     train.add_argument("--dataset", default="digits", help="digits, mnist or fashion-mnist (default: digits)")
@@ -177,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "gui"):
             return _run_gui(args)
-        handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data}[args.command]
+        handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
+                   "compare": _compare}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -191,6 +196,12 @@ def _run_gui(args: argparse.Namespace) -> int:
     from aeviewer.gui.app import run_app
 
     return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from aeviewer.gui.compare_view import run_compare
+
+    return run_compare(args.models, data_dir=args.data_dir)
 
 
 # -- train --------------------------------------------------------------------------------------

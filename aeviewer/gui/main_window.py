@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.codebook_view import CodebookView
+from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.latent_view import LatentView
@@ -240,6 +241,10 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.picker_action)
+        # issue 23: File › Compare with… (gui/compare_view.py)
+        self.compare_action = self._action("Compare with…", None, "Set 1 to 3 more models of the same data set "
+                                           "beside this one, with linked selection", lambda: compare_with_dialog(self))
+        file_menu.addAction(self.compare_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.setToolTipsVisible(True)
