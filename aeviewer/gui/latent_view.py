@@ -17,6 +17,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from aeviewer.gui.bookmarks import PointNavigation
 from aeviewer.gui.draw_canvas import drawing_bus
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 
@@ -215,6 +216,7 @@ class LatentView(QWidget):
         self._on_encodings_changed()
         if getattr(session, "current_z", None) is not None:
             self._on_current_point(session.current_z)
+        self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:

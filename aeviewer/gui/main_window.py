@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.bookmarks import BookmarkList
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
@@ -163,6 +164,11 @@ class MainWindow(QMainWindow):
         self.denoise_dock = self._dock("denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.codebook_dock = self._dock("codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
+        # issue 23: the current point's bookmarks (gui/bookmarks.py), beside the decoder
+        self.bookmarks_dock = self._dock("bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.decoder_dock, self.bookmarks_dock)
+        self.decoder_dock.raise_()
         self.denoise_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
@@ -265,7 +271,7 @@ class MainWindow(QMainWindow):
         train_menu.addAction(self.train_action)
         train_menu.addAction(self.stop_action)
         view_menu = bar.addMenu("&View")
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock):
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.bookmarks_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         toolbar = QToolBar("Main", self)
