@@ -17,9 +17,9 @@ from typing import Any, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QSize, Qt, QThread, Signal
-from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QBrush, QColor, QFont, QIcon, QKeySequence, QPen
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QGraphicsItem, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QComboBox, QFileDialog, QGraphicsEllipseItem, QGraphicsItem, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
     QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget,
 )
 
@@ -86,6 +86,17 @@ class SelectViewBox(pg.ViewBox):
         return np.array(self._path + self._path[:1])  # the lasso closes back to where it started
 
 
+def hover_ring(radius_px: float = 8.0) -> QGraphicsEllipseItem:
+    """The hovered image's ring: a plain Qt item of fixed screen size, moved with setPos. Qt paints it
+    without Python (a ScatterPlotItem's paint runs pyqtgraph's Python), which a hover repeats in every
+    scatter at mouse rate."""
+    ring = QGraphicsEllipseItem(-radius_px, -radius_px, 2 * radius_px, 2 * radius_px)
+    ring.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
+    ring.setPen(QPen(QColor(220, 0, 0), 2.5))
+    ring.setBrush(QBrush(QColor(255, 0, 0, 60)))
+    return ring
+
+
 class ModelPanel(QWidget):
     """One model's scatter with its title, its own projection, and the shared highlights drawn on it."""
 
@@ -132,13 +143,13 @@ class ModelPanel(QWidget):
             self.items.append(item)
         self.selection_marker = pg.ScatterPlotItem(size=8, symbol="o", pen=pg.mkPen((0, 0, 0), width=1.2),
                                                    brush=pg.mkBrush(255, 255, 255, 0), antialias=False)
-        self.hover_marker = pg.ScatterPlotItem(size=16, symbol="o", pen=pg.mkPen((220, 0, 0), width=2.5),
-                                               brush=pg.mkBrush(255, 0, 0, 60), antialias=True)
+        self.hover_marker = hover_ring()
         self.click_marker = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("k", width=1.5),
                                                brush=pg.mkBrush(255, 215, 0), antialias=True)
         for z, marker in ((12, self.selection_marker), (14, self.click_marker), (15, self.hover_marker)):
             marker.setZValue(z)
             self.plot.addItem(marker, ignoreBounds=True)
+        self.hover_marker.hide()
         self.plot.setToolTip("Hover: the same test image lights up in every scatter · drag: select "
                              "(rectangle or lasso) · click: every model's reconstruction · Shift/middle drag: pan")
 
@@ -197,7 +208,18 @@ class ModelPanel(QWidget):
         marker.setData(xy[:, 0], xy[:, 1])
 
     def show_hover(self, index: int) -> None:
-        self._place(self.hover_marker, np.array([index] if index >= 0 else [], np.int64))
+        if index < 0 or not self.is_ready():
+            self.hover_marker.hide()
+            return
+        x, y = self.coords[index]
+        self.hover_marker.setPos(float(x), float(y))
+        self.hover_marker.show()
+
+    def hover_position(self) -> tuple[float, float] | None:
+        """Where the hover ring sits (view coordinates), None while hidden."""
+        if not self.hover_marker.isVisible():
+            return None
+        return float(self.hover_marker.pos().x()), float(self.hover_marker.pos().y())
 
     def show_selection(self, indices: np.ndarray) -> None:
         self._place(self.selection_marker, indices)
