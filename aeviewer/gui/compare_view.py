@@ -141,8 +141,9 @@ class ModelPanel(QWidget):
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)  # highlights then only blit the dots
             self.plot.addItem(item)
             self.items.append(item)
-        self.selection_marker = pg.ScatterPlotItem(size=8, symbol="o", pen=pg.mkPen((0, 0, 0), width=1.2),
-                                                   brush=pg.mkBrush(255, 255, 255, 0), antialias=False)
+        # the selected dots keep their class colour inside a thin dark ring
+        self.selection_marker = pg.ScatterPlotItem(size=7, symbol="o", pen=pg.mkPen((20, 20, 20, 170), width=1),
+                                                   brush=pg.mkBrush(255, 255, 255, 0), antialias=True)
         self.hover_marker = hover_ring()
         self.click_marker = pg.ScatterPlotItem(size=18, symbol="star", pen=pg.mkPen("k", width=1.5),
                                                brush=pg.mkBrush(255, 215, 0), antialias=True)
