@@ -164,17 +164,23 @@ class MainWindow(QMainWindow):
         self.denoise_dock = self._dock("denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.codebook_dock = self._dock("codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
-        # issue 23: the current point's bookmarks (gui/bookmarks.py), beside the decoder
+        # issue 23: the current point's bookmarks (gui/bookmarks.py), under the decoder
         self.bookmarks_dock = self._dock("bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
                                          Qt.DockWidgetArea.RightDockWidgetArea)
-        self.tabifyDockWidget(self.decoder_dock, self.bookmarks_dock)
-        self.decoder_dock.raise_()
+        self.bookmarks_dock.hide()  # until the first Ctrl+D (or View › Bookmarks)
+        self.latent_view.navigation.bookmarksChanged.connect(self._show_bookmarks_dock)
         self.denoise_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
         self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
+
+    def _show_bookmarks_dock(self) -> None:
+        """The first bookmark opens the list, short, so the decoder above keeps its room."""
+        if self.bookmarks_dock.isHidden():
+            self.bookmarks_dock.show()
+            self.resizeDocks([self.bookmarks_dock], [170], Qt.Orientation.Vertical)
 
     def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
