@@ -345,9 +345,10 @@ class CompareView(QMainWindow):
                 self.panels[k].set_latents(entry.latents)
         self.encoder: EncodeThread | None = None
         if self._pending:
-            self.encoder = EncodeThread([self.models[k] for k in sorted(self._pending)], test_set, self)
-            order = sorted(self._pending)
-            self.encoder.encoded.connect(lambda j, latents: self._on_encoded(order[j], latents))
+            self._encode_order = sorted(self._pending)  # the thread's k-th model is panel _encode_order[k]
+            self.encoder = EncodeThread([self.models[k] for k in self._encode_order], test_set, self)
+            # bound methods of this window (not lambdas): Qt queues the calls onto the GUI thread
+            self.encoder.encoded.connect(self._on_encoded)
             self.encoder.failed.connect(self._on_encode_failed)
             self.encoder.start()
 
@@ -446,7 +447,8 @@ class CompareView(QMainWindow):
     def is_ready(self) -> bool:
         return not self._pending
 
-    def _on_encoded(self, k: int, latents: np.ndarray) -> None:
+    def _on_encoded(self, j: int, latents: np.ndarray) -> None:
+        k = self._encode_order[j]
         self.panels[k].set_latents(latents)
         self._pending.discard(k)
         self._on_selection_changed("selection")  # a selection made before this model finished shows here too

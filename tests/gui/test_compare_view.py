@@ -173,12 +173,25 @@ def test_each_scatter_has_its_own_projection(qtbot, view):
         np.testing.assert_array_equal(panel.coords, old)
 
 
-def test_the_models_are_encoded_off_the_gui_thread_and_fill_in(qtbot, encoded, mnist_test):
+def test_the_models_are_encoded_off_the_gui_thread_and_fill_in(qtbot, encoded, mnist_test, monkeypatch):
+    from PySide6.QtCore import QThread
+
+    from aeviewer.gui.compare_view import ModelPanel
+
+    filled_on_gui_thread: list[bool] = []
+    original = ModelPanel.set_latents
+
+    def spy(panel, latents):
+        filled_on_gui_thread.append(QThread.currentThread() is QApplication.instance().thread())
+        original(panel, latents)
+
+    monkeypatch.setattr(ModelPanel, "set_latents", spy)
     entries = [compare.ComparedModel(m.model, m.dataset, m.name) for m in encoded]
     window = CompareView(entries, mnist_test)
     qtbot.addWidget(window)
     assert not window.is_ready()  # the constructor returned before encoding finished
     qtbot.waitUntil(window.is_ready, timeout=30_000)
+    assert filled_on_gui_thread == [True, True, True]  # the scatters are filled in by the GUI thread
     for panel, done in zip(window.panels, encoded):
         np.testing.assert_allclose(panel.entry.latents, done.latents, atol=1e-5)
     window.close()
