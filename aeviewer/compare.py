@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -28,6 +28,7 @@ class ComparedModel:
     dataset: str
     name: str  # what the window calls it: the file's name, or "open model"
     latents: np.ndarray | None = None  # (N, L) float32 once encoded
+    preparation: Any = None  # a path source's recorded preparation (checkpoint.preparation), else None
 
     @property
     def kind(self) -> str:
@@ -51,7 +52,8 @@ def load_models(paths: Sequence[str | Path]) -> list[ComparedModel]:
     models = []
     for path in paths:
         checkpoint = load_checkpoint(path)
-        models.append(ComparedModel(checkpoint.model, checkpoint.dataset, Path(path).name))
+        models.append(ComparedModel(checkpoint.model, checkpoint.dataset, Path(path).name,
+                                    preparation=getattr(checkpoint, "preparation", None)))
     check_same_dataset(models)
     return models
 

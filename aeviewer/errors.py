@@ -18,3 +18,12 @@ class CheckpointError(AeviewerError):
 
 class ConfigError(AeviewerError):
     """A model or training configuration asks for something that does not exist."""
+
+
+class ForeignModelError(AeviewerError):
+    """A model from outside aeviewer (Python object, callables, ONNX pair) cannot be explored: its encode
+    or decode raised, returned NaN, the wrong shape or dtype, or was too slow; or its file is unusable."""
+
+
+class Cancelled(AeviewerError):
+    """A slow operation (loading a folder) was cancelled by its caller."""

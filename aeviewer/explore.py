@@ -13,13 +13,9 @@ import torch
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
+from aeviewer.models.nets import device_of
 
 PROJECTIONS = ("identity", "pair", "pca")
-
-
-def _device_of(model: torch.nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
 
 
 class _EvalMode:
@@ -50,7 +46,7 @@ def encode_codes_set(model: Autoencoder, images: ImageSet, batch_size: int = 100
 def _over_batches(model: Autoencoder, images: ImageSet, batch_size: int,
                   fn: Callable[[torch.Tensor], torch.Tensor], out: np.ndarray) -> np.ndarray:
     """``out[i] = fn(image i)`` for every image, a batch at a time on the model's device, in eval mode."""
-    device = _device_of(model)
+    device = device_of(model)
     with torch.inference_mode(), _EvalMode(model):
         for start in range(0, len(images), batch_size):
             x = images.float_batch(slice(start, start + batch_size), device)
@@ -61,7 +57,7 @@ def _over_batches(model: Autoencoder, images: ImageSet, batch_size: int,
 def decode_points(model: Autoencoder, z: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """Decode latent points ``(N, L)`` to images ``(N, H, W)`` (one channel) or ``(N, H, W, C)``, float32 in [0, 1]."""
     z = np.asarray(z, np.float32).reshape(-1, model.latent_size)
-    device = _device_of(model)
+    device = device_of(model)
     c, h, w = model.config.image_shape
     out = np.empty((len(z), h, w, c), np.float32)
     with torch.inference_mode(), _EvalMode(model):

@@ -51,7 +51,7 @@ class GuiRun:
 
     def __init__(self, kind: str, dataset: str, latent_dim: int, epochs: int, batch_size: int, threads: int) -> None:
         from aeviewer.gui.main_window import MainWindow
-        from aeviewer.gui.worker import warm_up_training_imports
+        from aeviewer.gui.warm_up import warm_up_training_imports
 
         self.window = MainWindow()
         warm_up_training_imports().join()

@@ -20,6 +20,7 @@ from aeviewer.autosave import AutoSaver, autosave_dir, autosave_name, list_autos
 from aeviewer.errors import CheckpointError
 from aeviewer.models import build_model, default_config
 from aeviewer.training.checkpoint import load_checkpoint
+from shared_data import idx_files, require_data
 
 
 def small_model(kind: str = "ae") -> torch.nn.Module:
@@ -174,11 +175,12 @@ def _read_lines(stream, lines: queue.Queue) -> None:
 
 
 @pytest.mark.slow
-def test_sigkill_mid_epoch_leaves_the_last_epoch_loadable(tmp_path, data_dir):
-    from aeviewer.data.sources import load_split, locate_split
+def test_sigkill_mid_epoch_leaves_the_last_epoch_loadable(tmp_path):
+    from aeviewer.data.sources import load_split
     from aeviewer.training.metrics import evaluate
 
-    dataset = "mnist" if locate_split("mnist", "train", data_dir) else "digits"
+    dataset = "mnist"  # epochs long enough to be killed well inside one
+    data_dir = require_data(*idx_files(dataset, "train"))
     script = tmp_path / "train.py"
     script.write_text(TRAIN_SCRIPT)
     env = {**os.environ, "AEVIEWER_USER_DIR": str(tmp_path / "user"), "AEVIEWER_DATA": str(data_dir),

@@ -129,8 +129,8 @@ def test_evaluate_directory_is_one_line_exit_2(tmp_path: Path) -> None:
     assert_one_line_error(run_cli("evaluate", str(tmp_path)), str(tmp_path))
 
 
-def test_data_list_shows_each_source(data_dir: Path) -> None:
-    proc = run_cli("--data-dir", str(data_dir), "data", "list")
+def test_data_list_shows_each_source(tmp_path: Path) -> None:
+    proc = run_cli("--data-dir", str(tmp_path), "data", "list")
     assert proc.returncode == 0, proc.stderr
     for name in ("digits", "mnist", "fashion-mnist"):
         assert name in proc.stdout
@@ -178,10 +178,31 @@ def test_hold_out_as_large_as_the_training_set_is_one_line_exit_2() -> None:
 
 
 def test_lr_schedule_choices_are_the_trainers() -> None:
-    """The parser lists the schedules as a literal (importing the trainer would pull torch into --help)."""
+    """The parser lists the vocabulary's schedules (importing the trainer would pull torch into --help)."""
     from aeviewer.cli import build_parser
     from aeviewer.training.trainer import LR_SCHEDULES
 
     train = build_parser()._subparsers._group_actions[0].choices["train"]
     (action,) = [a for a in train._actions if a.dest == "lr_schedule"]
     assert tuple(action.choices) == LR_SCHEDULES
+
+
+def test_weight_decay_reaches_the_run_and_is_recorded_in_the_checkpoint(tmp_path, monkeypatch) -> None:
+    import aeviewer.training.trainer as trainer_module
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    seen: list[float] = []
+    original = trainer_module.Trainer.run
+
+    def spy(self):
+        result = original(self)
+        seen.extend(g["weight_decay"] for opt in self.optimizers for g in opt.param_groups)
+        return result
+
+    monkeypatch.setattr(trainer_module.Trainer, "run", spy)
+    out = tmp_path / "ae.safetensors"
+    assert main(["train", "--model", "ae", "--dataset", "digits", "--epochs", "1", "--hidden", "16",
+                 "--weight-decay", "0.01", "--no-eval", "--out", str(out)]) == 0
+    assert seen and set(seen) == {0.01}
+    assert load_checkpoint(out).extra["train"]["weight_decay"] == 0.01
+    assert_one_line_error(run_cli("train", "--model", "ae", "--weight-decay", "-1"), "--weight-decay")

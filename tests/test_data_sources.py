@@ -21,6 +21,7 @@ from aeviewer.data.sources import (
     source_status,
 )
 from aeviewer.errors import ConfigError, DataError
+from shared_data import idx_files, require_data
 
 # From ../shared/data/mnist/README.txt.
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
@@ -50,15 +51,16 @@ def test_source_names():
     assert SOURCE_NAMES == ("digits", "mnist", "fashion-mnist")
 
 
-def test_mnist_test_split_has_the_published_class_counts(data_dir):
-    test = load_split("mnist", "test", data_dir)
+def test_mnist_test_split_has_the_published_class_counts():
+    test = load_split("mnist", "test")  # $AEVIEWER_DATA's, else the one the app ships
     assert test.images.shape == (10000, 1, 28, 28) and test.images.dtype == torch.uint8
     assert test.labels.dtype == torch.int64
     assert torch.bincount(test.labels, minlength=10).tolist() == MNIST_TEST_COUNTS
     assert test.class_names == tuple("0123456789") and test.name == "mnist"
 
 
-def test_mnist_train_loads_quickly_with_published_counts(data_dir):
+def test_mnist_train_loads_quickly_with_published_counts():
+    data_dir = require_data(*idx_files("mnist", "train"))
     start = time.perf_counter()
     train = load_split("mnist", "train", data_dir)
     seconds = time.perf_counter() - start
@@ -68,16 +70,18 @@ def test_mnist_train_loads_quickly_with_published_counts(data_dir):
     assert 0 <= train.float_batch(slice(0, 8)).min() and train.float_batch(slice(0, 8)).max() <= 1
 
 
-def test_fashion_mnist_has_its_class_names_and_balanced_test_split(data_dir):
-    test = load_split("fashion-mnist", "test", data_dir)
+def test_fashion_mnist_has_its_class_names_and_balanced_test_split():
+    test = load_split("fashion-mnist", "test", require_data(*idx_files("fashion-mnist", "test")))
     assert test.class_names == FASHION_NAMES
     assert test.class_names[0] == "T-shirt/top" and test.class_names[9] == "Ankle boot"
     assert torch.bincount(test.labels, minlength=10).tolist() == [1000] * 10
 
 
-def test_env_var_names_the_data_dir_by_default(data_dir):
-    assert resolve_data_dir() == data_dir
-    assert len(load_split("mnist", "test")) == 10000
+def test_env_var_names_the_data_dir_by_default(tmp_path, monkeypatch):
+    write_tiny_source(tmp_path / "mnist", n=7)
+    monkeypatch.setenv("AEVIEWER_DATA", str(tmp_path))
+    assert resolve_data_dir() == tmp_path
+    assert len(load_split("mnist", "test")) == 7  # not the shipped 10,000
 
 
 def test_data_dir_precedence(monkeypatch, tmp_path):
@@ -124,11 +128,11 @@ def test_missing_data_says_how_to_fetch(tmp_path, nowhere_else, name):
     assert str(tmp_path / name) in message
 
 
-def test_unknown_source_and_split_are_config_errors(data_dir):
+def test_unknown_source_and_split_are_config_errors(tmp_path):
     with pytest.raises(ConfigError, match="known: digits, mnist, fashion-mnist"):
-        load_split("cifar", "train", data_dir)
+        load_split("cifar", "train", tmp_path)
     with pytest.raises(ConfigError, match="split"):
-        load_split("mnist", "validation", data_dir)
+        load_split("mnist", "validation", tmp_path)
 
 
 @pytest.mark.parametrize("gz", [True, False])

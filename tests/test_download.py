@@ -15,8 +15,15 @@ import pytest
 from aeviewer.data.download import RAW_SHA256, fetch, raw_sha256, verify
 from aeviewer.data.sources import load_split
 from aeviewer.errors import DataError
+from shared_data import IDX_DATA, require_data
 
 FILES = sorted(f"{base}.gz" for base in RAW_SHA256["mnist"])
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    """A data folder holding MNIST's four files, which these tests serve (or copy) as a download mirror."""
+    return require_data(*(f"mnist/{name}" for name in FILES))
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -61,7 +68,10 @@ def leftovers(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
 
 
-def test_digests_match_the_shared_sums(data_dir):
+def test_digests_match_the_shared_sums():
+    sums = [f"{name}/SHA256SUMS-raw" for name in RAW_SHA256]
+    data_dir = require_data(*sums, how="point AEVIEWER_DATA at a copy of the shared data folder, which carries "
+                                       "each data set's published sums of the decompressed files")
     for name, digests in RAW_SHA256.items():
         lines = (data_dir / name / "SHA256SUMS-raw").read_text().split("\n")
         published = dict(reversed(line.split()) for line in lines if line.strip())
@@ -166,9 +176,10 @@ def test_digits_and_unknown_names_are_not_fetchable(tmp_path):
         fetch("cifar10", tmp_path)
 
 
-def test_verify_reports_missing_and_bad_files(data_dir, tmp_path, monkeypatch):
+def test_verify_reports_missing_and_bad_files(tmp_path, monkeypatch):
     from aeviewer.data import sources
 
+    data_dir = require_data(*IDX_DATA)
     monkeypatch.setattr(sources, "SYSTEM_DIRS", {})
     monkeypatch.setattr(sources, "BUNDLED_DATA_DIR", tmp_path / "none")
     assert verify("mnist", data_dir) == [] and verify("fashion-mnist", data_dir) == []

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from aeviewer.data.idx import read_idx, write_idx
+from aeviewer.data.sources import BUNDLED_DATA_DIR
 from aeviewer.errors import DataError
 
 
@@ -167,8 +168,8 @@ def test_missing_file_is_a_data_error(tmp_path):
     assert_one_line_naming(err, tmp_path / "absent.gz", "no such file")
 
 
-def test_shared_mnist_test_images_read(data_dir):
-    images = read_idx(data_dir / "mnist" / "t10k-images-idx3-ubyte.gz", ndim=3)
+def test_the_shipped_mnist_test_images_read():
+    images = read_idx(BUNDLED_DATA_DIR / "mnist" / "t10k-images-idx3-ubyte.gz", ndim=3)
     assert images.shape == (10000, 28, 28) and images.max() == 255 and images.min() == 0
 
 

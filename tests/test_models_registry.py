@@ -94,7 +94,8 @@ def test_config_round_trip_rebuilds_the_same_model():
         ("vqvae", {"arch": "mlp"}, "conv"),
         ("vqvae", {"ema_decay": 1.0}, "ema_decay"),
         ("vqvae", {"channels": (8, 1)}, "at least 2 channels"),
-        ("ae", {"arch": "conv", "channels": (8,)}, "two channel counts"),
+        ("ae", {"arch": "conv", "channels": (8, 16, 32)}, "at most 2 channel counts"),  # 28x28: two stages
+        ("ae", {"arch": "conv", "conv_stages": 3}, "does not divide 28 px"),
         ("ae", {"colour": "red"}, "unknown model config fields"),
     ],
 )
@@ -104,9 +105,9 @@ def test_bad_configs_raise_one_line_config_errors(kind, overrides, fragment):
     assert "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 32, 32)])
-def test_conv_arch_refuses_images_other_than_28x28(shape):
-    with pytest.raises(ConfigError, match="28x28"):
+@pytest.mark.parametrize("shape", [(1, 8, 8), (1, 12, 12), (1, 30, 30), (3, 32, 28), (1, 260, 260)])
+def test_conv_arch_refuses_sizes_outside_16_to_256_in_steps_of_4_and_non_squares(shape):
+    with pytest.raises(ConfigError, match="square images of 16 to 256 px, a multiple of 4"):
         default_config("ae", shape, arch="conv")
 
 
@@ -195,3 +196,20 @@ def test_decoder_dropout_keeps_the_weight_names_and_drops_only_while_training():
 def test_decoder_dropout_is_checked(overrides, fragment):
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         build_model(default_config("ae", **overrides))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_capability_flags_promise_exactly_the_methods_that_work(kind):
+    model = _build(kind, (1, 28, 28))
+    x = torch.rand(2, 1, 28, 28)
+    assert model.trainable and model.has_prior == (kind in ("vae", "aae"))
+    assert model.has_codebook == (kind == "vqvae")
+    with torch.no_grad():
+        if model.has_codebook:
+            codes = model.encode_codes(x)
+            torch.testing.assert_close(model.latents_of_codes(codes), model.encode(x))
+        else:
+            assert not hasattr(model, "encode_codes")
+        if not model.has_prior:
+            with pytest.raises(NotImplementedError):
+                model.sample(1)

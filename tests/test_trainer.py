@@ -375,3 +375,24 @@ def test_on_a_gpu_the_size_check_reads_the_gpus_memory(monkeypatch):
     assert memory_bytes(gpu) == 10**6
     with pytest.raises(ConfigError, match="but the GPU has 0.0 GB"):
         check_fits(default_config("ae"), gpu)  # 16 MB to train on a 1 MB GPU
+
+
+def test_weight_decay_reaches_every_optimiser_and_shrinks_the_weights():
+    from aeviewer.models import build_model, default_config
+
+    def trained(weight_decay: float) -> Trainer:
+        torch.manual_seed(0)
+        model = build_model(default_config("aae", (1, 8, 8), hidden=(16,), disc_hidden=(8,), latent_dim=2))
+        trainer = Trainer(model, tiny_set(n=64), cfg(epochs=3, batch_size=16, lr=0.01, weight_decay=weight_decay))
+        assert trainer.run().status == "finished"
+        return trainer
+
+    plain, decayed = trained(0.0), trained(0.5)
+    assert len(decayed.optimizers) == 2  # the autoencoder's and the discriminator's
+    assert all(g["weight_decay"] == 0.5 for opt in decayed.optimizers for g in opt.param_groups)
+
+    def norm(module: nn.Module) -> float:
+        return float(sum(p.detach().pow(2).sum() for p in module.parameters()))
+
+    assert norm(decayed.model.encoder) < 0.9 * norm(plain.model.encoder)
+    assert norm(decayed.model.discriminator) < 0.9 * norm(plain.model.discriminator)

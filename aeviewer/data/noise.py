@@ -12,8 +12,9 @@ from dataclasses import dataclass
 import torch
 
 from aeviewer.errors import ConfigError
+from aeviewer.vocabulary import NOISE_KINDS
 
-KINDS: tuple[str, ...] = ("none", "gaussian", "masking", "salt_pepper")
+KINDS: tuple[str, ...] = ("none", *NOISE_KINDS)
 _ALIASES = {"salt-pepper": "salt_pepper", "saltpepper": "salt_pepper", "s&p": "salt_pepper", "mask": "masking"}
 _FRACTION_KINDS = ("masking", "salt_pepper")  # their level is a probability per pixel
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
-import aeviewer
 from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError, DataError
+from aeviewer.paths import shipped_dir
+
+if TYPE_CHECKING:
+    from aeviewer.data.preparation import Preparation
 
 SPLITS = ("train", "test")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
@@ -28,7 +32,7 @@ DIGITS_TEST_FRACTION = 0.2
 
 # Read-only places searched after the data directory. Module attributes so tests can point them elsewhere.
 SYSTEM_DIRS: dict[str, tuple[Path, ...]] = {"fashion-mnist": (Path("/usr/share/datasets/fashion-mnist"),)}
-BUNDLED_DATA_DIR = Path(aeviewer.__file__).resolve().parents[1] / "resources" / "data"
+BUNDLED_DATA_DIR = shipped_dir("resources") / "data"
 
 
 @dataclass(frozen=True)
@@ -112,10 +116,19 @@ def locate_split(name: str, split: str, data_dir: str | Path | None = None) -> t
     return None
 
 
-def load_split(name: str, split: str = "train", data_dir: str | Path | None = None) -> ImageSet:
-    """The ``split`` ("train" or "test") of source ``name`` as an in-memory uint8 ImageSet."""
-    info = source_info(name)
+def load_split(name: str, split: str = "train", data_dir: str | Path | None = None,
+               preparation: "Preparation | None" = None, **options: Any) -> ImageSet:
+    """The ``split`` ("train" or "test") of source ``name`` as an in-memory uint8 ImageSet.
+
+    ``name`` is a named set or a path (folder, .npz/.npy, CIFAR), which ``preparation`` prepares and
+    ``options`` (progress, cancel, max_memory, ...) go with: see :func:`aeviewer.data.loader.load_source`.
+    """
     _check_split(split)
+    if name not in SOURCES:
+        from aeviewer.data.loader import load_path_split
+
+        return load_path_split(name, split, preparation, data_dir, **options)
+    info = source_info(name)
     if not info.idx:
         return _load_digits(split)
     found = locate_split(name, split, data_dir)

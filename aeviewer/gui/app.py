@@ -10,8 +10,9 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from aeviewer.gui import model_picker
-from aeviewer.gui.main_window import APPLICATION, ORGANISATION, MainWindow
-from aeviewer.gui.worker import WarmUp
+from aeviewer.gui.main_window import MainWindow
+from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
+from aeviewer.gui.warm_up import WarmUp
 
 # A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
 # Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint
@@ -20,7 +21,6 @@ GIL_SWITCH_INTERVAL_S = 0.001
 # The GUI thread decodes single points and encodes a test split now and then: one torch thread does
 # it without OpenMP workers that spin after each call and take CPU from the training thread.
 GUI_TORCH_THREADS = 1
-TRAINED_DIR = model_picker.TRAINED_DIR  # kept for callers; tests monkeypatch model_picker.TRAINED_DIR
 
 
 def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
@@ -68,9 +68,9 @@ class _AfterFirstPaint(QObject):
 
 
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
-                       trained_dir: str | Path | None = None) -> MainWindow:
-    """The main window with ``model_path`` (or the pretrained default from ``trained_dir``) open;
-    does not enter the event loop."""
+                       trained_dir: str | Path | None = None, open_default: bool = True) -> MainWindow:
+    """The main window with ``model_path`` (or, with ``open_default``, the pretrained default from
+    ``trained_dir``) open; does not enter the event loop."""
     ensure_app()
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
     # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
@@ -78,10 +78,10 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
     # (A Start pressed before it ran imports the same on the training thread, as without it.)
     window.warm_up = WarmUp()
     window._warm_up_trigger = _AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
-    path = Path(model_path) if model_path is not None else default_model_path(trained_dir)
+    path = Path(model_path) if model_path is not None else default_model_path(trained_dir) if open_default else None
     if path is not None:
         window.open_model(path)
-    elif model_path is None:
+    elif open_default:
         window.set_last_action("No pretrained model found: train one, or open a checkpoint (Ctrl+O)")
     return window
 

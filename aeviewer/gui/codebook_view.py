@@ -10,13 +10,15 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display_batch, image_view, show_image, tile, tile_at, wrapped_label
 from aeviewer.models.vqvae import usage_stats
 
@@ -54,7 +56,7 @@ class CodebookView(QWidget):
     cellSelected = Signal(int, int)
     decodedChanged = Signal(object)
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("codebookView")
         self.session = session
@@ -115,10 +117,7 @@ class CodebookView(QWidget):
         # A drag through the scatter moves the point many times a frame; the nearest image (a decode and a
         # code map of numbers) is looked up once per event-loop turn, for the newest point.
         self._pending_point: Any = None
-        self._follow_timer = QTimer(self)
-        self._follow_timer.setSingleShot(True)
-        self._follow_timer.setInterval(0)
-        self._follow_timer.timeout.connect(self._follow_point)
+        self._follow_timer = CoalescingTimer(self, self._follow_point, 0)
         session.currentPointChanged.connect(self._on_current_point)
         self.refresh()
 
@@ -177,8 +176,8 @@ class CodebookView(QWidget):
 
     # -- public API ---------------------------------------------------------------------------------------
     def is_active(self) -> bool:
-        model = getattr(self.session, "model", None)
-        return model is not None and hasattr(model, "encode_codes") and hasattr(model, "decode_codes")
+        model = self.session.model
+        return model is not None and model.has_codebook
 
     def cell_count(self) -> int:
         """Number of code cells in the grid (= K for a VQ-VAE, 0 otherwise)."""
@@ -251,7 +250,7 @@ class CodebookView(QWidget):
 
     # -- computing ----------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Encode the test set to codes, count usage, and draw the grid (on model or weight changes)."""
+        """Count the codes' use in the session's code maps and draw the grid (on model or weight changes)."""
         self._stack.setCurrentWidget(self.content if self.is_active() else self.placeholder)
         if not self.is_active():
             self.counts = np.zeros(0, np.int64)
@@ -288,7 +287,7 @@ class CodebookView(QWidget):
 
     def _session_codes(self, model: Any) -> np.ndarray:
         """The test images' code maps, encoded once by the session with the scatter's latents."""
-        codes = getattr(self.session, "test_codes", None)
+        codes = self.session.test_codes
         return codes if codes is not None else np.zeros((0, *model.code_grid_shape), np.int64)
 
     def _draw_grid(self, model: Any, k: int) -> None:
@@ -417,8 +416,8 @@ class CodebookView(QWidget):
             self.select_cell(row, col)
 
     def _on_weights_updated(self) -> None:
-        # Re-encoding the whole test set to codes takes a moment: during training do it only while
-        # the grid is on screen, and once when it is shown again.
+        # Drawing K codes and the chosen image takes a moment: during training redraw only while
+        # the grid is on screen, and once when it is shown again (the session has encoded the codes).
         if self.isVisible():
             self.refresh()
         else:
@@ -432,15 +431,14 @@ class CodebookView(QWidget):
 
     def _on_current_point(self, z: Any) -> None:
         self._pending_point = z
-        if not self._follow_timer.isActive():
-            self._follow_timer.start()
+        self._follow_timer.request()
 
     def _follow_point(self) -> None:
         z, self._pending_point = self._pending_point, None
         if z is None or not self.follow_check.isChecked() or not self.is_active() or not self.isVisible():
             return
-        coords = getattr(self.session, "coords", None)
-        projection = getattr(self.session, "projection", None)
+        coords = self.session.coords
+        projection = self.session.projection
         if coords is None or projection is None or len(coords) == 0:
             return
         p = np.asarray(projection.to_2d(np.asarray(z, np.float32).reshape(1, -1)))[0]

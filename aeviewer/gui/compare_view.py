@@ -28,7 +28,8 @@ from aeviewer.compare import ComparedModel, LinkedSelection
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.image_utils import class_color, to_qpixmap
-from aeviewer.gui.latent_view import HOVER_RADIUS_PX, ClassScatter
+from aeviewer.gui.latent_view import HOVER_RADIUS_PX
+from aeviewer.gui.pg_items import ClassScatter
 
 GALLERY_LIMIT = 400  # thumbnails drawn for a selection; the count above the gallery says how many there are
 THUMB_PX = 56
@@ -561,7 +562,7 @@ def run_compare(paths: Sequence[str | Path], data_dir: str | Path | None = None)
     from aeviewer.gui.app import ensure_app
 
     models = compare.load_models(paths)
-    test_set = load_split(models[0].dataset, "test", data_dir)
+    test_set = load_split(models[0].dataset, "test", data_dir, models[0].preparation)
     app = ensure_app()
     view = CompareView(models, test_set)
     view.show()

@@ -12,13 +12,15 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap
 
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
@@ -31,7 +33,7 @@ class DecoderCanvas(QWidget):
 
     frameRendered = Signal(object)  # the decoded image just put on the canvas
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("decoderCanvas")
         self.session = session
@@ -44,10 +46,7 @@ class DecoderCanvas(QWidget):
         self._slider_ranges = np.zeros((0, 2), np.float32)
         self._sliders_behind: np.ndarray | None = None  # the point hidden sliders have yet to show
 
-        self._frame_timer = QTimer(self)
-        self._frame_timer.setSingleShot(True)
-        self._frame_timer.setInterval(0)
-        self._frame_timer.timeout.connect(self.render_now)
+        self._frame_timer = CoalescingTimer(self, self.render_now, 0)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
@@ -110,15 +109,14 @@ class DecoderCanvas(QWidget):
         session.flushRequested.connect(self.flush_frame)
         session.weightsUpdated.connect(self._on_weights_updated)
         self._on_model_changed()
-        if getattr(session, "current_z", None) is not None:
+        if session.current_z is not None:
             self.request_frame(session.current_z)
 
     # -- the canvas ------------------------------------------------------------------------------------
     def request_frame(self, z: Any) -> None:
         """Remember the newest point and render it on the next event-loop turn (older ones are dropped)."""
         self._pending = np.asarray(z, np.float32).reshape(-1).copy()
-        if not self._frame_timer.isActive():
-            self._frame_timer.start()
+        self._frame_timer.request()
 
     def flush_frame(self) -> None:
         """Render the pending point now (someone is waiting on it) instead of on the next turn."""
@@ -129,7 +127,7 @@ class DecoderCanvas(QWidget):
         """Decode the newest pending point onto the canvas (the ImageItem is updated, not re-created)."""
         self._frame_timer.stop()
         z, self._pending = self._pending, None
-        if z is None or getattr(self.session, "model", None) is None:
+        if z is None or self.session.model is None:
             return
         image = np.asarray(self.session.decode(z))
         show_image(self.view, self.image_item, image)
@@ -148,7 +146,7 @@ class DecoderCanvas(QWidget):
         return None if self._shown_z is None else self._shown_z.copy()
 
     def _show_coordinates(self, z: np.ndarray) -> None:
-        projection = getattr(self.session, "projection", None)
+        projection = self.session.projection
         text = ""
         if projection is not None:
             p = np.asarray(projection.to_2d(z.reshape(1, -1)))[0]
@@ -160,14 +158,14 @@ class DecoderCanvas(QWidget):
 
     def copy_current_z(self) -> str:
         """Put the shown latent vector on the clipboard, comma-separated; returns the text."""
-        z = self._shown_z if self._shown_z is not None else getattr(self.session, "current_z", None)
+        z = self._shown_z if self._shown_z is not None else self.session.current_z
         text = "" if z is None else ", ".join(f"{float(v):.6g}" for v in np.asarray(z).reshape(-1))
         QApplication.clipboard().setText(text)
         return text
 
     def _show_nearest(self, z: np.ndarray) -> None:
-        latents = getattr(self.session, "latents", None)
-        test_set = getattr(self.session, "test_set", None)
+        latents = self.session.latents
+        test_set = self.session.test_set
         if latents is None or test_set is None or len(latents) == 0:
             self.nearest_index = -1
             self.nearest_image.clear()
@@ -181,7 +179,7 @@ class DecoderCanvas(QWidget):
         if index != self.nearest_index:
             self.nearest_index = index
             self.nearest_image.setPixmap(to_qpixmap(test_set.images[index], 92))
-        names = getattr(self.session, "class_names", ()) or ()
+        names = self.session.class_names
         label = int(test_set.labels[index])
         distance = float(np.linalg.norm(latents[index] - z))
         self.nearest_caption.setText(
@@ -219,7 +217,7 @@ class DecoderCanvas(QWidget):
         self._sliders = []
         self._sliders_behind = None  # a point of the old model
         self._slider_values: list[QLabel] = []
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         if model is None:
             return
         n = min(MAX_SLIDERS, int(model.latent_size))
@@ -248,7 +246,7 @@ class DecoderCanvas(QWidget):
     def _update_slider_ranges(self) -> None:
         """Each slider spans its dimension's test-set range, widened a little (a prior's ±3 if no data)."""
         n = len(self._sliders)
-        latents = getattr(self.session, "latents", None)
+        latents = self.session.latents
         if latents is not None and len(latents):
             lo = np.percentile(latents[:, :n], 0.5, axis=0)
             hi = np.percentile(latents[:, :n], 99.5, axis=0)
@@ -263,7 +261,7 @@ class DecoderCanvas(QWidget):
         return float(lo + (hi - lo) * self._sliders[d].value() / SLIDER_STEPS)
 
     def _on_slider(self, d: int, value: int) -> None:
-        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        z = self._pending if self._pending is not None else self.session.current_z
         if z is None:
             return
         z = np.array(z, np.float32)
@@ -316,7 +314,7 @@ class DecoderCanvas(QWidget):
         return tab
 
     def _set_end(self, which: str) -> None:
-        z = getattr(self.session, "current_z", None)
+        z = self.session.current_z
         if z is None:
             return
         if which == "a":
@@ -335,7 +333,7 @@ class DecoderCanvas(QWidget):
 
     def show_interpolation(self) -> np.ndarray | None:
         """Decode A→B in ``steps`` frames (lerp or slerp) as one strip; returns the frames."""
-        if self.point_a is None or self.point_b is None or getattr(self.session, "model", None) is None:
+        if self.point_a is None or self.point_b is None or self.session.model is None:
             return None
         path = explore.interpolate(self.point_a, self.point_b, self.interp_steps.value(), mode=self.interp_mode.currentData())
         frames = np.asarray(self.session.decode(np.asarray(path, np.float32)))
@@ -354,12 +352,10 @@ class DecoderCanvas(QWidget):
         return tab
 
     def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
-        """The latent view's visible region when it is in this window, else the data's central 98%."""
-        window = self.window()
-        latent_view = window.findChild(QWidget, "latentView") if window is not None else None
-        if latent_view is not None and hasattr(latent_view, "visible_range"):
-            return latent_view.visible_range()
-        coords = getattr(self.session, "coords", None)
+        """The latent view's visible region (the session keeps it), else the data's central 98%."""
+        if self.session.visible_region is not None:
+            return self.session.visible_region
+        coords = self.session.coords
         if coords is None or len(coords) == 0:
             return None
         lo, hi = np.percentile(coords, 1, axis=0), np.percentile(coords, 99, axis=0)
@@ -368,8 +364,8 @@ class DecoderCanvas(QWidget):
     def show_traversal_grid(self, xrange: tuple[float, float] | None = None,
                             yrange: tuple[float, float] | None = None, n: int | None = None) -> np.ndarray | None:
         """Decode an n×n grid of 2-D points (mapped to full latents) and show it; returns the tiled image."""
-        projection = getattr(self.session, "projection", None)
-        if projection is None or getattr(self.session, "model", None) is None:
+        projection = self.session.projection
+        if projection is None or self.session.model is None:
             return None
         if xrange is None or yrange is None:
             region = self._visible_region()
@@ -398,8 +394,8 @@ class DecoderCanvas(QWidget):
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Decode n prior samples as a grid; the first becomes the current point. Returns the latents."""
-        model = getattr(self.session, "model", None)
-        if model is None or not getattr(model, "has_prior", False):
+        model = self.session.model
+        if model is None or not model.has_prior:
             return None
         n = n or self.sample_count.value()
         generator = torch.Generator().manual_seed(self.sample_seed)
@@ -413,11 +409,11 @@ class DecoderCanvas(QWidget):
 
     # -- session slots -------------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         self.point_a = self.point_b = None
         self.nearest_index = -1
         self._rebuild_sliders()
-        has_prior = model is not None and getattr(model, "has_prior", False)
+        has_prior = model is not None and model.has_prior
         self.sample_button.setEnabled(has_prior)
         self.sample_button.setToolTip(
             "Draw latents from the model's prior and decode them" if has_prior
@@ -435,6 +431,6 @@ class DecoderCanvas(QWidget):
             self.request_frame(self._shown_z)  # coordinates and nearest example depend on the encodings
 
     def _on_weights_updated(self) -> None:
-        z = self._pending if self._pending is not None else getattr(self.session, "current_z", None)
+        z = self._pending if self._pending is not None else self.session.current_z
         if z is not None:
             self.request_frame(z)

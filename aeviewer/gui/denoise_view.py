@@ -10,20 +10,22 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.gui.draw_canvas import DrawCanvas
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display_batch, image_view, make_button, make_spin, show_image, wrapped_label
 from aeviewer.training.metrics import psnr
+from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MAX_LEVEL
 
 ROW_TITLES = ("clean", "noisy", "denoised")
 LEVEL_STEPS = 100  # slider steps per unit of level
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
-MAX_LEVEL = {"gaussian": 2.0, "masking": 1.0, "salt_pepper": 1.0, "none": 1.0}
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
 
 
@@ -32,7 +34,7 @@ class DenoiseView(QWidget):
 
     updated = Signal()  # a new set of rows and PSNR values is shown
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("denoiseView")
         self.session = session
@@ -44,10 +46,7 @@ class DenoiseView(QWidget):
         self.noise_seed = 0
         self._texts: list[pg.TextItem] = []
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self.update_now)
+        self._timer = CoalescingTimer(self, self.update_now, 0)
 
         controls = self._build_controls()
         self.summary = wrapped_label("", self)  # wraps in a narrow dock (a laptop screen) instead of widening it
@@ -82,9 +81,8 @@ class DenoiseView(QWidget):
     def _build_controls(self) -> QHBoxLayout:
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("denoiseNoiseKind")
-        for kind, title in (("gaussian", "Gaussian σ"), ("masking", "Masking"), ("salt_pepper", "Salt & pepper"),
-                            ("none", "None")):
-            self.kind_combo.addItem(title, kind)
+        for kind in (*NOISE_KINDS, "none"):
+            self.kind_combo.addItem(NOISE_LABELS[kind], kind)
         self.kind_combo.setToolTip("Which corruption to apply to the clean images")
         self.level_slider = QSlider(Qt.Orientation.Horizontal, self)
         self.level_slider.setObjectName("denoiseLevelSlider")
@@ -141,14 +139,13 @@ class DenoiseView(QWidget):
         return float(self.noisy_psnr.mean()) if len(self.noisy_psnr) else float("nan")
 
     def schedule_update(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        self._timer.request()
 
     def update_now(self) -> None:
         """Corrupt (seeded), reconstruct, measure, and draw the three rows."""
         self._timer.stop()
-        model = getattr(self.session, "model", None)
-        test_set = getattr(self.session, "test_set", None)
+        model = self.session.model
+        test_set = self.session.test_set
         if model is None or test_set is None or len(self.indices) == 0:
             self._show_no_rows(model is not None)
             return
@@ -237,7 +234,7 @@ class DenoiseView(QWidget):
 
     def _choose_images(self) -> None:
         """A seeded random set of test images (seed 0 → the same set every run)."""
-        test_set = getattr(self.session, "test_set", None)
+        test_set = self.session.test_set
         if test_set is None or len(test_set) == 0:
             self.set_indices(np.zeros(0, np.int64))  # the update empties the rows
             return
@@ -254,14 +251,14 @@ class DenoiseView(QWidget):
         self.schedule_update()
 
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         self.setEnabled(model is not None)
-        noise = getattr(getattr(model, "config", None), "noise", "none") or "none"
+        noise = model.config.noise if model is not None else "none"
         spec = NoiseSpec.parse(noise)
         if not spec.is_identity:  # a DAE opens on the noise it was trained for
             self.set_noise(spec.kind, spec.level)
         self._choose_images()
-        test_set = getattr(self.session, "test_set", None)
+        test_set = self.session.test_set
         has_data = test_set is not None and len(test_set) > 0
         for widget in (self.count_spin, self.new_button, self.noise_button):
             widget.setEnabled(has_data)

@@ -1,36 +1,23 @@
 """DrawCanvas: draw a digit with the mouse; it is encoded live, marked in the scatter and reconstructed.
 
-The drawing's latent point reaches the LatentView through a small per-session ``DrawingBus`` (a
-child QObject of the Session), so neither view needs a reference to the other.
+The drawing's latent point reaches the LatentView through the Session's ``drawnPointChanged``, so
+neither view needs a reference to the other.
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from aeviewer.gui.coalescing import CoalescingTimer
+from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap, wrapped_label
 
 ENCODE_DEBOUNCE_MS = 40  # encode at most ~25 times a second while the pen moves
-
-
-class DrawingBus(QObject):
-    """Per-session channel for the drawn point: ``drawnPointChanged(object)`` carries z (L,) or None."""
-
-    drawnPointChanged = Signal(object)
-
-
-def drawing_bus(session: QObject) -> DrawingBus:
-    """The session's DrawingBus, created on first use as a child of the session."""
-    bus = session.findChild(DrawingBus, "drawingBus")
-    if bus is None:
-        bus = DrawingBus(session)
-        bus.setObjectName("drawingBus")
-    return bus
 
 
 def stamp(canvas: np.ndarray, row: float, col: float, radius: float) -> None:
@@ -98,7 +85,7 @@ class DrawCanvas(QWidget):
 
     encoded = Signal(object)  # the drawing's latent vector z (L,)
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("drawCanvas")
         self.session = session
@@ -130,10 +117,7 @@ class DrawCanvas(QWidget):
         layout.addLayout(panes, 1)
         layout.addLayout(row)
 
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(ENCODE_DEBOUNCE_MS)
-        self._timer.timeout.connect(self.encode_now)
+        self._timer = CoalescingTimer(self, self.encode_now, ENCODE_DEBOUNCE_MS)
         session.modelChanged.connect(self._on_model_changed)
         session.weightsUpdated.connect(self._schedule)
         self._on_model_changed()
@@ -170,12 +154,12 @@ class DrawCanvas(QWidget):
         self.last_reconstruction = None
         self.recon_label.clear()
         self.area.update()
-        drawing_bus(self.session).drawnPointChanged.emit(None)
+        self.session.drawnPointChanged.emit(None)
 
     def encode_now(self) -> None:
         """Encode the drawing, show its reconstruction, and publish its latent point."""
         self._timer.stop()
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         if model is None or not self.canvas.any():
             return
         c = model.config.image_shape[0]
@@ -188,7 +172,7 @@ class DrawCanvas(QWidget):
         self.encode_count += 1
         self._show_reconstruction()
         self.status.setText("Encoded: the star in the scatter marks your drawing")
-        drawing_bus(self.session).drawnPointChanged.emit(self.last_z)
+        self.session.drawnPointChanged.emit(self.last_z)
         self.encoded.emit(self.last_z)
 
     # -- internals ------------------------------------------------------------------------------------
@@ -204,11 +188,10 @@ class DrawCanvas(QWidget):
         self._show_reconstruction()
 
     def _schedule(self) -> None:
-        if not self._timer.isActive():
-            self._timer.start()
+        self._timer.request()
 
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         shape = tuple(model.config.image_shape[1:]) if model is not None else (28, 28)
         if self.canvas.shape != shape:
             self.canvas = np.zeros(shape, np.float32)

@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
 
+from aeviewer.images import as_display, as_display_batch, tile  # noqa: F401 (the GUI's modules import them from here)
+
 # Tableau-10: distinct on a white background and for the common colour-blindnesses.
 CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
@@ -22,32 +24,6 @@ def class_color(k: int) -> tuple[int, int, int]:
         return CLASS_COLORS[k]
     color = QColor.fromHsvF(((k * 0.618034) % 1.0), 0.65, 0.85)
     return color.red(), color.green(), color.blue()
-
-
-def as_display(image: Any) -> np.ndarray:
-    """Any one image — torch or numpy, (H,W), (C,H,W) or (H,W,C), uint8 or float in [0,1] —
-    as float32 (H,W) for grey or (H,W,3) for colour, values clipped to [0,1]."""
-    if hasattr(image, "detach"):
-        image = image.detach().cpu().numpy()
-    a = np.asarray(image)
-    a = a.astype(np.float32) / 255.0 if a.dtype == np.uint8 else a.astype(np.float32, copy=False)
-    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3):
-        a = np.moveaxis(a, 0, -1)  # (C,H,W) -> (H,W,C)
-    if a.ndim == 3 and a.shape[-1] == 1:
-        a = a[..., 0]
-    if a.ndim not in (2, 3):
-        raise ValueError(f"not an image: shape {a.shape}")
-    return np.clip(a, 0.0, 1.0)
-
-
-def as_display_batch(images: Any) -> np.ndarray:
-    """A batch (N,C,H,W), (N,H,W) or (N,H,W,C) as (N,H,W) or (N,H,W,3) float32 in [0,1]."""
-    if hasattr(images, "detach"):
-        images = images.detach().cpu().numpy()
-    a = np.asarray(images)
-    if a.ndim == 2:
-        a = a[None]
-    return np.stack([as_display(x) for x in a]) if len(a) else np.zeros((0, 1, 1), np.float32)
 
 
 def to_qimage(image: Any) -> QImage:
@@ -67,30 +43,6 @@ def to_qpixmap(image: Any, size: int = 96) -> QPixmap:
     return QPixmap.fromImage(qimage).scaled(
         size, size, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.FastTransformation
     )
-
-
-def tile(images: Any, ncols: int | None = None, pad: int = 1, pad_value: float = 1.0) -> np.ndarray:
-    """Lay ``N`` images on a grid of ``ncols`` columns (default: square-ish), ``pad`` px apart.
-    Returns (rows*(H+pad)-pad, cols*(W+pad)-pad[, 3]) float32."""
-    batch = as_display_batch(images)
-    n = len(batch)
-    if n == 0:
-        return np.full((1, 1), pad_value, np.float32)
-    ncols = max(1, ncols or int(np.ceil(np.sqrt(n))))
-    nrows = int(np.ceil(n / ncols))
-    h, w = batch.shape[1:3]
-    shape = (nrows * (h + pad) - pad, ncols * (w + pad) - pad) + batch.shape[3:]
-    out = np.full(shape, pad_value, np.float32)
-    for i, img in enumerate(batch):
-        r, c = divmod(i, ncols)
-        out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = img
-    return out
-
-
-def tile_origin(index: int, ncols: int, image_hw: Sequence[int], pad: int = 1) -> tuple[int, int]:
-    """Top-left pixel (row, col) of tile ``index`` in the output of ``tile``."""
-    r, c = divmod(index, ncols)
-    return r * (image_hw[0] + pad), c * (image_hw[1] + pad)
 
 
 def tile_at(row: float, col: float, n: int, ncols: int, image_hw: Sequence[int], pad: int = 1) -> int | None:

@@ -13,104 +13,16 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from aeviewer.gui.session import Session
 from aeviewer.gui.bookmarks import PointNavigation
-from aeviewer.gui.draw_canvas import drawing_bus
 from aeviewer.gui.image_utils import class_color, to_qpixmap
+from aeviewer.gui.pg_items import ClassScatter, PickViewBox
 
 HOVER_RADIUS_PX = 8.0  # how close (screen pixels) the cursor must be to a point to show its image
-
-
-class PickViewBox(pg.ViewBox):
-    """A ViewBox whose plain left button picks points instead of panning."""
-
-    sigPick = Signal(float, float)  # a click or one step of a drag, in view coordinates
-    sigPickDrag = Signal(bool)  # True when a picking drag starts, False when it ends
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        """Picks the clicks the press filter did not (Shift+click); a double click adds no pick."""
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            if not ev.double():
-                p = self.mapSceneToView(ev.scenePos())
-                self.sigPick.emit(p.x(), p.y())
-        else:
-            super().mouseClickEvent(ev)
-
-    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:
-        picking = ev.button() == Qt.MouseButton.LeftButton and not (ev.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        if not picking:
-            super().mouseDragEvent(ev, axis)  # middle / Shift+left pans, right zooms
-            return
-        ev.accept()
-        if ev.isStart():
-            self.sigPickDrag.emit(True)
-        if not (ev.isFinish() and ev.scenePos() == ev.lastScenePos()):  # a release where the last move was: no new point
-            p = self.mapSceneToView(ev.scenePos())
-            self.sigPick.emit(p.x(), p.y())
-        if ev.isFinish():
-            self.sigPickDrag.emit(False)
-
-
-class ClassScatter(pg.ScatterPlotItem):
-    """One class's points; clicks fall through to the ViewBox (a click on a dot picks that spot too)."""
-
-    _rect_key: tuple[Any, Any, float] | None = None
-    _rect: QRectF | None = None
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        ev.ignore()
-
-    def boundingRect(self) -> QRectF:
-        """pyqtgraph's rect, cached: Qt asks each class item for it a dozen times per click (press and
-        release hit tests, hover, paint) and pyqtgraph computes it in Python (~0.3 ms, mostly
-        pixelVectors). Its per-axis data bounds (``self.bounds``) are reset on new data and on every
-        view-transform change (``viewTransformChanged``), so they key the cache."""
-        key = (self.bounds[0], self.bounds[1], self.pixelPadding())
-        cached = self._rect_key
-        if (self._rect is not None and cached is not None and key[0] is not None and key[1] is not None
-                and key[0] is cached[0] and key[1] is cached[1] and key[2] == cached[2]):
-            return QRectF(self._rect)
-        rect = super().boundingRect()
-        self._rect_key, self._rect = (self.bounds[0], self.bounds[1], self.pixelPadding()), QRectF(rect)
-        return rect
-
-    def updateSpots(self, dataSet: Any = None) -> None:
-        """Look the dot up in pyqtgraph's symbol atlas once when every point shares the item's style
-        (ours do: one brush per class); pyqtgraph looks it up per point in Python (~0.3 s at 60,000)."""
-        data = self.data if dataSet is None else dataSet
-        filled = False
-        if self.opts["pxMode"] and self.opts["useCache"] and not self.opts["hoverable"] and len(data) > 1:
-            todo = np.flatnonzero(data["sourceRect"]["w"] == 0)
-            if len(todo) > 1 and self._one_style(data):
-                style = list(zip(*self._style(["symbol", "size", "pen", "brush"], data=data, idx=todo[:1])))
-                data["sourceRect"][todo] = self.fragmentAtlas[style][0]
-                filled = True
-        super().updateSpots(dataSet)  # finds nothing left to look up; sizes, atlas upkeep as before
-        if filled:
-            self.invalidate()
-
-    @staticmethod
-    def _one_style(data: np.ndarray) -> bool:
-        """No point overrides the item's symbol, size, pen or brush (pyqtgraph's per-point defaults)."""
-        return bool((data["size"] == -1).all()) and all(bool(np.equal(data[k], None).all()) for k in ("symbol", "pen", "brush"))
-
-    def move_points(self, x: np.ndarray, y: np.ndarray) -> None:
-        """New positions for the same number of points without rebuilding their symbol-atlas entries
-        (setData re-keys every point in Python: ~0.3 s at 60,000 points; this is ~1 ms)."""
-        if len(x) != len(self.data):
-            self.setData(x=x, y=y)
-            return
-        self.data["x"] = x
-        self.data["y"] = y
-        self.prepareGeometryChange()
-        self.informViewBoundsChanged()
-        self.bounds = [None, None]  # pyqtgraph's cached data bounds
-        self.invalidate()
-        self.sigPlotChanged.emit(self)
 
 
 class HoverInset(QLabel):
@@ -166,7 +78,7 @@ class LatentView(QWidget):
     classToggled = Signal(int, bool)  # class index, now visible
     hovered = Signal(int)  # index of the hovered test example, -1 when none
 
-    def __init__(self, session: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("latentView")
         self.session = session
@@ -211,10 +123,12 @@ class LatentView(QWidget):
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
         session.currentPointChanged.connect(self._on_current_point)
-        drawing_bus(session).drawnPointChanged.connect(self.show_drawn_point)
+        session.drawnPointChanged.connect(self.show_drawn_point)
+        self.viewbox.sigRangeChanged.connect(self._publish_visible_region)
+        self._publish_visible_region()
         self._on_model_changed()
         self._on_encodings_changed()
-        if getattr(session, "current_z", None) is not None:
+        if session.current_z is not None:
             self._on_current_point(session.current_z)
         self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
 
@@ -238,6 +152,9 @@ class LatentView(QWidget):
         (x0, x1), (y0, y1) = self.viewbox.viewRange()
         return (float(x0), float(x1)), (float(y0), float(y1))
 
+    def _publish_visible_region(self, *_: Any) -> None:
+        self.session.visible_region = self.visible_range()
+
     def crosshair_pos(self) -> tuple[float, float] | None:
         if not self.vline.isVisible():
             return None
@@ -247,7 +164,7 @@ class LatentView(QWidget):
         """Mark a latent vector (a drawing's code) with a star; None clears it. The star follows a change of
         projection (PCA, another pair of dimensions) like the scatter does."""
         self._drawn_z = None if z is None else np.asarray(z, np.float32).reshape(1, -1)
-        projection = getattr(self.session, "projection", None)
+        projection = self.session.projection
         if z is None or projection is None:
             self.drawn_marker.setData([], [])
             return
@@ -309,7 +226,7 @@ class LatentView(QWidget):
 
     # -- slots -------------------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
-        model = getattr(self.session, "model", None)
+        model = self.session.model
         size = int(model.latent_size) if model is not None else 2
         self.projection_box.setVisible(size > 2)
         for spin, value in ((self.dim_x, 0), (self.dim_y, 1)):
@@ -318,14 +235,14 @@ class LatentView(QWidget):
             spin.setValue(min(value, max(0, size - 1)))
             spin.blockSignals(False)
         self._sync_projection_controls()
-        self._ensure_class_items(tuple(getattr(self.session, "class_names", ()) or ()))
+        self._ensure_class_items(self.session.class_names)
         self.viewbox.enableAutoRange()
         self.show_drawn_point(None)
 
     def _on_encodings_changed(self) -> None:
-        coords = np.asarray(getattr(self.session, "coords", np.zeros((0, 2))), np.float32)
-        labels = np.asarray(getattr(self.session, "labels", np.zeros(0)), np.int64)
-        names = tuple(getattr(self.session, "class_names", ()) or ())
+        coords = np.asarray(self.session.coords, np.float32)
+        labels = np.asarray(self.session.labels, np.int64)
+        names = self.session.class_names
         if len(labels) != len(coords):
             labels = np.zeros(len(coords), np.int64)
         if not names and len(coords):
@@ -343,18 +260,17 @@ class LatentView(QWidget):
                 item.setData(x=coords[mask, 0], y=coords[mask, 1], size=size)
             if self.legend.getLabel(item) is None:
                 self.legend.addItem(item, item.name())
-        self._order = np.argsort(labels, kind="stable")  # index into the test set, in class order
         self._sync_projection_controls()
-        labels_xy = getattr(getattr(self.session, "projection", None), "axis_labels", ("z0", "z1"))
+        labels_xy = (self.session.projection.axis_labels if self.session.projection is not None else ("z0", "z1"))
         self.plot.setLabel("bottom", labels_xy[0])
         self.plot.setLabel("left", labels_xy[1])
-        if getattr(self.session, "current_z", None) is not None:
+        if self.session.current_z is not None:
             self._on_current_point(self.session.current_z)  # the projection may have changed
         if self._drawn_z is not None:
             self.show_drawn_point(self._drawn_z)
 
     def _on_current_point(self, z: Any) -> None:
-        projection = getattr(self.session, "projection", None)
+        projection = self.session.projection
         if z is None or projection is None:
             return
         p = np.asarray(projection.to_2d(np.asarray(z, np.float32).reshape(1, -1)))[0]
@@ -391,7 +307,7 @@ class LatentView(QWidget):
 
     def _pick(self, x: float, y: float, now: bool) -> None:
         self.pointPicked.emit(x, y)
-        if getattr(self.session, "model", None) is not None:
+        if self.session.model is not None:
             self.session.set_current_point_2d(x, y, now=now)
 
     def _on_pick_drag(self, active: bool) -> None:
@@ -413,7 +329,7 @@ class LatentView(QWidget):
         kind = self.projection_combo.currentData()
         self.dim_x.setEnabled(kind == "pair")
         self.dim_y.setEnabled(kind == "pair")
-        if getattr(self.session, "model", None) is None:
+        if self.session.model is None:
             return
         dims = (self.dim_x.value(), self.dim_y.value())
         if kind == "pair" and dims[0] == dims[1]:
@@ -421,9 +337,7 @@ class LatentView(QWidget):
         self.session.set_projection(kind, dims)
 
     def _sync_projection_controls(self) -> None:
-        kind = getattr(self.session, "projection_kind", None) or getattr(
-            getattr(self.session, "projection", None), "kind", "pca"
-        )
+        kind = self.session.projection_kind
         index = self.projection_combo.findData(kind)
         if index >= 0:
             self.projection_combo.setCurrentIndex(index)
@@ -439,8 +353,8 @@ class LatentView(QWidget):
 
     def nearest_visible(self, scene_pos: QPointF) -> int:
         """Index of the visible test point nearest to ``scene_pos`` within HOVER_RADIUS_PX, else -1."""
-        coords = getattr(self, "_coords", None)
-        if coords is None or len(coords) == 0:
+        coords = self._coords
+        if len(coords) == 0:
             return -1
         view = self.viewbox.mapSceneToView(scene_pos)
         px, py = self.viewbox.viewPixelSize()  # view units per screen pixel
@@ -455,13 +369,13 @@ class LatentView(QWidget):
         return i if d2[i] <= HOVER_RADIUS_PX**2 else -1
 
     def _set_hover(self, index: int, scene_pos: QPointF) -> None:
-        test_set = getattr(self.session, "test_set", None)
+        test_set = self.session.test_set
         if index < 0 or test_set is None:
             if self.inset.index is not None:
                 self.inset.hide_example()
                 self.hovered.emit(-1)
             return
-        names = getattr(self.session, "class_names", ()) or ()
+        names = self.session.class_names
         label = int(self._labels[index])
         caption = f"#{index}: {names[label] if label < len(names) else label}"
         changed = index != self.inset.index

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
+
+from aeviewer.gui.coalescing import CoalescingTimer
 
 # Distinct, colour-blind-friendly pens (Okabe–Ito, minus the yellow that vanishes on white);
 # "total" is drawn black and thicker.
@@ -44,10 +46,7 @@ class LossPlot(pg.PlotWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._steps: dict[str, list[float]] = {}
         self._values: dict[str, list[float]] = {}
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(REDRAW_INTERVAL_MS)
-        self._redraw_timer.timeout.connect(self.flush)
+        self._redraw_timer = CoalescingTimer(self, self.flush, REDRAW_INTERVAL_MS)
 
     def clear_curves(self) -> None:
         """Remove every curve and its legend entry (the next model may have other loss terms); the x axis is
@@ -95,8 +94,7 @@ class LossPlot(pg.PlotWidget):
                 self._add_curve(name)
             self._steps[name].append(float(step))
             self._values[name].append(float(value))
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
+        self._redraw_timer.request()
 
     def flush(self) -> None:
         """Give every curve the points added since the last redraw."""

@@ -1,92 +1,41 @@
 """MainWindow: the docks around the latent scatter, menus and shortcuts, open/save, settings that persist."""
 from __future__ import annotations
 
-import time
-from html import escape
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import (
-    QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeyEvent, QKeySequence, QResizeEvent, QShowEvent,
-)
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QAbstractButton, QApplication, QComboBox, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-    QScrollArea, QStackedWidget, QStyle, QToolBar, QVBoxLayout, QWidget,
+    QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QStyle, QToolBar, QWidget,
 )
 
-from aeviewer.data.imageset import ImageSet
-from aeviewer.errors import AeviewerError, DataError
+from aeviewer.errors import AeviewerError
 from aeviewer.gui.bookmarks import BookmarkList
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
+from aeviewer.gui.window_parts import (
+    add_scrolled_dock, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
+)
+from aeviewer.gui.document import test_split_of
+from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.model_picker import ModelPicker, as_number, trained_dir_now
+from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
+from aeviewer.gui.screen_fit import fit_to_screen
+from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
+from aeviewer.gui.settings_store import recent_files, remember_recent, settings
+from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
 
-if TYPE_CHECKING:
-    from aeviewer.training.checkpoint import Checkpoint
-
-ORGANISATION = "aeviewer"
-APPLICATION = "aeviewer"
-MAX_RECENT = 8
 STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
-SNAPSHOT_ENCODE_FACTOR = 20.0  # live snapshots at least this many encode times apart (see _on_snapshot)
-SNAPSHOT_MIN_INTERVAL_S = 2.0  # ...and at least this far apart: an MNIST epoch still gets about three
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
-EMPTY_HINT = (
-    "<h2>No model open</h2>"
-    "<p>Train one: choose a kind and a data set in the <b>Training</b> panel on the left and press "
-    "<b>Start</b> (Space).</p>"
-    "<p>Or open a checkpoint: <b>File › Open model…</b> (Ctrl+O), or drop a <code>.safetensors</code> file here.</p>"
-)
 
 
-class DockHolder(QWidget):
-    """Holds a view inside a dock's scroll area at the viewport's size, never less than the view's minimum.
-
-    Why not the view itself: a word-wrapped label anywhere in a view makes its layout height-for-width,
-    and QScrollArea then sizes the view to its *preferred* height for the width (pyqtgraph views hint
-    600 px) rather than to the dock: plots sank into empty space and the bottom of the view was cut
-    off. This holder has no layout and no height-for-width, so the view scrolls only below its minimum.
-    """
-
-    def __init__(self, view: QWidget) -> None:
-        super().__init__()
-        self.setObjectName(f"{view.objectName()}Holder")
-        self.view = view
-        view.setParent(self)
-        view.installEventFilter(self)
-
-    def minimumSizeHint(self) -> QSize:
-        return self.view.minimumSizeHint().expandedTo(self.view.minimumSize())
-
-    def sizeHint(self) -> QSize:
-        return self.view.sizeHint()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self.view.setGeometry(self.rect())
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.view and event.type() == QEvent.Type.LayoutRequest:
-            self.updateGeometry()  # the view's minimum may have changed: let the scroll area look again
-        return False
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    """(1, 28, 28) -> "28×28" (grey), (3, 32, 32) -> "3×32×32"."""
-    return "×".join(map(str, shape[1:] if shape[0] == 1 else shape))
-
-
-def settings() -> QSettings:
-    return QSettings(ORGANISATION, APPLICATION)
-
-
-class MainWindow(QMainWindow):
+class MainWindow(ScriptAccess, QMainWindow):
     """The app window. Tests drive it through ``open_model``, ``save_model``, ``export_image`` and the
     panel; dialogs go through ``show_error``, ``ask_open_path``, ``ask_save_path`` and
     ``confirm_close_during_training``, which tests replace."""
@@ -101,25 +50,16 @@ class MainWindow(QMainWindow):
         # None: model_picker.TRAINED_DIR, read when the picker opens (tests monkeypatch it)
         self.trained_dir: Path | None = Path(trained_dir) if trained_dir is not None else None
         self.picker: ModelPicker | None = None
-        self.data_problem = ""  # why the open model has no scatter ("" when it has one)
-        self.data_fetchable = True  # whether a data directory or `aeviewer data fetch` would cure data_problem
         self.session = Session(self)
-        self.records: dict[str, Any] = {"metrics": {}, "history": [], "extra": {}}  # saved beside the weights
-        self._records_before_run: dict[str, Any] | None = None  # the open model's records while a run continues it
-        self.unsaved = False  # trained weights that no save has written yet (the title says so)
-        self._pending_snapshot: dict | None = None
-        self._last_applied = 0.0
-        self._snapshot_timer = QTimer(self)
-        self._snapshot_timer.setSingleShot(True)
-        self._snapshot_timer.timeout.connect(self._apply_snapshot)
+        self.document = self.session.document  # records, unsaved, why there is no scatter
 
         self._build_views()
         self._build_actions()
         self._build_menus_and_toolbar()
         self._build_status_bar()
         self._connect()
-        self._keep_space_for_focused_controls()
-        self.resize(1500, 920)
+        self._space_keeper = SpaceForFocusedControls(self)
+        fit_to_screen(self)  # 1500x920, or less on a smaller screen
         self._layout_restored = self.restore_settings()
         self._first_show = True
         self._on_model_changed()
@@ -132,41 +72,22 @@ class MainWindow(QMainWindow):
         self.codebook_view = CodebookView(self.session)
         self.denoise_view = DenoiseView(self.session)
 
-        self.hint = QLabel(EMPTY_HINT)
-        self.hint.setObjectName("emptyHint")
-        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setWordWrap(True)
-        self.hint.setMargin(40)
+        self.hint, self.data_banner = empty_hint(), data_banner()
         self.centre = QStackedWidget()
         self.centre.addWidget(self.hint)
         self.centre.addWidget(self.latent_view)
-        # Above the scatter when the open model's test split cannot be loaded: the model still works
-        # (decoder, sliders, prior samples), and this says why the scatter is empty and how to fix it.
-        self.data_banner = QLabel()
-        self.data_banner.setObjectName("dataBanner")
-        self.data_banner.setWordWrap(True)
-        self.data_banner.setTextFormat(Qt.TextFormat.RichText)
-        self.data_banner.setStyleSheet("QLabel#dataBanner { background: #fff4d6; border: 1px solid #e0b84d; "
-                                       "padding: 6px; color: #3d2e00; }")
-        self.data_banner.hide()
-        central = QWidget()
-        column = QVBoxLayout(central)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
-        column.addWidget(self.data_banner)
-        column.addWidget(self.centre, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(column(self.data_banner, self.centre))
 
         # Each dock scrolls its view, so no view's minimum size can force the window wider than the screen.
-        self.training_dock = self._dock("trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.training_dock = add_scrolled_dock(self, "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.training_dock.widget().setMinimumWidth(self.training_panel.minimumSizeHint().width() + 24)
-        self.decoder_dock = self._dock("decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.denoise_dock = self._dock("denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.codebook_dock = self._dock("codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.decoder_dock = add_scrolled_dock(self, "decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.denoise_dock = add_scrolled_dock(self, "denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.codebook_dock = add_scrolled_dock(self, "codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
         # issue 23: the current point's bookmarks (gui/bookmarks.py), under the decoder
-        self.bookmarks_dock = self._dock("bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
-                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.bookmarks_dock = add_scrolled_dock(self, "bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
+                                                Qt.DockWidgetArea.RightDockWidgetArea)
         self.bookmarks_dock.hide()  # until the first Ctrl+D (or View › Bookmarks)
         self.latent_view.navigation.bookmarksChanged.connect(self._show_bookmarks_dock)
         self.denoise_dock.raise_()
@@ -182,71 +103,32 @@ class MainWindow(QMainWindow):
             self.bookmarks_dock.show()
             self.resizeDocks([self.bookmarks_dock], [170], Qt.Orientation.Vertical)
 
-    def _dock(self, name: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(name)  # saveState/restoreState find docks by objectName
-        scroll = QScrollArea()
-        scroll.setObjectName(f"{name}Scroll")
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setWidget(DockHolder(widget))
-        dock.setWidget(scroll)
-        self.addDockWidget(area, dock)
-        return dock
-
     def _build_actions(self) -> None:
         style = self.style()
         icon = style.standardIcon
         P = QStyle.StandardPixmap
-        self.open_action = self._action("Open model…", QKeySequence.StandardKey.Open, "Open a .safetensors checkpoint (Ctrl+O)",
+        self.open_action = make_action(self, "Open model…", QKeySequence.StandardKey.Open, "Open a .safetensors checkpoint (Ctrl+O)",
                                         self.open_model_dialog, icon(P.SP_DialogOpenButton))
-        self.save_action = self._action("Save model", QKeySequence.StandardKey.Save,
+        self.save_action = make_action(self, "Save model", QKeySequence.StandardKey.Save,
                                         "Save the current model (Ctrl+S); asks for a file name the first time",
                                         self.save_model, icon(P.SP_DialogSaveButton))
-        self.save_as_action = self._action("Save model as…", QKeySequence("Ctrl+Shift+S"),
+        self.save_as_action = make_action(self, "Save model as…", QKeySequence("Ctrl+Shift+S"),
                                            "Save the current model to a new file", self.save_model_as)
-        self.export_action = self._action("Export image…", QKeySequence("Ctrl+E"),
+        self.export_action = make_action(self, "Export image…", QKeySequence("Ctrl+E"),
                                           "Save the view you are working in (scatter, decoder, codebook or denoise) as a PNG",
                                           self.export_image_dialog, icon(P.SP_DesktopIcon))
-        self.picker_action = self._action("Pretrained models…", QKeySequence("Ctrl+P"),
+        self.picker_action = make_action(self, "Pretrained models…", QKeySequence("Ctrl+P"),
                                           "Choose one of the pretrained models, with its measured metrics (Ctrl+P)",
                                           self.show_model_picker, icon(P.SP_FileDialogDetailedView))
-        self.data_dir_action = self._action("Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
+        self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
-        self.quit_action = self._action("Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
-        self.train_action = self._action("Start / pause training", QKeySequence(Qt.Key.Key_Space),
+        self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
+        self.train_action = make_action(self, "Start / pause training", QKeySequence(Qt.Key.Key_Space),
                                          "Start training, or pause / resume it (Space)", self.toggle_training,
                                          icon(P.SP_MediaPlay))
-        self.stop_action = self._action("Stop training", QKeySequence(Qt.Key.Key_Escape),
+        self.stop_action = make_action(self, "Stop training", QKeySequence(Qt.Key.Key_Escape),
                                         "Stop training; the weights so far stay loaded (Esc)", self.stop_training,
                                         icon(P.SP_MediaStop))
-
-    def _keep_space_for_focused_controls(self) -> None:
-        """Space is the start/pause shortcut, but on a focused button, check box or list box it must do what
-        it does there (click, tick, open): Qt would otherwise hand it to the window's shortcut, so ticking
-        "Continue training" from the keyboard started a run that replaced the open model."""
-        for widget in self.findChildren(QAbstractButton) + self.findChildren(QComboBox):
-            widget.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
-                and event.key() == Qt.Key.Key_Space and event.modifiers() == Qt.KeyboardModifier.NoModifier):
-            event.accept()  # an accepted override: the key goes to the widget, not to the shortcut
-            return True
-        return super().eventFilter(watched, event)
-
-    def _action(self, text: str, shortcut: Any, tip: str, slot: Any, icon: Any = None) -> QAction:
-        action = QAction(text, self)
-        if icon is not None:
-            action.setIcon(icon)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.triggered.connect(slot)
-        self.addAction(action)  # shortcuts work even with the menu bar hidden
-        return action
 
     def _build_menus_and_toolbar(self) -> None:
         bar = self.menuBar()
@@ -254,8 +136,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.picker_action)
         # issue 23: File › Compare with… (gui/compare_view.py)
-        self.compare_action = self._action("Compare with…", None, "Set 1 to 3 more models of the same data set "
-                                           "beside this one, with linked selection", lambda: compare_with_dialog(self))
+        self.compare_action = make_action(self, "Compare with…", None, "Set 1 to 3 more models of the same data set "
+                                          "beside this one, with linked selection", lambda: compare_with_dialog(self))
         file_menu.addAction(self.compare_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
@@ -269,6 +151,7 @@ class MainWindow(QMainWindow):
             name: export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
+        self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()
@@ -309,12 +192,10 @@ class MainWindow(QMainWindow):
         self.session.modelChanged.connect(self._on_model_changed)
         self.session.message.connect(self.set_last_action)
         panel = self.training_panel
-        panel.snapshotReady.connect(self._on_snapshot)
         panel.trainingStarted.connect(self._on_training_started)
         panel.trainingFinished.connect(self._on_training_finished)
         panel.message.connect(self.set_last_action)
         panel.stateChanged.connect(self._update_status)
-        panel.device.currentIndexChanged.connect(self._update_status)
 
     # -- model files --------------------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
@@ -330,40 +211,19 @@ class MainWindow(QMainWindow):
             self.show_error("Could not open the model", str(err))
             self.set_last_action(f"Could not open {Path(path).name}")
             return False
-        test_set, self.data_problem, self.data_fetchable = self._test_split_of(checkpoint)
-        self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
-                        "extra": dict(checkpoint.extra)}
-        self.unsaved = False
+        test_set, problem, fetchable = test_split_of(checkpoint, self.data_dir)
+        self.document.opened(checkpoint, problem, fetchable)
         self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
-        self.training_panel.loss_plot.show_history(checkpoint.history)
+        self.training_panel.show_history(checkpoint.history)
         self.add_recent(path)
         c = checkpoint.model.config
         what = f"{c.kind.upper()} on {checkpoint.dataset or 'an unknown data set'}"
         if test_set is not None:
             self.set_last_action(f"Opened {Path(path).name} ({what}; {len(test_set):,} test images in the scatter)")
         else:
-            self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {self.data_problem}")
+            self.set_last_action(f"Opened {Path(path).name} ({what}); no scatter: {problem}")
         self._update_data_banner()
         return True
-
-    def _test_split_of(self, checkpoint: Checkpoint) -> tuple[ImageSet | None, str, bool]:
-        """The checkpoint's test split for the scatter, else None, why not (one line), and whether a data
-        directory or `aeviewer data fetch` would help. The model opens either way: only the scatter needs data."""
-        from aeviewer.data.sources import load_split
-
-        if not checkpoint.dataset:
-            return None, "the checkpoint names no data set", False
-        try:
-            test_set = load_split(checkpoint.dataset, "test", self.data_dir)
-        except DataError as err:
-            return None, str(err).splitlines()[0], True
-        except AeviewerError as err:  # a data set this aeviewer does not know
-            return None, str(err).splitlines()[0], False
-        want = tuple(checkpoint.model.config.image_shape)
-        if tuple(test_set.image_shape) != want:  # a checkpoint whose data set does not fit its own model
-            return None, (f"the {checkpoint.dataset} test images are {_shape_text(test_set.image_shape)}, "
-                          f"the model takes {_shape_text(want)}"), False
-        return test_set, "", False
 
     def show_model_picker(self) -> ModelPicker:
         """Show the pretrained-model picker (window-modal, returns at once); choosing a row opens it."""
@@ -410,12 +270,12 @@ class MainWindow(QMainWindow):
         if path.suffix != ".safetensors":
             path = path.with_name(path.name + ".safetensors")
         try:
-            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.records)
+            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.document.records)
         except (AeviewerError, OSError) as err:
             self.show_error("Could not save the model", str(err).splitlines()[0])
             return None
         self.session.model_path = saved
-        self.unsaved = False
+        self.document.saved()
         self.add_recent(saved)
         self._update_title()
         self.set_last_action(f"Saved {saved.name}")
@@ -428,24 +288,12 @@ class MainWindow(QMainWindow):
 
     def current_view_name(self) -> str:
         """The view holding the keyboard focus or the mouse, else the latent scatter."""
-        app = QApplication.instance()
-        candidates = [QApplication.focusWidget(), app.widgetAt(self.cursor().pos()) if app else None]
-        for widget in candidates:
-            while widget is not None:
-                for name, view in self.view_widgets().items():
-                    if widget is view and view.isVisible():
-                        return name
-                widget = widget.parentWidget()
-        return "latent"
+        return view_in_use(self.view_widgets(), self.cursor().pos())
 
     def export_image(self, path: str | Path, view: str | None = None) -> Path:
         """Save ``view`` ("latent", "decoder", "codebook", "denoise"; default: the current one) as a PNG."""
         name = view or self.current_view_name()
-        path = Path(path)
-        if path.suffix.lower() != ".png":
-            path = path.with_name(path.name + ".png")
-        if not self.view_widgets()[name].grab().save(str(path), "PNG"):
-            raise AeviewerError(f"{path}: could not write the image")
+        path = save_png(self.view_widgets()[name], path)
         self.set_last_action(f"Exported the {name} view to {path.name}")
         return path
 
@@ -460,20 +308,15 @@ class MainWindow(QMainWindow):
 
     # -- recent files ---------------------------------------------------------------------------------------
     def recent_files(self) -> list[str]:
-        value = settings().value("recentFiles", [])
-        if isinstance(value, str):  # QSettings returns a lone string for a one-element list
-            value = [value]
-        return [str(v) for v in (value or [])]
+        return recent_files()
 
     def add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        settings().setValue("recentFiles", recent[:MAX_RECENT])
+        remember_recent(path)
         self._refresh_recent_menu()
 
     def _refresh_recent_menu(self) -> None:
         self.recent_menu.clear()
-        recent = self.recent_files()
+        recent = recent_files()
         for i, path in enumerate(recent):
             action = self.recent_menu.addAction(f"&{i + 1} {Path(path).name}", lambda p=path: self.open_model(p))
             action.setToolTip(path)
@@ -491,62 +334,14 @@ class MainWindow(QMainWindow):
     def stop_training(self) -> None:
         self.training_panel.stop()
 
-    def _on_training_started(self) -> None:
-        # A continued model keeps what it went through (history, provenance) for the save after the run.
-        self._records_before_run = None if self.training_panel.run_is_new else self.records
-        self.records = {"metrics": {}, "history": [], "extra": {}}
-        self._last_applied = time.monotonic()  # the untrained model was just drawn
+    def _on_training_started(self, continues: bool) -> None:
+        self.document.run_started(continues)
         self._update_title()
-
-    def _on_snapshot(self, state: dict) -> None:
-        """Keep only the newest snapshot and apply it at most every SNAPSHOT_MIN_INTERVAL_S, or every
-        SNAPSHOT_ENCODE_FACTOR encode times when encoding is slower (dropping stale ones)."""
-        self._pending_snapshot = state
-        if self._snapshot_timer.isActive():
-            return
-        # Re-encoding costs time on the GUI thread, and on a 2-core machine that time comes out of the
-        # trainer's share (measured: each applied snapshot cost the trainer ~0.2 s of an MNIST epoch).
-        interval = max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.session.last_encode_seconds)
-        wait = self._last_applied + interval - time.monotonic()
-        self._snapshot_timer.start(max(0, int(wait * 1000)))
-
-    def _apply_snapshot(self) -> None:
-        state, self._pending_snapshot = self._pending_snapshot, None
-        if state is None or self.session.model is None:
-            return
-        self.training_panel.yield_to_gui()  # ~1/s, a few tens of ms: the redraw never fights the trainer
-        try:
-            self.session.load_weights(state)
-        except RuntimeError as err:  # a snapshot that does not fit the model: never take the window down
-            self.set_last_action(f"Could not load a weight snapshot: {str(err).splitlines()[0]}")
-        self._last_applied = time.monotonic()
 
     def _on_training_finished(self, result: dict) -> None:
-        self._snapshot_timer.stop()
-        self._apply_snapshot()  # the final weights, at once
-        self.records = self._records_after_run(result)
-        self.unsaved = True
+        self.document.run_finished(result)
         self._update_status()
         self._update_title()
-
-    def _records_after_run(self, result: dict) -> dict[str, Any]:
-        """What a save writes beside the trained weights. A continued model's history goes on from its last
-        epoch and its earlier record is kept under ``continued_from``; its metrics are dropped, since they
-        measured the weights before this run (``aeviewer evaluate`` measures them again)."""
-        run = {"status": result.get("status", ""), "train": self._train_record()}
-        history = list(self.training_panel.history)
-        before = self._records_before_run
-        if before is None:
-            return {"metrics": {}, "history": history, "extra": run}
-        epochs = [r["epoch"] for r in before["history"] if isinstance(r, dict) and as_number(r.get("epoch")) is not None]
-        offset = max(epochs, default=0)
-        history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
-        return {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
-
-    def _train_record(self) -> dict[str, Any]:
-        cfg = self.training_panel.train_config()
-        return {"epochs": cfg.epochs, "batch_size": cfg.batch_size, "lr": cfg.lr, "seed": cfg.seed, "device": cfg.device,
-                "lr_schedule": cfg.lr_schedule}
 
     # -- status, title, dialogs ------------------------------------------------------------------------------
     def set_last_action(self, text: str) -> None:
@@ -556,30 +351,35 @@ class MainWindow(QMainWindow):
         """Say why there is no scatter when a model is open without its test split."""
         missing = self.session.model is not None and self.session.test_set is None
         if missing:
-            problem = self.data_problem or f"the {self.session.dataset_name or 'data set'} test split is not loaded"
-            works = ("The decoder, its sliders and prior samples work" if getattr(self.session.model, "has_prior", False)
-                     else "The decoder and its sliders work")
-            cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
-                    f"{escape(self.session.dataset_name or 'mnist')}</code>, then open the model again"
-                    if self.data_fetchable or not self.data_problem else "")
-            self.data_banner.setText(f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}.")
+            self.data_banner.setText(self.document.no_scatter_html(self.session.dataset_name, self.session.model.has_prior))
         self.data_banner.setVisible(missing)
 
     def _on_model_changed(self) -> None:
         model = self.session.model
         if model is None or self.session.test_set is not None:
-            self.data_problem = ""
+            self.document.data_problem = ""
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
-        is_vq = model is not None and model.config.kind == "vqvae"
+        is_vq = model is not None and model.has_codebook
+        self._grey_out_training(model is not None and not model.trainable)
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
         if is_vq:
             self.codebook_dock.raise_()
-            self.resizeDocks([self.codebook_dock], [440], Qt.Orientation.Vertical)  # K codes need the room
+            # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some
+            self.resizeDocks([self.codebook_dock], [min(440, int(0.48 * self.height()))], Qt.Orientation.Vertical)
         self._update_status()
         self._update_title()
+
+    def _grey_out_training(self, outside: bool) -> None:
+        """A model trained outside aeviewer can be explored, not trained or saved as a checkpoint."""
+        self.training_panel.setEnabled(not outside)
+        self.training_dock.setWindowTitle("Training — trained outside aeviewer" if outside else "Training")
+        self.training_panel.setToolTip("This model was trained outside aeviewer: open or train an aeviewer model "
+                                       "to use the training panel" if outside else "")
+        for action in (self.train_action, self.stop_action, self.save_action, self.save_as_action):
+            action.setEnabled(not outside)
 
     def _update_status(self, *_: Any) -> None:
         model = self.session.model
@@ -587,22 +387,14 @@ class MainWindow(QMainWindow):
             self.model_label.setText("No model")
         else:
             c = model.config
-            size = f"K={c.codebook_size}" if c.kind == "vqvae" else f"latent {c.latent_dim}"
+            size = f"K={c.codebook_size}" if model.has_codebook else f"latent {c.latent_dim}"
             self.model_label.setText(f"{c.kind.upper()} · {c.arch} · {size}")
         missing = self.session.model is not None and self.session.test_set is None
         self.dataset_label.setText(f"Data: {self.session.dataset_name or '–'}" + (" (no test split)" if missing else ""))
-        panel = self.training_panel
-        device = panel.train_device if panel.is_running() else panel.device.currentData()
-        self.device_label.setText(f"Device: {device}" + (" (training)" if panel.is_running() else ""))
+        self.device_label.setText(self.training_panel.device_text())
 
     def _update_title(self) -> None:
-        path = self.session.model_path
-        if self.session.model is None:
-            name = "no model"
-        else:
-            name = f"{path.name}{' (trained, not saved)' if self.unsaved else ''}" if path is not None \
-                else f"untitled {self.session.kind} (unsaved)"
-        self.setWindowTitle(f"{name} — aeviewer")
+        self.setWindowTitle(self.document.title(self.session.kind, self.session.model_path))
 
     def show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self, title, text)
@@ -633,26 +425,19 @@ class MainWindow(QMainWindow):
         directory = QFileDialog.getExistingDirectory(self, "Data directory", str(resolve_data_dir(self.data_dir)))
         if directory:
             self.data_dir = directory
-            self.training_panel.data_dir = directory
+            self.training_panel.set_data_dir(directory)
             settings().setValue("dataDir", directory)
             self.set_last_action(f"Data directory: {directory}")
 
     # -- drag and drop ----------------------------------------------------------------------------------------
-    @staticmethod
-    def _dropped_model(event: QDragEnterEvent | QDropEvent) -> str | None:
-        for url in event.mimeData().urls():
-            if url.isLocalFile() and url.toLocalFile().endswith(".safetensors"):
-                return url.toLocalFile()
-        return None
-
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._dropped_model(event):
+        if dropped_model(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = self._dropped_model(event)
+        path = dropped_model(event)
         if path:
             event.acceptProposedAction()
             self.open_model(path)
@@ -696,6 +481,5 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             panel.shutdown()
-        self._snapshot_timer.stop()
         self.save_settings()
         event.accept()

@@ -13,13 +13,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-import aeviewer
+from aeviewer.paths import shipped_dir
+from aeviewer.vocabulary import KIND_LABELS
 
 # Where the pretrained checkpoints and their index live; tests point this (or a parameter) at tmp_path.
-TRAINED_DIR = Path(aeviewer.__file__).resolve().parents[1] / "trained"
+TRAINED_DIR = shipped_dir("trained")
 INDEX_NAME = "index.json"
 COLUMNS = ("Model", "Kind", "Data set", "Latent", "−ELBO (nats)", "PSNR (dB)", "Codes used", "Also", "Training", "Size")
-KIND_NAMES = {"ae": "AE", "dae": "Denoising AE", "vae": "VAE", "aae": "Adversarial AE", "vqvae": "VQ-VAE"}
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def row_texts(model: PretrainedModel) -> list[str]:
     size = f"{model.size_bytes / 1e6:.1f} MB" if model.size_bytes is not None else "–"
     return [
         model.path.name + ("  ★ default" if model.is_default else ""),
-        KIND_NAMES.get(model.kind, model.kind),
+        KIND_LABELS.get(model.kind, model.kind),
         model.dataset or "–",
         "–" if model.kind == "vqvae" or model.latent_dim is None else str(model.latent_dim),
         f"{m['neg_elbo']:.1f}" if "neg_elbo" in m else "–",

@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal
 from aeviewer import explore
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
+from aeviewer.gui.document import Document
 from aeviewer.models.base import Autoencoder
 
 
@@ -33,7 +34,11 @@ class Session(QObject):
     ``current_z``, np ``(L,)``), ``weightsUpdated()`` (a live snapshot was loaded: views re-decode
     what they show), ``message(str)`` (a one-line status for the status bar), ``flushRequested()``
     (a person is waiting on the current point, e.g. a click: views that coalesce frames draw it now
-    instead of on the next event-loop turn).
+    instead of on the next event-loop turn), ``drawnPointChanged(object)`` (the drawing's code z ``(L,)``,
+    or None: the draw canvas says it, the latent view marks it).
+
+    ``visible_region`` is the latent view's visible ((x0, x1), (y0, y1)), kept current by it (None
+    without one): the decoder's traversal grid covers it.
     """
 
     modelChanged = Signal()
@@ -42,6 +47,7 @@ class Session(QObject):
     weightsUpdated = Signal()
     message = Signal(str)
     flushRequested = Signal()
+    drawnPointChanged = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +62,9 @@ class Session(QObject):
         self.current_z: np.ndarray | None = None
         self.projection_kind: str = "identity"
         self.projection_dims: tuple[int, int] = (0, 1)
-        self.last_encode_seconds: float = 0.0  # lets the window throttle live re-encoding
+        self.last_encode_seconds: float = 0.0  # lets the training run throttle live re-encoding
+        self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.document = Document()  # what a save writes beside the weights, and whether it is saved
 
     # -- read-only conveniences -----------------------------------------------------------------
     @property
@@ -153,7 +161,7 @@ class Session(QObject):
             return
         start = time.perf_counter()
         with torch.inference_mode():
-            if hasattr(self.model, "latents_of_codes"):  # a VQ-VAE: the codebook view needs the code maps too
+            if self.model.has_codebook:  # the codebook view needs the code maps too
                 self.test_codes = explore.encode_codes_set(self.model, self.test_set)
                 self.latents = self.model.latents_of_codes(torch.from_numpy(self.test_codes)).float().numpy()
             else:

@@ -8,24 +8,29 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import gc
 import os
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
 
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
+from aeviewer.data.sources import load_split
 from aeviewer.errors import AeviewerError
-from aeviewer.models.base import Autoencoder
+from aeviewer.gui.coalescing import CoalescingTimer
+from aeviewer.models.base import Autoencoder, cpu_state_dict
+from aeviewer.training.trainer import Trainer, resolve_device
 
 # torch's thread count is per thread (OpenMP): training gets what the process started with, even
 # after the GUI thread lowered its own (see app.ensure_app).
 DEFAULT_TRAIN_THREADS = torch.get_num_threads()
+SNAPSHOT_ENCODE_FACTOR = 20.0  # weight snapshots go out at least this many redraw (encode) times apart...
+SNAPSHOT_MIN_INTERVAL_S = 2.0  # ...and at least this far apart: an MNIST epoch still gets about three
+YIELD_IDLE_TURNS = 3  # event-loop turns the trainer waits for after a snapshot (the views' deferred redraws)
 MAX_YIELD_S = 0.25  # the longest the trainer waits for a GUI redraw (a safety net, not a rhythm)
 PROGRESS_INTERVAL_S = 0.1  # at most 10 progress signals a second: each one costs the GUI a repaint
 
@@ -35,11 +40,6 @@ def _as_dict(info: Any) -> dict[str, Any]:
     if dataclasses.is_dataclass(info):
         return dataclasses.asdict(info)
     return dict(vars(info))
-
-
-def cpu_state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    """A CPU copy of the weights that the optimizer can no longer touch."""
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
 def lower_thread_priority(niceness: int = 10) -> None:
@@ -92,8 +92,10 @@ class TrainingWorker(QObject):
         snapshot_interval_s: float = 1.0,
         num_threads: int | None = None,
         autosave: AutoSaver | None = None,
+        device_notice: str | None = None,
     ) -> None:
         super().__init__()
+        self.device_notice = device_notice  # e.g. the CPU fallback, said once the run has begun
         self.model = copy.deepcopy(model).to("cpu")  # the GUI keeps its own copy
         self.dataset = dataset
         self.train_config = train_config
@@ -157,11 +159,8 @@ class TrainingWorker(QObject):
 
     def _train(self) -> dict[str, Any]:
         from aeviewer.data.sources import load_split
-        from aeviewer.training.trainer import Trainer, resolve_device
-
-        _, warning = resolve_device(str(self.train_config.device))
-        if warning:
-            self.notice.emit(warning)
+        if self.device_notice:
+            self.notice.emit(self.device_notice)
         train_set = self.train_set if self.train_set is not None else load_split(self.dataset, "train", self.data_dir)
         self._last_snapshot = time.monotonic()
         self._trainer = Trainer(
@@ -169,6 +168,8 @@ class TrainingWorker(QObject):
             on_step=self._on_step, on_epoch=self._on_epoch,
             stop_event=self.stop_event, pause_event=self.pause_event,
         )
+        if self._trainer.device_warning:  # a device the caller did not resolve (TrainingRun resolves it once)
+            self.notice.emit(self._trainer.device_warning)
         outcome = self._trainer.run()
         # The Trainer restores the last good weights on failure, so this snapshot is always sane.
         self.snapshot.emit(cpu_state_dict(self._trainer.model))
@@ -216,52 +217,6 @@ class TrainingWorker(QObject):
         self.snapshot.emit(cpu_state_dict(self._trainer.model))
 
 
-def freeze_startup_heap() -> None:
-    """Collect once, then exempt every object alive now from later full collections.
-
-    A full collection walks every tracked object (~330,000 once torch, pyqtgraph and the window are
-    up) while holding the GIL: 0.1-0.3 s on a 2-core machine, long enough to stall a repaint mid-training.
-    What is alive after start-up lives as long as the app, so it is frozen (``gc.freeze``) and later
-    full collections walk only what the session itself made.
-    """
-    gc.collect()
-    gc.freeze()
-
-
-class WarmUp:
-    """Imports what the first optimizer construction pulls in (torch._dynamo, ~1 s) on a background
-    thread, once, then freezes the start-up heap (:func:`freeze_startup_heap`). ``start()`` is
-    idempotent; ``join()`` starts it first if nobody has."""
-
-    def __init__(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="aeviewer-warm-up", daemon=True)
-        self._started = False
-
-    @staticmethod
-    def _work() -> None:
-        torch.optim.Adam([torch.zeros(1, requires_grad=True)])
-        freeze_startup_heap()  # after the import, so its modules are frozen too
-
-    def start(self) -> "WarmUp":
-        if not self._started:
-            self._started = True
-            self._thread.start()
-        return self
-
-    def join(self, timeout: float | None = None) -> None:
-        self.start()
-        self._thread.join(timeout)
-
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
-
-def warm_up_training_imports() -> WarmUp:
-    """Start the warm-up import now (the app defers it to after its first paint: see app.py), so
-    pressing Start later does not stall the GUI on the import lock. Returns it (join it to wait)."""
-    return WarmUp().start()
-
-
 def start_worker_thread(worker: TrainingWorker, parent: QObject | None = None) -> QThread:
     """Move ``worker`` into a new QThread, run it, and let the thread quit when the worker finishes."""
     thread = QThread(parent)
@@ -279,3 +234,180 @@ def join_worker_thread(worker: TrainingWorker, thread: QThread, timeout_ms: int 
     worker.stop()
     thread.quit()  # harmless while run() is busy; ends the event loop once it returns
     return thread.wait(timeout_ms)
+
+
+class TrainingRun(QObject):
+    """One training run's worker and its QThread, from start to join; the panel shows what it says.
+
+    It drops the signals of an earlier run's worker that arrive after a new run started (Esc then
+    Space), passes on the newest weight snapshot at most every SNAPSHOT_MIN_INTERVAL_S (or every
+    SNAPSHOT_ENCODE_FACTOR redraw times, when redrawing is slower) with the trainer held between
+    batches while the GUI redraws, and joins the thread when the worker is done.
+
+    Signals, all from the current run only: ``progress(dict)``, ``epochFinished(dict)``, ``notice(str)``,
+    ``failed(str)``, ``autosaved(dict)``, ``weights(dict)`` (a CPU state_dict, throttled; the final
+    weights at once), and last ``finished(dict)`` (status, message, epochs_done, history) once the
+    thread has ended.
+    """
+
+    progress = Signal(dict)
+    epochFinished = Signal(dict)
+    notice = Signal(str)
+    failed = Signal(str)
+    autosaved = Signal(dict)
+    weights = Signal(dict)
+    finished = Signal(dict)
+
+    def __init__(self, redraw_seconds: Callable[[], float] = lambda: 0.0, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.redraw_seconds = redraw_seconds  # what the last redraw of a snapshot cost (the throttle scales with it)
+        self.worker: TrainingWorker | None = None
+        self.thread: QThread | None = None
+        self.device = "cpu"  # where the current (or last) run really trains
+        # Kept alive until its finished() is handled: a signal from a deleted worker would arrive with
+        # no sender, and could not be told apart from the current run's.
+        self._unfinished: list[TrainingWorker] = []
+        self._pending: dict | None = None
+        self._last_delivered = 0.0
+        self._timer = CoalescingTimer(self, self._deliver_snapshot)
+
+    # -- the life cycle ---------------------------------------------------------------------------------
+    def start(self, model: Autoencoder, dataset: str, config: Any, **worker_options: Any) -> None:
+        """Train a copy of ``model`` in a new thread; the device is resolved here, once."""
+        try:
+            device, warning = resolve_device(config.device)
+            config, self.device = dataclasses.replace(config, device=str(device)), str(device)
+        except AeviewerError:  # an unknown spec: the worker reports it as the run's failure
+            warning, self.device = None, str(config.device)
+        self._let_finished_thread_go()
+        worker = TrainingWorker(model, dataset, config, device_notice=warning, **worker_options)
+        # Bound methods of this GUI-thread object, so each call is queued into the GUI thread (a lambda
+        # would run in the worker's) and can ask who sent it.
+        worker.progress.connect(self._on_progress)
+        worker.epochFinished.connect(self._on_epoch)
+        worker.notice.connect(self._on_notice)
+        worker.failed.connect(self._on_failed)
+        worker.autosaveFailed.connect(self._on_failed)
+        worker.autosaved.connect(self._on_autosaved)
+        worker.snapshot.connect(self._on_snapshot)
+        worker.finished.connect(self._on_finished)
+        self.worker, self._pending = worker, None
+        self._last_delivered = time.monotonic()  # the untrained model was just drawn
+        self._unfinished.append(worker)
+        self.thread = start_worker_thread(worker, self)
+
+    def is_running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def is_paused(self) -> bool:
+        return self.worker is not None and self.is_running() and self.worker.paused
+
+    def can_pause_or_resume(self) -> bool:
+        """A run that is going and not already asked to stop (a pause then would re-enable its buttons)."""
+        return self.worker is not None and self.is_running() and not self.worker.stop_event.is_set()
+
+    def pause(self) -> None:
+        if self.can_pause_or_resume():
+            self.worker.pause()
+
+    def resume(self) -> None:
+        if self.can_pause_or_resume():
+            self.worker.resume()
+
+    def stop(self) -> bool:
+        """Ask the worker to stop (within one batch); ``finished`` follows. False when nothing runs."""
+        if self.worker is None or not self.is_running():
+            return False
+        self.worker.stop()
+        return True
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop and join the thread (the window is closing); True when it has ended."""
+        self._timer.stop()
+        if self.worker is None or self.thread is None:
+            return True
+        return join_worker_thread(self.worker, self.thread, timeout_ms)
+
+    def _let_finished_thread_go(self) -> None:
+        """The previous run's QThread is Python's once it finished: threads never pile up."""
+        old = self.thread
+        if old is not None and old.isFinished():
+            old.setParent(None)
+            self.thread = None
+
+    # -- the worker's signals (queued into the GUI thread) ------------------------------------------------
+    def _is_stale(self) -> bool:
+        sender = self.sender()
+        return isinstance(sender, TrainingWorker) and sender is not self.worker
+
+    def _on_progress(self, info: dict) -> None:
+        if not self._is_stale():
+            self.progress.emit(info)
+
+    def _on_epoch(self, info: dict) -> None:
+        if not self._is_stale():
+            self.epochFinished.emit(info)
+
+    def _on_notice(self, text: str) -> None:
+        if not self._is_stale():
+            self.notice.emit(text)
+
+    def _on_failed(self, text: str) -> None:
+        if not self._is_stale():
+            self.failed.emit(text)
+
+    def _on_autosaved(self, info: dict) -> None:
+        if not self._is_stale():
+            self.autosaved.emit(info)
+
+    def _on_snapshot(self, state: dict) -> None:
+        """Keep only the newest snapshot; pass it on when the throttle allows."""
+        if self._is_stale():
+            return
+        self._pending = state
+        if self._timer.isActive():
+            return  # the newest replaces the one waiting
+        # Redrawing costs time on the GUI thread, and on a 2-core machine that time comes out of the
+        # trainer's share (measured: each applied snapshot cost the trainer ~0.2 s of an MNIST epoch).
+        interval = max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.redraw_seconds())
+        wait = self._last_delivered + interval - time.monotonic()
+        self._timer.request(max(0, int(wait * 1000)))
+
+    def _deliver_snapshot(self) -> None:
+        state, self._pending = self._pending, None
+        if state is None:
+            return
+        self._hold_trainer_for_redraw()  # ~1/s, a few tens of ms: the redraw never fights the trainer
+        self.weights.emit(state)
+        self._last_delivered = time.monotonic()
+
+    def _hold_trainer_for_redraw(self) -> None:
+        """Hold training between batches until the event loop has come round YIELD_IDLE_TURNS times."""
+        worker = self.worker
+        if worker is None or not self.is_running():
+            return
+        worker.yield_to_gui()
+
+        def turn(left: int) -> None:
+            if left <= 0:
+                worker.resume_after_gui()
+            else:
+                QTimer.singleShot(0, lambda: turn(left - 1))
+
+        turn(YIELD_IDLE_TURNS)
+
+    def _on_finished(self, result: dict[str, Any]) -> None:
+        sender = self.sender()
+        if sender in self._unfinished:
+            self._unfinished.remove(sender)  # its last signal is in: the worker may be deleted now
+        if self._is_stale():  # that run's thread has ended; start() let it go
+            return
+        if self.thread is not None:
+            self.thread.quit()
+            if self.thread.wait(5_000):
+                # No longer a child: the next start (or Python) deletes it, so the QThread objects of
+                # past runs never accumulate over a long session.
+                self.thread.setParent(None)
+        self._timer.stop()
+        self._deliver_snapshot()  # the final weights, at once
+        self.finished.emit(result)

@@ -7,19 +7,15 @@ import torch
 
 from aeviewer.data.noise import NoiseSpec
 from aeviewer.errors import ConfigError
-from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, PRIORS, default_adversarial_weight
+from aeviewer.models.aae import AAE, MIXTURE_COMPONENTS, default_adversarial_weight
 from aeviewer.models.ae import AE
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
-from aeviewer.models.nets import check_conv_shape
+from aeviewer.models.nets import check_conv_shape, conv_stages, conv_stages_for, stage_widths
 from aeviewer.models.vae import VAE
 from aeviewer.models.vqvae import VQVAE, downsamplings
+from aeviewer.vocabulary import ARCHS, KINDS, PRIORS, RECONS
 
-KINDS: tuple[str, ...] = ("ae", "dae", "vae", "aae", "vqvae")
-ARCHS: tuple[str, ...] = ("mlp", "conv")
-RECONS: dict[str, tuple[str, ...]] = {
-    "ae": ("bce", "mse"), "dae": ("bce", "mse"), "aae": ("bce", "mse"), "vae": ("bce", "gaussian"), "vqvae": ("bce",)
-}
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
 __all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "size_text", "validate_config"]
@@ -45,6 +41,8 @@ def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), *
     if unknown:
         raise ConfigError(f"unknown model config fields: {', '.join(unknown)}")
     values.update(overrides)
+    if values.get("arch") == "conv" and kind != "vqvae" and "conv_stages" not in overrides:
+        values["conv_stages"] = conv_stages_for(int(values["image_shape"][1]))  # type: ignore[index]
     config = ModelConfig(**values)  # type: ignore[arg-type]
     validate_config(config)
     return config
@@ -94,13 +92,22 @@ def validate_config(config: ModelConfig) -> None:
     if config.kind == "vqvae":
         _validate_vqvae(config)
     elif config.arch == "conv":
-        check_conv_shape(config.image_shape)
-        if len(config.channels) != 2:
-            raise ConfigError(f"arch 'conv' needs two channel counts, got {list(config.channels)}")
+        _validate_conv(config)
     if config.kind == "vae" and (config.beta < 0 or config.c <= 0):
         raise ConfigError("vae needs beta >= 0 and c > 0")
     if config.kind == "aae":
         _validate_aae(config)
+
+
+def _validate_conv(config: ModelConfig) -> None:
+    check_conv_shape(config.image_shape)
+    side = config.image_shape[1]
+    if config.conv_stages < 0 or (config.conv_stages and (side % 2**config.conv_stages or side >> config.conv_stages < 1)):
+        raise ConfigError(f"conv_stages {config.conv_stages} does not divide {side} px images "
+                          f"(this size takes {conv_stages_for(side)})")
+    if not config.channels:
+        raise ConfigError("arch 'conv' needs at least one channel count")
+    stage_widths(tuple(config.channels), conv_stages(config))  # one line when more widths than stages
 
 
 def _validate_noise(config: ModelConfig) -> None:

@@ -12,8 +12,8 @@ from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
 from aeviewer.models.vae import gaussian_head, reparametrise, standard_normal
+from aeviewer.vocabulary import PRIORS
 
-PRIORS = ("gaussian", "mixture10", "swissroll")
 MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 4.0  # component k centred at R (cos 2 pi k/10, sin 2 pi k/10)
 MIXTURE_STD = 0.5
@@ -88,14 +88,8 @@ class AAE(Autoencoder):
         self.training_progress = 0.0  # fraction of the current run done; sets λ (adversarial_weight_now)
 
     def set_training_progress(self, fraction: float) -> None:
-        """λ grows linearly from ``adversarial_weight`` to ``adversarial_growth`` times it over the run.
-
-        A strong adversary from the first step collapses the codes while they are still meaningless
-        (8-dim MNIST, λ = 20 from the start: code std 0.2, Parzen 31); a constant λ = 10 leaves the
-        aggregated posterior visibly unlike the prior (its spread 12% too wide with s = 0.2). Growing λ
-        from 10 to 40 over 30 epochs (s = 0.2) raised the Parzen log-likelihood from 322-326 to
-        329.5-330.3 over two seeds (see README). A continued run grows λ again from
-        ``adversarial_weight``: the progress is the run's, not the model's."""
+        """λ grows linearly from ``adversarial_weight`` to ``adversarial_growth`` times it over the run
+        (a continued run grows it again: the progress is the run's). Why: docs/AAE_NOTES.md."""
         self.training_progress = fraction
 
     @property
@@ -143,17 +137,8 @@ class AAE(Autoencoder):
         return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
 
     def posterior_sample(self, x_input: torch.Tensor) -> torch.Tensor:
-        """z ~ q(z|x) = N(encoder(x), s²I) with s = ``posterior_std`` (the code itself when s = 0).
-
-        Makhzani et al.'s "Gaussian posterior": the decoder learns what a neighbourhood of codes means,
-        and the discriminator sees the noisy codes, so it is their aggregate that must match the prior.
-        On the 8-dim MNIST AAE, s = 0.2 gave Parzen 322-326 against 319-321 deterministic: within the
-        spread between runs, so the default stays 0. With ``learned_posterior`` the encoder predicts a
-        spread per image and dimension (the paper's form). Nothing but the reconstruction keeps a
-        dimension informative, and the adversary is as content with prior noise: on 8-dim MNIST (300-300
-        nets, 4 epochs, constant λ) some dimensions' codes barely vary (std 0.1) under a spread near 1,
-        and both terms end worse than with a fixed s = 0.1 (BCE 120 against 111, prior distance 0.31
-        against 0.11); with λ grown 16×, 4 of the 8 dimensions are left inactive (README)."""
+        """z ~ q(z|x) = N(encoder(x), s²I) with s = ``posterior_std`` (the code itself when s = 0), or
+        N(μ(x), diag σ²(x)) with ``learned_posterior``. What each did: docs/AAE_NOTES.md."""
         if self.config.learned_posterior:
             return reparametrise(*self.encode_stats(x_input))
         z = self.encoder(x_input)
@@ -191,15 +176,8 @@ class AAE(Autoencoder):
         optimizers: list[torch.optim.Optimizer],
         labels: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """Autoencoder phase (reconstruction + weighted generator term), then discriminator phase.
-
-        Makhzani et al. alternate a reconstruction and a generator phase with SGD, where a phase's step
-        scales with its gradient. With a separate Adam per phase each step is normalised instead, so a
-        weak adversarial gradient moved the encoder as far as the reconstruction did and wrecked it
-        (8-dim MNIST: reconstruction BCE 140, Parzen 238). One Adam step on recon + λ·gen keeps the
-        generator term a regulariser of weight λ (``adversarial_weight``, grown by ``set_training_progress``;
-        Parzen 301 after 6 epochs at a constant λ = 10).
-        """
+        """One Adam step on recon + λ·gen for the autoencoder, then one for the discriminator (why one
+        step and not the paper's two phases: docs/AAE_NOTES.md)."""
         opt_ae, opt_disc = optimizers
         z, recon, gen, total = self._autoencoder_terms(x, x_input, labels)
         optimizer_step(opt_ae, total)  # the discriminator's gradients from gen are cleared by opt_disc below

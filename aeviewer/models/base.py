@@ -8,6 +8,11 @@ from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import set_output_bias
 
 
+def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A CPU copy of the weights that the optimizer can no longer touch."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
     """One gradient step of ``optimizer`` on ``loss`` (gradients cleared first)."""
     optimizer.zero_grad(set_to_none=True)
@@ -23,9 +28,15 @@ class Autoencoder(nn.Module):
     - ``decode(z) -> x_hat``: images in [0, 1], shape ``(N, C, H, W)``.
     - ``loss(x, x_input) -> dict``: ``"total"`` plus every named part, each a scalar mean per image.
     - ``sample(n) -> z`` where the kind has a prior (``has_prior``).
+
+    Capability flags, which the views read instead of asking "which kind?" (a foreign model sets its own):
+    ``has_prior`` (``sample``), ``has_codebook`` (``encode_codes``, ``decode_codes``, ``latents_of_codes``,
+    ``codebook``) and ``trainable`` (the Trainer can train it: ``make_optimizers``, ``train_step``).
     """
 
     has_prior: bool = False
+    has_codebook: bool = False
+    trainable: bool = True
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

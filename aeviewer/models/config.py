@@ -34,12 +34,13 @@ def widths_text(widths: tuple[int, ...]) -> str:
 @dataclass
 class ModelConfig:
     kind: str = "ae"  # ae | dae | vae | aae | vqvae
-    arch: str = "mlp"  # mlp (any image size) | conv (28x28)
+    arch: str = "mlp"  # mlp (any image size) | conv (square, 16..256 px, a multiple of 4)
     image_shape: tuple[int, int, int] = (1, 28, 28)
     latent_dim: int = 2
     hidden: tuple[int, ...] = (512, 256)  # mlp hidden widths, encoder order (decoder mirrors)
     decoder_dropout: float = 0.0  # mlp decoder: each hidden activation dropped with this probability while training
-    channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order
+    channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order (further stages double the last)
+    conv_stages: int = 0  # conv (not vqvae): stride-2 stages; 0 = derived from the image size (2 for 28x28)
     recon: str = "bce"  # ae/dae/aae: mse | bce; vae: bce (Bernoulli) | gaussian
     noise: str = "none"  # dae corruption, e.g. "gaussian:0.5", "masking:0.25", "salt_pepper:0.2"
     beta: float = 1.0  # vae: weight of the KL term

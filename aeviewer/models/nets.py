@@ -1,4 +1,5 @@
-"""Encoder and decoder builders shared by the kinds: an MLP for any image size, a small conv net for 28x28."""
+"""Encoder and decoder builders shared by the kinds: an MLP for any image size, a conv net for square
+images of 16 to 256 px (a multiple of 4) with any number of channels."""
 from __future__ import annotations
 
 import torch
@@ -7,7 +8,9 @@ from torch import nn
 from aeviewer.errors import ConfigError
 from aeviewer.models.config import ModelConfig
 
-CONV_IMAGE_SIZE = (28, 28)  # two stride-2 convs: 28 -> 14 -> 7
+CONV_MIN_SIDE, CONV_MAX_SIDE = 16, 256
+CONV_MIN_GRID = 4  # the stride-2 stages halve the side while it stays even and the result is at least this
+CONV_MAX_WIDTH = 256  # widths beyond those the config lists double per stage up to this
 
 
 def mlp(sizes: tuple[int, ...] | list[int], dropout: float = 0.0) -> nn.Sequential:
@@ -23,8 +26,35 @@ def mlp(sizes: tuple[int, ...] | list[int], dropout: float = 0.0) -> nn.Sequenti
 
 
 def check_conv_shape(image_shape: tuple[int, int, int]) -> None:
-    if tuple(image_shape[1:]) != CONV_IMAGE_SIZE:
-        raise ConfigError(f"arch 'conv' needs 28x28 images, got {image_shape[1]}x{image_shape[2]}; use arch 'mlp'")
+    _, h, w = image_shape
+    if h != w or not CONV_MIN_SIDE <= h <= CONV_MAX_SIDE or h % 4:
+        raise ConfigError(f"arch 'conv' needs square images of {CONV_MIN_SIDE} to {CONV_MAX_SIDE} px, a multiple "
+                          f"of 4, got {h}x{w}; use arch 'mlp' (or --image-size)")
+
+
+def conv_stages_for(side: int) -> int:
+    """Stride-2 stages for a side: halve while the side is even and the half is at least 4
+    (28 -> 14 -> 7: 2 stages, as before; 64 -> 4: 4 stages; 16 -> 4: 2)."""
+    stages = 0
+    while side % 2 == 0 and side // 2 >= CONV_MIN_GRID:
+        side //= 2
+        stages += 1
+    return stages
+
+
+def conv_stages(config: ModelConfig) -> int:
+    """The config's stage count; 0 (configs written before it was recorded) means derived from the size."""
+    return config.conv_stages or conv_stages_for(config.image_shape[1])
+
+
+def stage_widths(channels: tuple[int, ...], stages: int) -> tuple[int, ...]:
+    """One width per stage: the config's, then each further stage double the last (at most 256)."""
+    if len(channels) > stages:
+        raise ConfigError(f"arch 'conv' with {stages} stages takes at most {stages} channel counts, got {list(channels)}")
+    widths = list(channels)
+    while len(widths) < stages:
+        widths.append(min(2 * widths[-1], max(CONV_MAX_WIDTH, widths[-1])))
+    return tuple(widths)
 
 
 def _n_pixels(image_shape: tuple[int, int, int]) -> int:
@@ -44,45 +74,45 @@ def mlp_decoder(latent_dim: int, hidden: tuple[int, ...], image_shape: tuple[int
                          nn.Unflatten(1, image_shape))
 
 
-def conv_encoder(image_shape: tuple[int, int, int], channels: tuple[int, int], out_dim: int) -> nn.Sequential:
-    """28x28: conv c1 stride 2 -> 14x14, conv c2 stride 2 -> 7x7, linear to out_dim."""
+def conv_encoder(image_shape: tuple[int, int, int], widths: tuple[int, ...], out_dim: int) -> nn.Sequential:
+    """A stride-2 conv per width (each halves the side: 28 -> 14 -> 7 with two), then linear to out_dim."""
     check_conv_shape(image_shape)
-    c1, c2 = channels
-    return nn.Sequential(
-        nn.Conv2d(image_shape[0], c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(c1, c2, 4, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(c2 * 7 * 7, out_dim),
-    )
+    layers: list[nn.Module] = []
+    for n_in, n_out in zip((image_shape[0], *widths[:-1]), widths):
+        layers += [nn.Conv2d(n_in, n_out, 4, stride=2, padding=1), nn.ReLU()]
+    grid = image_shape[1] >> len(widths)
+    return nn.Sequential(*layers, nn.Flatten(), nn.Linear(widths[-1] * grid * grid, out_dim))
 
 
-def conv_decoder(latent_dim: int, channels: tuple[int, int], image_shape: tuple[int, int, int]) -> nn.Sequential:
-    """The encoder mirrored: linear to c2x7x7, transposed convs 7 -> 14 -> 28, logits out."""
+def conv_decoder(latent_dim: int, widths: tuple[int, ...], image_shape: tuple[int, int, int]) -> nn.Sequential:
+    """The encoder mirrored: linear to the last width's grid, a transposed conv per stage, logits out."""
     check_conv_shape(image_shape)
-    c1, c2 = channels
-    return nn.Sequential(
-        nn.Linear(latent_dim, c2 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (c2, 7, 7)),
-        nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(c1, image_shape[0], 4, stride=2, padding=1),
-    )
+    grid = image_shape[1] >> len(widths)
+    layers: list[nn.Module] = [nn.Linear(latent_dim, widths[-1] * grid * grid), nn.ReLU(),
+                               nn.Unflatten(1, (widths[-1], grid, grid))]
+    outs = (*reversed(widths[:-1]), image_shape[0])
+    for i, (n_in, n_out) in enumerate(zip(reversed(widths), outs)):
+        layers.append(nn.ConvTranspose2d(n_in, n_out, 4, stride=2, padding=1))
+        if i < len(outs) - 1:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
 
 
-def _conv_channels(config: ModelConfig) -> tuple[int, int]:
-    if len(config.channels) != 2:
-        raise ConfigError(f"arch 'conv' needs two channel counts, got {list(config.channels)}")
-    return config.channels[0], config.channels[1]
+def _conv_widths(config: ModelConfig) -> tuple[int, ...]:
+    return stage_widths(tuple(config.channels), conv_stages(config))
 
 
 def build_encoder(config: ModelConfig, out_dim: int) -> nn.Sequential:
     """The encoder the config's arch names, image -> (N, out_dim)."""
     if config.arch == "conv":
-        return conv_encoder(config.image_shape, _conv_channels(config), out_dim)
+        return conv_encoder(config.image_shape, _conv_widths(config), out_dim)
     return mlp_encoder(config.image_shape, config.hidden, out_dim)
 
 
 def build_decoder(config: ModelConfig) -> nn.Sequential:
     """The decoder the config's arch names, (N, latent_dim) -> logits (N, C, H, W)."""
     if config.arch == "conv":
-        return conv_decoder(config.latent_dim, _conv_channels(config), config.image_shape)
+        return conv_decoder(config.latent_dim, _conv_widths(config), config.image_shape)
     return mlp_decoder(config.latent_dim, config.hidden, config.image_shape, config.decoder_dropout)
 
 
@@ -101,5 +131,6 @@ def set_output_bias(decoder: nn.Module, mean_image: torch.Tensor) -> None:
 
 
 def device_of(module: nn.Module) -> torch.device:
-    """The device a model's weights live on (where its samples must be drawn)."""
-    return next(module.parameters()).device
+    """The device a model's weights live on (where its samples must be drawn); the CPU for one without weights."""
+    param = next(module.parameters(), None)
+    return param.device if param is not None else torch.device("cpu")

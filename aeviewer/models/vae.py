@@ -11,7 +11,6 @@ from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import build_decoder, build_encoder, device_of
 
-LOG_2PI = math.log(2.0 * math.pi)
 
 
 def standard_normal(shape: tuple[int, ...], generator: torch.Generator | None, device: torch.device) -> torch.Tensor:

@@ -72,6 +72,8 @@ def usage_stats(counts: torch.Tensor) -> dict[str, float]:
 class VQVAE(Autoencoder):
     """Encoder -> (N, D, H', W') -> nearest codes -> decoder logits; straight-through gradient to the encoder."""
 
+    has_codebook = True
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         channels = (config.channels[0], config.channels[-1])

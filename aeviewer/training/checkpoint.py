@@ -5,7 +5,9 @@ with a one-line :class:`CheckpointError` naming it. Saving writes a temp file be
 renames it over the target, so a failed save leaves the previous file as it was.
 
 Metadata keys (all strings): ``format`` = "aeviewer", ``format_version``, ``config`` (ModelConfig as
-JSON), ``dataset``, ``metrics``, ``history``, ``extra`` (JSON each).
+JSON), ``dataset`` (a named set, or the absolute path of a folder/.npz/CIFAR source), ``metrics``,
+``history``, ``extra`` (JSON each), and ``preparation`` (JSON, only for a path source: how its images
+were prepared, :class:`aeviewer.data.preparation.Preparation`).
 """
 from __future__ import annotations
 
@@ -21,6 +23,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
+from aeviewer.atomic import new_file_mode
+from aeviewer.data.preparation import Preparation
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
@@ -37,6 +41,7 @@ class Checkpoint:
     history: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
+    preparation: Preparation | None = None  # how a path source's images were prepared (None: a named set)
 
     @property
     def config(self) -> ModelConfig:
@@ -51,6 +56,7 @@ def save_checkpoint(
     metrics: dict[str, Any] | None = None,
     history: list[dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
+    preparation: Preparation | None = None,
 ) -> Path:
     """Write ``model`` and its records to ``path`` atomically; returns the path."""
     path = Path(path)
@@ -67,18 +73,10 @@ def save_checkpoint(
         "history": json.dumps(history or []),
         "extra": json.dumps(extra or {}),
     }
+    if preparation is not None:
+        metadata["preparation"] = json.dumps(preparation.to_dict())
     _write_atomic(path, safetensors_bytes(tensors, metadata))
     return path
-
-
-def _file_mode(path: Path) -> int:
-    """The mode of the file being replaced, else what a plain ``open`` would give (0666 less the umask)."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -93,7 +91,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, _file_mode(path))  # mkstemp makes 0600; a saved model gets the usual permissions
+        os.chmod(tmp, new_file_mode(path))  # mkstemp makes 0600; a saved model gets the usual permissions
         os.replace(tmp, path)
     except BaseException as err:
         Path(tmp).unlink(missing_ok=True)
@@ -130,7 +128,8 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     model = _build(path, config)
     model.load_state_dict(tensors, strict=True)
     model.to(map_location).eval()
-    return Checkpoint(model, records["dataset"], records["metrics"], records["history"], records["extra"], path)
+    return Checkpoint(model, records["dataset"], records["metrics"], records["history"], records["extra"], path,
+                      _parse_preparation(path, raw.get("preparation")))
 
 
 # -- validation -------------------------------------------------------------------------------------
@@ -194,6 +193,17 @@ def _parse_config(path: Path, config_dict: Any) -> ModelConfig:
         raise CheckpointError(f"{path}: {_printable(err)}") from None
     except (ValueError, OverflowError) as err:  # NaN, Infinity or a 400-digit number in an integer field
         raise CheckpointError(f"{path}: damaged model config ({_printable(err)})") from None
+
+
+def _parse_preparation(path: Path, text: str | None) -> Preparation | None:
+    if text is None:
+        return None
+    try:
+        return Preparation.from_dict(json.loads(text))
+    except (ValueError, RecursionError):
+        raise CheckpointError(f"{path}: damaged checkpoint (preparation is not valid JSON)") from None
+    except AeviewerError as err:
+        raise CheckpointError(f"{path}: {_printable(err)}") from None
 
 
 def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoencoder:

@@ -29,6 +29,7 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
+from aeviewer.models.nets import device_of
 from aeviewer.models.vqvae import usage_stats
 
 DEFAULT_NOISE_SPECS = ("gaussian:0.3", "gaussian:0.5", "masking:0.25", "masking:0.5", "salt_pepper:0.2")
@@ -63,11 +64,6 @@ def _batches(images: ImageSet, batch_size: int, device: torch.device, binarize_g
         yield x, images.labels[start:start + batch_size].to(device)
 
 
-def _device_of(model: torch.nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 # -- the whole report ---------------------------------------------------------------------------------
 def evaluate(
     model: Autoencoder,
@@ -95,7 +91,7 @@ def evaluate(
         raise ConfigError(f"the {test_set.name} images are {_shape_text(test_set.image_shape)}, "
                           f"the model takes {_shape_text(model.config.image_shape)}")
     target = resolve_device(str(device))[0]
-    home, was_training = _device_of(model), model.training
+    home, was_training = device_of(model), model.training
     model.to(target).eval()
     try:
         with torch.random.fork_rng(devices=[target] if target.type == "cuda" else []), torch.inference_mode():
@@ -137,7 +133,7 @@ def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_sampl
         for text in dict.fromkeys([*noise_specs, *trained_noise]):  # the noise it was trained on is always in
             noisy, denoised = denoise_psnr(model, data, text, seed=seed, batch_size=batch_size, device=device)
             metrics[noisy_key(text)], metrics[denoise_key(text)] = noisy, denoised
-    if kind == "vqvae":
+    if model.has_codebook:
         metrics.update(code_usage(model, data, batch_size=batch_size, device=device))
     if kind == "aae":
         metrics["prior_distance"] = prior_distance(model, data, seed=seed, batch_size=batch_size, device=device)
@@ -224,8 +220,13 @@ def active_units(model: Autoencoder, images: ImageSet, *, batch_size: int = 500,
     images with variance above 0.01 (Burda et al. 2016, "active units"). A prior-matching term can make a
     dimension carry nothing: mean 0 for every image, its spread all posterior noise."""
     device = torch.device(device)
-    codes = torch.cat([model.encode(x) for x, _ in _batches(images, batch_size, device)]).double()
-    return float((codes.var(dim=0) > ACTIVE_UNIT_VARIANCE).sum())
+    codes = torch.cat([model.encode(x) for x, _ in _batches(images, batch_size, device)])
+    return float(active_unit_mask(codes).sum())
+
+
+def active_unit_mask(codes: torch.Tensor) -> torch.Tensor:
+    """Which latent dimensions of codes (N, L) are active: variance over the images above 0.01, (L,) bool."""
+    return codes.double().var(dim=0) > ACTIVE_UNIT_VARIANCE
 
 
 # -- VQ-VAE -------------------------------------------------------------------------------------------
@@ -316,7 +317,7 @@ def parzen_metrics(model: Autoencoder, test_set: ImageSet, *, validation: ImageS
     ``n_validation`` images (at most half) of a seeded shuffle of the test set, and the rest are scored
     (``parzen_n_test`` says how many).
     """
-    device = _device_of(model)
+    device = device_of(model)
     gen = torch.Generator().manual_seed(seed)
     with torch.inference_mode():
         samples = torch.cat([model.decode(model.sample(min(1000, n_samples - i), generator=gen)).flatten(1)

@@ -23,11 +23,11 @@ import torch
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
-from aeviewer.models.base import Autoencoder
+from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
+from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
 
 
-LR_SCHEDULES = ("constant", "cosine", "drop")
 LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
 LR_DROP_FACTOR = 0.1
 
@@ -38,6 +38,7 @@ class TrainConfig:
     batch_size: int = 128
     lr: float = 1e-3
     seed: int = 0
+    weight_decay: float = 0.0  # L2 penalty in every optimiser of the model (the AAE's discriminator's too)
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     binarize: bool = False  # dynamic binarisation: each batch drawn afresh as x ~ Bernoulli(pixel)
     lr_schedule: str = "constant"  # constant | cosine: lr_t = lr · ½(1 + cos(π t / T)) over all T steps
@@ -77,7 +78,11 @@ class TrainResult:
     message: str
     epochs_done: int
     history: list[dict[str, float]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+
+
+def terms_text(losses: dict[str, float], stats: dict[str, float]) -> str:
+    """"recon 81.2  kl 3.41": an epoch's loss terms and statistics, as the CLI and the panel print them."""
+    return "  ".join(f"{k} {v:.4g}" for k, v in {**losses, **stats}.items())
 
 
 def resolve_device(spec: str) -> tuple[torch.device, str | None]:
@@ -91,14 +96,14 @@ def resolve_device(spec: str) -> tuple[torch.device, str | None]:
         try:
             device = torch.device(spec)
         except RuntimeError:
-            raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)") from None
+            raise ConfigError(f"unknown device {spec!r} (use {DEVICE_SPECS})") from None
         if not torch.cuda.is_available():
             return torch.device("cpu"), f"{spec} was asked for but CUDA is not available; using the CPU"
         if device.index is not None and device.index >= torch.cuda.device_count():
             n = torch.cuda.device_count()
             return torch.device("cpu"), f"{spec} was asked for but only {n} CUDA device(s) exist; using the CPU"
         return device, None
-    raise ConfigError(f"unknown device {spec!r} (use auto, cpu, cuda or cuda:N)")
+    raise ConfigError(f"unknown device {spec!r} (use {DEVICE_SPECS})")
 
 
 BYTES_PER_TRAINED_WEIGHT = 16  # float32: the weight, its gradient and Adam's two moments
@@ -139,10 +144,6 @@ def seeded_build(config: ModelConfig, seed: int) -> Autoencoder:
     return build_model(config)
 
 
-def _cpu_state(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
 class _WeightGuard:
     """Keeps a CPU copy of weights known to be good.
 
@@ -152,7 +153,7 @@ class _WeightGuard:
 
     def __init__(self, model: torch.nn.Module, every_s: float) -> None:
         self.model, self.every_s = model, every_s
-        self.good = _cpu_state(model)  # the caller's initial weights
+        self.good = cpu_state_dict(model)  # the caller's initial weights
         self.pending: dict[str, torch.Tensor] | None = None
         self.taken_at = time.perf_counter()
 
@@ -164,7 +165,7 @@ class _WeightGuard:
             self.take_copy()
 
     def take_copy(self) -> None:
-        self.pending, self.taken_at = _cpu_state(self.model), time.perf_counter()
+        self.pending, self.taken_at = cpu_state_dict(self.model), time.perf_counter()
 
     def restore(self) -> None:
         self.model.load_state_dict(self.good)
@@ -220,22 +221,23 @@ class Trainer:
         if cfg.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} ({', '.join(LR_SCHEDULES)})")
         self.optimizers = self.model.make_optimizers(cfg.lr)
+        for group in (g for opt in self.optimizers for g in opt.param_groups):
+            group["weight_decay"] = cfg.weight_decay  # the run's setting, for however many optimisers a kind has
         self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
-        warnings = [self.device_warning] if self.device_warning else []
         self._paused_s = 0.0
         epochs_done = 0
         try:
             for epoch in range(1, cfg.epochs + 1):
                 if not self._run_epoch(epoch):
                     return TrainResult("stopped", f"stopped by request during epoch {epoch}", epochs_done,
-                                       self.history, warnings)
+                                       self.history)
                 epochs_done = epoch
         except _Failed as failure:
             self._guard.restore()
-            return TrainResult("failed", str(failure), epochs_done, self.history, warnings)
-        return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history, warnings)
+            return TrainResult("failed", str(failure), epochs_done, self.history)
+        return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history)
 
     # -- one epoch ------------------------------------------------------------------------------
     def _run_epoch(self, epoch: int) -> bool:

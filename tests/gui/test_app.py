@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 
 import aeviewer.gui.app as app_module
 from aeviewer.gui.app import create_main_window, default_model_path, run_app
-from aeviewer.gui.main_window import MAX_RECENT, MainWindow
+from aeviewer.gui.main_window import MainWindow
+from aeviewer.gui.settings_store import MAX_RECENT
 
 
 @pytest.fixture(autouse=True)
@@ -242,7 +243,7 @@ def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window):
     # The final weights are in the GUI's model at once, not a second later.
     trained = panel.worker._trainer.model.state_dict()
     assert all(torch.equal(v, trained[k]) for k, v in window.session.model.state_dict().items())
-    assert window.records["history"] == panel.history
+    assert window.document.records["history"] == panel.history
 
 
 def test_closing_during_training_asks_then_joins_the_thread(qtbot, window):

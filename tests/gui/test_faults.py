@@ -333,8 +333,8 @@ def test_stop_then_start_at_once_leaves_the_new_run_alone(qtbot, window):
     new_thread = panel.thread
     qtbot.wait(300)  # the old finished() arrives now
     assert panel.is_running() and panel.thread is new_thread and not panel.start_button.isEnabled()
-    assert len(panel._unfinished) == 1  # the old worker is let go once its last signal is in
+    assert len(panel.run._unfinished) == 1  # the old worker is let go once its last signal is in
     with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
         window.stop_action.trigger()
     assert blocker.args[0]["status"] == "stopped" and not panel.is_running()
-    assert panel._unfinished == [] and new_thread.isFinished()
+    assert panel.run._unfinished == [] and new_thread.isFinished()

@@ -11,6 +11,7 @@ import aeviewer.gui.app as app_module
 import aeviewer.gui.model_picker as picker_module
 from aeviewer.gui.app import create_main_window
 from aeviewer.gui.model_picker import COLUMNS, ModelPicker, load_index
+from aeviewer.vocabulary import KIND_LABELS
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +68,7 @@ def test_picker_lists_every_entry_with_its_metrics(qtbot, trained_dir):
     picker = ModelPicker(trained_dir)
     qtbot.addWidget(picker)
     assert picker.table.rowCount() == 3
-    assert cell(picker, 0, "Kind") == "AE" and cell(picker, 0, "PSNR (dB)") == "17.2"
+    assert cell(picker, 0, "Kind") == KIND_LABELS["ae"] and cell(picker, 0, "PSNR (dB)") == "17.2"
     assert cell(picker, 1, "−ELBO (nats)") == "31.4" and "default" in cell(picker, 1, "Model")
     assert cell(picker, 2, "Codes used") == "97%" and "perplexity 50" in cell(picker, 2, "Also")
     assert cell(picker, 2, "Latent") == "–"  # a VQ-VAE's latent is its code grid, not a dimension

@@ -66,7 +66,7 @@ def settle(qtbot, window: MainWindow, checkpoint: Path) -> None:
     if panel.is_running():
         with qtbot.waitSignal(panel.trainingFinished, timeout=20_000):
             window.stop_action.trigger()
-    qtbot.waitUntil(lambda: not panel._unfinished, timeout=5_000)
+    qtbot.waitUntil(lambda: not panel.run._unfinished, timeout=5_000)
     assert window.open_model(checkpoint)
     for _ in range(3):
         QApplication.processEvents()

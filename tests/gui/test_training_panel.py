@@ -162,16 +162,31 @@ def test_bad_layer_widths_are_a_red_message_naming_the_field(panel, field, text,
     assert panel.error_text().startswith(label + ":") and "\n" not in panel.error_text()
 
 
-def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot):
+def write_tiny_mnist_train(data_dir) -> None:
+    """A 12-image MNIST-shaped training split in ``data_dir``, so that a start gets past the data check."""
+    import numpy as np
+
+    from aeviewer.data.idx import write_idx
+
+    (data_dir / "mnist").mkdir(parents=True)
+    write_idx(data_dir / "mnist" / "train-images-idx3-ubyte.gz", np.zeros((12, 28, 28), np.uint8))
+    write_idx(data_dir / "mnist" / "train-labels-idx1-ubyte.gz", np.arange(12, dtype=np.uint8) % 10)
+
+
+def test_channels_reach_the_config_for_convolutions_and_the_vqvae(panel, qtbot, tmp_path):
+    write_tiny_mnist_train(tmp_path)
+    panel.data_dir = tmp_path
     choose(panel.dataset, "mnist")
     choose(panel.kind, "vae")
     choose(panel.arch, "conv")
     assert panel.form.isRowVisible(panel.channels) and not panel.form.isRowVisible(panel.hidden)
     panel.channels.setText("16, 24")
     assert panel.model_config().channels == (16, 24)
-    panel.channels.setText("16")  # a conv autoencoder needs two
-    qtbot.waitUntil(lambda: "two channel counts" in panel.size_label.text(), timeout=2000)
-    assert not panel.start() and "two channel counts" in panel.error_text()
+    panel.channels.setText("16, 24, 32")  # 28x28 takes two stride-2 stages: at most two counts
+    qtbot.waitUntil(lambda: "at most 2 channel counts" in panel.size_label.text(), timeout=2000)
+    assert not panel.start() and "at most 2 channel counts" in panel.error_text()
+    panel.channels.setText("16")  # further stages double the last count
+    assert panel.model_config().channels == (16,)
     choose(panel.kind, "vqvae")  # the VQ-VAE takes one or two
     assert panel.model_config().channels == (16,)
     panel.show_config(dataclasses.replace(panel.model_config(), channels=(32, 64)))
@@ -207,6 +222,14 @@ def test_the_learning_rate_schedule_reaches_the_run_and_its_autosave(panel):
     assert panel._autosaver("digits", config).extra["train"]["lr_schedule"] == "drop"
 
 
+def test_weight_decay_is_a_field_that_reaches_the_run_and_its_autosave(panel):
+    assert panel.weight_decay.value() == 0.0 and panel.weight_decay.toolTip()
+    panel.weight_decay.setValue(0.001)
+    config = panel.train_config()
+    assert config.weight_decay == 0.001
+    assert panel._autosaver("digits", config).extra["train"]["weight_decay"] == 0.001
+
+
 def test_convolutions_are_offered_only_for_28x28_data(panel):
     choose(panel.dataset, "mnist")
     choose(panel.arch, "conv")
@@ -236,7 +259,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
     panel.epochs.setValue(500)
     panel.batch_size.setValue(64)
     snapshots = []
-    panel.snapshotReady.connect(snapshots.append)
+    panel.run.weights.connect(snapshots.append)  # throttled snapshots, as the session loads them
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert panel.is_running() and not panel.start_button.isEnabled()
     # The panel put the new (untrained) model into the session, with the digits test split encoded.

@@ -7,7 +7,8 @@ import weakref
 import torch
 from PySide6.QtCore import QObject, Slot
 
-from aeviewer.gui.worker import TrainingWorker, WarmUp, join_worker_thread, start_worker_thread
+from aeviewer.gui.warm_up import WarmUp
+from aeviewer.gui.worker import TrainingWorker, join_worker_thread, start_worker_thread
 from aeviewer.models.ae import AE
 from aeviewer.training.trainer import TrainConfig
 
@@ -187,3 +188,26 @@ def test_warm_up_frees_cyclic_garbage_then_freezes_what_is_alive():
         assert len(gc.get_objects()) < alive_count // 10 < gc.get_freeze_count()
     finally:
         gc.unfreeze()
+
+
+def test_a_training_run_passes_on_throttled_snapshots_joins_its_thread_and_resolves_the_device_once(
+        qtbot, make_tiny_model, digits_train, monkeypatch):
+    import time
+
+    import aeviewer.gui.worker as worker_module
+    from aeviewer.gui.worker import TrainingRun
+
+    monkeypatch.setattr(worker_module, "SNAPSHOT_MIN_INTERVAL_S", 0.3)
+    run = TrainingRun(lambda: 0.0)
+    arrivals, notices = [], []
+    run.weights.connect(lambda state: arrivals.append(time.monotonic()))
+    run.notice.connect(notices.append)
+    cfg = TrainConfig(epochs=6, batch_size=16, device="cuda" if not torch.cuda.is_available() else "cpu")
+    with qtbot.waitSignal(run.finished, timeout=60_000) as blocker:
+        run.start(make_tiny_model("ae"), "digits", cfg, train_set=digits_train, snapshot_interval_s=0.0, num_threads=1)
+        assert run.is_running() and run.device == "cpu" and run.worker.train_config.device == "cpu"
+    assert blocker.args[0]["status"] == "finished" and run.thread.isFinished()
+    assert arrivals, "the final weights always arrive"
+    gaps = [b - a for a, b in zip(arrivals, arrivals[1:-1])]  # the last one comes at once, unthrottled
+    assert all(gap >= 0.25 for gap in gaps)
+    assert notices == ([] if torch.cuda.is_available() else ["cuda was asked for but CUDA is not available; using the CPU"])

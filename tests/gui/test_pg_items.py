@@ -6,7 +6,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QRectF
 
-from aeviewer.gui.latent_view import ClassScatter
+from aeviewer.gui.pg_items import ClassScatter
 
 
 def plot_with(item: pg.ScatterPlotItem, qtbot) -> pg.PlotWidget:

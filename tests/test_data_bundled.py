@@ -1,0 +1,39 @@
+"""The emoji test split shipped in resources/: the one the loader computes from the folder, and what a model
+trained on the folder gets where the folder is absent."""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from aeviewer.data.loader import bundled_path, load_path_split, load_source
+from aeviewer.data.preparation import Preparation
+from aeviewer.errors import DataError
+
+EMOJI = Preparation(image_size=64, channels="3")
+
+
+def test_an_absent_emoji_folder_falls_back_to_the_shipped_test_split(tmp_path):
+    absent = tmp_path / "elsewhere" / "emoji"
+    loaded = load_source(absent, EMOJI)
+    assert len(loaded.test) == 732 and loaded.test.image_shape == (3, 64, 64)
+    assert len(loaded.test.class_names) == 9 and "shipped with aeviewer" in loaded.note
+    with pytest.raises(DataError, match="training needs the folder") as err:
+        load_path_split(absent, "train", EMOJI)
+    assert str(absent) in str(err.value)
+
+
+def test_another_preparation_does_not_take_the_shipped_split(tmp_path):
+    with pytest.raises(DataError, match="no such file or folder"):
+        load_source(tmp_path / "emoji", Preparation(image_size=32, channels="3"))
+
+
+def test_the_shipped_split_is_the_one_the_folder_gives():
+    folder = Path(os.environ.get("AEVIEWER_DATA", "")) / "emoji"
+    if not folder.is_dir():
+        pytest.skip(f"needs the emoji folder {folder} (AEVIEWER_DATA)")
+    computed = load_source(folder, EMOJI).test
+    with np.load(bundled_path("emoji"), allow_pickle=False) as z:
+        assert np.array_equal(z["images"], computed.images.numpy())
+        assert np.array_equal(z["labels"], computed.labels.numpy())
+        assert tuple(z["class_names"]) == computed.class_names
