@@ -99,6 +99,15 @@ class PointNavigation(QObject):
         self.session.message.emit(f"Bookmarked the current point as “{mark.name}” (Ctrl+D)")
         self.bookmarksChanged.emit()
 
+    def set_bookmarks(self, marks: Any) -> None:
+        """Replace the bookmarks with ``marks`` (anything with ``name`` and ``z``, e.g. a session file's), so
+        ``gui.session_io.open_into(..., set_bookmarks=navigation.set_bookmarks)`` restores them; saving hands
+        ``navigation.bookmarks.items`` (they have ``name`` and ``z`` too)."""
+        self.bookmarks.clear()
+        for mark in marks:
+            self.bookmarks.add(mark.z, mark.name)
+        self.bookmarksChanged.emit()
+
     def rename_bookmark(self, index: int, name: str) -> None:
         self.bookmarks.rename(index, name)
         self.bookmarksChanged.emit()

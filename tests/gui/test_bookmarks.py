@@ -146,3 +146,21 @@ def test_bookmarks_add_rename_jump_and_delete(qtbot, map_and_list):
     QTest.keyClick(marks.list, Qt.Key.Key_Delete)
     assert marks.names() == ["Bookmark 2"]
     np.testing.assert_array_equal(latent.navigation.bookmarks.point(0), saved[1])
+
+
+def test_bookmarks_round_trip_through_a_session_file(qtbot, map_and_list, tmp_path):
+    from aeviewer.session_file import Bookmark, SessionFile, open_session, save_session
+
+    session, latent, marks, _ = map_and_list
+    for (x, y), name in zip(points_of(latent)[:2], ("first", "second")):
+        click_at(qtbot, latent, x, y)
+        latent.navigation.add_bookmark(name)
+    file = SessionFile(bookmarks=[Bookmark(b.name, [float(v) for v in b.z]) for b in latent.navigation.bookmarks.items])
+    path = save_session(tmp_path / "s.aeviewer.json", file)
+    saved = [m.z.copy() for m in latent.navigation.bookmarks.items]
+    latent.navigation.set_bookmarks([])
+    assert marks.list.count() == 0
+    latent.navigation.set_bookmarks(open_session(path).session.bookmarks)
+    assert marks.names() == ["first", "second"]
+    for mark, z in zip(latent.navigation.bookmarks.items, saved):
+        np.testing.assert_allclose(mark.z, z, rtol=1e-6)
