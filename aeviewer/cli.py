@@ -45,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
     add_foreign_model_options(gui)
 
+    # issue 23: aeviewer compare A B [C D] (gui/compare_view.py)
+    compare = sub.add_parser("compare", parents=[data_dir], help="2 to 4 models of one data set side by side, linked")
+    compare.add_argument("models", nargs="+", metavar="MODEL", help="checkpoints to compare (.safetensors), 2 to 4")
+
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
     add_cli_options(train, options())
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
@@ -97,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "gui"):
             return _run_gui(args)
         handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
-                   "export-onnx": export_onnx_command, "export": export_command}[args.command]
+                   "export-onnx": export_onnx_command, "export": export_command, "compare": _compare}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -113,6 +117,12 @@ def _run_gui(args: argparse.Namespace) -> int:
     if wants_foreign_model(args):
         return run_foreign_gui(args)
     return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from aeviewer.gui.compare_view import run_compare
+
+    return run_compare(args.models, data_dir=args.data_dir)
 
 
 # -- train --------------------------------------------------------------------------------------

@@ -223,6 +223,38 @@ def shoot_training(app: QApplication, path: Path) -> None:
     window.close()
 
 
+def shoot_compare(app: QApplication) -> None:
+    """compare.png: File › Compare with… on the 2-D MNIST AE, VAE and AAE; a lasso in the VAE's scatter
+    around the nines, the same images highlighted in the other two, one image hovered and one clicked."""
+    from aeviewer import compare
+    from aeviewer.gui.compare_view import open_compare_with
+
+    names = ["ae-mnist-2d", "vae-mnist-2d", "aae-mnist-2d"]
+    if not all((model_picker.TRAINED_DIR / f"{n}.safetensors").is_file() for n in names):
+        print("trained/ lacks the 2-D MNIST AE, VAE or AAE: no compare.png", flush=True)
+        return
+    window = new_window(model_picker.TRAINED_DIR / f"{names[0]}.safetensors")
+    view = open_compare_with(window, [model_picker.TRAINED_DIR / f"{n}.safetensors" for n in names[1:]])
+    view.resize(*SIZE)
+    view.move(0, 0)
+    end = time.monotonic() + 60
+    while not view.is_ready() and time.monotonic() < end:
+        settle(app, 0.2)
+    vae = view.panels[1]
+    nines = vae.coords[view.labels == 9]
+    centre, spread = np.median(nines, 0), nines.std(0) * 0.5
+    angles = np.linspace(0, 2 * np.pi, 24, endpoint=False)
+    lasso = centre + spread * np.stack([np.cos(angles), np.sin(angles) * (1 + 0.3 * np.cos(3 * angles))], 1)
+    view.selection.select(compare.points_in_polygon(vae.coords, lasso))
+    clicked = int(view.selection.selected[len(view.selection.selected) // 2])
+    view._on_click(vae, clicked, *map(float, vae.coords[clicked]))
+    view.selection.hover(int(view.selection.selected[0]))
+    settle(app, 0.6)
+    save(view, "compare")
+    view.close()
+    window.close()
+
+
 def main() -> int:
     torch.set_num_threads(1)
     app = ensure_app(["aeviewer"])
@@ -230,7 +262,7 @@ def main() -> int:
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
     DOCS.mkdir(exist_ok=True)
-    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training"}
+    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training", "compare"}
     if "vae" in which:
         shoot_vae(app, checkpoint("vae-mnist-2d"))
     if "vqvae" in which:
@@ -241,6 +273,8 @@ def main() -> int:
         shoot_picker(app)
     if "training" in which:
         shoot_training(app, checkpoint("vae-mnist-2d"))
+    if "compare" in which:
+        shoot_compare(app)
     return 0
 
 

@@ -22,6 +22,7 @@ CASES = [
     ("bench_maps.py", "figure: slowest cold first view", True),
     ("bench_scatter.py", "figure: slowest operation (median) per size:", False),
     ("bench_click_to_pixels.py", "figure: click to frame p50", False),
+    ("bench_linked_hover.py", "figure: linked hover across 3 scatters", False),
     ("bench_foreign_click.py", "figure: aeviewer's overhead per click median", False),
     ("bench_folder_load.py", "figure: 300 images cold", False),
     ("bench_gui_training.py", "figure: ratio GUI/headless samples/s", True),

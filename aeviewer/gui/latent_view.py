@@ -21,6 +21,7 @@ from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from aeviewer.gui.session import Session
+from aeviewer.gui.bookmarks import PointNavigation
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
 from aeviewer.gui.map_runner import MapParams, MapRunner
@@ -156,6 +157,7 @@ class LatentView(QWidget):
         self._on_encodings_changed()
         if session.current_z is not None:
             self._on_current_point(session.current_z)
+        self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:

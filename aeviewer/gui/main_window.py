@@ -11,7 +11,9 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.bookmarks import BookmarkList
 from aeviewer.gui.codebook_view import CodebookView
+from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.window_parts import (
@@ -83,12 +85,23 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.denoise_dock = add_scrolled_dock(self, "denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.codebook_dock = add_scrolled_dock(self, "codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
+        # issue 23: the current point's bookmarks (gui/bookmarks.py), under the decoder
+        self.bookmarks_dock = add_scrolled_dock(self, "bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
+                                                Qt.DockWidgetArea.RightDockWidgetArea)
+        self.bookmarks_dock.hide()  # until the first Ctrl+D (or View › Bookmarks)
+        self.latent_view.navigation.bookmarksChanged.connect(self._show_bookmarks_dock)
         self.denoise_dock.raise_()
         self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
         self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
+
+    def _show_bookmarks_dock(self) -> None:
+        """The first bookmark opens the list, short, so the decoder above keeps its room."""
+        if self.bookmarks_dock.isHidden():
+            self.bookmarks_dock.show()
+            self.resizeDocks([self.bookmarks_dock], [170], Qt.Orientation.Vertical)
 
     def _build_actions(self) -> None:
         style = self.style()
@@ -122,6 +135,10 @@ class MainWindow(ScriptAccess, QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.picker_action)
+        # issue 23: File › Compare with… (gui/compare_view.py)
+        self.compare_action = make_action(self, "Compare with…", None, "Set 1 to 3 more models of the same data set "
+                                          "beside this one, with linked selection", lambda: compare_with_dialog(self))
+        file_menu.addAction(self.compare_action)
         self.recent_menu = file_menu.addMenu("Open &Recent")
         self.recent_menu.setObjectName("recentMenu")
         self.recent_menu.setToolTipsVisible(True)
@@ -143,7 +160,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         train_menu.addAction(self.train_action)
         train_menu.addAction(self.stop_action)
         view_menu = bar.addMenu("&View")
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock):
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.bookmarks_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         toolbar = QToolBar("Main", self)
