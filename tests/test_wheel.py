@@ -27,7 +27,7 @@ end = time.monotonic() + 3
 while time.monotonic() < end:
     app.processEvents()
 print(json.dumps({"model": str(window.session.model_path), "points": len(window.session.latents),
-                  "data_problem": window.data_problem}))
+                  "data_problem": window.document.data_problem}))
 window.close()
 """
 
