@@ -36,6 +36,10 @@ def fetch_command(relative: str) -> str:
     return f"aeviewer data fetch {Path(relative).parts[0]} --data-dir DIR"
 
 
+EMOJI_HOW = ("copy the emoji folder (3,655 Noto emoji PNGs in 9 class folders; see its README.txt) to DIR/emoji, "
+             "then set AEVIEWER_DATA=DIR")
+
+
 def require_data(*relative: str, how: str | None = None) -> Path:
     """The data folder ($AEVIEWER_DATA) when every one of ``relative`` (files or folders under it, e.g.
     ``"mnist/train-images-idx3-ubyte.gz"``) is there; else the test is skipped (with AEVIEWER_REQUIRE_DATA=1:

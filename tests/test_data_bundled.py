@@ -1,10 +1,10 @@
 """The emoji test split shipped in resources/: the one the loader computes from the folder, and what a model
 trained on the folder gets where the folder is absent."""
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import EMOJI_HOW, require_data
 
 from aeviewer.data.loader import bundled_path, load_path_split, load_source
 from aeviewer.data.preparation import Preparation
@@ -29,9 +29,7 @@ def test_another_preparation_does_not_take_the_shipped_split(tmp_path):
 
 
 def test_the_shipped_split_is_the_one_the_folder_gives():
-    folder = Path(os.environ.get("AEVIEWER_DATA", "")) / "emoji"
-    if not folder.is_dir():
-        pytest.skip(f"needs the emoji folder {folder} (AEVIEWER_DATA)")
+    folder = require_data("emoji/", how=EMOJI_HOW) / "emoji"
     computed = load_source(folder, EMOJI).test
     with np.load(bundled_path("emoji"), allow_pickle=False) as z:
         assert np.array_equal(z["images"], computed.images.numpy())

@@ -2,22 +2,19 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import EMOJI_HOW, require_data
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
 def emoji() -> Path:
-    folder = Path(os.environ.get("AEVIEWER_DATA", "")) / "emoji"
-    if not folder.is_dir():
-        pytest.skip(f"the emoji folder is missing: {folder} (set AEVIEWER_DATA)")
-    return folder
+    return require_data("emoji/", how=EMOJI_HOW) / "emoji"
 
 
 def run_example(monkeypatch, name: str, *args: str):
