@@ -46,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_foreign_model_options(gui)
 
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
-    add_cli_options(train, options())
+    add_cli_options(train, options(path_only=False))
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
     train.add_argument("--hold-out", type=int, default=0, metavar="N",

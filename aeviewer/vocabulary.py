@@ -5,6 +5,7 @@ the models, the trainer, the CLI, the training panel, the picker and the denoise
 """
 from __future__ import annotations
 
+NAMED_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")  # aeviewer.data.sources.SOURCES; else a path
 KINDS: tuple[str, ...] = ("ae", "dae", "vae", "aae", "vqvae")
 KIND_LABELS: dict[str, str] = {
     "ae": "Autoencoder (AE)",

@@ -39,6 +39,8 @@ def _double(option: Option) -> QDoubleSpinBox:
 def _int(option: Option) -> QSpinBox:
     box = QSpinBox()
     box.setRange(int(option.low), int(option.high))
+    box.setSuffix(option.suffix)
+    box.setSpecialValueText(option.special)  # shown at the lowest value, which stands for None
     box.setValue(option.default)
     return box
 

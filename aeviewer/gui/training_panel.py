@@ -185,7 +185,8 @@ class TrainingPanel(QWidget):
 
     def _on_dataset_changed(self, *_: Any) -> None:
         """Convolutions are built for 28×28 images: offer them only where the data set has that size;
-        the AAE's adversarial weight follows the image size."""
+        the AAE's adversarial weight follows the image size; the preparation rows show for a path."""
+        self.fields.update_visibility()
         info = SOURCES.get(self.dataset.currentData())
         if info is not None:
             self.adversarial_weight.setValue(default_adversarial_weight(info.image_shape))
