@@ -57,12 +57,14 @@ class Document:
         self.data_fetchable = True
         self._records_before_run: dict[str, Any] | None = None  # the open model's, while a run continues it
         self.outside_name: str | None = None  # the name of a model trained outside aeviewer (None: one of ours)
+        self.preparation: Any = None  # a path data set's Preparation, saved with the weights (None: a named set)
 
     def opened(self, checkpoint: Checkpoint, data_problem: str, data_fetchable: bool) -> None:
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
         self.unsaved = False
         self.outside_name = None
+        self.preparation = checkpoint.preparation
         self.data_problem, self.data_fetchable = data_problem, data_fetchable
 
     def opened_foreign(self, outside_name: str | None) -> None:
@@ -71,6 +73,7 @@ class Document:
         self.records = empty_records()
         self.unsaved = False
         self.outside_name = outside_name
+        self.preparation = None
         self.data_problem, self.data_fetchable = "", False
 
     def saved(self) -> None:

@@ -253,7 +253,8 @@ class MainWindow(ScriptAccess, QMainWindow):
         if path.suffix != ".safetensors":
             path = path.with_name(path.name + ".safetensors")
         try:
-            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.document.records)
+            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name,
+                                    preparation=self.document.preparation, **self.document.records)
         except (AeviewerError, OSError) as err:
             self.show_error("Could not save the model", str(err).splitlines()[0])
             return None

@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProg
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
-from aeviewer.errors import AeviewerError, DataError
+from aeviewer.data_options import max_memory_of, preparation_from_values
+from aeviewer.errors import AeviewerError, ConfigError, DataError
+from aeviewer.gui.data_source import DataSourceRow, SourceLoad, skip_note
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.option_form import OptionForm, changed_signal
@@ -104,7 +106,11 @@ class TrainingPanel(QWidget):
         self.continue_box.toggled.connect(self._on_continue_toggled)
         self.form.addRow(self.continue_box)
 
-        self.fields = OptionForm(self.form, options(panel=True), self._items)
+        self.source_load = SourceLoad(self)
+        self.loaded_source: Any = None  # the path data set's LoadedSource, once loaded
+        self._start_when_loaded = False
+        self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
+        self._connect_source_load()
         for name, widget in self.fields.widgets.items():
             setattr(self, name, widget)  # panel.kind, panel.latent_dim, ...: what the tests and the window use
         if self.device.count() > 1:
@@ -159,6 +165,12 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot, 1)
 
+    def _wrap(self, name: str, widget: QWidget) -> QWidget:
+        if name != "dataset":
+            return widget
+        self.data_row = DataSourceRow(widget, self)  # type: ignore[arg-type]
+        return self.data_row
+
     @staticmethod
     def _items(option: Option) -> list[tuple[str, str]]:
         """The entries of the lists the option table leaves to the running program: data sets, devices."""
@@ -184,17 +196,88 @@ class TrainingPanel(QWidget):
             self.size_label.setText(f"— ({err})")
 
     def _on_dataset_changed(self, *_: Any) -> None:
-        """Convolutions are built for 28×28 images: offer them only where the data set has that size;
-        the AAE's adversarial weight follows the image size; the preparation rows show for a path."""
+        """Convolutions take square images of 16 to 256 px, a multiple of 4: offer them only where the data set
+        has such images; the AAE's adversarial weight follows the image size; a path loads (in a worker
+        thread) and shows its preparation rows."""
         self.fields.update_visibility()
-        info = SOURCES.get(self.dataset.currentData())
-        if info is not None:
-            self.adversarial_weight.setValue(default_adversarial_weight(info.image_shape))
-        conv_ok = info is not None and info.image_shape[1:] == (28, 28)
+        self.set_error("")
+        spec = self.dataset.currentData()
+        if spec is not None and spec not in SOURCES and not self.is_running():
+            self.load_data()
+        shape = self._shape_or_none()
+        if shape is not None:
+            self.adversarial_weight.setValue(default_adversarial_weight(shape))
+        conv_ok = shape is not None and shape[1] == shape[2] and 16 <= shape[1] <= 256 and shape[1] % 4 == 0
         item = self.arch.model().item(self.arch.findData("conv"))
         item.setEnabled(conv_ok)
         if not conv_ok and self.arch.currentData() == "conv":
             self.arch.setCurrentIndex(self.arch.findData("mlp"))
+
+    # -- a data set given by path -------------------------------------------------------------------------
+    def set_data_source(self, spec: str | Path) -> None:
+        """Make ``spec`` (a named set or a path) the panel's data set; a path starts loading."""
+        self.data_row.set_path(spec)
+
+    def preparation(self) -> Any:
+        """The Preparation the rows describe (for a path data set)."""
+        return preparation_from_values(self.fields.values())
+
+    def load_data(self) -> None:
+        """Load the path data set with the rows' preparation, unless it is loaded or loading already."""
+        spec = self.dataset.currentData()
+        key = (spec, self.preparation())
+        if self.source_load.key == key:
+            return
+        self.loaded_source = None
+        self.data_row.show_note("")
+        self.source_load.start(spec, key[1], self.data_dir, max_memory_of(self.fields.values()))
+
+    def _connect_source_load(self) -> None:
+        self.source_load.progressed.connect(lambda done, total: self.data_row.show_loading(done, total))
+        self.source_load.loaded.connect(self._on_source_loaded)
+        self.source_load.failed.connect(self._on_source_failed)
+        self.data_row.cancel_button.clicked.connect(self.source_load.cancel)
+        for option in options("data", panel=True, path_only=True):
+            changed_signal(self.fields.widget(option.name)).connect(lambda *_: self._on_preparation_changed())
+
+    def _on_preparation_changed(self) -> None:
+        if self.dataset.currentData() not in SOURCES and self.source_load.key is not None:
+            self.source_load.cancel()  # a load with the old preparation; Start loads with the new one
+            self.loaded_source = None
+
+    def _on_source_loaded(self, loaded: Any) -> None:
+        self.loaded_source = loaded
+        train, test = loaded.train, loaded.test
+        self.data_row.show_note(f"{len(train):,} train + {len(test):,} test images, {'×'.join(map(str, test.image_shape))}, "
+                                f"{len(test.class_names) or 'no'} classes" + (f"; {skip_note(loaded)}" if skip_note(loaded) else ""))
+        self._on_dataset_changed()
+        self.message.emit(f"Loaded {loaded.source}")
+        if self._start_when_loaded:
+            self._start_when_loaded = False
+            self.start()
+
+    def _on_source_failed(self, text: str) -> None:
+        self._start_when_loaded = False
+        self.data_row.show_note("Loading cancelled" if not text else "")
+        if text:
+            self.set_error(text)
+        self.progress_label.setText("Not training")
+
+    def _shape_or_none(self) -> tuple[int, int, int] | None:
+        try:
+            return self._data_shape()[0]
+        except ConfigError:
+            return None
+
+    def _data_shape(self) -> tuple[tuple[int, int, int], int]:
+        """The image shape and class count of the panel's data set (a path: once it has loaded)."""
+        spec = self.dataset.currentData()
+        if spec in SOURCES:
+            return SOURCES[spec].image_shape, len(SOURCES[spec].class_names)
+        if self.loaded_source is None or self.source_load.key != (spec, self.preparation()):
+            raise ConfigError("the data set has not loaded yet")
+        test = self.loaded_source.test
+        return tuple(test.image_shape), max(len(test.class_names), 1)
 
     def _on_continue_toggled(self, checked: bool) -> None:
         for widget in self._model_fields():
@@ -223,6 +306,8 @@ class TrainingPanel(QWidget):
         """Fill the fields from a model's config (so Start trains the same shape again)."""
         self.fields.show("kind", config.kind)
         if dataset:
+            if dataset not in SOURCES:
+                self.data_row.add(dataset)  # a path: an entry of its own
             self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
         for option in options("model", panel=True):
             if option.name != "kind" and hasattr(config, option.name):
@@ -236,12 +321,12 @@ class TrainingPanel(QWidget):
     def model_config(self) -> ModelConfig:
         """The ModelConfig for a new model from the fields that apply (raises ConfigError for impossible ones)."""
         values = self.fields.values()
-        info = SOURCES[values["dataset"]]
+        image_shape, n_classes = self._data_shape()
         overrides = {o.name: self.fields.read(o.name) for o in applicable(values, "model")}
         kind = overrides.pop("kind")
         if "noise_kind" in overrides:  # two fields, one config entry: "gaussian:0.5"
             overrides["noise"] = f"{overrides.pop('noise_kind')}:{overrides.pop('noise_level'):g}"
-        return default_config(kind, image_shape=info.image_shape, n_classes=len(info.class_names), **overrides)
+        return default_config(kind, image_shape=image_shape, n_classes=n_classes, **overrides)
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(**{o.name: self.fields.read(o.name) for o in options("train", panel=True)})
@@ -279,6 +364,11 @@ class TrainingPanel(QWidget):
         if self.is_running():
             return False
         self.set_error("")
+        if self._needs_loading():
+            self._start_when_loaded = True
+            self.load_data()
+            self.progress_label.setText("Loading the data set; training starts when it has loaded…")
+            return False
         try:
             model, dataset, fresh = self._prepare_model()
         except torch.OutOfMemoryError as err:
@@ -297,9 +387,10 @@ class TrainingPanel(QWidget):
         self.progress_label.setText("Loading the training split…")
         self._info = {"notice": "", "epoch": "", "autosave": ""}
         self._refresh_info()
+        preparation = self.session.document.preparation
         self.run.start(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
                        snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads,
-                       autosave=self._autosaver(dataset, config))
+                       autosave=self._autosaver(dataset, config, preparation), preparation=preparation)
         self._set_state("running")
         self.trainingStarted.emit(not fresh)
         self.message.emit(f"Training {model.config.kind} on {dataset}")
@@ -312,25 +403,40 @@ class TrainingPanel(QWidget):
                 raise DataError("the open model records no data set; untick 'Continue' and train a new one")
             return self.session.model, self.session.dataset_name, False
         dataset = self.dataset.currentData()
-        if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
+        if dataset in SOURCES and SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
             raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
         config = self.model_config()
         trainer.check_fits(config, trainer.resolve_device(self.device.currentData())[0])
         model = trainer.seeded_build(config, self.seed.value())
-        test_set = load_split(dataset, "test", self.data_dir)
+        loaded = self.loaded_source if dataset not in SOURCES else None
+        if loaded is not None and loaded.note:  # only its shipped test split was found
+            raise DataError(f"{dataset}: no such folder; training needs the folder")
+        test_set = loaded.test if loaded is not None else load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
+        self.session.document.preparation = loaded.preparation if loaded is not None else None
         return model, dataset, True
 
-    def _autosaver(self, dataset: str, config: TrainConfig) -> AutoSaver | None:
+    def _needs_loading(self) -> bool:
+        """Whether Start must wait for the path data set to load (a new model on a path not loaded yet)."""
+        if self.continue_box.isChecked() and self.session.model is not None:
+            return False
+        spec = self.dataset.currentData()
+        return spec is not None and spec not in SOURCES and (
+            self.loaded_source is None or self.source_load.key != (spec, self.preparation()))
+
+    def _autosaver(self, dataset: str, config: TrainConfig, preparation: Any = None) -> AutoSaver | None:
         if not self.autosave_enabled:
             return None
-        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)})
+        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)},
+                         preparation=preparation)
 
     def _small_train_set(self, dataset: str) -> Any:
         """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
         while the GUI redraws. IDX sets (MNIST: seconds of gunzip) load in the worker instead."""
         if dataset in SOURCES and not SOURCES[dataset].idx:
             return load_split(dataset, "train", self.data_dir)
+        if self.loaded_source is not None and self.loaded_source.source == dataset:
+            return self.loaded_source.train  # loaded already, with its progress and Cancel
         return None
 
     def toggle_pause(self) -> None:
