@@ -112,7 +112,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
     if wants_foreign_model(args):
         return run_foreign_gui(args)
-    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir, dataset=getattr(args, "dataset", None))
 
 
 # -- train --------------------------------------------------------------------------------------

@@ -42,6 +42,13 @@ def preparation_from_values(values: Mapping[str, Any], recorded: Any = None) -> 
     return replace(recorded or Preparation(), **given)
 
 
+def preparation_values(preparation: Any) -> dict[str, Any]:
+    """The option values (name -> value) that show ``preparation`` (the panel's rows for a checkpoint's)."""
+    values = {name: getattr(preparation, field) for name, field in PREPARATION_FIELDS.items()}
+    values["image_size"] = values["image_size"] or 0
+    return values
+
+
 def preparation_from_args(args: argparse.Namespace, recorded: Any = None) -> Any:
     """The Preparation the command line asks for (see :func:`preparation_from_values`)."""
     from aeviewer.options import BY_NAME

@@ -32,6 +32,14 @@ def is_data_path(path: str | Path) -> bool:
     return p.is_dir() or (p.is_file() and p.suffix.lower() in (".npz", ".npy"))
 
 
+def dropped_data(event: Any) -> str | None:
+    """The first local folder, .npz or .npy dragged onto the window, if any."""
+    for url in event.mimeData().urls():
+        if url.isLocalFile() and is_data_path(url.toLocalFile()):
+            return url.toLocalFile()
+    return None
+
+
 def skip_note(loaded: Any) -> str:
     """One line for the panel: what the load skipped (count, first names and why) and any note."""
     parts = [loaded.note] if loaded.note else []
@@ -224,3 +232,24 @@ class DataSourceRow(QWidget):
         text = self.box.currentText().strip()
         if text and self.box.findData(text) < 0 and self.box.findText(text) < 0:
             self.set_path(text)
+
+
+class ShowLoadedData(QObject):
+    """An open model without a scatter (its folder moved, say) takes the panel's newly loaded data set into the
+    scatter when the images fit it: Open data… on the banner finds the data again."""
+
+    def __init__(self, session: Any, panel: Any, banner: QLabel) -> None:
+        super().__init__(panel)
+        self.session = session
+        panel.dataLoaded.connect(self._on_loaded)
+        banner.linkActivated.connect(lambda _link: panel.data_row.choose())
+
+    def _on_loaded(self, loaded: Any) -> None:
+        session, model = self.session, self.session.model
+        if model is None or session.test_set is not None or loaded.note:
+            return
+        if tuple(loaded.test.image_shape) != tuple(model.config.image_shape):
+            return
+        session.document.preparation = loaded.preparation
+        session.document.data_problem = ""
+        session.set_model(model, loaded.source, loaded.test, path=session.model_path)

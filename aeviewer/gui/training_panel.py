@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProg
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
-from aeviewer.data_options import max_memory_of, preparation_from_values
+from aeviewer.data_options import max_memory_of, preparation_from_values, preparation_values
 from aeviewer.errors import AeviewerError, ConfigError, DataError
 from aeviewer.gui.data_source import DataSourceRow, SourceLoad, skip_note
 from aeviewer.gui.image_utils import make_button
@@ -68,6 +68,7 @@ class TrainingPanel(QWidget):
     """
 
     trainingStarted = Signal(bool)
+    dataLoaded = Signal(object)  # the LoadedSource of a path data set
     trainingFinished = Signal(dict)
     stateChanged = Signal(str)
     message = Signal(str)
@@ -252,6 +253,7 @@ class TrainingPanel(QWidget):
                                 f"{len(test.class_names) or 'no'} classes" + (f"; {skip_note(loaded)}" if skip_note(loaded) else ""))
         self._on_dataset_changed()
         self.message.emit(f"Loaded {loaded.source}")
+        self.dataLoaded.emit(loaded)
         if self._start_when_loaded:
             self._start_when_loaded = False
             self.start()
@@ -306,8 +308,11 @@ class TrainingPanel(QWidget):
         """Fill the fields from a model's config (so Start trains the same shape again)."""
         self.fields.show("kind", config.kind)
         if dataset:
-            if dataset not in SOURCES:
-                self.data_row.add(dataset)  # a path: an entry of its own
+            if dataset not in SOURCES:  # a path: an entry of its own, prepared as the open model's was
+                self.data_row.add(dataset)
+                if self.session.document.preparation is not None:
+                    for name, value in preparation_values(self.session.document.preparation).items():
+                        self.fields.show(name, value)
             self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
         for option in options("model", panel=True):
             if option.name != "kind" and hasattr(config, option.name):
