@@ -16,7 +16,7 @@ KIND_LABELS: dict[str, str] = {
 }
 
 ARCHS: tuple[str, ...] = ("mlp", "conv")
-ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (28×28)"}
+ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (square, 16–256 px)"}
 
 # The reconstruction likelihoods each kind offers, its default first.
 RECONS: dict[str, tuple[str, ...]] = {

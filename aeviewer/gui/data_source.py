@@ -57,7 +57,7 @@ class SourceLoad(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aeviewer-data")
+        self._pool: ThreadPoolExecutor | None = None
         self._future: Future | None = None
         self._cancel = threading.Event()
         self._counts = (0, 0)  # written by the load's thread, read by the timer: a tuple swap is atomic
@@ -70,6 +70,8 @@ class SourceLoad(QObject):
         from aeviewer.data.loader import load_source
 
         self.cancel()
+        if self._pool is None:  # shut down (the window closed once): a new thread for the next load
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aeviewer-data")
         self._cancel = cancel = threading.Event()
         self._counts = (0, 0)
         self.key = (spec, preparation)
@@ -122,8 +124,11 @@ class SourceLoad(QObject):
             self.loaded.emit(loaded)
 
     def shutdown(self) -> None:
-        self._cancel.set()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Cancel the load and let its thread go (it ends at the next file)."""
+        self.cancel()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
 
 
 class DataSourceRow(QWidget):

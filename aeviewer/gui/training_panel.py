@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProg
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
-from aeviewer.data_options import max_memory_of, preparation_from_values, preparation_values
-from aeviewer.errors import AeviewerError, ConfigError, DataError
-from aeviewer.gui.data_source import DataSourceRow, SourceLoad, skip_note
+from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.data_source import DataSourceRow
+from aeviewer.gui.panel_data import PanelData
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.option_form import OptionForm, changed_signal
@@ -107,11 +107,11 @@ class TrainingPanel(QWidget):
         self.continue_box.toggled.connect(self._on_continue_toggled)
         self.form.addRow(self.continue_box)
 
-        self.source_load = SourceLoad(self)
-        self.loaded_source: Any = None  # the path data set's LoadedSource, once loaded
         self._start_when_loaded = False
         self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
-        self._connect_source_load()
+        self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self)
+        self.data.loaded.connect(self._on_data_loaded)
+        self.data.failed.connect(self._on_data_failed)
         for name, widget in self.fields.widgets.items():
             setattr(self, name, widget)  # panel.kind, panel.latent_dim, ...: what the tests and the window use
         if self.device.count() > 1:
@@ -202,10 +202,9 @@ class TrainingPanel(QWidget):
         thread) and shows its preparation rows."""
         self.fields.update_visibility()
         self.set_error("")
-        spec = self.dataset.currentData()
-        if spec is not None and spec not in SOURCES and not self.is_running():
-            self.load_data()
-        shape = self._shape_or_none()
+        if self.data.is_path() and not self.is_running():
+            self.data.load()
+        shape = self.data.image_shape_or_none()
         if shape is not None:
             self.adversarial_weight.setValue(default_adversarial_weight(shape))
         conv_ok = shape is not None and shape[1] == shape[2] and 16 <= shape[1] <= 256 and shape[1] % 4 == 0
@@ -214,43 +213,20 @@ class TrainingPanel(QWidget):
         if not conv_ok and self.arch.currentData() == "conv":
             self.arch.setCurrentIndex(self.arch.findData("mlp"))
 
-    # -- a data set given by path -------------------------------------------------------------------------
+    # -- a data set given by path (PanelData loads it) --------------------------------------------------
     def set_data_source(self, spec: str | Path) -> None:
         """Make ``spec`` (a named set or a path) the panel's data set; a path starts loading."""
         self.data_row.set_path(spec)
 
-    def preparation(self) -> Any:
-        """The Preparation the rows describe (for a path data set)."""
-        return preparation_from_values(self.fields.values())
+    @property
+    def loaded_source(self) -> Any:
+        return self.data.source
 
-    def load_data(self) -> None:
-        """Load the path data set with the rows' preparation, unless it is loaded or loading already."""
-        spec = self.dataset.currentData()
-        key = (spec, self.preparation())
-        if self.source_load.key == key:
-            return
-        self.loaded_source = None
-        self.data_row.show_note("")
-        self.source_load.start(spec, key[1], self.data_dir, max_memory_of(self.fields.values()))
+    @property
+    def source_load(self) -> Any:
+        return self.data.load_job
 
-    def _connect_source_load(self) -> None:
-        self.source_load.progressed.connect(lambda done, total: self.data_row.show_loading(done, total))
-        self.source_load.loaded.connect(self._on_source_loaded)
-        self.source_load.failed.connect(self._on_source_failed)
-        self.data_row.cancel_button.clicked.connect(self.source_load.cancel)
-        for option in options("data", panel=True, path_only=True):
-            changed_signal(self.fields.widget(option.name)).connect(lambda *_: self._on_preparation_changed())
-
-    def _on_preparation_changed(self) -> None:
-        if self.dataset.currentData() not in SOURCES and self.source_load.key is not None:
-            self.source_load.cancel()  # a load with the old preparation; Start loads with the new one
-            self.loaded_source = None
-
-    def _on_source_loaded(self, loaded: Any) -> None:
-        self.loaded_source = loaded
-        train, test = loaded.train, loaded.test
-        self.data_row.show_note(f"{len(train):,} train + {len(test):,} test images, {'×'.join(map(str, test.image_shape))}, "
-                                f"{len(test.class_names) or 'no'} classes" + (f"; {skip_note(loaded)}" if skip_note(loaded) else ""))
+    def _on_data_loaded(self, loaded: Any) -> None:
         self._on_dataset_changed()
         self.message.emit(f"Loaded {loaded.source}")
         self.dataLoaded.emit(loaded)
@@ -258,28 +234,11 @@ class TrainingPanel(QWidget):
             self._start_when_loaded = False
             self.start()
 
-    def _on_source_failed(self, text: str) -> None:
+    def _on_data_failed(self, text: str) -> None:
         self._start_when_loaded = False
-        self.data_row.show_note("Loading cancelled" if not text else "")
         if text:
             self.set_error(text)
         self.progress_label.setText("Not training")
-
-    def _shape_or_none(self) -> tuple[int, int, int] | None:
-        try:
-            return self._data_shape()[0]
-        except ConfigError:
-            return None
-
-    def _data_shape(self) -> tuple[tuple[int, int, int], int]:
-        """The image shape and class count of the panel's data set (a path: once it has loaded)."""
-        spec = self.dataset.currentData()
-        if spec in SOURCES:
-            return SOURCES[spec].image_shape, len(SOURCES[spec].class_names)
-        if self.loaded_source is None or self.source_load.key != (spec, self.preparation()):
-            raise ConfigError("the data set has not loaded yet")
-        test = self.loaded_source.test
-        return tuple(test.image_shape), max(len(test.class_names), 1)
 
     def _on_continue_toggled(self, checked: bool) -> None:
         for widget in self._model_fields():
@@ -311,8 +270,7 @@ class TrainingPanel(QWidget):
             if dataset not in SOURCES:  # a path: an entry of its own, prepared as the open model's was
                 self.data_row.add(dataset)
                 if self.session.document.preparation is not None:
-                    for name, value in preparation_values(self.session.document.preparation).items():
-                        self.fields.show(name, value)
+                    self.data.show_preparation(self.session.document.preparation)
             self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
         for option in options("model", panel=True):
             if option.name != "kind" and hasattr(config, option.name):
@@ -326,7 +284,7 @@ class TrainingPanel(QWidget):
     def model_config(self) -> ModelConfig:
         """The ModelConfig for a new model from the fields that apply (raises ConfigError for impossible ones)."""
         values = self.fields.values()
-        image_shape, n_classes = self._data_shape()
+        image_shape, n_classes = self.data.shape()
         overrides = {o.name: self.fields.read(o.name) for o in applicable(values, "model")}
         kind = overrides.pop("kind")
         if "noise_kind" in overrides:  # two fields, one config entry: "gaussian:0.5"
@@ -371,7 +329,7 @@ class TrainingPanel(QWidget):
         self.set_error("")
         if self._needs_loading():
             self._start_when_loaded = True
-            self.load_data()
+            self.data.load()
             self.progress_label.setText("Loading the data set; training starts when it has loaded…")
             return False
         try:
@@ -425,9 +383,7 @@ class TrainingPanel(QWidget):
         """Whether Start must wait for the path data set to load (a new model on a path not loaded yet)."""
         if self.continue_box.isChecked() and self.session.model is not None:
             return False
-        spec = self.dataset.currentData()
-        return spec is not None and spec not in SOURCES and (
-            self.loaded_source is None or self.source_load.key != (spec, self.preparation()))
+        return self.data.is_path() and not self.data.is_loaded()
 
     def _autosaver(self, dataset: str, config: TrainConfig, preparation: Any = None) -> AutoSaver | None:
         if not self.autosave_enabled:
@@ -471,6 +427,7 @@ class TrainingPanel(QWidget):
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and join the training thread (used when the window closes); True when it has ended."""
+        self.data.shutdown()
         ended = self.run.shutdown(timeout_ms)
         if ended and self.run.worker is not None:
             self._set_state("idle")
