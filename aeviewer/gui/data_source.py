@@ -13,9 +13,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from aeviewer.errors import AeviewerError, Cancelled
 from aeviewer.vocabulary import NAMED_DATASETS
@@ -131,6 +130,26 @@ class SourceLoad(QObject):
             self._pool = None
 
 
+class WrappedNote(QLabel):
+    """A word-wrapped label that asks for the height its text needs at its width: inside the dock's scroll
+    area the form would otherwise give it one line and clip the rest."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit(self.width())
+
+    def _fit(self, width: int) -> None:
+        self.setMinimumHeight(max(0, self.heightForWidth(width)))
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._fit(max(self.width(), 100))
+
+
 class DataSourceRow(QWidget):
     """The data set box (editable: a named set or a path; recent paths kept in QSettings) and "…"."""
 
@@ -166,16 +185,12 @@ class DataSourceRow(QWidget):
         self.loading = QWidget()
         self.loading.setLayout(loading)
         self.loading.hide()
-        self.note = QLabel()
+        self.note = WrappedNote()
         self.note.setObjectName("dataNote")
-        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.note.setStyleSheet("color: #555;")
         self.note.hide()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
-        layout.addWidget(self.loading)
-        layout.addWidget(self.note)
+        self.setLayout(row)  # ``loading`` and ``note`` are rows of their own below it (a wrapped label needs the width)
         for path in self.recent():
             self.add(path)
 

@@ -110,6 +110,9 @@ class TrainingPanel(QWidget):
         self._start_when_loaded = False
         self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
         self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self)
+        row = self.form.getWidgetPosition(self.data_row)[0]
+        self.form.insertRow(row + 1, self.data_row.note)  # the load's progress and note, full width
+        self.form.insertRow(row + 1, self.data_row.loading)
         self.data.loaded.connect(self._on_data_loaded)
         self.data.failed.connect(self._on_data_failed)
         for name, widget in self.fields.widgets.items():
