@@ -184,7 +184,8 @@ OPTIONS: tuple[Option, ...] = (
     _o("kind", "Kind", "choice", "ae", "Which autoencoder to train. DAE: trained on corrupted inputs; VAE and AAE: "
        "latent pulled to a prior; VQ-VAE: discrete codes from a codebook.", choices=KIND_LABELS, flag="--model",
        required=True, cli_help="kind of autoencoder"),
-    _o("dataset", "Data set", "dataset", "digits", "Training images (the test split is drawn in the scatter).",
+    _o("dataset", "Data set", "dataset", "digits", "Training images (the test split is drawn in the scatter): a named set, or a path to an image "
+       "folder (one subfolder per class), a .npz/.npy file or a CIFAR binary folder.",
        group="data", flag="--dataset", cli_help="digits, mnist, fashion-mnist, or a path: an image folder (one subfolder per class), "
        "a .npz/.npy file or a CIFAR binary folder (default: digits)", cli_always=True),
     _o("image_size", "Image size", "int", 0, "Square side the images are resized to (antialiased, aspect kept, "

@@ -161,6 +161,7 @@ class DataSourceRow(QWidget):
         box.setEditable(True)
         box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         box.lineEdit().setPlaceholderText("digits, mnist, fashion-mnist, or a folder / .npz path")
+        box.lineEdit().setToolTip(box.toolTip() + " Type a name or a path, or choose one with '…'.")
         box.lineEdit().editingFinished.connect(self._typed)
         self.browse = QPushButton("…")
         self.browse.setObjectName("dataBrowse")

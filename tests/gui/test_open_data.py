@@ -82,6 +82,11 @@ def test_a_model_trained_on_a_folder_opens_again_with_its_data(window, qtbot, tm
     assert tuple(again.session.test_set.image_shape) == (3, 16, 16)
     assert list(np.bincount(again.session.test_set.labels.numpy(), minlength=3)) == list(per_class)
     assert again.document.preparation.image_size == 16
+    qtbot.waitUntil(lambda: sum(len(i.getData()[0]) for i in again.latent_view.class_items()) == per_class.sum(),
+                    timeout=10_000)
+    items = again.latent_view.class_items()  # the scatter: one item per class, each with its test images
+    assert [i.name() for i in items] == ["circle", "square", "tri"]
+    assert [len(i.getData()[0]) for i in items] == list(per_class)
     again.training_panel.source_load.shutdown()
 
 
