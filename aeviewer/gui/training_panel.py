@@ -108,6 +108,7 @@ class TrainingPanel(QWidget):
         self.form.addRow(self.continue_box)
 
         self._start_when_loaded = False
+        self._showing_config = False  # an opened model's path is shown, not loaded (Start or Open data… loads it)
         self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
         self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self)
         row = self.form.getWidgetPosition(self.data_row)[0]
@@ -205,7 +206,7 @@ class TrainingPanel(QWidget):
         thread) and shows its preparation rows."""
         self.fields.update_visibility()
         self.set_error("")
-        if self.data.is_path() and not self.is_running():
+        if self.data.is_path() and not self.is_running() and not self._showing_config:
             self.data.load()
         shape = self.data.image_shape_or_none()
         if shape is not None:
@@ -274,7 +275,11 @@ class TrainingPanel(QWidget):
                 self.data_row.add(dataset)
                 if self.session.document.preparation is not None:
                     self.data.show_preparation(self.session.document.preparation)
-            self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
+            self._showing_config = True
+            try:
+                self.fields.show("dataset", dataset)
+            finally:
+                self._showing_config = False  # before the AAE's λ, which the data set's default would replace
         for option in options("model", panel=True):
             if option.name != "kind" and hasattr(config, option.name):
                 self.fields.show(option.name, getattr(config, option.name))
