@@ -78,8 +78,9 @@ class AutoSaver:
     """
 
     def __init__(self, dataset: str, *, directory: str | Path | None = None, extra: Mapping[str, Any] | None = None,
-                 keep: int = KEEP) -> None:
+                 keep: int = KEEP, preparation: Any = None) -> None:
         self.dataset = dataset
+        self.preparation = preparation  # a path source's, recorded so that the model finds its data again
         self.directory = Path(directory) if directory is not None else autosave_dir()
         self.extra = dict(extra or {})
         self.keep = keep
@@ -94,7 +95,8 @@ class AutoSaver:
         if first:
             self.path = self.directory / autosave_name(model.config.kind, self.dataset)
         extra = {**self.extra, "status": "autosave", "epoch": epoch}
-        saved = save_checkpoint(self.path, model, dataset=self.dataset, history=list(history or []), extra=extra)
+        saved = save_checkpoint(self.path, model, dataset=self.dataset, history=list(history or []), extra=extra,
+                                preparation=self.preparation)
         if first:
             prune(self.directory, self.keep)
         return saved

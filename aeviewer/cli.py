@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("models", nargs="+", metavar="MODEL", help="checkpoints to compare (.safetensors), 2 to 4")
 
     train = sub.add_parser("train", parents=[data_dir], help="train a model and write a checkpoint each epoch")
-    add_cli_options(train, options())
+    add_cli_options(train, options(path_only=False))
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
     train.add_argument("--hold-out", type=int, default=0, metavar="N",
@@ -116,7 +116,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
     if wants_foreign_model(args):
         return run_foreign_gui(args)
-    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir)
+    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir, dataset=getattr(args, "dataset", None))
 
 
 def _compare(args: argparse.Namespace) -> int:

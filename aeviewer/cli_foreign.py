@@ -15,7 +15,8 @@ def add_foreign_model_options(gui: argparse.ArgumentParser) -> None:
                             "(this runs your own code)")
     group.add_argument("--encoder", metavar="ENCODER.onnx", help="ONNX encoder (with --decoder)")
     group.add_argument("--decoder", metavar="DECODER.onnx", help="ONNX decoder (with --encoder)")
-    group.add_argument("--dataset", metavar="NAME_OR_PATH", help="images to explore a foreign model over")
+    group.add_argument("--dataset", metavar="NAME_OR_PATH", help="images to explore a foreign model over; without one, the training "
+                       "panel's data set (a name, or a folder / .npz / .npy path, loaded at start)")
 
 
 def add_export_onnx_parser(sub: Any) -> None:

@@ -6,77 +6,65 @@ Torch-free at import: ``aeviewer --help`` must stay quick.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
-from typing import Any
+from typing import Any, Mapping
 
 from aeviewer.errors import ConfigError
 
-_UNITS = {"": 1e9, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
 DATASET_HELP = ("digits, mnist, fashion-mnist, or a path: an image folder (one subfolder per class), "
                 "a .npz/.npy file or a CIFAR binary folder")
-
-
-def memory_size(text: str) -> int:
-    """'4', '4GB', '500 MB', '1.5gb' -> bytes (a bare number is gigabytes)."""
-    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?b?)\s*", text.lower())
-    if not match or float(match.group(1)) <= 0:
-        raise argparse.ArgumentTypeError(f"expected a size such as 4GB or 500MB, got {text!r}")
-    unit = match.group(2)
-    unit = unit if unit in _UNITS else unit + "b"
-    return int(float(match.group(1)) * _UNITS[unit])
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
-    return value
-
-
-def _side(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an image side in pixels, got {text!r}") from None
-    if not 1 <= value <= 4096:
-        raise argparse.ArgumentTypeError(f"expected an image side from 1 to 4096 px, got {text!r}")
-    return value
+PREPARATION_FIELDS = {"image_size": "image_size", "image_channels": "channels", "fit": "fit",
+                      "background": "background", "test_fraction": "test_fraction"}  # option -> Preparation field
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
-    """The preparation and loading options of a path data set; None where not given, so that a
-    checkpoint's recorded preparation fills what the command line leaves out."""
+    """The preparation and loading options of a path data set (aeviewer.options' path_only ones); None
+    where not given, so that a checkpoint's recorded preparation fills what the command line leaves out."""
+    from aeviewer.options import add_cli_options, options
+
     group = parser.add_argument_group("data preparation (a folder, .npz/.npy or CIFAR path)")
-    group.add_argument("--image-size", type=_side, metavar="N",
-                       help="square side the images are resized to (default: 64 for a folder, an array's own size)")
-    group.add_argument("--channels", choices=("1", "3", "auto"), help="1 (grey), 3 (RGB) or auto: 1 when every image is grey (default)")
-    group.add_argument("--fit", choices=("crop", "pad"), help="crop the overflow (default) or pad to the square")
-    group.add_argument("--background", choices=("white", "black"), help="what alpha and padding become (default white)")
-    group.add_argument("--test-fraction", type=_fraction, metavar="F",
-                       help="share of each class held out for testing where the source has no split (default 0.2)")
-    group.add_argument("--max-memory", type=memory_size, metavar="SIZE",
-                       help="refuse a data set whose decoded images take more (default 4GB)")
+    add_cli_options(group, options("data", path_only=True))  # type: ignore[arg-type]
     group.add_argument("--skipped-report", metavar="FILE", help="write the skipped files and why, one per line")
 
 
-_PREPARATION_ARGS = {"image_size": "image_size", "channels": "channels", "fit": "fit", "background": "background",
-                     "test_fraction": "test_fraction"}
-
-
-def preparation_from_args(args: argparse.Namespace, recorded: Any = None) -> Any:
-    """The Preparation the options ask for, over ``recorded`` (a checkpoint's) or the defaults; the split
-    seed is the recorded one (a model is evaluated on the split it was not trained on)."""
+def preparation_from_values(values: Mapping[str, Any], recorded: Any = None) -> Any:
+    """The Preparation that option ``values`` (name -> value; None or absent: not given) ask for, over
+    ``recorded`` (a checkpoint's) or the defaults; the split seed is the recorded one (a model is
+    evaluated on the split it was not trained on). An image size of 0 is the panel's "own size"."""
     from dataclasses import replace
 
     from aeviewer.data.preparation import Preparation
 
-    given = {field: getattr(args, name) for name, field in _PREPARATION_ARGS.items() if getattr(args, name, None) is not None}
+    given = {field: values[name] for name, field in PREPARATION_FIELDS.items() if values.get(name) is not None}
+    if given.get("image_size") == 0:
+        given["image_size"] = None
     return replace(recorded or Preparation(), **given)
+
+
+def preparation_values(preparation: Any) -> dict[str, Any]:
+    """The option values (name -> value) that show ``preparation`` (the panel's rows for a checkpoint's)."""
+    values = {name: getattr(preparation, field) for name, field in PREPARATION_FIELDS.items()}
+    values["image_size"] = values["image_size"] or 0
+    return values
+
+
+def preparation_from_args(args: argparse.Namespace, recorded: Any = None) -> Any:
+    """The Preparation the command line asks for (see :func:`preparation_from_values`)."""
+    from aeviewer.options import BY_NAME
+
+    return preparation_from_values({name: getattr(args, BY_NAME[name].dest, None) for name in PREPARATION_FIELDS},
+                                   recorded)
+
+
+def max_memory_of(values: Mapping[str, Any]) -> int:
+    """The memory limit in bytes: the command line gives bytes, the panel gigabytes (a float)."""
+    from aeviewer.data.loaded import DEFAULT_MAX_MEMORY
+
+    value = values.get("max_memory")
+    if value is None:
+        return DEFAULT_MAX_MEMORY
+    return int(value * 1e9) if isinstance(value, float) else int(value)
 
 
 class LoadBar:
@@ -123,12 +111,10 @@ class DataLoads:
     def _load(self, spec: str, preparation: Any, load_source: Any) -> Any:
         from pathlib import Path
 
-        from aeviewer.data.loaded import DEFAULT_MAX_MEMORY
-
         bar = LoadBar(Path(spec).name)
         try:
             loaded = load_source(spec, preparation, self.args.data_dir, progress=bar,
-                                 max_memory=getattr(self.args, "max_memory", None) or DEFAULT_MAX_MEMORY)
+                                 max_memory=max_memory_of(vars(self.args)))
         finally:
             bar.clear()
         if loaded.note:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from aeviewer.vocabulary import (
-    ARCH_LABELS, ARCHS, DEVICE_SPECS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, RECON_LABELS, RECONS,
+    ARCH_LABELS, ARCHS, NAMED_DATASETS, DEVICE_SPECS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, RECON_LABELS, RECONS,
     network_shape,
 )
 
@@ -79,6 +79,38 @@ def seed(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    value = _finite_float(text, 0.0, True, "a fraction between 0 and 1")
+    if value >= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
+def image_side(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an image side in pixels, got {text!r}") from None
+    if not 1 <= value <= 4096:
+        raise argparse.ArgumentTypeError(f"expected an image side from 1 to 4096 px, got {text!r}")
+    return value
+
+
+_UNITS = {"": 1e9, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12}
+
+
+def memory_size(text: str) -> int:
+    """'4', '4GB', '500 MB', '1.5gb' -> bytes (a bare number is gigabytes)."""
+    import re
+
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([kmgt]?b?)\s*", text.lower())
+    if not match or float(match.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a size such as 4GB or 500MB, got {text!r}")
+    unit = match.group(2)
+    unit = unit if unit in _UNITS else unit + "b"
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
 def widths(text: str) -> tuple[int, ...]:
     from aeviewer.models.config import parse_widths  # here: importing aeviewer.models loads torch
 
@@ -96,8 +128,11 @@ class Option:
     ``group`` "model" writes ModelConfig.``name``, "train" TrainConfig.``name``, "data" picks the data;
     ``kinds``/``archs`` (network shapes, see vocabulary.network_shape) and ``requires`` (other options'
     allowed values) say when it applies: a panel row is shown then, and only then read into the config.
-    ``panel``/``flag``: whether it has a panel row and which CLI flag (None: none). On the CLI a model
-    option left out is None (the kind's default applies) unless ``cli_always``; a train option gets ``default``.
+    ``panel``/``flag``: whether it has a panel row and which CLI flag (None: none). On the CLI a model or
+    data option left out is None (the kind's default, or a checkpoint's recorded preparation, applies) unless
+    ``cli_always``; a train option gets ``default``. ``path_only``: a data preparation option, which means
+    something only for a data set given by path (a panel row then). ``special``: the panel's text for the
+    lowest value, which stands for None (e.g. "own size").
     """
 
     name: str
@@ -122,6 +157,9 @@ class Option:
     cli_help: str = ""
     cli_always: bool = False
     required: bool = False
+    metavar: str | None = None
+    path_only: bool = False
+    special: str = ""
 
     @property
     def dest(self) -> str:
@@ -131,6 +169,8 @@ class Option:
     def applies(self, values: Mapping[str, Any]) -> bool:
         """Whether this option means anything for the settings ``values`` (name -> value; needs kind and arch)."""
         kind = values["kind"]
+        if self.path_only and values.get("dataset") in NAMED_DATASETS:
+            return False
         return (kind in self.kinds and network_shape(kind, values["arch"]) in self.archs
                 and all(values[name] in allowed for name, allowed in self.requires.items()))
 
@@ -144,9 +184,31 @@ OPTIONS: tuple[Option, ...] = (
     _o("kind", "Kind", "choice", "ae", "Which autoencoder to train. DAE: trained on corrupted inputs; VAE and AAE: "
        "latent pulled to a prior; VQ-VAE: discrete codes from a codebook.", choices=KIND_LABELS, flag="--model",
        required=True, cli_help="kind of autoencoder"),
-    _o("dataset", "Data set", "dataset", "digits", "Training images (the test split is drawn in the scatter).",
+    _o("dataset", "Data set", "dataset", "digits", "Training images (the test split is drawn in the scatter): a named set, or a path to an image "
+       "folder (one subfolder per class), a .npz/.npy file or a CIFAR binary folder.",
        group="data", flag="--dataset", cli_help="digits, mnist, fashion-mnist, or a path: an image folder (one subfolder per class), "
-       "a .npz/.npy file or a CIFAR binary folder (default: digits)"),
+       "a .npz/.npy file or a CIFAR binary folder (default: digits)", cli_always=True),
+    _o("image_size", "Image size", "int", 0, "Square side the images are resized to (antialiased, aspect kept, "
+       "then cropped or padded); own size: 64 for a folder, an array's own size.", group="data", low=0, high=4096,
+       suffix=" px", special="own size", path_only=True, flag="--image-size", parse=image_side, metavar="N",
+       cli_help="square side the images are resized to (default: 64 for a folder, an array's own size)"),
+    _o("image_channels", "Image channels", "choice", "auto", "1 (grey), 3 (RGB), or auto: 1 when every image is grey.",
+       group="data", choices={"1": "1 (grey)", "3": "3 (RGB)", "auto": "auto"}, path_only=True, flag="--channels",
+       cli_help="1 (grey), 3 (RGB) or auto: 1 when every image is grey (default)"),
+    _o("fit", "Fit", "choice", "crop", "Crop: fill the square, cut the overflow. Pad: the whole image, the rest "
+       "filled with the background.", group="data", choices={"crop": "crop", "pad": "pad"}, path_only=True,
+       flag="--fit", cli_help="crop the overflow (default) or pad to the square"),
+    _o("background", "Background", "choice", "white", "What transparent pixels and padding become.", group="data",
+       choices={"white": "white", "black": "black"}, path_only=True, flag="--background",
+       cli_help="what alpha and padding become (default white)"),
+    _o("test_fraction", "Test fraction", "float", 0.2, "Share of each class held out for testing where the source "
+       "has no train/test split (seeded: the same split on every run).", group="data", low=0.01, high=0.99,
+       step=0.05, path_only=True, flag="--test-fraction", parse=fraction, metavar="F",
+       cli_help="share of each class held out for testing where the source has no split (default 0.2)"),
+    _o("max_memory", "Memory limit", "float", 4.0, "Refuse a data set whose decoded images would take more than "
+       "this (estimated before decoding).", group="data", low=0.01, high=1024.0, step=0.5, suffix=" GB",
+       path_only=True, flag="--max-memory", parse=memory_size, metavar="SIZE",
+       cli_help="refuse a data set whose decoded images take more (default 4GB)"),
     _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (square images of 16 to 256 px, a multiple of 4).",
        choices=ARCH_LABELS, kinds=NOT_VQ, flag="--arch",
        cli_help="network architecture (default: mlp; conv for vqvae)"),
@@ -232,9 +294,11 @@ OPTIONS: tuple[Option, ...] = (
 BY_NAME: dict[str, Option] = {o.name: o for o in OPTIONS}
 
 
-def options(group: str | None = None, *, panel: bool | None = None) -> list[Option]:
-    """The options of ``group`` ("model", "train", "data"; None: all), optionally only those with a panel row."""
-    return [o for o in OPTIONS if (group is None or o.group == group) and (panel is None or o.panel == panel)]
+def options(group: str | None = None, *, panel: bool | None = None, path_only: bool | None = None) -> list[Option]:
+    """The options of ``group`` ("model", "train", "data"; None: all), optionally only those with (or
+    without) a panel row, or only the data preparation options (``path_only``) or all others."""
+    return [o for o in OPTIONS if (group is None or o.group == group) and (panel is None or o.panel == panel)
+            and (path_only is None or o.path_only == path_only)]
 
 
 def applicable(values: Mapping[str, Any], group: str | None = None) -> list[Option]:
@@ -257,6 +321,8 @@ def add_cli_options(parser: argparse.ArgumentParser, chosen: Iterable[Option]) -
             parser.add_argument(o.flag, action="store_true", help=help_text)
             continue
         kwargs: dict[str, Any] = {"help": help_text, "dest": o.dest}
+        if o.metavar:
+            kwargs["metavar"] = o.metavar
         if o.parse is not None:
             kwargs["type"] = o.parse
         elif o.type == "choice":
@@ -264,7 +330,7 @@ def add_cli_options(parser: argparse.ArgumentParser, chosen: Iterable[Option]) -
         if o.required:
             kwargs["required"] = True
         else:
-            kwargs["default"] = o.default if (o.group != "model" or o.cli_always) else None
+            kwargs["default"] = o.default if (o.group == "train" or o.cli_always) else None
         parser.add_argument(o.flag, **kwargs)
 
 

@@ -5,6 +5,7 @@ the models, the trainer, the CLI, the training panel, the picker and the denoise
 """
 from __future__ import annotations
 
+NAMED_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")  # aeviewer.data.sources.SOURCES; else a path
 KINDS: tuple[str, ...] = ("ae", "dae", "vae", "aae", "vqvae")
 KIND_LABELS: dict[str, str] = {
     "ae": "Autoencoder (AE)",
@@ -15,7 +16,7 @@ KIND_LABELS: dict[str, str] = {
 }
 
 ARCHS: tuple[str, ...] = ("mlp", "conv")
-ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (28×28)"}
+ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (square, 16–256 px)"}
 
 # The reconstruction likelihoods each kind offers, its default first.
 RECONS: dict[str, tuple[str, ...]] = {

@@ -87,12 +87,14 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
 
 
 def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None = None,
-            data_dir: str | Path | None = None) -> int:
+            data_dir: str | Path | None = None, dataset: str | None = None) -> int:
     """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status."""
     args = list(argv) if argv is not None else sys.argv[:1]
     app = ensure_app(args)
     if model_path is None and len(args) > 1 and not args[1].startswith("-"):
         model_path = args[1]
     window = create_main_window(model_path, data_dir)
+    if dataset:
+        window.open_data(dataset)  # the panel's data set; it loads with progress there
     window.show()
     return app.exec()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aeviewer.data.imageset import ImageSet
+from aeviewer.data.loader import is_named
 from aeviewer.data.sources import load_split
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.model_picker import as_number
@@ -57,12 +58,14 @@ class Document:
         self.data_fetchable = True
         self._records_before_run: dict[str, Any] | None = None  # the open model's, while a run continues it
         self.outside_name: str | None = None  # the name of a model trained outside aeviewer (None: one of ours)
+        self.preparation: Any = None  # a path data set's Preparation, saved with the weights (None: a named set)
 
     def opened(self, checkpoint: Checkpoint, data_problem: str, data_fetchable: bool) -> None:
         self.records = {"metrics": dict(checkpoint.metrics), "history": list(checkpoint.history),
                         "extra": dict(checkpoint.extra)}
         self.unsaved = False
         self.outside_name = None
+        self.preparation = checkpoint.preparation
         self.data_problem, self.data_fetchable = data_problem, data_fetchable
 
     def opened_foreign(self, outside_name: str | None) -> None:
@@ -71,6 +74,7 @@ class Document:
         self.records = empty_records()
         self.unsaved = False
         self.outside_name = outside_name
+        self.preparation = None
         self.data_problem, self.data_fetchable = "", False
 
     def saved(self) -> None:
@@ -101,9 +105,14 @@ class Document:
         """Why the open model has no scatter, what works without it, and how to cure it (rich text)."""
         problem = self.data_problem or f"the {dataset_name or 'data set'} test split is not loaded"
         works = "The decoder, its sliders and prior samples work" if has_prior else "The decoder and its sliders work"
-        cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
-                f"{escape(dataset_name or 'mnist')}</code>, then open the model again"
-                if self.data_fetchable or not self.data_problem else "")
+        if dataset_name and not is_named(dataset_name):  # a path that has moved: find it again
+            cure = (f"; it looked for <code>{escape(dataset_name)}</code>. <a href=\"open-data\">Open data…</a> "
+                    "(Ctrl+Shift+O) shows the data where it is now")
+        elif self.data_fetchable or not self.data_problem:
+            cure = (f"; to see the scatter, set <b>File › Data directory…</b> or run <code>aeviewer data fetch "
+                    f"{escape(dataset_name or 'mnist')}</code>, then open the model again")
+        else:
+            cure = ""
         return f"<b>No scatter:</b> {escape(problem)}.<br>{works} without data{cure}."
 
     def title(self, kind: str, path: Path | None) -> str:

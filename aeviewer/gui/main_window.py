@@ -19,6 +19,7 @@ from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.window_parts import (
     add_scrolled_dock, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
 )
+from aeviewer.gui.data_source import ShowLoadedData, dropped_data
 from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
@@ -120,6 +121,9 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.picker_action = make_action(self, "Pretrained models…", QKeySequence("Ctrl+P"),
                                           "Choose one of the pretrained models, with its measured metrics (Ctrl+P)",
                                           self.show_model_picker, icon(P.SP_FileDialogDetailedView))
+        self.open_data_action = make_action(self, "Open data…", QKeySequence("Ctrl+Shift+O"),
+                                             "Train on, or show, an image folder or a .npz/.npy file (Ctrl+Shift+O)",
+                                             self.training_panel.data_row.choose)
         self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
         self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
@@ -135,6 +139,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.picker_action)
+        file_menu.addAction(self.open_data_action)
         # issue 23: File › Compare with… (gui/compare_view.py)
         self.compare_action = make_action(self, "Compare with…", None, "Set 1 to 3 more models of the same data set "
                                           "beside this one, with linked selection", lambda: compare_with_dialog(self))
@@ -196,6 +201,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         panel.trainingFinished.connect(self._on_training_finished)
         panel.message.connect(self.set_last_action)
         panel.stateChanged.connect(self._update_status)
+        self.show_loaded_data = ShowLoadedData(self.session, panel, self.data_banner)
 
     # -- model files --------------------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
@@ -270,7 +276,8 @@ class MainWindow(ScriptAccess, QMainWindow):
         if path.suffix != ".safetensors":
             path = path.with_name(path.name + ".safetensors")
         try:
-            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name, **self.document.records)
+            saved = save_checkpoint(path, self.session.model, dataset=self.session.dataset_name,
+                                    preparation=self.document.preparation, **self.document.records)
         except (AeviewerError, OSError) as err:
             self.show_error("Could not save the model", str(err).splitlines()[0])
             return None
@@ -431,16 +438,22 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     # -- drag and drop ----------------------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if dropped_model(event):
+        if dropped_model(event) or dropped_data(event):
             event.acceptProposedAction()
         else:
             event.ignore()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        path = dropped_model(event)
-        if path:
+        path, data = dropped_model(event), dropped_data(event)
+        if path or data:
             event.acceptProposedAction()
-            self.open_model(path)
+            self.open_model(path) if path else self.open_data(data)
+
+    def open_data(self, path: str | Path) -> None:
+        """Make ``path`` the panel's data set (it loads there); an open model without a scatter whose images
+        it fits shows it (see ShowLoadedData)."""
+        self.training_dock.show()
+        self.training_panel.set_data_source(path)
 
     # -- settings and closing ------------------------------------------------------------------------------------
     def restore_settings(self) -> bool:

@@ -39,6 +39,8 @@ def _double(option: Option) -> QDoubleSpinBox:
 def _int(option: Option) -> QSpinBox:
     box = QSpinBox()
     box.setRange(int(option.low), int(option.high))
+    box.setSuffix(option.suffix)
+    box.setSpecialValueText(option.special)  # shown at the lowest value, which stands for None
     box.setValue(option.default)
     return box
 
@@ -113,12 +115,15 @@ class OptionForm:
     """The widgets of ``options`` in ``form``'s rows, in the table's order; look one up with ``widget(name)``."""
 
     def __init__(self, form: QFormLayout, chosen: Iterable[Option],
-                 items: Callable[[Option], list[tuple[str, str]]]) -> None:
+                 items: Callable[[Option], list[tuple[str, str]]],
+                 wrap: Callable[[str, QWidget], QWidget] = lambda name, widget: widget) -> None:
+        """``wrap(name, widget)``: the row's field, when a widget comes with more (the data set's "…")."""
         self.form = form
         self.options = {o.name: o for o in chosen}
         self.widgets = {name: make_widget(o, items) for name, o in self.options.items()}
-        for name, widget in self.widgets.items():
-            form.addRow(self.options[name].label, widget)
+        self.rows = {name: wrap(name, widget) for name, widget in self.widgets.items()}
+        for name, row in self.rows.items():
+            form.addRow(self.options[name].label, row)
 
     def widget(self, name: str) -> QWidget:
         return self.widgets[name]
@@ -139,4 +144,4 @@ class OptionForm:
         """Show exactly the rows that apply to the settings the form holds now."""
         values = self.values()
         for name, option in self.options.items():
-            self.form.setRowVisible(self.widgets[name], option.applies(values))
+            self.form.setRowVisible(self.rows[name], option.applies(values))

@@ -14,6 +14,8 @@ from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
 from aeviewer.errors import AeviewerError, DataError
+from aeviewer.gui.data_source import DataSourceRow
+from aeviewer.gui.panel_data import PanelData
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.option_form import OptionForm, changed_signal
@@ -66,6 +68,7 @@ class TrainingPanel(QWidget):
     """
 
     trainingStarted = Signal(bool)
+    dataLoaded = Signal(object)  # the LoadedSource of a path data set
     trainingFinished = Signal(dict)
     stateChanged = Signal(str)
     message = Signal(str)
@@ -104,7 +107,15 @@ class TrainingPanel(QWidget):
         self.continue_box.toggled.connect(self._on_continue_toggled)
         self.form.addRow(self.continue_box)
 
-        self.fields = OptionForm(self.form, options(panel=True), self._items)
+        self._start_when_loaded = False
+        self._showing_config = False  # an opened model's path is shown, not loaded (Start or Open data… loads it)
+        self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
+        self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self)
+        row = self.form.getWidgetPosition(self.data_row)[0]
+        self.form.insertRow(row + 1, self.data_row.note)  # the load's progress and note, full width
+        self.form.insertRow(row + 1, self.data_row.loading)
+        self.data.loaded.connect(self._on_data_loaded)
+        self.data.failed.connect(self._on_data_failed)
         for name, widget in self.fields.widgets.items():
             setattr(self, name, widget)  # panel.kind, panel.latent_dim, ...: what the tests and the window use
         if self.device.count() > 1:
@@ -159,6 +170,12 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot, 1)
 
+    def _wrap(self, name: str, widget: QWidget) -> QWidget:
+        if name != "dataset":
+            return widget
+        self.data_row = DataSourceRow(widget, self)  # type: ignore[arg-type]
+        return self.data_row
+
     @staticmethod
     def _items(option: Option) -> list[tuple[str, str]]:
         """The entries of the lists the option table leaves to the running program: data sets, devices."""
@@ -184,16 +201,48 @@ class TrainingPanel(QWidget):
             self.size_label.setText(f"— ({err})")
 
     def _on_dataset_changed(self, *_: Any) -> None:
-        """Convolutions are built for 28×28 images: offer them only where the data set has that size;
-        the AAE's adversarial weight follows the image size."""
-        info = SOURCES.get(self.dataset.currentData())
-        if info is not None:
-            self.adversarial_weight.setValue(default_adversarial_weight(info.image_shape))
-        conv_ok = info is not None and info.image_shape[1:] == (28, 28)
+        """Convolutions take square images of 16 to 256 px, a multiple of 4: offer them only where the data set
+        has such images; the AAE's adversarial weight follows the image size; a path loads (in a worker
+        thread) and shows its preparation rows."""
+        self.fields.update_visibility()
+        self.set_error("")
+        if self.data.is_path() and not self.is_running() and not self._showing_config:
+            self.data.load()
+        shape = self.data.image_shape_or_none()
+        if shape is not None:
+            self.adversarial_weight.setValue(default_adversarial_weight(shape))
+        conv_ok = shape is not None and shape[1] == shape[2] and 16 <= shape[1] <= 256 and shape[1] % 4 == 0
         item = self.arch.model().item(self.arch.findData("conv"))
         item.setEnabled(conv_ok)
         if not conv_ok and self.arch.currentData() == "conv":
             self.arch.setCurrentIndex(self.arch.findData("mlp"))
+
+    # -- a data set given by path (PanelData loads it) --------------------------------------------------
+    def set_data_source(self, spec: str | Path) -> None:
+        """Make ``spec`` (a named set or a path) the panel's data set; a path starts loading."""
+        self.data_row.set_path(spec)
+
+    @property
+    def loaded_source(self) -> Any:
+        return self.data.source
+
+    @property
+    def source_load(self) -> Any:
+        return self.data.load_job
+
+    def _on_data_loaded(self, loaded: Any) -> None:
+        self._on_dataset_changed()
+        self.message.emit(f"Loaded {loaded.source}")
+        self.dataLoaded.emit(loaded)
+        if self._start_when_loaded:
+            self._start_when_loaded = False
+            self.start()
+
+    def _on_data_failed(self, text: str) -> None:
+        self._start_when_loaded = False
+        if text:
+            self.set_error(text)
+        self.progress_label.setText("Not training")
 
     def _on_continue_toggled(self, checked: bool) -> None:
         for widget in self._model_fields():
@@ -222,7 +271,15 @@ class TrainingPanel(QWidget):
         """Fill the fields from a model's config (so Start trains the same shape again)."""
         self.fields.show("kind", config.kind)
         if dataset:
-            self.fields.show("dataset", dataset)  # before the AAE's λ, which the data set's default would replace
+            if dataset not in SOURCES:  # a path: an entry of its own, prepared as the open model's was
+                self.data_row.add(dataset)
+                if self.session.document.preparation is not None:
+                    self.data.show_preparation(self.session.document.preparation)
+            self._showing_config = True
+            try:
+                self.fields.show("dataset", dataset)
+            finally:
+                self._showing_config = False  # before the AAE's λ, which the data set's default would replace
         for option in options("model", panel=True):
             if option.name != "kind" and hasattr(config, option.name):
                 self.fields.show(option.name, getattr(config, option.name))
@@ -235,12 +292,12 @@ class TrainingPanel(QWidget):
     def model_config(self) -> ModelConfig:
         """The ModelConfig for a new model from the fields that apply (raises ConfigError for impossible ones)."""
         values = self.fields.values()
-        info = SOURCES[values["dataset"]]
+        image_shape, n_classes = self.data.shape()
         overrides = {o.name: self.fields.read(o.name) for o in applicable(values, "model")}
         kind = overrides.pop("kind")
         if "noise_kind" in overrides:  # two fields, one config entry: "gaussian:0.5"
             overrides["noise"] = f"{overrides.pop('noise_kind')}:{overrides.pop('noise_level'):g}"
-        return default_config(kind, image_shape=info.image_shape, n_classes=len(info.class_names), **overrides)
+        return default_config(kind, image_shape=image_shape, n_classes=n_classes, **overrides)
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(**{o.name: self.fields.read(o.name) for o in options("train", panel=True)})
@@ -278,6 +335,11 @@ class TrainingPanel(QWidget):
         if self.is_running():
             return False
         self.set_error("")
+        if self._needs_loading():
+            self._start_when_loaded = True
+            self.data.load()
+            self.progress_label.setText("Loading the data set; training starts when it has loaded…")
+            return False
         try:
             model, dataset, fresh = self._prepare_model()
         except torch.OutOfMemoryError as err:
@@ -296,9 +358,10 @@ class TrainingPanel(QWidget):
         self.progress_label.setText("Loading the training split…")
         self._info = {"notice": "", "epoch": "", "autosave": ""}
         self._refresh_info()
+        preparation = self.session.document.preparation
         self.run.start(model, dataset, config, data_dir=self.data_dir, train_set=self._small_train_set(dataset),
                        snapshot_interval_s=self.snapshot_interval_s, num_threads=self.train_threads,
-                       autosave=self._autosaver(dataset, config))
+                       autosave=self._autosaver(dataset, config, preparation), preparation=preparation)
         self._set_state("running")
         self.trainingStarted.emit(not fresh)
         self.message.emit(f"Training {model.config.kind} on {dataset}")
@@ -311,25 +374,38 @@ class TrainingPanel(QWidget):
                 raise DataError("the open model records no data set; untick 'Continue' and train a new one")
             return self.session.model, self.session.dataset_name, False
         dataset = self.dataset.currentData()
-        if SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
+        if dataset in SOURCES and SOURCES[dataset].idx and locate_split(dataset, "train", self.data_dir) is None:
             raise DataError(missing_train_message(dataset, resolve_data_dir(self.data_dir)))
         config = self.model_config()
         trainer.check_fits(config, trainer.resolve_device(self.device.currentData())[0])
         model = trainer.seeded_build(config, self.seed.value())
-        test_set = load_split(dataset, "test", self.data_dir)
+        loaded = self.loaded_source if dataset not in SOURCES else None
+        if loaded is not None and loaded.note:  # only its shipped test split was found
+            raise DataError(f"{dataset}: no such folder; training needs the folder")
+        test_set = loaded.test if loaded is not None else load_split(dataset, "test", self.data_dir)
         self.session.set_model(model, dataset, test_set, path=None)
+        self.session.document.preparation = loaded.preparation if loaded is not None else None
         return model, dataset, True
 
-    def _autosaver(self, dataset: str, config: TrainConfig) -> AutoSaver | None:
+    def _needs_loading(self) -> bool:
+        """Whether Start must wait for the path data set to load (a new model on a path not loaded yet)."""
+        if self.continue_box.isChecked() and self.session.model is not None:
+            return False
+        return self.data.is_path() and not self.data.is_loaded()
+
+    def _autosaver(self, dataset: str, config: TrainConfig, preparation: Any = None) -> AutoSaver | None:
         if not self.autosave_enabled:
             return None
-        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)})
+        return AutoSaver(dataset, directory=self.autosave_dir, extra={"train": train_record(config)},
+                         preparation=preparation)
 
     def _small_train_set(self, dataset: str) -> Any:
         """A bundled set (digits) loads in a blink here; parsing it in the worker would hold the GIL
         while the GUI redraws. IDX sets (MNIST: seconds of gunzip) load in the worker instead."""
         if dataset in SOURCES and not SOURCES[dataset].idx:
             return load_split(dataset, "train", self.data_dir)
+        if self.loaded_source is not None and self.loaded_source.source == dataset:
+            return self.loaded_source.train  # loaded already, with its progress and Cancel
         return None
 
     def toggle_pause(self) -> None:
@@ -359,6 +435,7 @@ class TrainingPanel(QWidget):
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and join the training thread (used when the window closes); True when it has ended."""
+        self.data.shutdown()
         ended = self.run.shutdown(timeout_ms)
         if ended and self.run.worker is not None:
             self._set_state("idle")

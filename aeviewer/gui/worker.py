@@ -93,6 +93,7 @@ class TrainingWorker(QObject):
         num_threads: int | None = None,
         autosave: AutoSaver | None = None,
         device_notice: str | None = None,
+        preparation: Any = None,
     ) -> None:
         super().__init__()
         self.device_notice = device_notice  # e.g. the CPU fallback, said once the run has begun
@@ -101,6 +102,7 @@ class TrainingWorker(QObject):
         self.train_config = train_config
         self.data_dir = data_dir
         self.train_set = train_set
+        self.preparation = preparation  # a path source's (None: a named set)
         self.snapshot_interval_s = snapshot_interval_s
         self.num_threads = num_threads
         self.autosave = autosave
@@ -160,7 +162,8 @@ class TrainingWorker(QObject):
     def _train(self) -> dict[str, Any]:
         if self.device_notice:
             self.notice.emit(self.device_notice)
-        train_set = self.train_set if self.train_set is not None else load_split(self.dataset, "train", self.data_dir)
+        train_set = self.train_set if self.train_set is not None else load_split(self.dataset, "train", self.data_dir,
+                                                                                   self.preparation)
         self._last_snapshot = time.monotonic()
         self._trainer = Trainer(
             self.model, train_set, self.train_config,

@@ -8,7 +8,7 @@ from aeviewer.gui.document import Document
 
 
 def _checkpoint(history, extra):
-    return SimpleNamespace(metrics={"psnr_db": 17.0}, history=history, extra=extra)
+    return SimpleNamespace(metrics={"psnr_db": 17.0}, history=history, extra=extra, preparation=None)
 
 
 def test_a_continued_run_goes_on_from_the_last_epoch_and_keeps_where_the_model_came_from():
@@ -32,3 +32,12 @@ def test_a_new_run_starts_its_own_records_and_the_title_says_what_is_saved():
     assert doc.title("vae", Path("/m/vae.safetensors")) == "vae.safetensors (trained, not saved) — aeviewer"
     doc.saved()
     assert doc.title("vae", Path("/m/vae.safetensors")) == "vae.safetensors — aeviewer"
+
+
+def test_a_path_data_set_that_has_moved_is_named_with_a_link_to_open_data():
+    doc = Document()
+    doc.data_problem, doc.data_fetchable = "/old/place/shapes: no such file or folder", True
+    html = doc.no_scatter_html("/old/place/shapes", has_prior=False)
+    assert "<code>/old/place/shapes</code>" in html and 'href="open-data"' in html
+    assert "aeviewer data fetch" not in html
+    assert "aeviewer data fetch mnist" in doc.no_scatter_html("mnist", has_prior=False)

@@ -1,0 +1,106 @@
+"""PanelData: the training panel's data set when it is a path: its load (with the preparation the rows
+describe), what it loaded, and the image shape and class count a new model is built for.
+
+The panel keeps the rows (OptionForm) and the data set row (DataSourceRow); this keeps the loading.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from aeviewer.data.sources import SOURCES
+from aeviewer.data_options import max_memory_of, preparation_from_values, preparation_values
+from aeviewer.errors import ConfigError
+from aeviewer.gui.data_source import DataSourceRow, SourceLoad, skip_note
+from aeviewer.gui.option_form import OptionForm, changed_signal
+from aeviewer.options import options
+
+
+def loaded_text(loaded: Any) -> str:
+    """'29 train + 7 test images, 3×16×16, 3 classes; 1 file skipped: ...'."""
+    train, test = loaded.train, loaded.test
+    text = (f"{len(train):,} train + {len(test):,} test images, {'×'.join(map(str, test.image_shape))}, "
+            f"{len(test.class_names) or 'no'} classes")
+    note = skip_note(loaded)
+    return f"{text}; {note}" if note else text
+
+
+class PanelData(QObject):
+    """Signals: ``loaded(object)`` (a LoadedSource), ``failed(str)`` (one line; "" when cancelled)."""
+
+    loaded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, fields: OptionForm, row: DataSourceRow, data_dir: Callable[[], Any],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.fields, self.row, self.data_dir = fields, row, data_dir
+        self.load_job = SourceLoad(self)
+        self.source: Any = None  # the LoadedSource, once loaded
+        self.load_job.progressed.connect(row.show_loading)
+        self.load_job.loaded.connect(self._on_loaded)
+        self.load_job.failed.connect(self._on_failed)
+        row.cancel_button.clicked.connect(self.load_job.cancel)
+        for option in options("data", panel=True, path_only=True):
+            changed_signal(fields.widget(option.name)).connect(lambda *_: self._on_preparation_changed())
+
+    def spec(self) -> Any:
+        return self.fields.widget("dataset").currentData()  # type: ignore[attr-defined]
+
+    def is_path(self) -> bool:
+        return self.spec() is not None and self.spec() not in SOURCES
+
+    def preparation(self) -> Any:
+        """The Preparation the rows describe."""
+        return preparation_from_values(self.fields.values())
+
+    def show_preparation(self, preparation: Any) -> None:
+        for name, value in preparation_values(preparation).items():
+            self.fields.show(name, value)
+
+    def is_loaded(self) -> bool:
+        """Whether the path data set has loaded with the preparation the rows describe now."""
+        return self.source is not None and self.load_job.key == (self.spec(), self.preparation())
+
+    def load(self) -> None:
+        """Load the path data set with the rows' preparation, unless it is loaded or loading already."""
+        key = (self.spec(), self.preparation())
+        if self.load_job.key == key:
+            return
+        self.source = None
+        self.row.show_note("")
+        self.load_job.start(key[0], key[1], self.data_dir(), max_memory_of(self.fields.values()))
+
+    def shape(self) -> tuple[tuple[int, int, int], int]:
+        """The image shape and class count of the data set (a path: once it has loaded)."""
+        spec = self.spec()
+        if spec in SOURCES:
+            return SOURCES[spec].image_shape, len(SOURCES[spec].class_names)
+        if not self.is_loaded():
+            raise ConfigError("the data set has not loaded yet")
+        test = self.source.test
+        return tuple(test.image_shape), max(len(test.class_names), 1)
+
+    def image_shape_or_none(self) -> tuple[int, int, int] | None:
+        try:
+            return self.shape()[0]
+        except ConfigError:
+            return None
+
+    def _on_preparation_changed(self) -> None:
+        if self.is_path() and self.load_job.key is not None:
+            self.load_job.cancel()  # a load with the old preparation; Start loads with the new one
+            self.source = None
+
+    def _on_loaded(self, loaded: Any) -> None:
+        self.source = loaded
+        self.row.show_note(loaded_text(loaded))
+        self.loaded.emit(loaded)
+
+    def _on_failed(self, text: str) -> None:
+        self.row.show_note("" if text else "Loading cancelled")
+        self.failed.emit(text)
+
+    def shutdown(self) -> None:
+        self.load_job.shutdown()
