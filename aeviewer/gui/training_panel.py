@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from aeviewer.gui.panel_data import PanelData
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
 from aeviewer.gui.option_form import OptionForm, changed_signal
+from aeviewer.gui.run_display import RunDisplay
 from aeviewer.gui.session import Session
 from aeviewer.gui.worker import TrainingRun, TrainingWorker
 from aeviewer.models import default_config, parameter_count, size_text
@@ -26,7 +26,7 @@ from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig
 from aeviewer.options import Option, applicable, options, train_record
 from aeviewer.training import trainer  # a module reference: tests replace its functions
-from aeviewer.training.trainer import TrainConfig, terms_text
+from aeviewer.training.trainer import TrainConfig
 
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
@@ -38,23 +38,12 @@ def cuda_devices() -> list[tuple[str, str]]:
     return [(f"cuda:{i}", f"cuda:{i} — {torch.cuda.get_device_name(i)}") for i in range(torch.cuda.device_count())]
 
 
-def format_eta(seconds: float) -> str:
-    if not seconds == seconds or seconds == float("inf"):  # NaN or inf before the first batches
-        return "–"
-    return str(datetime.timedelta(seconds=int(round(seconds))))
-
-
-def progress_text(info: dict[str, Any]) -> str:
-    return (f"Epoch {info['epoch']}/{info['epochs']} · batch {info['batch']}/{info['n_batches']}\n"
-            f"{info['samples_per_s']:,.0f} samples/s · ETA {format_eta(info['eta_s'])}")
-
-
 def missing_train_message(name: str, data_dir: Path) -> str:
     return (f"The {name} training split is not in {data_dir}. Set the data directory (File › Data directory…) "
             f"or run `aeviewer data fetch {name}`.")
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(RunDisplay, QWidget):
     """Model and training settings, Start / Pause-Resume / Stop, progress, live loss curves.
 
     Each run autosaves its model after every epoch (``autosave_enabled``; into ``autosave_dir``, by
@@ -450,74 +439,6 @@ class TrainingPanel(QWidget):
         self.run.autosaved.connect(self._on_autosaved)
         self.run.weights.connect(self._load_weights)
         self.run.finished.connect(self._on_finished)
-
-    def _load_weights(self, state: dict) -> None:
-        if self.session.model is None:
-            return
-        try:
-            self.session.load_weights(state)
-        except RuntimeError as err:  # a snapshot that does not fit the model: never take the window down
-            self.message.emit(f"Could not load a weight snapshot: {str(err).splitlines()[0]}")
-
-    def _on_progress(self, info: dict[str, Any]) -> None:
-        done = (info["epoch"] - 1 + info["batch"] / max(info["n_batches"], 1)) / max(info["epochs"], 1)
-        self.progress.setValue(int(done * 1000))
-        self.progress_label.setText(progress_text(info) + (" (paused)" if self.is_paused() else ""))
-        if info.get("losses_fresh"):
-            self.loss_plot.add_point(info["global_step"], info["losses"])
-
-    def _on_epoch(self, info: dict[str, Any]) -> None:
-        self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
-        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms_text(info['losses'], info['stats'])}"
-        self._refresh_info()
-
-    def _on_notice(self, text: str) -> None:
-        self._info["notice"] = text  # stays above the epoch lines for the whole run (e.g. the CPU fallback)
-        self._refresh_info()
-        self.message.emit(text)
-
-    def _on_autosaved(self, info: dict[str, Any]) -> None:
-        self.last_autosave = Path(info["path"])
-        text = f"autosaved epoch {info['epoch']} → {info['path']}"
-        self._info["autosave"] = text
-        self._refresh_info()
-        self.message.emit(text)
-
-    def _refresh_info(self) -> None:
-        self.info_label.setText("\n".join(line for line in self._info.values() if line))
-
-    def show_history(self, history: list[dict[str, Any]]) -> None:
-        """Draw an opened model's recorded epochs as the loss curves."""
-        self.loss_plot.show_history(history)
-
-    def info_text(self) -> str:
-        return self.info_label.text()
-
-    def _on_finished(self, result: dict[str, Any]) -> None:
-        if result.get("history"):
-            self.history = list(result["history"])
-        self.last_result = {**result, "history": list(self.history), "train": self._run_record}
-        status = result.get("status", "failed")
-        if status == "finished":
-            self.progress.setValue(1000)
-            self.progress_label.setText(f"Finished {result.get('epochs_done', 0)} epochs")
-        elif status == "stopped":
-            self.progress_label.setText(f"Stopped after {result.get('epochs_done', 0)} complete epochs")
-        else:
-            self.progress_label.setText("Failed: the last good weights are loaded")
-        self._set_state("idle")
-        self.message.emit(f"Training {status}: {result.get('message', '')}".rstrip(": "))
-        self.trainingFinished.emit(self.last_result)
-
-    # -- presentation ------------------------------------------------------------------------------------------
-    def set_error(self, text: str) -> None:
-        """Show ``text`` as the panel's red error line (empty hides it), as a sentence: core errors are
-        written for the CLI's "aeviewer: error: ..." and start in lower case."""
-        self.error_label.setText(text[:1].upper() + text[1:])
-        self.error_label.setVisible(bool(text))
-
-    def error_text(self) -> str:
-        return self.error_label.text()
 
     def _set_state(self, state: str) -> None:
         self._state = state

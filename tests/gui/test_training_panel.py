@@ -9,7 +9,8 @@ import torch
 from PySide6.QtCore import Qt
 
 from aeviewer.gui.session import Session
-from aeviewer.gui.training_panel import TrainingPanel, progress_text
+from aeviewer.gui.run_display import progress_text
+from aeviewer.gui.training_panel import TrainingPanel
 from aeviewer.models import size_text
 from aeviewer.models.ae import AE
 
