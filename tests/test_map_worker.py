@@ -87,6 +87,16 @@ def test_cancel_ends_the_child_process(worker):
     assert worker.poll() == []  # nothing of the cancelled job comes back
 
 
+def test_the_child_runs_below_the_windows_priority(worker):
+    worker.start("tsne", blobs(3000))
+    pid = worker.pid
+    deadline = time.monotonic() + 30
+    while os.getpriority(os.PRIO_PROCESS, pid) == os.getpriority(os.PRIO_PROCESS, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the child lowers its own priority once it has started
+    assert os.getpriority(os.PRIO_PROCESS, pid) > os.getpriority(os.PRIO_PROCESS, 0)
+    worker.cancel()
+
+
 def test_bad_parameters_are_refused_before_any_process_starts(worker):
     with pytest.raises(ConfigError, match="perplexity"):
         worker.start("tsne", blobs(), {"perplexity": 0})

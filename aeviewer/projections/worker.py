@@ -224,10 +224,22 @@ def _installed(module: str) -> bool:
 
 
 # -- the child process ----------------------------------------------------------------------------------------
+CHILD_NICENESS = 10  # on 2 cores a map's optimisation would otherwise take turns with the window's event loop
+
+
+def _yield_to_the_window() -> None:
+    """Run the child below the GUI's priority: the map may take longer, the window never waits for it."""
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):  # no nice on Windows; a refused one leaves the priority as it was
+        pass
+
+
 def _serve(commands: Any, events: Any, parent: int) -> None:
     """The child's loop: one command at a time, until "stop" or the parent is gone."""
     from aeviewer.projections.maps import fit_map
 
+    _yield_to_the_window()
     fitted: dict[int, Any] = {}
     while True:
         try:
