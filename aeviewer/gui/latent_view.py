@@ -22,6 +22,7 @@ from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
 from aeviewer.gui.latent_maps import GUESS_NOTE, LatentMaps
 from aeviewer.gui.map_runner import MapRunner
+from aeviewer.gui.scatter_density import PointIndex, ScatterDensity
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
 __all__ = ["GUESS_NOTE", "LatentView"]
@@ -120,6 +121,8 @@ class LatentView(QWidget):
         self._drawn_z: np.ndarray | None = None  # the starred code, kept to project it again
         self.plot.addItem(self.drawn_marker, ignoreBounds=True)
         self.inset = HoverInset(self.plot)
+        self.density = ScatterDensity(self.plot)  # a large set zoomed out: a 2-D histogram instead of dots
+        self._index = PointIndex(np.zeros((0, 2), np.float32))
 
         self.projection_box = self._build_projection_controls()
         self.maps = LatentMaps(self)  # UMAP / t-SNE: the runner, parameter fields, far shade
@@ -159,6 +162,7 @@ class LatentView(QWidget):
         if item.isVisible() != visible:
             item.setVisible(visible)
             self._refresh_legend_sample(k)
+            self.density.set_hidden(self._hidden_classes())
             self.classToggled.emit(k, visible)
 
     def is_class_visible(self, k: int) -> bool:
@@ -171,6 +175,17 @@ class LatentView(QWidget):
 
     def _publish_visible_region(self, *_: Any) -> None:
         self.session.visible_region = self.visible_range()
+        self._update_density_mode()
+
+    def showing_density(self) -> bool:
+        """The scatter is drawn as a density image (a large set, zoomed out), not as points."""
+        return self.density.showing
+
+    def _update_density_mode(self) -> None:
+        self.density.update_mode(*self.visible_range(), self._items)
+
+    def _hidden_classes(self) -> list[int]:
+        return [k for k, item in enumerate(self._items) if not item.isVisible()]
 
     @property
     def _runner(self) -> MapRunner | None:
@@ -286,6 +301,8 @@ class LatentView(QWidget):
         self._ensure_class_items(names)
         self._coords = coords
         self._labels = labels
+        self._index = PointIndex(coords)
+        self.density.set_points(coords, labels, len(self._items), self._hidden_classes())
         # size by count: small dots keep 60,000 points readable
         size = 5 if len(coords) <= 12000 else 3
         for k, item in enumerate(self._items):
@@ -300,6 +317,7 @@ class LatentView(QWidget):
         labels_xy = (self.session.projection.axis_labels if self.session.projection is not None else ("z0", "z1"))
         self.plot.setLabel("bottom", labels_xy[0])
         self.plot.setLabel("left", labels_xy[1])
+        self._update_density_mode()
         if self.session.current_z is not None:
             self._on_current_point(self.session.current_z)  # the projection may have changed
         if self._drawn_z is not None:
@@ -355,6 +373,7 @@ class LatentView(QWidget):
     def _on_legend_clicked(self, item: pg.ScatterPlotItem) -> None:
         # pyqtgraph's legend sample already flipped the item's visibility
         if item in self._items:
+            self.density.set_hidden(self._hidden_classes())
             self.classToggled.emit(self._items.index(item), item.isVisible())
 
     def _refresh_legend_sample(self, k: int) -> None:
@@ -396,20 +415,13 @@ class LatentView(QWidget):
 
     def nearest_visible(self, scene_pos: QPointF) -> int:
         """Index of the visible test point nearest to ``scene_pos`` within HOVER_RADIUS_PX, else -1."""
-        coords = self._coords
-        if len(coords) == 0:
-            return -1
         view = self.viewbox.mapSceneToView(scene_pos)
         px, py = self.viewbox.viewPixelSize()  # view units per screen pixel
         if px <= 0 or py <= 0:
             return -1
-        # distance in screen pixels: d² = ((x-x₀)/px)² + ((y-y₀)/py)²
-        d2 = ((coords[:, 0] - view.x()) / px) ** 2 + ((coords[:, 1] - view.y()) / py) ** 2
-        hidden = [k for k, item in enumerate(self._items) if not item.isVisible()]
-        if hidden:
-            d2 = np.where(np.isin(self._labels, hidden), np.inf, d2)
-        i = int(np.argmin(d2))
-        return i if d2[i] <= HOVER_RADIUS_PX**2 else -1
+        hidden = self._hidden_classes()
+        excluded = np.isin(self._labels, hidden) if hidden else None
+        return self._index.nearest(view.x(), view.y(), px, py, HOVER_RADIUS_PX, excluded)
 
     def _set_hover(self, index: int, scene_pos: QPointF) -> None:
         test_set = self.session.test_set
