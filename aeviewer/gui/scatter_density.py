@@ -97,10 +97,11 @@ class PointIndex:
     """Nearest-point lookups in screen pixels over 2-D coordinates: a linear scan for small sets, a KD-tree
     (built on a thread; the scan answers until it is ready) for large ones."""
 
-    def __init__(self, coords: np.ndarray) -> None:
+    def __init__(self, coords: np.ndarray, use_tree: bool = True) -> None:
         self.coords = coords
         self._tree: Any = None
-        if len(coords) >= TREE_MIN_POINTS:
+        self._scan_only = not use_tree or len(coords) < TREE_MIN_POINTS
+        if not self._scan_only:
             threading.Thread(target=self._build, daemon=True).start()
 
     def _build(self) -> None:
@@ -110,7 +111,7 @@ class PointIndex:
 
     @property
     def ready(self) -> bool:
-        return self._tree is not None or len(self.coords) < TREE_MIN_POINTS
+        return self._tree is not None or self._scan_only
 
     def wait(self, timeout: float = 10.0) -> None:
         """Block until the tree is built (tests, benchmarks)."""
