@@ -8,6 +8,7 @@ before the child is spawned, so interpreter start-up and every import count. The
 paint of any widget of the main window (an application-wide event filter) and the moment the scatter is
 filled (the session's encodings in place), then quits.
 
+    python benchmarks/bench_first_paint.py --quick          # one digits model (CI smoke)
     python benchmarks/bench_first_paint.py                  # every model of trained/, one run each mode
     python benchmarks/bench_first_paint.py --runs 3 --models trained/vqvae-mnist.safetensors
 """
@@ -86,10 +87,12 @@ def one_run(model: Path, mode: str, settings_dir: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="trained/vae-digits only")
     parser.add_argument("--runs", type=int, default=1, help="runs per model and mode (median reported)")
     parser.add_argument("--models", nargs="*", type=Path, help="checkpoints (default: every trained/*.safetensors)")
     args = parser.parse_args(argv)
-    models = args.models or sorted((REPO / "trained").glob("*.safetensors"))
+    models = args.models or ([REPO / "trained" / "vae-digits.safetensors"] if args.quick
+                             else sorted((REPO / "trained").glob("*.safetensors")))
     load = os.getloadavg()[0]
     header(f"launch to first paint and to the filled scatter, {len(models)} model(s), {args.runs} run(s) each, "
            f"load average {load:.1f} on {os.cpu_count()} cores")
