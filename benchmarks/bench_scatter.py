@@ -8,8 +8,14 @@ Rows: "new points" (a different set: every class's count changes, so each Scatte
 ``setData`` — what opening a model does), "moved points" (same points, new positions — what a live
 weight snapshot during training does), and "hide class" / "show class" (a legend toggle).
 
+Frames (``--frames``): pan and zoom frames of 60,000 and 200,000 synthetic points (one blob per class), each
+a ``setRange`` to a finished repaint: zoomed out (drawn as density), a zoom in/out step, and zoomed in (points),
+against the same frames with the density switch off (every point drawn as a dot: the baseline, same run). Hover:
+``nearest_visible`` at random places, KD-tree against a scan of every point.
+
     python benchmarks/bench_scatter.py --quick    # seconds: 1,000 and 5,000 points (CI smoke)
     python benchmarks/bench_scatter.py            # the figure: 10,000 (<= 50 ms) and 60,000 (<= 200 ms)
+    python benchmarks/bench_scatter.py --frames   # pan/zoom frames at 60,000 and 200,000 (<= 30 ms), hover (<= 5 ms)
 """
 from __future__ import annotations
 
@@ -23,6 +29,9 @@ import torch
 from common import PaintCounter, header, load_set, median, offscreen_qt, percentile, process_events_for, verdict
 
 TARGETS_MS = {10_000: 50.0, 60_000: 200.0}
+FRAME_TARGET_MS = 30.0
+HOVER_TARGET_MS = 5.0
+FRAME_SIZES = (60_000, 200_000)
 
 
 def blobs(labels: np.ndarray, seed: int) -> np.ndarray:
@@ -93,16 +102,99 @@ def measure(bench: Bench, n: int, repeats: int) -> dict[str, list[float]]:
     return out
 
 
+def synthetic_set(n: int, classes: int = 10) -> tuple[Any, np.ndarray]:
+    """``n`` tiny blank images with labels, and their blob coordinates (an image folder's worth of points)."""
+    from aeviewer.data.imageset import ImageSet
+
+    labels = np.random.default_rng(1).integers(0, classes, n)
+    images = ImageSet(torch.zeros((n, 1, 2, 2), dtype=torch.uint8), torch.from_numpy(labels),
+                      tuple(str(k) for k in range(classes)))
+    return images, blobs(labels, 0)
+
+
+def frame_times(bench: Bench, coords: np.ndarray, frames: int) -> dict[str, list[float]]:
+    """Seconds per pan / zoom frame, zoomed out and zoomed in on a blob."""
+    vb = bench.view.viewbox
+    vb.autoRange()
+    (x0, x1), (y0, y1) = bench.view.visible_range()
+    w, h = x1 - x0, y1 - y0
+    cx, cy = (float(v) for v in coords[0])
+    out: dict[str, list[float]] = {"pan out": [], "zoom": [], "pan in": []}
+    for f in range(frames):
+        dx = 0.01 * w * (1 if f % 2 else -1)
+        out["pan out"].append(bench.repaint_after(lambda: vb.setRange(xRange=(x0 + dx, x1 + dx), yRange=(y0, y1), padding=0)))
+        k = 0.8 if f % 2 else 1.0
+        out["zoom"].append(bench.repaint_after(lambda: vb.setRange(
+            xRange=(cx - k * w / 2, cx + k * w / 2), yRange=(cy - k * h / 2, cy + k * h / 2), padding=0)))
+    for f in range(frames):
+        dx = 0.02 * (1 if f % 2 else -1)
+        out["pan in"].append(bench.repaint_after(lambda: vb.setRange(
+            xRange=(cx - 0.25 + dx, cx + 0.25 + dx), yRange=(cy - 0.2, cy + 0.2), padding=0)))
+    return out
+
+
+def hover_times(bench: Bench, coords: np.ndarray, probes: int) -> list[float]:
+    """Seconds per ``nearest_visible`` at random places of the zoomed-out view."""
+    from PySide6.QtCore import QPointF
+
+    view = bench.view
+    view.viewbox.autoRange()
+    view._index.wait()
+    rng = np.random.default_rng(2)
+    times = []
+    for i in rng.integers(0, len(coords), probes):
+        scene = view.viewbox.mapViewToScene(QPointF(float(coords[i, 0]) + 0.01, float(coords[i, 1])))
+        start = time.perf_counter()
+        view.nearest_visible(scene)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def run_frames(bench: Bench, frames: int) -> None:
+    from aeviewer.gui import scatter_density
+
+    header(f"LatentView: pan/zoom frames to a finished repaint of a 1000x800 view, {frames} frames each; hover")
+    print(f"{'points':>7}  {'frame':>8}  {'density p50':>11}  {'p90':>6}  {'dots p50':>8}  {'p90':>6}  {'ratio':>6}  verdict (<= {FRAME_TARGET_MS:g} ms)")
+    figures = []
+    for n in FRAME_SIZES:
+        images, coords = synthetic_set(n)
+        got = {}
+        for mode, min_points in (("density", scatter_density.DENSITY_MIN_POINTS), ("dots", 10**12)):
+            bench.view.density.min_points = min_points
+            bench.repaint_after(lambda: bench.set_points(images, coords))
+            got[mode] = frame_times(bench, coords, frames)
+        for name in got["density"]:
+            d, b = median(got["density"][name]) * 1000, median(got["dots"][name]) * 1000
+            print(f"{n:>7,}  {name:>8}  {d:>11.1f}  {percentile(got['density'][name], 90) * 1000:>6.1f}  {b:>8.1f}  "
+                  f"{percentile(got['dots'][name], 90) * 1000:>6.1f}  {d / b:>6.2f}  {verdict(d, FRAME_TARGET_MS)}")
+        worst = max(median(v) for v in got["density"].values()) * 1000
+        figures.append(f"{n:,} points: slowest frame (median) {worst:.1f} ms ({verdict(worst, FRAME_TARGET_MS)})")
+        bench.view.density.min_points = scatter_density.DENSITY_MIN_POINTS
+        bench.repaint_after(lambda: bench.set_points(images, coords))
+        tree = hover_times(bench, coords, 200)
+        bench.view._index = scatter_density.PointIndex(coords, use_tree=False)  # a scan of every point: the baseline
+        scan = hover_times(bench, coords, 200)
+        print(f"{n:>7,}  {'hover':>8}  tree p50 {median(tree) * 1000:.2f} ms p99 {percentile(tree, 99) * 1000:.2f} ms; "
+              f"scan p50 {median(scan) * 1000:.2f} ms p99 {percentile(scan, 99) * 1000:.2f} ms; "
+              f"ratio {median(tree) / median(scan):.2f} ({verdict(percentile(tree, 99) * 1000, HOVER_TARGET_MS)})")
+        figures.append(f"hover p99 {percentile(tree, 99) * 1000:.2f} ms")
+    print("figure: " + "; ".join(figures))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 5,000 points, 2 repeats")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 60_000])
+    parser.add_argument("--frames", action="store_true", help="pan/zoom frames at 60,000 and 200,000 points, and hover")
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     sizes, repeats = ([1_000, 5_000], 2) if args.quick else (args.sizes, args.repeats)
     offscreen_qt()
     bench = Bench()
+    if args.frames:
+        run_frames(bench, 10 if args.quick else 30)
+        return 0
     header(f"LatentView: set points / toggle a class, to a finished repaint of a 1000x800 view, {repeats} repeats")
     print(f"{'points':>7}  {'operation':>12}  {'median ms':>10}  {'p90 ms':>8}  {'worst ms':>9}  {'target ms':>9}  verdict")
     figures = []

@@ -68,11 +68,14 @@ class _AfterFirstPaint(QObject):
 
 
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
-                       trained_dir: str | Path | None = None, open_default: bool = True) -> MainWindow:
+                       trained_dir: str | Path | None = None, open_default: bool = True,
+                       background_encoding: bool = False) -> MainWindow:
     """The main window with ``model_path`` (or, with ``open_default``, the pretrained default from
-    ``trained_dir``) open; does not enter the event loop."""
+    ``trained_dir``) open; does not enter the event loop. ``background_encoding``: test splits are encoded
+    off the GUI thread (the app; without it the scatter is filled when this returns, as tests expect)."""
     ensure_app()
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
+    window.session.encode_in_background = background_encoding
     # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
     # first paint; after the scatter's first paint it runs while the user looks at the window.
     # (A Start pressed before it ran imports the same on the training thread, as without it.)
@@ -93,7 +96,7 @@ def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None 
     app = ensure_app(args)
     if model_path is None and len(args) > 1 and not args[1].startswith("-"):
         model_path = args[1]
-    window = create_main_window(model_path, data_dir)
+    window = create_main_window(model_path, data_dir, background_encoding=True)
     if dataset:
         window.open_data(dataset)  # the panel's data set; it loads with progress there
     window.show()

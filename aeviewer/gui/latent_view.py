@@ -9,14 +9,11 @@ pyqtgraph's click delivery (a walk of every item near the cursor, ~3 ms a click)
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-import threading
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -24,13 +21,12 @@ from aeviewer.gui.session import Session
 from aeviewer.gui.bookmarks import PointNavigation
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
-from aeviewer.gui.map_runner import MapParams, MapRunner
-from aeviewer.projections.maps import MapProjection
+from aeviewer.gui.latent_maps import GUESS_NOTE, LatentMaps
+from aeviewer.gui.map_runner import MapRunner
+from aeviewer.gui.scatter_density import PointIndex, ScatterDensity
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
-FAR_SHADE = (90, 90, 90, 45)  # RGBA over places far from every embedded point of a map (the decode is a guess)
-FAR_MASK_CELLS = (128, 128)
-GUESS_NOTE = "far from every embedded point: the decode here is a guess"
+__all__ = ["GUESS_NOTE", "LatentView"]
 
 HOVER_RADIUS_PX = 8.0  # how close (screen pixels) the cursor must be to a point to show its image
 
@@ -126,15 +122,14 @@ class LatentView(QWidget):
         self._drawn_z: np.ndarray | None = None  # the starred code, kept to project it again
         self.plot.addItem(self.drawn_marker, ignoreBounds=True)
         self.inset = HoverInset(self.plot)
+        self.density = ScatterDensity(self.plot)  # a large set zoomed out: a 2-D histogram instead of dots
+        self._index = PointIndex(np.zeros((0, 2), np.float32))
 
-        self.far_shade = pg.ImageItem(axisOrder="row-major")
-        self.far_shade.setZValue(-10)
-        self.far_shade.hide()
-        self.plot.addItem(self.far_shade, ignoreBounds=True)
-        self._runner: MapRunner | None = None  # made on the first map (it owns a child process)
-        self._map: Any = None  # the MapProjection being formed or shown
-        self._map_params: dict[str, Any] = {}
         self.projection_box = self._build_projection_controls()
+        self.maps = LatentMaps(self)  # UMAP / t-SNE: the runner, parameter fields, far shade
+        self.map_params = self.maps.params
+        self.far_shade = self.maps.far_shade
+        self.projection_box.layout().insertWidget(self.projection_box.layout().count() - 1, self.map_params)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -169,6 +164,7 @@ class LatentView(QWidget):
         if item.isVisible() != visible:
             item.setVisible(visible)
             self._refresh_legend_sample(k)
+            self.density.set_hidden(self._hidden_classes())
             self.classToggled.emit(k, visible)
 
     def is_class_visible(self, k: int) -> bool:
@@ -181,6 +177,28 @@ class LatentView(QWidget):
 
     def _publish_visible_region(self, *_: Any) -> None:
         self.session.visible_region = self.visible_range()
+        self._update_density_mode()
+
+    def showing_density(self) -> bool:
+        """The scatter is drawn as a density image (a large set, zoomed out), not as points."""
+        return self.density.showing
+
+    def _update_density_mode(self) -> None:
+        self.density.update_mode(*self.visible_range(), self._items)
+
+    def _hidden_classes(self) -> list[int]:
+        return [k for k, item in enumerate(self._items) if not item.isVisible()]
+
+    @property
+    def _runner(self) -> MapRunner | None:
+        return self.maps.runner
+
+    def map_runner(self) -> MapRunner:
+        return self.maps.map_runner()
+
+    def drawn_code(self) -> np.ndarray | None:
+        """The starred code (1, L), or None."""
+        return self._drawn_z
 
     def crosshair_pos(self) -> tuple[float, float] | None:
         if not self.vline.isVisible():
@@ -197,8 +215,7 @@ class LatentView(QWidget):
             return
         p = np.asarray(projection.to_2d(self._drawn_z))[0]  # on a map: near its nearest codes, at once
         self.drawn_marker.setData([float(p[0])], [float(p[1])])
-        if projection is self._map and self._runner is not None:
-            self._runner.place(self._drawn_z)  # then where the map's own transform puts it
+        self.maps.place_drawn(self._drawn_z)  # then where the map's own transform puts it
 
     def drawn_point(self) -> tuple[float, float] | None:
         x, y = self.drawn_marker.getData()
@@ -216,7 +233,7 @@ class LatentView(QWidget):
         row.setContentsMargins(4, 2, 4, 2)
         row.addWidget(QLabel("Projection:"))
         self.projection_combo = ProjectionCombo(box)
-        self.projection_combo.popupShown.connect(self._warm_maps)
+        self.projection_combo.popupShown.connect(lambda: self.maps.warm())
         self.projection_combo.setObjectName("projectionCombo")
         self.projection_combo.addItem("PCA", "pca")
         self.projection_combo.addItem("Two dimensions", "pair")
@@ -232,14 +249,9 @@ class LatentView(QWidget):
             spin.setObjectName(f"projectionDim{name.upper()}")
             spin.setPrefix(f"{name}: z")
             spin.setToolTip(f"Latent dimension on the {name} axis")
-        self.map_params = MapParams(box)
-        self.map_params.hide()
-        self.map_params.runRequested.connect(self._start_map)
-        self.map_params.cancelRequested.connect(self._cancel_map)
         row.addWidget(self.projection_combo)
         row.addWidget(self.dim_x)
         row.addWidget(self.dim_y)
-        row.addWidget(self.map_params)
         row.addStretch(1)
         self.projection_combo.activated.connect(self._apply_projection)
         self.dim_x.valueChanged.connect(self._apply_projection)
@@ -274,10 +286,7 @@ class LatentView(QWidget):
             spin.setRange(0, max(0, size - 1))
             spin.setValue(min(value, max(0, size - 1)))
             spin.blockSignals(False)
-        if self._runner is not None and self._runner.busy:
-            self._runner.cancel()
-        self._map = None
-        self.far_shade.hide()
+        self.maps.forget()
         self._sync_projection_controls()
         self._ensure_class_items(self.session.class_names)
         self.viewbox.enableAutoRange()
@@ -294,6 +303,8 @@ class LatentView(QWidget):
         self._ensure_class_items(names)
         self._coords = coords
         self._labels = labels
+        self._index = PointIndex(coords)
+        self.density.set_points(coords, labels, len(self._items), self._hidden_classes())
         # size by count: small dots keep 60,000 points readable
         size = 5 if len(coords) <= 12000 else 3
         for k, item in enumerate(self._items):
@@ -308,6 +319,7 @@ class LatentView(QWidget):
         labels_xy = (self.session.projection.axis_labels if self.session.projection is not None else ("z0", "z1"))
         self.plot.setLabel("bottom", labels_xy[0])
         self.plot.setLabel("left", labels_xy[1])
+        self._update_density_mode()
         if self.session.current_z is not None:
             self._on_current_point(self.session.current_z)  # the projection may have changed
         if self._drawn_z is not None:
@@ -352,18 +364,8 @@ class LatentView(QWidget):
     def _pick(self, x: float, y: float, now: bool) -> None:
         self.pointPicked.emit(x, y)
         if self.session.model is not None:
-            self._say_if_guess(x, y)
+            self.maps.say_if_guess(x, y)
             self.session.set_current_point_2d(x, y, now=now)
-
-    def _say_if_guess(self, x: float, y: float) -> None:
-        """On a map, say in the status whether the picked place is far from the data (its decode a guess)."""
-        projection = self.session.projection
-        if projection is None or not hasattr(projection, "locate"):
-            return
-        far = bool(projection.locate(np.array([[x, y]], np.float32)).far[0])
-        self.map_params.status.setText(GUESS_NOTE if far else "")
-        if far:
-            self.session.message.emit(GUESS_NOTE)
 
     def _on_pick_drag(self, active: bool) -> None:
         self.dragging = active
@@ -373,6 +375,7 @@ class LatentView(QWidget):
     def _on_legend_clicked(self, item: pg.ScatterPlotItem) -> None:
         # pyqtgraph's legend sample already flipped the item's visibility
         if item in self._items:
+            self.density.set_hidden(self._hidden_classes())
             self.classToggled.emit(self._items.index(item), item.isVisible())
 
     def _refresh_legend_sample(self, k: int) -> None:
@@ -384,112 +387,17 @@ class LatentView(QWidget):
         kind = self.projection_combo.currentData()
         self.dim_x.setEnabled(kind == "pair")
         self.dim_y.setEnabled(kind == "pair")
-        self._show_map_params(kind)
+        self.maps.show_params(kind)
         if self.session.model is None:
             return
         if kind in MAP_KINDS:
-            if self.sender() is self.projection_combo or self._map is None or self._map.kind != kind:
-                self._start_map()
+            self.maps.choose(kind, chosen=self.sender() is self.projection_combo)
             return
-        if self._runner is not None and self._runner.busy:
-            self._runner.cancel()
-        self.far_shade.hide()
-        self._map = None
+        self.maps.forget()
         dims = (self.dim_x.value(), self.dim_y.value())
         if kind == "pair" and dims[0] == dims[1]:
             return  # a dimension against itself is a line, not a map
         self.session.set_projection(kind, dims)
-
-    # -- UMAP / t-SNE maps ----------------------------------------------------------------------------
-    def map_runner(self) -> MapRunner:
-        if self._runner is None:
-            self._runner = MapRunner(self)
-            self._runner.layout.connect(self._on_map_layout)
-            self._runner.progress.connect(self._on_map_progress)
-            self._runner.failed.connect(self._on_map_failed)
-            self._runner.placed.connect(self._on_drawn_placed)
-        return self._runner
-
-    def _warm_maps(self) -> None:
-        """Start the map worker as the projection list opens: the imports and numba's compiling (tens of
-        seconds) then overlap the choosing, and later maps find the process warm."""
-        if not any(importlib.util.find_spec(KINDS[k].module) for k in MAP_KINDS):
-            return
-        runner = self.map_runner()
-        if runner.worker.pid is None:
-            runner.worker.warm_up()
-
-    def _show_map_params(self, kind: str) -> None:
-        is_map = kind in MAP_KINDS
-        if is_map and self.map_params.kind != kind:
-            self.map_params.set_kind(kind)
-        self.map_params.setVisible(is_map)
-
-    def _start_map(self) -> None:
-        kind = self.projection_combo.currentData()
-        latents = self.session.latents
-        if kind not in MAP_KINDS or latents is None or len(latents) < 3:
-            return
-        self._map = None
-        self._map_params = self.map_params.params()
-        self.far_shade.hide()
-        # scipy.spatial (the inverse's trees) took up to 1.7 s to import on a loaded machine: off the GUI thread
-        threading.Thread(target=importlib.import_module, args=("scipy.spatial",), daemon=True).start()
-        self.map_params.status.setText(f"{KINDS[kind].label}: starting")
-        if self.map_runner().start(kind, latents, self._map_params):
-            self.map_params.set_running(self._runner.busy)
-
-    def _cancel_map(self) -> None:
-        if self._runner is not None:
-            self._runner.cancel()
-        self.map_params.set_running(False)
-
-    def _on_map_progress(self, stage: str, fraction: float) -> None:
-        label = KINDS.get(self.map_params.kind).label if self.map_params.kind in KINDS else "Map"
-        self.map_params.set_running(bool(self._runner and self._runner.busy))
-        self.map_params.status.setText(f"{label}: {stage}" if stage in ("done", "cached", "cancelled")
-                                       else f"{label}: {stage} {fraction:.0%}")
-
-    def _on_map_failed(self, message: str) -> None:
-        self.map_params.set_running(False)
-        self.map_params.status.setText(message)
-        self.session.message.emit(message)
-
-    def _on_map_layout(self, coords: np.ndarray, final: bool) -> None:
-        latents = self.session.latents
-        if latents is None or len(coords) != len(latents):
-            return  # a layout of codes that are no longer the session's
-        first = self._map is None
-        self._map = (MapProjection(self._runner.kind, latents, coords, self._map_params) if first
-                     else self._map.with_coords(coords))
-        if first or not final:
-            self.viewbox.enableAutoRange()
-        self.session.show_map(self._map)
-        if final:
-            self.viewbox.autoRange()
-            self._shade_far_places()
-            # the triangulation for clicks (about a second at 60,000 points, loaded): built before the first click
-            inverse = self._map.inverse
-            inverse.triangulate_on_demand = False
-            threading.Thread(target=inverse.prepare, daemon=True).start()
-
-    def _shade_far_places(self) -> None:
-        """Grey over the places of the final map that are far from every embedded point."""
-        coords = self._map.coords
-        lo, hi = coords.min(0), coords.max(0)
-        pad = (hi - lo) * 0.5 + 1e-6  # a margin of half the map around it (panning past that shows white)
-        (x0, y0), (x1, y1) = lo - pad, hi + pad
-        mask = self._map.far_mask((float(x0), float(x1)), (float(y0), float(y1)), FAR_MASK_CELLS)
-        rgba = np.zeros((*mask.shape, 4), np.uint8)
-        rgba[mask] = FAR_SHADE
-        # row 0 of the image is the bottom in the view; fixed levels (auto levels would stretch the grey to white)
-        self.far_shade.setImage(np.ascontiguousarray(rgba[::-1]), autoLevels=False, levels=(0, 255))
-        self.far_shade.setRect(QRectF(float(x0), float(y0), float(x1 - x0), float(y1 - y0)))
-        self.far_shade.show()
-
-    def _on_drawn_placed(self, coords: np.ndarray) -> None:
-        if self._drawn_z is not None and len(coords):
-            self.drawn_marker.setData([float(coords[0, 0])], [float(coords[0, 1])])
 
     def _sync_projection_controls(self) -> None:
         kind = self.session.projection_kind
@@ -498,7 +406,7 @@ class LatentView(QWidget):
             self.projection_combo.setCurrentIndex(index)
         self.dim_x.setEnabled(kind == "pair")
         self.dim_y.setEnabled(kind == "pair")
-        self._show_map_params(kind)
+        self.maps.show_params(kind)
 
     # -- hovering ------------------------------------------------------------------------------------
     def _on_mouse_moved(self, scene_pos: QPointF) -> None:
@@ -509,20 +417,13 @@ class LatentView(QWidget):
 
     def nearest_visible(self, scene_pos: QPointF) -> int:
         """Index of the visible test point nearest to ``scene_pos`` within HOVER_RADIUS_PX, else -1."""
-        coords = self._coords
-        if len(coords) == 0:
-            return -1
         view = self.viewbox.mapSceneToView(scene_pos)
         px, py = self.viewbox.viewPixelSize()  # view units per screen pixel
         if px <= 0 or py <= 0:
             return -1
-        # distance in screen pixels: d² = ((x-x₀)/px)² + ((y-y₀)/py)²
-        d2 = ((coords[:, 0] - view.x()) / px) ** 2 + ((coords[:, 1] - view.y()) / py) ** 2
-        hidden = [k for k, item in enumerate(self._items) if not item.isVisible()]
-        if hidden:
-            d2 = np.where(np.isin(self._labels, hidden), np.inf, d2)
-        i = int(np.argmin(d2))
-        return i if d2[i] <= HOVER_RADIUS_PX**2 else -1
+        hidden = self._hidden_classes()
+        excluded = np.isin(self._labels, hidden) if hidden else None
+        return self._index.nearest(view.x(), view.y(), px, py, HOVER_RADIUS_PX, excluded)
 
     def _set_hover(self, index: int, scene_pos: QPointF) -> None:
         test_set = self.session.test_set

@@ -6,7 +6,6 @@ trains its own deep copy and sends weight snapshots, which ``load_weights`` copi
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -17,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from aeviewer import explore
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
+from aeviewer.gui.background_encode import BackgroundEncoder, Encoded, encode_and_project
 from aeviewer.gui.document import Document
 from aeviewer.models.base import Autoencoder
 from aeviewer.projections.registry import MAP_KINDS
@@ -38,6 +38,11 @@ class Session(QObject):
     instead of on the next event-loop turn), ``drawnPointChanged(object)`` (the drawing's code z ``(L,)``,
     or None: the draw canvas says it, the latent view marks it).
 
+    ``encode_in_background``: encode the test split and project it on a worker thread (the app sets it; off,
+    as in tests and scripts, ``set_model`` returns with the encodings in place). Until a background encode
+    arrives the scatter is empty and the current point is the origin (the prior's mean); ``encoding`` says
+    one is pending, ``wait_for_encodings`` waits for it, and ``encodingProgress(float)`` reports it.
+
     ``visible_region`` is the latent view's visible ((x0, x1), (y0, y1)), kept current by it (None
     without one): the decoder's traversal grid covers it.
     """
@@ -49,6 +54,7 @@ class Session(QObject):
     message = Signal(str)
     flushRequested = Signal()
     drawnPointChanged = Signal(object)
+    encodingProgress = Signal(float)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +72,21 @@ class Session(QObject):
         self.last_encode_seconds: float = 0.0  # lets the training run throttle live re-encoding
         self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.document = Document()  # what a save writes beside the weights, and whether it is saved
+        self.encode_in_background = False
+        self._encoder = BackgroundEncoder(self)
+        self._encoder.ready.connect(self._on_encoded)
+        self._encoder.progress.connect(self._on_encode_progress)
+        self._job_shows_progress = False
+        self._placeholder_z: np.ndarray | None = None  # the origin shown while the first encodings are pending
+
+    @property
+    def encoding(self) -> bool:
+        """A background encode is pending."""
+        return self._encoder.pending
+
+    def wait_for_encodings(self, timeout: float | None = None) -> None:
+        """Block until a pending background encode has finished and its encodings are in place."""
+        self._on_encoded(self._encoder.wait(timeout))
 
     # -- read-only conveniences -----------------------------------------------------------------
     @property
@@ -98,8 +119,9 @@ class Session(QObject):
         self.model_path = Path(path) if path is not None else None
         self.projection_kind = default_projection_kind(model.latent_size) if model is not None else "identity"
         self.projection_dims = (0, 1)
-        self._encode()
+        submitted = self._encode(progress=True)
         self.current_z = self._initial_z()
+        self._placeholder_z = self.current_z if submitted else None
         self.modelChanged.emit()
         self.encodingsChanged.emit()
         if self.current_z is not None:
@@ -112,8 +134,8 @@ class Session(QObject):
         with torch.no_grad():
             self.model.load_state_dict(state_dict)
         self.model.eval()
-        self._encode()
-        self.encodingsChanged.emit()
+        if not self._encode():
+            self.encodingsChanged.emit()
         self.weightsUpdated.emit()
 
     def set_projection(self, kind: str, dims: Sequence[int] = (0, 1)) -> None:
@@ -160,24 +182,62 @@ class Session(QObject):
         return images[0] if single else images
 
     # -- internals ----------------------------------------------------------------------------------
-    def _encode(self) -> None:
+    def _encode(self, progress: bool = False) -> bool:
+        """Encode the test set and project it: at once, or (``encode_in_background``) on the encoder's thread,
+        which supersedes any encode still running; ``progress``: say it in the status bar. True: submitted
+        to the thread (``encodingsChanged`` follows when it is done)."""
         if self.model is None or self.test_set is None or len(self.test_set) == 0:
+            self._encoder.supersede()
             size = self.model.latent_size if self.model is not None else 2
             self.latents = np.zeros((0, size), np.float32)
             self.test_codes = None
             self.projection = None
             self.coords = np.zeros((0, 2), np.float32)
+            return False
+        if not self.encode_in_background:
+            self._encoder.supersede()
+            self._take_encoded(encode_and_project(self.model, self.test_set, self.projection_kind, self.projection_dims))
+            return False
+        if progress:  # a new model: nothing of the old one stays in the scatter while the new one encodes
+            self.latents = np.zeros((0, self.model.latent_size), np.float32)
+            self.test_codes = None
+            self.projection = None
+            self.coords = np.zeros((0, 2), np.float32)
+            self.message.emit(f"Encoding {len(self.test_set):,} test images…")
+        self._job_shows_progress = progress
+        self._encoder.submit(self.model, self.test_set, self.projection_kind, self.projection_dims)
+        return True
+
+    def _on_encode_progress(self, job: int, fraction: float) -> None:
+        if job == self._encoder.job:
+            self.encodingProgress.emit(fraction)
+            if self._job_shows_progress and fraction < 1.0:
+                self.message.emit(f"Encoding {len(self.test_set or ()):,} test images… {fraction:.0%}")
+
+    def _on_encoded(self, job: int) -> None:
+        """A background encode finished (on the GUI thread): its encodings replace the shown ones."""
+        result = self._encoder.take(job)
+        if result is None:
+            return  # stale, or already taken by wait_for_encodings
+        if isinstance(result, Exception):
+            self.message.emit(f"Could not encode the test images: {result}")
             return
-        start = time.perf_counter()
-        with torch.inference_mode():
-            if self.model.has_codebook:  # the codebook view needs the code maps too
-                self.test_codes = explore.encode_codes_set(self.model, self.test_set)
-                self.latents = self.model.latents_of_codes(torch.from_numpy(self.test_codes)).float().numpy()
-            else:
-                self.test_codes = None
-                self.latents = np.asarray(explore.encode_set(self.model, self.test_set), np.float32)
-        self.last_encode_seconds = time.perf_counter() - start
-        self._project()
+        self._take_encoded(result)
+        if self._job_shows_progress:
+            self.message.emit(f"Encoded {len(result.latents):,} test images in {result.seconds:.1f} s")
+        self.encodingsChanged.emit()
+        if self._placeholder_z is not None and self.current_z is self._placeholder_z:
+            self._placeholder_z = None
+            self.set_current_z(self._initial_z())  # nobody moved the point yet: the first test image's code
+        self._placeholder_z = None
+
+    def _take_encoded(self, encoded: Encoded) -> None:
+        self.latents, self.test_codes = encoded.latents, encoded.test_codes
+        self.last_encode_seconds = encoded.seconds
+        if encoded.projection is not None and encoded.kind == self.projection_kind:
+            self.projection, self.coords = encoded.projection, encoded.coords
+        else:
+            self._project()
 
     def _project(self) -> None:
         if self.model is None or len(self.latents) == 0:

@@ -1,0 +1,82 @@
+"""Opening a model never blocks the window: the test split is encoded and projected on a worker thread, the
+scatter fills in when it is done, a newer open or snapshot supersedes a pending encode, and the decoder
+works from the first moment (at the origin until the codes arrive)."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aeviewer import explore
+from aeviewer.gui.app import create_main_window
+from aeviewer.gui.session import Session
+
+
+def background_session() -> Session:
+    session = Session()
+    session.encode_in_background = True
+    return session
+
+
+def test_set_model_returns_before_the_encodings_and_the_scatter_fills_in_later(qtbot, make_tiny_model, digits_test):
+    session = background_session()
+    model = make_tiny_model("vae", latent_dim=6)
+    changes: list[int] = []
+    session.encodingsChanged.connect(lambda: changes.append(len(session.coords)))
+    session.set_model(model, "digits", digits_test)
+    assert len(session.coords) == 0 and session.projection is None
+    np.testing.assert_array_equal(session.current_z, np.zeros(6, np.float32))  # the prior's mean until then
+    assert session.decode(session.current_z).shape == (8, 8)  # the decoder answers at once
+    qtbot.waitUntil(lambda: len(session.coords) == len(digits_test), timeout=10_000)
+    assert changes[0] == 0 and changes[-1] == len(digits_test)
+    expected = explore.encode_set(model, digits_test)
+    np.testing.assert_allclose(session.latents, expected, atol=1e-5)
+    np.testing.assert_allclose(session.current_z, expected[0], atol=1e-5)  # nobody moved it: the first code
+
+
+def test_a_point_picked_while_encoding_stays_when_the_codes_arrive(qtbot, make_tiny_model, digits_test):
+    session = background_session()
+    session.set_model(make_tiny_model("vae", latent_dim=6), "digits", digits_test)
+    picked = np.full(6, 0.5, np.float32)
+    session.set_current_z(picked)
+    session.wait_for_encodings()
+    assert len(session.coords) == len(digits_test)
+    np.testing.assert_array_equal(session.current_z, picked)
+
+
+def test_a_newer_open_supersedes_a_pending_encode(qtbot, make_tiny_model, digits_test):
+    session = background_session()
+    shapes: list[tuple[int, ...]] = []
+    session.encodingsChanged.connect(lambda: shapes.append(session.latents.shape))
+    session.set_model(make_tiny_model("vae", latent_dim=6), "digits", digits_test)
+    second = make_tiny_model("ae", seed=1)
+    session.set_model(second, "digits", digits_test)
+    session.wait_for_encodings()
+    qtbot.wait(50)  # a stale result's queued signal, had one been sent, arrives now
+    assert (len(digits_test), 6) not in shapes  # the first model's codes never reached the views
+    np.testing.assert_allclose(session.latents, explore.encode_set(second, digits_test), atol=1e-5)
+
+
+def test_a_live_snapshot_encodes_off_the_gui_thread(qtbot, make_tiny_model, digits_test):
+    session = background_session()
+    session.set_model(make_tiny_model("ae"), "digits", digits_test)
+    session.wait_for_encodings()
+    before = session.latents
+    trained = make_tiny_model("ae", seed=3)
+    with qtbot.waitSignal(session.encodingsChanged, timeout=10_000):
+        session.load_weights(trained.state_dict())
+        assert session.latents is before  # load_weights returned with the old codes still shown
+    np.testing.assert_allclose(session.latents, explore.encode_set(trained, digits_test), atol=1e-5)
+    with torch.no_grad():  # the job worked on its own copy: the session's model is the one loaded
+        for a, b in zip(session.model.parameters(), trained.parameters()):
+            torch.testing.assert_close(a, b)
+
+
+def test_the_window_says_the_encoding_in_its_status_bar(qtbot, digits_checkpoint):
+    window = create_main_window(digits_checkpoint, background_encoding=True)
+    qtbot.addWidget(window)
+    messages: list[str] = []
+    window.session.message.connect(messages.append)
+    qtbot.waitUntil(lambda: len(window.session.coords) > 0, timeout=10_000)
+    qtbot.waitUntil(lambda: any(m.startswith("Encoded ") for m in messages), timeout=2000)
+    assert len(window.latent_view.class_items()) == len(window.session.class_names)
+    assert sum(len(item.data) for item in window.latent_view.class_items()) == len(window.session.coords)
