@@ -14,8 +14,9 @@ from aeviewer.errors import AeviewerError
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
+from aeviewer.gui.regulariser_view import RegulariserView
 from aeviewer.gui.window_parts import (
-    add_scrolled_dock, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
+    add_view_docks, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
 )
 from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
@@ -28,7 +29,7 @@ from aeviewer.gui.settings_store import recent_files, remember_recent, settings
 from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
 
-STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
+STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 
@@ -69,6 +70,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.decoder_canvas = DecoderCanvas(self.session)
         self.codebook_view = CodebookView(self.session)
         self.denoise_view = DenoiseView(self.session)
+        self.regulariser_view = RegulariserView(self.session)
 
         self.hint, self.data_banner = empty_hint(), data_banner()
         self.centre = QStackedWidget()
@@ -76,19 +78,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.centre.addWidget(self.latent_view)
         self.setCentralWidget(column(self.data_banner, self.centre))
 
-        # Each dock scrolls its view, so no view's minimum size can force the window wider than the screen.
-        self.training_dock = add_scrolled_dock(self, "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.training_dock.widget().setMinimumWidth(self.training_panel.minimumSizeHint().width() + 24)
-        self.decoder_dock = add_scrolled_dock(self, "decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.denoise_dock = add_scrolled_dock(self, "denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.codebook_dock = add_scrolled_dock(self, "codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
-        self.denoise_dock.raise_()
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
+        add_view_docks(self)  # training, decoder, denoise, codebook and regulariser docks
 
     def _build_actions(self) -> None:
         style = self.style()
@@ -143,7 +133,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         train_menu.addAction(self.train_action)
         train_menu.addAction(self.stop_action)
         view_menu = bar.addMenu("&View")
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock):
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.regulariser_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         toolbar = QToolBar("Main", self)
