@@ -25,6 +25,7 @@ from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
+from aeviewer.gui.session_menu import SessionMenu
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
 from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
@@ -117,6 +118,11 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.recent_menu.setToolTipsVisible(True)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
+        file_menu.addSeparator()
+        self.session_menu = SessionMenu(self, file_menu)
+        # the selection a session keeps: the denoise view's test images (the bookmarks hook is the compare branch's)
+        self.session_menu.selection = lambda: self.denoise_view.indices.tolist()
+        self.session_menu.set_selection = self.denoise_view.set_indices
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export")
         file_menu.addAction(self.export_action)
