@@ -21,6 +21,7 @@ from aeviewer.gui.window_parts import (
 from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
+from aeviewer.gui.path_tool import install_path_tool
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
@@ -131,6 +132,7 @@ class MainWindow(ScriptAccess, QMainWindow):
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
         self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
+        self.path_tool = install_path_tool(self.session, self.latent_view, self.decoder_canvas, export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()
