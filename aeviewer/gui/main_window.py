@@ -121,8 +121,6 @@ class MainWindow(ScriptAccess, QMainWindow):
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
         self.session_menu = SessionMenu(self, file_menu)
-        # the selection a session keeps: the denoise view's test images (the bookmarks hook is the compare branch's)
-        self.session_menu.selection = lambda: self.denoise_view.indices.tolist()
         self.session_menu.set_selection = self.denoise_view.set_indices
         file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export")
@@ -132,6 +130,8 @@ class MainWindow(ScriptAccess, QMainWindow):
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
         self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
+        # the selection sessions keep and Export › Selected images writes: the denoise view's test images
+        self.session_menu.selection = self.slide_exports.selection = lambda: self.denoise_view.indices.tolist()
         self.path_tool = install_path_tool(self.session, self.latent_view, self.decoder_canvas, export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
