@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QToolButton, QWidget
 
 from aeviewer import export, walks
@@ -57,13 +57,19 @@ class PathTool(QObject):
 
     # -- building ------------------------------------------------------------------------------------
     def _build_toggle(self) -> QToolButton:
+        """One checkable action (Ctrl+L while the map is on screen) shown as a button in the view's toolbar row
+        (there only for a latent wider than 2) and in the Path tab (always)."""
+        self.draw_action = QAction("Path", self.latent_view)
+        self.draw_action.setObjectName("pathDrawAction")
+        self.draw_action.setCheckable(True)
+        self.draw_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.draw_action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        self.draw_action.setToolTip("Draw a path on the map (Ctrl+L): each click adds a point, Enter or a "
+                                    "double-click finishes it, Esc drops it. Alt+click adds a point without this mode")
+        self.latent_view.addAction(self.draw_action)
         toggle = QToolButton(self.latent_view.projection_box)
         toggle.setObjectName("pathToggle")
-        toggle.setText("Path")
-        toggle.setCheckable(True)
-        toggle.setShortcut(QKeySequence("Ctrl+L"))
-        toggle.setToolTip("Draw a path on the map (Ctrl+L): each click adds a point, Enter or a double-click "
-                          "finishes it, Esc drops it. Alt+click adds a point without this mode")
+        toggle.setDefaultAction(self.draw_action)
         row = self.latent_view.projection_box.layout()
         row.insertWidget(row.count() - 1, toggle)  # before the row's stretch
         return toggle
@@ -76,9 +82,13 @@ class PathTool(QObject):
                                        "Step the decoder canvas through the path's frames, again and again", self.toggle_play)
         self.play_button.setCheckable(True)
         clear = make_button(self.canvas, "Clear", "pathClear", "Remove the path from the map", self.clear)
+        draw = QToolButton(self.canvas)
+        draw.setObjectName("pathDraw")
+        draw.setDefaultAction(self.draw_action)
+        draw.setText("Draw on the map")
         self.status = QLabel("Draw a path on the map: Path (Ctrl+L) or Alt+click, Enter to finish", self.canvas)
         self.status.setObjectName("pathStatus")
-        panel, self.strip_view, self.strip_item = image_panel(self.canvas, [self.steps, self.play_button, clear],
+        panel, self.strip_view, self.strip_item = image_panel(self.canvas, [draw, self.steps, self.play_button, clear],
                                                               self.status)
         panel.setObjectName("pathPanel")
         return panel
@@ -86,7 +96,7 @@ class PathTool(QObject):
     # -- drawing ---------------------------------------------------------------------------------------
     @property
     def drawing(self) -> bool:
-        return self.toggle.isChecked() or bool(self.vertices)
+        return self.draw_action.isChecked() or bool(self.vertices)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         kind = event.type()
@@ -95,7 +105,7 @@ class PathTool(QObject):
             if event.button() != Qt.MouseButton.LeftButton:
                 return False
             alt = bool(event.modifiers() & Qt.KeyboardModifier.AltModifier)
-            if not (self.toggle.isChecked() or alt):
+            if not (self.draw_action.isChecked() or alt):
                 return False
             point = self._view_point(event.position())
             if kind == QEvent.Type.MouseButtonPress or not self._is_last_vertex(point):
@@ -143,7 +153,7 @@ class PathTool(QObject):
             return None
         self.path_vertices = np.asarray(self.vertices, np.float32)
         self.vertices = []
-        self.toggle.setChecked(False)
+        self.draw_action.setChecked(False)
         frames = self.decode_path()
         self.canvas.tabs.setCurrentWidget(self.panel)
         return frames

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QToolButton
 
 from aeviewer.gui.main_window import MainWindow
 from aeviewer.training.checkpoint import save_checkpoint
@@ -60,7 +62,19 @@ def test_a_path_of_n_clicks_decodes_in_steps_frames_from_its_first_vertex(window
     np.testing.assert_allclose(tool.frames[0], expected, atol=1e-5)
     assert not np.allclose(tool.frames[0], tool.frames[-1])
     assert window.decoder_canvas.tabs.currentWidget() is tool.panel
-    assert not tool.toggle.isChecked()
+    assert not tool.draw_action.isChecked()
+
+
+def test_the_draw_toggle_is_in_the_path_tab_for_a_2d_model_and_on_ctrl_l(window, qtbot) -> None:
+    tool = window.path_tool
+    draw = tool.panel.findChild(QToolButton, "pathDraw")
+    window.decoder_canvas.tabs.setCurrentWidget(tool.panel)
+    qtbot.waitUntil(draw.isVisible)
+    assert not window.latent_view.projection_box.isVisible()  # a 2-D latent has no projection row
+    QTest.keySequence(window, QKeySequence("Ctrl+L"))
+    assert tool.draw_action.isChecked() and draw.isChecked()
+    draw.click()
+    assert not tool.draw_action.isChecked()
 
 
 def test_alt_click_draws_and_a_double_click_finishes(window) -> None:
