@@ -96,3 +96,13 @@ def test_the_gui_command_opens_a_session_file(qtbot, saved) -> None:
     window = create_main_window(path, open_default=False)
     qtbot.addWidget(window)
     assert_same_screen(window, model_path)
+
+
+def test_a_session_on_a_umap_map_says_the_map_must_be_run_again(qtbot, saved) -> None:
+    path, model_path = saved
+    path.write_text(path.read_text().replace('"projection": "pair"', '"projection": "umap"'))
+    window, errors = new_window(qtbot)
+    assert window.session_menu.open_from(path)
+    assert len(errors) == 1 and "UMAP map is not stored" in errors[0] and "\n" not in errors[0]
+    assert window.session.projection_kind not in ("umap", "tsne")  # the model's own default map, consistently
+    np.testing.assert_allclose(window.session.current_z, [0.5, -1.0, 0.25, 2.0])
