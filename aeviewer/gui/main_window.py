@@ -346,6 +346,11 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
+        has_picture = model is not None and model.config.kind in ("vae", "aae")  # a KL chart or prior contours
+        if has_picture and self.regulariser_dock.isHidden():
+            self.regulariser_dock.show()
+            self.denoise_dock.raise_()  # shown as a tab behind the denoise view, not in front of it
+        self.regulariser_dock.setVisible(has_picture)
         if is_vq:
             self.codebook_dock.raise_()
             # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some

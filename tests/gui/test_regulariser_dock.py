@@ -57,3 +57,14 @@ def test_an_aae_shows_its_codes_over_the_prior_contours(window, qtbot) -> None:
     view = window.regulariser_view
     qtbot.waitUntil(lambda: view.stack.currentWidget() is view.prior_view, timeout=10 * REFRESH_MS)
     assert sum(len(s.data) for s in view.prior_view.scatters) == len(window.session.test_set)
+
+
+def test_the_dock_is_a_tab_for_a_vae_or_aae_and_hidden_for_an_ae(window, qtbot) -> None:
+    assert window.open_model(TRAINED / "ae-digits.safetensors")
+    assert window.regulariser_dock.isHidden()  # an AE has no regulariser picture
+    assert window.open_model(TRAINED / "vae-digits.safetensors")
+    assert not window.regulariser_dock.isHidden()
+    assert window.regulariser_dock in window.tabifiedDockWidgets(window.denoise_dock)
+    qtbot.wait(50)
+    assert window.denoise_dock.geometry().intersects(window.rect())  # denoise stays the tab in front
+    assert not window.regulariser_dock.geometry().intersects(window.rect())  # a tab behind is moved off
