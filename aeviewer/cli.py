@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", parser_class=_OneLineParser)
 
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
-    gui.add_argument("model", nargs="?", help="checkpoint to open (.safetensors)")
+    gui.add_argument("model", nargs="?", help="checkpoint (.safetensors) or session (.aeviewer.json) to open")
     add_foreign_model_options(gui)
 
     # issue 23: aeviewer compare A B [C D] (gui/compare_view.py)

@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
@@ -253,6 +253,21 @@ def shoot_compare(app: QApplication) -> None:
     save(view, "compare")
     view.close()
     window.close()
+def shoot_regulariser(app: QApplication) -> None:
+    """kl-chart.png and prior-match-aae.png: the Regulariser dock of the window, with the 20-D MNIST VAE (KL per
+    dimension, active units marked) and with the 2-D MNIST AAE (its codes over the prior's contours)."""
+    for name, shot in (("vae-mnist-20d", "kl-chart"), ("aae-mnist-2d", "prior-match-aae")):
+        path = model_picker.TRAINED_DIR / f"{name}.safetensors"
+        if not path.is_file():
+            print(f"trained/ lacks {name}: no {shot}.png", flush=True)
+            continue
+        window = new_window(path)
+        window.regulariser_dock.show()
+        window.regulariser_dock.raise_()
+        window.resizeDocks([window.regulariser_dock], [int(0.42 * window.height())], Qt.Orientation.Vertical)
+        settle(app, 2.5)  # the view refreshes on a timer once it is visible
+        save(window, shot)
+        window.close()
 
 
 def main() -> int:
@@ -262,7 +277,7 @@ def main() -> int:
     for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
         QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
     DOCS.mkdir(exist_ok=True)
-    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training", "compare"}
+    which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training", "compare", "regulariser"}
     if "vae" in which:
         shoot_vae(app, checkpoint("vae-mnist-2d"))
     if "vqvae" in which:
@@ -275,6 +290,8 @@ def main() -> int:
         shoot_training(app, checkpoint("vae-mnist-2d"))
     if "compare" in which:
         shoot_compare(app)
+    if "regulariser" in which:
+        shoot_regulariser(app)
     return 0
 
 

@@ -13,6 +13,7 @@ from aeviewer.gui import model_picker
 from aeviewer.gui.main_window import MainWindow
 from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
 from aeviewer.gui.warm_up import WarmUp
+from aeviewer.session_file import SESSION_SUFFIX
 
 # A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
 # Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint
@@ -70,9 +71,10 @@ class _AfterFirstPaint(QObject):
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                        trained_dir: str | Path | None = None, open_default: bool = True,
                        background_encoding: bool = False) -> MainWindow:
-    """The main window with ``model_path`` (or, with ``open_default``, the pretrained default from
-    ``trained_dir``) open; does not enter the event loop. ``background_encoding``: test splits are encoded
-    off the GUI thread (the app; without it the scatter is filled when this returns, as tests expect)."""
+    """The main window with ``model_path`` (a checkpoint or a session file; or, with ``open_default``, the
+    pretrained default from ``trained_dir``) open; does not enter the event loop. ``background_encoding``: test
+    splits are encoded off the GUI thread (the app; without it the scatter is filled when this returns, as
+    tests expect)."""
     ensure_app()
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
     window.session.encode_in_background = background_encoding
@@ -82,7 +84,9 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
     window.warm_up = WarmUp()
     window._warm_up_trigger = _AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
     path = Path(model_path) if model_path is not None else default_model_path(trained_dir) if open_default else None
-    if path is not None:
+    if path is not None and path.name.endswith(SESSION_SUFFIX):
+        window.session_menu.open_from(path)
+    elif path is not None:
         window.open_model(path)
     elif open_default:
         window.set_last_action("No pretrained model found: train one, or open a checkpoint (Ctrl+O)")

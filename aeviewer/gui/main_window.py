@@ -11,27 +11,29 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer.errors import AeviewerError
-from aeviewer.gui.bookmarks import BookmarkList
 from aeviewer.gui.codebook_view import CodebookView
 from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
+from aeviewer.gui.regulariser_view import RegulariserView
 from aeviewer.gui.window_parts import (
-    add_scrolled_dock, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
+    add_view_docks, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
 )
 from aeviewer.gui.data_source import ShowLoadedData, dropped_data
 from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
+from aeviewer.gui.path_tool import install_path_tool
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
+from aeviewer.gui.session_menu import SessionMenu
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
 from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
 
-STATE_VERSION = 1  # bump when the docks change, so an old saved layout is ignored
+STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 
@@ -72,6 +74,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.decoder_canvas = DecoderCanvas(self.session)
         self.codebook_view = CodebookView(self.session)
         self.denoise_view = DenoiseView(self.session)
+        self.regulariser_view = RegulariserView(self.session)
 
         self.hint, self.data_banner = empty_hint(), data_banner()
         self.centre = QStackedWidget()
@@ -79,30 +82,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.centre.addWidget(self.latent_view)
         self.setCentralWidget(column(self.data_banner, self.centre))
 
-        # Each dock scrolls its view, so no view's minimum size can force the window wider than the screen.
-        self.training_dock = add_scrolled_dock(self, "trainingDock", "Training", self.training_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.training_dock.widget().setMinimumWidth(self.training_panel.minimumSizeHint().width() + 24)
-        self.decoder_dock = add_scrolled_dock(self, "decoderDock", "Decoder", self.decoder_canvas, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.denoise_dock = add_scrolled_dock(self, "denoiseDock", "Denoise", self.denoise_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.codebook_dock = add_scrolled_dock(self, "codebookDock", "Codebook", self.codebook_view, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.denoise_dock, self.codebook_dock)
-        # issue 23: the current point's bookmarks (gui/bookmarks.py), under the decoder
-        self.bookmarks_dock = add_scrolled_dock(self, "bookmarksDock", "Bookmarks", BookmarkList(self.latent_view.navigation),
-                                                Qt.DockWidgetArea.RightDockWidgetArea)
-        self.bookmarks_dock.hide()  # until the first Ctrl+D (or View › Bookmarks)
-        self.latent_view.navigation.bookmarksChanged.connect(self._show_bookmarks_dock)
-        self.denoise_dock.raise_()
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.resizeDocks([self.training_dock, self.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.denoise_dock], [300], Qt.Orientation.Vertical)
-
-    def _show_bookmarks_dock(self) -> None:
-        """The first bookmark opens the list, short, so the decoder above keeps its room."""
-        if self.bookmarks_dock.isHidden():
-            self.bookmarks_dock.show()
-            self.resizeDocks([self.bookmarks_dock], [170], Qt.Orientation.Vertical)
+        add_view_docks(self)  # training, decoder, denoise, codebook, regulariser and bookmarks docks
 
     def _build_actions(self) -> None:
         style = self.style()
@@ -150,6 +130,11 @@ class MainWindow(ScriptAccess, QMainWindow):
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.save_as_action)
         file_menu.addSeparator()
+        self.session_menu = SessionMenu(self, file_menu)
+        self.session_menu.set_selection = self.denoise_view.set_indices
+        self.session_menu.bookmarks = lambda: self.latent_view.navigation.bookmarks.items
+        self.session_menu.set_bookmarks = self.latent_view.navigation.set_bookmarks
+        file_menu.addSeparator()
         export_menu = file_menu.addMenu("Export")
         file_menu.addAction(self.export_action)
         self.export_actions = {
@@ -157,6 +142,9 @@ class MainWindow(ScriptAccess, QMainWindow):
             for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
                                 ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
         self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
+        # the selection sessions keep and Export › Selected images writes: the denoise view's test images
+        self.session_menu.selection = self.slide_exports.selection = lambda: self.denoise_view.indices.tolist()
+        self.path_tool = install_path_tool(self.session, self.latent_view, self.decoder_canvas, export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.data_dir_action)
         file_menu.addSeparator()
@@ -165,7 +153,8 @@ class MainWindow(ScriptAccess, QMainWindow):
         train_menu.addAction(self.train_action)
         train_menu.addAction(self.stop_action)
         view_menu = bar.addMenu("&View")
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.bookmarks_dock):
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.regulariser_dock,
+                     self.bookmarks_dock):
             view_menu.addAction(dock.toggleViewAction())
 
         toolbar = QToolBar("Main", self)
@@ -372,6 +361,11 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
+        has_picture = model is not None and model.config.kind in ("vae", "aae")  # a KL chart or prior contours
+        if has_picture and self.regulariser_dock.isHidden():
+            self.regulariser_dock.show()
+            self.denoise_dock.raise_()  # shown as a tab behind the denoise view, not in front of it
+        self.regulariser_dock.setVisible(has_picture)
         if is_vq:
             self.codebook_dock.raise_()
             # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some

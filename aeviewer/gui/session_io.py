@@ -11,6 +11,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from aeviewer.projections.registry import KINDS, MAP_KINDS
 from aeviewer.session_file import Bookmark, SessionFile, open_session, save_session
 
 
@@ -44,10 +45,13 @@ def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool],
     file = opened.session
     if not opened.models or not open_model(opened.models[0].path):
         return file, opened.message or f"{path}: could not open its model"
-    if file.projection != "auto":  # a map this model cannot have is said on the status line by the session
+    notes = [opened.message] if opened.message else []
+    if file.projection in MAP_KINDS:  # a UMAP or t-SNE map is fitted in the background, not stored
+        notes.append(f"the {KINDS[file.projection].label} map is not stored: run it again from the Projection row")
+    elif file.projection != "auto":  # a map this model cannot have is said on the status line by the session
         session.set_projection(file.projection, file.projection_params.get("dims", [0, 1]))
     if file.current_z is not None:
         session.set_current_z(np.asarray(file.current_z, np.float32))
     if set_bookmarks is not None:
         set_bookmarks(file.bookmarks)
-    return file, opened.message
+    return file, "; ".join(notes)

@@ -1,12 +1,12 @@
 """File › Export entries for slides and notebooks: the decoder's interpolation A→B as GIF, MP4 or a PNG strip,
 the traversal grid over the visible map as PNG, the latents as CSV or NPZ, the scatter as SVG, PDF or PNG at a
-chosen DPI. The writing is :mod:`aeviewer.export`'s (the same files as ``aeviewer export``); this only gathers
-what the window shows and asks where to put it.
+chosen DPI, the selected test images as a folder of PNGs. The writing is :mod:`aeviewer.export`'s (the same files
+as ``aeviewer export``); this only gathers what the window shows and asks where to put it.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QMarginsF, QObject, QSizeF
@@ -38,11 +38,15 @@ class SlideExports(QObject):
             ("Scatter as SVG, PDF or PNG…", "SVG, PDF or PNG (*.svg *.pdf *.png)", "scatter.svg",
              "The latent scatter as a vector drawing (SVG, PDF) or a PNG at a chosen DPI", self.export_scatter),
         )
+        self.selection: Callable[[], Sequence[int]] = lambda: ()  # the window's selected test images
         self.actions = {}
         for label, file_filter, name, tip, write in entries:
             action = menu.addAction(label, lambda f=file_filter, n=name, w=write, c=label: self._ask_and_write(c, f, n, w))
             action.setToolTip(tip)
             self.actions[name.split(".")[0]] = action
+        self.actions["images"] = menu.addAction("Selected images as PNGs…", self._ask_and_write_images)
+        self.actions["images"].setToolTip("The selected test images (those the denoise view shows), one PNG each, "
+                                          "named by their index, into a folder")
 
     # -- the writers (tests call these) ------------------------------------------------------------------
     def export_interpolation(self, path: Path) -> Path:
@@ -90,6 +94,18 @@ class SlideExports(QObject):
                 exporter.export(str(tmp))
         return path
 
+    def export_selected_images(self, folder: Path) -> list[Path]:
+        """Each selected test image at its own size as ``folder/{index:05d}.png``."""
+        import torch
+
+        test_set, indices = self.session.test_set, [int(i) for i in self.selection()]
+        if test_set is None:
+            raise AeviewerError("open a model with its test images first")
+        if not indices:
+            raise AeviewerError("no images are selected")
+        images = test_set.images[torch.as_tensor(indices, dtype=torch.long)].numpy()
+        return export.write_image_folder(folder, images, indices, scale=1)
+
     # -- dialogs ---------------------------------------------------------------------------------------------
     def _ask_and_write(self, caption: str, file_filter: str, name: str, write: Callable[[Path], Path]) -> None:
         path, _ = QFileDialog.getSaveFileName(self.parent_widget, caption.rstrip("…"), name, file_filter)
@@ -107,6 +123,18 @@ class SlideExports(QObject):
             QMessageBox.warning(self.parent_widget, "Could not export", str(err))
             return
         self.session.message.emit(f"Exported {written.name}")
+
+
+    def _ask_and_write_images(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Folder for the selected images")
+        if not folder:
+            return
+        try:
+            written = self.export_selected_images(Path(folder))
+        except AeviewerError as err:
+            QMessageBox.warning(self.parent_widget, "Could not export", str(err))
+            return
+        self.session.message.emit(f"Exported {len(written)} images to {folder}")
 
 
 def _render_pdf(plot: QWidget, path: Path) -> None:

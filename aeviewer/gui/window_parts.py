@@ -1,4 +1,4 @@
-"""The main window's parts: its docks (each view scrolled, held at the viewport's size), the empty-window hint,
+"""The main window's parts: its docks and their layout (each view scrolled, held at the viewport's size), the empty-window hint,
 the no-scatter banner, which view is in use and its PNG."""
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.bookmarks import BookmarkList
 
 EMPTY_HINT = (
     "<h2>No model open</h2>"
@@ -64,6 +65,43 @@ def add_scrolled_dock(window: QMainWindow, name: str, title: str, widget: QWidge
     dock.setWidget(scroll)
     window.addDockWidget(area, dock)
     return dock
+
+
+def add_view_docks(window: Any) -> None:
+    """The main window's docks around the scatter: training on the left, the decoder on the right, and the wide
+    views (denoise, codebook, regulariser) as tabs along the bottom. Their object names are what the saved dock
+    layout is keyed by (bump main_window.STATE_VERSION when this changes)."""
+    left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                           Qt.DockWidgetArea.BottomDockWidgetArea)
+    window.training_dock = add_scrolled_dock(window, "trainingDock", "Training", window.training_panel, left)
+    window.training_dock.widget().setMinimumWidth(window.training_panel.minimumSizeHint().width() + 24)
+    window.decoder_dock = add_scrolled_dock(window, "decoderDock", "Decoder", window.decoder_canvas, right)
+    window.denoise_dock = add_scrolled_dock(window, "denoiseDock", "Denoise", window.denoise_view, bottom)
+    window.codebook_dock = add_scrolled_dock(window, "codebookDock", "Codebook", window.codebook_view, bottom)
+    window.regulariser_dock = add_scrolled_dock(window, "regulariserDock", "Regulariser", window.regulariser_view, bottom)
+    window.regulariser_dock.toggleViewAction().setToolTip(
+        "What the regulariser did: a VAE's KL per latent dimension (active units marked), an AAE's codes over the "
+        "prior's contours")
+    window.tabifyDockWidget(window.denoise_dock, window.codebook_dock)
+    window.tabifyDockWidget(window.denoise_dock, window.regulariser_dock)
+    window.denoise_dock.raise_()
+    window.setCorner(Qt.Corner.BottomLeftCorner, left)
+    # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
+    window.setCorner(Qt.Corner.BottomRightCorner, bottom)
+    window.resizeDocks([window.training_dock, window.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
+    window.resizeDocks([window.denoise_dock], [300], Qt.Orientation.Vertical)
+    # the current point's bookmarks (gui/bookmarks.py), under the decoder, hidden until the first Ctrl+D
+    window.bookmarks_dock = add_scrolled_dock(window, "bookmarksDock", "Bookmarks",
+                                              BookmarkList(window.latent_view.navigation), right)
+    window.bookmarks_dock.hide()
+    window.latent_view.navigation.bookmarksChanged.connect(lambda *_: show_bookmarks_dock(window))
+
+
+def show_bookmarks_dock(window: Any) -> None:
+    """The first bookmark opens the list, short, so the decoder above keeps its room."""
+    if window.bookmarks_dock.isHidden():
+        window.bookmarks_dock.show()
+        window.resizeDocks([window.bookmarks_dock], [170], Qt.Orientation.Vertical)
 
 
 def view_in_use(views: dict[str, QWidget], cursor: QPoint) -> str:

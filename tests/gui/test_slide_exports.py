@@ -95,3 +95,20 @@ def test_the_svg_draws_what_the_screen_shows(window, tmp_path: Path) -> None:
 def test_a_scatter_in_another_format_is_one_line(window, tmp_path: Path) -> None:
     with pytest.raises(AeviewerError, match=r"\.svg, \.pdf or \.png"):
         window.slide_exports.export_scatter(tmp_path / "s.jpg")
+
+
+def test_the_selected_images_become_a_folder_of_pngs_named_by_index(window, tmp_path: Path) -> None:
+    window.denoise_view.set_indices([4, 17, 30])  # what the window calls the selection
+    written = window.slide_exports.export_selected_images(tmp_path / "picked")
+    assert [p.name for p in written] == ["00004.png", "00017.png", "00030.png"]
+    for path, index in zip(written, (4, 17, 30)):
+        with Image.open(path) as png:
+            pixels = np.asarray(png)
+        np.testing.assert_array_equal(pixels, window.session.test_set.images[index, 0].numpy())
+    assert window.slide_exports.actions["images"].text() == "Selected images as PNGs…"
+
+
+def test_no_selection_is_one_line(window, tmp_path: Path) -> None:
+    window.slide_exports.selection = lambda: []
+    with pytest.raises(AeviewerError, match="no images are selected"):
+        window.slide_exports.export_selected_images(tmp_path / "picked")
