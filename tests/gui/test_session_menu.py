@@ -50,6 +50,7 @@ def test_a_saved_session_reopens_the_model_the_map_the_point_and_the_selection(q
     assert errors == []
     assert_same_screen(window, model_path)
     assert [b.name for b in window.session_menu.bookmarks()] == ["a thin seven"]  # kept for the next save
+    assert [b.name for b in window.latent_view.navigation.bookmarks.items] == ["a thin seven"]  # in the list
     assert "Opened the session lecture.aeviewer.json" in window.action_label.text()
 
 
