@@ -7,12 +7,11 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QMainWindow, QMessageBox, QStackedWidget, QStyle, QToolBar, QWidget,
+    QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QStyle, QWidget,
 )
 
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.codebook_view import CodebookView
-from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.decoder_canvas import DecoderCanvas
 from aeviewer.gui.denoise_view import DenoiseView
 from aeviewer.gui.regulariser_view import RegulariserView
@@ -23,15 +22,13 @@ from aeviewer.gui.data_source import ShowLoadedData, dropped_data
 from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
-from aeviewer.gui.path_tool import install_path_tool
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
-from aeviewer.gui.session_menu import SessionMenu
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
-from aeviewer.gui.slide_exports import SlideExports
 from aeviewer.gui.training_panel import TrainingPanel
+from aeviewer.gui.window_menus import build_menus_and_toolbar, build_status_bar
 
 STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
@@ -58,8 +55,8 @@ class MainWindow(ScriptAccess, QMainWindow):
 
         self._build_views()
         self._build_actions()
-        self._build_menus_and_toolbar()
-        self._build_status_bar()
+        build_menus_and_toolbar(self)
+        build_status_bar(self)
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
@@ -113,74 +110,6 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.stop_action = make_action(self, "Stop training", QKeySequence(Qt.Key.Key_Escape),
                                         "Stop training; the weights so far stay loaded (Esc)", self.stop_training,
                                         icon(P.SP_MediaStop))
-
-    def _build_menus_and_toolbar(self) -> None:
-        bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
-        file_menu.addAction(self.open_action)
-        file_menu.addAction(self.picker_action)
-        file_menu.addAction(self.open_data_action)
-        # issue 23: File › Compare with… (gui/compare_view.py)
-        self.compare_action = make_action(self, "Compare with…", None, "Set 1 to 3 more models of the same data set "
-                                          "beside this one, with linked selection", lambda: compare_with_dialog(self))
-        file_menu.addAction(self.compare_action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.recent_menu.setObjectName("recentMenu")
-        self.recent_menu.setToolTipsVisible(True)
-        file_menu.addAction(self.save_action)
-        file_menu.addAction(self.save_as_action)
-        file_menu.addSeparator()
-        self.session_menu = SessionMenu(self, file_menu)
-        self.session_menu.set_selection = self.denoise_view.set_indices
-        self.session_menu.bookmarks = lambda: self.latent_view.navigation.bookmarks.items
-        self.session_menu.set_bookmarks = self.latent_view.navigation.set_bookmarks
-        file_menu.addSeparator()
-        export_menu = file_menu.addMenu("Export")
-        file_menu.addAction(self.export_action)
-        self.export_actions = {
-            name: export_menu.addAction(f"{label}…", lambda n=name: self.export_image_dialog(n))
-            for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
-                                ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
-        self.slide_exports = SlideExports(self.session, self.decoder_canvas, self.latent_view, export_menu, self)
-        # the selection sessions keep and Export › Selected images writes: the denoise view's test images
-        self.session_menu.selection = self.slide_exports.selection = lambda: self.denoise_view.indices.tolist()
-        self.path_tool = install_path_tool(self.session, self.latent_view, self.decoder_canvas, export_menu)
-        file_menu.addSeparator()
-        file_menu.addAction(self.data_dir_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self.quit_action)
-        train_menu = bar.addMenu("&Training")
-        train_menu.addAction(self.train_action)
-        train_menu.addAction(self.stop_action)
-        view_menu = bar.addMenu("&View")
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock, self.regulariser_dock,
-                     self.bookmarks_dock):
-            view_menu.addAction(dock.toggleViewAction())
-
-        toolbar = QToolBar("Main", self)
-        toolbar.setObjectName("mainToolbar")
-        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (self.open_action, self.picker_action, self.save_action, self.export_action):
-            toolbar.addAction(action)
-        toolbar.addSeparator()
-        toolbar.addAction(self.train_action)
-        toolbar.addAction(self.stop_action)
-        self.addToolBar(toolbar)
-        self._refresh_recent_menu()
-
-    def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        self.action_label = QLabel("Ready")
-        self.action_label.setObjectName("lastAction")
-        self.model_label = QLabel()
-        self.model_label.setObjectName("statusModel")
-        self.dataset_label = QLabel()
-        self.dataset_label.setObjectName("statusDataset")
-        self.device_label = QLabel()
-        self.device_label.setObjectName("statusDevice")
-        status.addWidget(self.action_label, 1)
-        for label in (self.model_label, self.dataset_label, self.device_label):
-            status.addPermanentWidget(label)
 
     def _connect(self) -> None:
         self.session.modelChanged.connect(self._on_model_changed)

@@ -1,0 +1,84 @@
+"""The main window's menus, toolbar and status bar, built from its actions, docks and views."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QToolBar
+
+from aeviewer.gui.compare_view import compare_with_dialog
+from aeviewer.gui.path_tool import install_path_tool
+from aeviewer.gui.session_menu import SessionMenu
+from aeviewer.gui.slide_exports import SlideExports
+from aeviewer.gui.window_parts import make_action
+
+
+def build_menus_and_toolbar(window: Any) -> None:
+    """The File, Training and View menus and the toolbar, from the window's actions and docks."""
+    bar = window.menuBar()
+    file_menu = bar.addMenu("&File")
+    file_menu.addAction(window.open_action)
+    file_menu.addAction(window.picker_action)
+    file_menu.addAction(window.open_data_action)
+    # issue 23: File › Compare with… (gui/compare_view.py)
+    window.compare_action = make_action(window, "Compare with…", None, "Set 1 to 3 more models of the same data set "
+                                      "beside this one, with linked selection", lambda: compare_with_dialog(window))
+    file_menu.addAction(window.compare_action)
+    window.recent_menu = file_menu.addMenu("Open &Recent")
+    window.recent_menu.setObjectName("recentMenu")
+    window.recent_menu.setToolTipsVisible(True)
+    file_menu.addAction(window.save_action)
+    file_menu.addAction(window.save_as_action)
+    file_menu.addSeparator()
+    window.session_menu = SessionMenu(window, file_menu)
+    window.session_menu.set_selection = window.denoise_view.set_indices
+    window.session_menu.bookmarks = lambda: window.latent_view.navigation.bookmarks.items
+    window.session_menu.set_bookmarks = window.latent_view.navigation.set_bookmarks
+    file_menu.addSeparator()
+    export_menu = file_menu.addMenu("Export")
+    file_menu.addAction(window.export_action)
+    window.export_actions = {
+        name: export_menu.addAction(f"{label}…", lambda n=name: window.export_image_dialog(n))
+        for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
+                            ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
+    window.slide_exports = SlideExports(window.session, window.decoder_canvas, window.latent_view, export_menu, window)
+    # the selection sessions keep and Export › Selected images writes: the denoise view's test images
+    window.session_menu.selection = window.slide_exports.selection = lambda: window.denoise_view.indices.tolist()
+    window.path_tool = install_path_tool(window.session, window.latent_view, window.decoder_canvas, export_menu)
+    file_menu.addSeparator()
+    file_menu.addAction(window.data_dir_action)
+    file_menu.addSeparator()
+    file_menu.addAction(window.quit_action)
+    train_menu = bar.addMenu("&Training")
+    train_menu.addAction(window.train_action)
+    train_menu.addAction(window.stop_action)
+    view_menu = bar.addMenu("&View")
+    for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock,
+                 window.bookmarks_dock):
+        view_menu.addAction(dock.toggleViewAction())
+
+    toolbar = QToolBar("Main", window)
+    toolbar.setObjectName("mainToolbar")
+    toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for action in (window.open_action, window.picker_action, window.save_action, window.export_action):
+        toolbar.addAction(action)
+    toolbar.addSeparator()
+    toolbar.addAction(window.train_action)
+    toolbar.addAction(window.stop_action)
+    window.addToolBar(toolbar)
+    window._refresh_recent_menu()
+
+def build_status_bar(window: Any) -> None:
+    """The status bar: the last action, and the open model, data set and training device."""
+    status = window.statusBar()
+    window.action_label = QLabel("Ready")
+    window.action_label.setObjectName("lastAction")
+    window.model_label = QLabel()
+    window.model_label.setObjectName("statusModel")
+    window.dataset_label = QLabel()
+    window.dataset_label.setObjectName("statusDataset")
+    window.device_label = QLabel()
+    window.device_label.setObjectName("statusDevice")
+    status.addWidget(window.action_label, 1)
+    for label in (window.model_label, window.dataset_label, window.device_label):
+        status.addPermanentWidget(label)
