@@ -20,6 +20,7 @@ from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from aeviewer.data.imageset import UNLABELLED
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
@@ -287,8 +288,9 @@ class LatentView(QWidget):
         names = self.session.class_names
         if len(labels) != len(coords):
             labels = np.zeros(len(coords), np.int64)
-        if not names and len(coords):
-            names = tuple(str(k) for k in range(int(labels.max()) + 1))
+        if not names and len(coords):  # a set that came without class names: one class is an unlabelled set
+            top = int(labels.max())
+            names = tuple(str(k) for k in range(top + 1)) if top > 0 else (UNLABELLED,)
         self._ensure_class_items(names)
         self._coords = coords
         self._labels = labels
