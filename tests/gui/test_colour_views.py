@@ -100,9 +100,12 @@ def test_hovering_an_emoji_shows_it_in_colour(qtbot, open_emoji):
     i = int(np.argmin(np.abs(session.coords - np.median(session.coords, 0)).sum(1)))
     QTest.mouseMove(latent.plot.viewport(), latent.view_to_widget(*session.coords[i]).toPoint())
     qtbot.waitUntil(lambda: latent.inset.isVisible(), timeout=2000)
-    shown = pixmap_rgb(latent.inset.pixmap())[:84]  # the image above its caption
+    card = pixmap_rgb(latent.inset.pixmap())
+    left = (card.shape[1] - 84) // 2  # a long caption widens the card; the image is centred above it
+    shown = card[:84, left:left + 84]
     hovered = as_display(session.test_set.images[latent.inset.index])
     assert is_colourful(shown) and is_colourful(hovered)
+    assert latent.inset.caption == f"#{latent.inset.index}: {session.class_names[int(session.labels[latent.inset.index])]}"
     np.testing.assert_allclose(shown.mean((0, 1)), hovered.mean((0, 1)), atol=0.03)  # that emoji, in its colours
 
 
@@ -221,3 +224,14 @@ def test_images_handed_over_without_labels_are_unlabelled_too(qtbot):
     qtbot.addWidget(view)
     session.set_model(build_model(default_config("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))), "", images)
     assert legend_texts(view) == ["unlabelled"]
+
+
+def test_the_legend_sits_in_the_corner_with_fewest_points():
+    from aeviewer.gui.legend_corner import emptiest_corner
+
+    rng = np.random.default_rng(2)
+    top_right_heavy = np.r_[rng.uniform(0.6, 1.0, (200, 2)), rng.uniform(0, 1, (50, 2))]
+    assert emptiest_corner(top_right_heavy, (0.3, 0.3)) != (1, 0)
+    along_top = np.c_[rng.uniform(0, 1, 100), rng.uniform(0.6, 1, 100)]
+    bottom_left_empty = np.r_[along_top, along_top[:, ::-1]]  # and down the right side
+    assert emptiest_corner(bottom_left_empty, (0.3, 0.3)) == (0, 1)  # x low, y low: the anchor's bottom-left
