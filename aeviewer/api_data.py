@@ -13,7 +13,7 @@ from typing import Any, Literal, Sequence
 import numpy as np
 import torch
 
-from aeviewer.data.imageset import ImageSet
+from aeviewer.data.imageset import UNLABELLED, ImageSet
 from aeviewer.errors import DataError
 
 Layout = Literal["nchw", "nhwc"]
@@ -38,7 +38,7 @@ def as_image_set(data: Any, labels: Any = None, class_names: Sequence[str] | Non
         images = load_data_path(data, data_dir)
     elif isinstance(data, (np.ndarray, torch.Tensor)):
         tensor, layout = _images_tensor(data)
-        images = ImageSet(tensor, torch.zeros(len(tensor), dtype=torch.long), ("images",))
+        images = ImageSet(tensor, torch.zeros(len(tensor), dtype=torch.long), (UNLABELLED,))
     elif hasattr(data, "__len__") and hasattr(data, "__getitem__"):
         images, layout = _from_dataset(data)
     else:
@@ -105,7 +105,7 @@ def _from_dataset(dataset: Any) -> tuple[ImageSet, Layout]:
     except ValueError:
         raise DataError(f"the data set's images differ in shape (the first is {arrays[0].shape})") from None
     tensor, layout = _images_tensor(torch.from_numpy(stacked) if isinstance(images[0], torch.Tensor) else stacked)
-    names = tuple(str(k) for k in range(max(labels) + 1)) if max(labels) > 0 else ("images",)
+    names = tuple(str(k) for k in range(max(labels) + 1)) if max(labels) > 0 else (UNLABELLED,)
     return ImageSet(tensor, torch.tensor(labels, dtype=torch.long), names), layout
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from aeviewer.data.decode import luma, resize_array
-from aeviewer.data.imageset import ImageSet
+from aeviewer.data.imageset import UNLABELLED, ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, check_memory
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.split import stratified_split
@@ -158,7 +158,7 @@ def prepare_arrays(images: np.ndarray, labels: np.ndarray | None, class_names: t
 def _check_labels(labels: np.ndarray | None, class_names: tuple[str, ...] | None, n: int, path: Path
                   ) -> tuple[np.ndarray, tuple[str, ...]]:
     if labels is None:
-        return np.zeros(n, np.int64), class_names if class_names and len(class_names) == 1 else ("unlabelled",)
+        return np.zeros(n, np.int64), class_names if class_names and len(class_names) == 1 else (UNLABELLED,)
     labels = np.asarray(labels)
     if labels.shape != (n,) or not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
         raise DataError(f"{path}: labels must be {n} whole numbers, one per image, got {labels.dtype} {labels.shape}")

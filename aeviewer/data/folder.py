@@ -22,14 +22,13 @@ import torch
 
 from aeviewer.data import cache
 from aeviewer.data.decode import DEFAULT_MAX_PIXELS, BadImage, decode_file, is_grey, luma
-from aeviewer.data.imageset import ImageSet
+from aeviewer.data.imageset import UNLABELLED, ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress, check_cancel, check_memory
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.skipped import SkipReport
 from aeviewer.data.split import stratified_split
 from aeviewer.errors import DataError
 
-UNLABELLED = "unlabelled"
 SPLIT_FOLDERS = ("train", "test")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".tga", ".ico"}
 CHUNK = 64  # files per task: few enough for prompt cancelling, enough to keep the pool's overhead small

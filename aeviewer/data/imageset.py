@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import torch
 
+UNLABELLED = "unlabelled"  # the one class name of a set without labels (its legend says so)
+
 
 @dataclass(frozen=True)
 class ImageSet:

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
 from aeviewer.gui.session import Session
-from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap
+from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap, wrapped_label
 
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
 SLIDER_STEPS = 1000
+COORD_LINES = 4  # the 2-D position and the first values of z, wrapped in a ~200 px side panel
 NEAREST_FULL_LIMIT = 4_000_000  # N·L above which the nearest example is searched in 2-D (keeps drags smooth)
 
 
@@ -55,9 +56,9 @@ class DecoderCanvas(QWidget):
         # Plain, non-selectable text: a selectable or rich-text label repaints the canvas's side panel
         # a second time per frame (its text control re-lays out after the first paint). The full
         # vector is copied from the label's context menu instead.
-        self.coords_label = QLabel("No model loaded", self)
+        # Room for the lines it wraps to in a narrow dock, or the nearest example below is drawn over it.
+        self.coords_label = wrapped_label("No model loaded", self, lines=COORD_LINES)
         self.coords_label.setObjectName("decoderCoords")
-        self.coords_label.setWordWrap(True)
         self.coords_label.setTextFormat(Qt.TextFormat.PlainText)
         copy_z = QAction("Copy latent vector", self.coords_label)
         copy_z.triggered.connect(self.copy_current_z)
@@ -69,7 +70,7 @@ class DecoderCanvas(QWidget):
         self.nearest_image.setFixedSize(96, 96)
         self.nearest_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.nearest_image.setStyleSheet("QLabel { background: #ebebeb; }")
-        self.nearest_caption = QLabel("", self)
+        self.nearest_caption = wrapped_label("", self, lines=2)
         self.nearest_caption.setTextFormat(Qt.TextFormat.PlainText)
         self.nearest_index: int = -1
 
@@ -348,7 +349,7 @@ class DecoderCanvas(QWidget):
         go = make_button(self, "Decode grid over visible region", "gridGo",
                          "Decode an N×N grid over the region the latent view shows (VAE paper, fig. 4)",
                          self.show_traversal_grid)
-        tab, self.grid_view, self.grid_item = image_panel(self, [self.grid_n, go, self.grid_status])
+        tab, self.grid_view, self.grid_item = image_panel(self, [self.grid_n, go], self.grid_status)
         return tab
 
     def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
@@ -389,7 +390,7 @@ class DecoderCanvas(QWidget):
                                          "Draw latents from the model's prior (VAE, AAE) and decode them",
                                          self.sample_prior)
         tab, self.sample_view, self.sample_item = image_panel(
-            self, [self.sample_button, self.sample_count, self.sample_status])
+            self, [self.sample_button, self.sample_count], self.sample_status)
         return tab
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:

@@ -172,7 +172,7 @@ class DenoiseView(QWidget):
         for text in self._texts:
             text.hide()
         self.noisy_psnr = self.denoised_psnr = np.zeros(0)
-        self.summary.setText("The rows need the model's test split, which is not loaded; drawing your own digit "
+        self.summary.setText("The rows need the model's test split, which is not loaded; drawing your own image "
                              "works without it." if model_open else "")
 
     def _draw(self) -> None:

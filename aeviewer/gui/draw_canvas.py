@@ -1,4 +1,5 @@
-"""DrawCanvas: draw a digit with the mouse; it is encoded live, marked in the scatter and reconstructed.
+"""DrawCanvas: draw a digit (or, for a colour model, a picture with a brush colour) with the mouse; it is
+encoded live, marked in the scatter and reconstructed.
 
 The drawing's latent point reaches the LatentView through the Session's ``drawnPointChanged``, so
 neither view needs a reference to the other.
@@ -13,19 +14,38 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from aeviewer.data.imageset import ImageSet
+from aeviewer.gui.brush_palette import BrushPalette
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.gui.session import Session
-from aeviewer.gui.image_utils import make_button, to_qimage, to_qpixmap, wrapped_label
+from aeviewer.gui.image_utils import as_display, make_button, to_qimage, to_qpixmap, wrapped_label
 
 ENCODE_DEBOUNCE_MS = 40  # encode at most ~25 times a second while the pen moves
 
 
-def stamp(canvas: np.ndarray, row: float, col: float, radius: float) -> None:
-    """Add a soft round brush at (row, col), in place: ink = clip(1.5 − d/r, 0, 1) where d is the distance."""
-    h, w = canvas.shape
+def stamp(canvas: np.ndarray, row: float, col: float, radius: float, color: np.ndarray | None = None) -> None:
+    """Add a soft round brush at (row, col), in place: ink a = clip(1.5 − d/r, 0, 1) where d is the distance.
+    A grey (H, W) canvas takes white ink, max(canvas, a); an RGB (H, W, 3) canvas is painted over with ``color``,
+    canvas + a·(color − canvas)."""
+    h, w = canvas.shape[:2]
     rr, cc = np.mgrid[0:h, 0:w]
     d = np.sqrt((rr + 0.5 - row) ** 2 + (cc + 0.5 - col) ** 2)
-    np.maximum(canvas, np.clip(1.5 - d / radius, 0.0, 1.0), out=canvas)
+    ink = np.clip(1.5 - d / radius, 0.0, 1.0)
+    if color is None:
+        np.maximum(canvas, ink, out=canvas)
+    else:
+        canvas += ink[..., None] * (np.asarray(color, np.float32) - canvas)
+
+
+def background_of(test_set: ImageSet | None, channels: int) -> np.ndarray:
+    """The paper a drawing starts on: black for a grey model (MNIST's), else the median corner colour of the
+    test images (white for emoji and icons), white without a test set. (channels,) float32 in [0, 1]."""
+    if channels == 1:
+        return np.zeros(1, np.float32)
+    if test_set is None or len(test_set) == 0 or test_set.image_shape[0] != channels:
+        return np.ones(channels, np.float32)
+    corners = test_set.images[:, :, [0, 0, -1, -1], [0, -1, 0, -1]]  # (N, C, 4)
+    return (corners.permute(1, 0, 2).reshape(channels, -1).float().median(1).values / 255.0).numpy()
 
 
 class PaintArea(QWidget):
@@ -89,7 +109,10 @@ class DrawCanvas(QWidget):
         super().__init__(parent)
         self.setObjectName("drawCanvas")
         self.session = session
-        self.canvas = np.zeros((28, 28), np.float32)
+        self.canvas = np.zeros((28, 28), np.float32)  # (H, W) for a grey model, (H, W, 3) for a colour one
+        self.background = np.zeros(1, np.float32)
+        self.brush_color = np.zeros(3, np.float32)
+        self._inked = False
         self.last_z: np.ndarray | None = None
         self.last_reconstruction: np.ndarray | None = None
         self.encode_count = 0
@@ -102,6 +125,8 @@ class DrawCanvas(QWidget):
         self.recon_label.setStyleSheet("QLabel { background: #ebebeb; }")
         self.clear_button = make_button(self, "Clear", "drawClearButton", "Wipe the drawing", self.clear)
         self.status = wrapped_label("Draw with the left mouse button", self)
+        self.palette_row = BrushPalette(self)
+        self.palette_row.colorChosen.connect(self.set_brush_color)
 
         panes = QHBoxLayout()
         for title, widget in (("Your drawing", self.area), ("Reconstruction", self.recon_label)):
@@ -115,6 +140,7 @@ class DrawCanvas(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(panes, 1)
+        layout.addWidget(self.palette_row)
         layout.addLayout(row)
 
         self._timer = CoalescingTimer(self, self.encode_now, ENCODE_DEBOUNCE_MS)
@@ -124,8 +150,17 @@ class DrawCanvas(QWidget):
 
     # -- public API -----------------------------------------------------------------------------------
     def image(self) -> np.ndarray:
-        """The drawing, (H, W) float32 in [0, 1]."""
+        """The drawing, float32 in [0, 1]: (H, W) for a grey model, (H, W, 3) for a colour one."""
         return self.canvas.copy()
+
+    def is_colour(self) -> bool:
+        return self.canvas.ndim == 3
+
+    def set_brush_color(self, rgb: Sequence[int]) -> None:
+        """The colour the next strokes paint with (0..255 each; a grey model's ink stays white)."""
+        self.brush_color = np.asarray(rgb, np.float32)[:3] / 255.0
+        if tuple(self.palette_row.color) != tuple(int(v) for v in rgb):
+            self.palette_row.set_color(tuple(int(v) for v in rgb))
 
     def brush_radius(self) -> float:
         return max(0.6, self.canvas.shape[0] / 28 * 1.6)  # ~ a pen stroke of MNIST's thickness
@@ -133,23 +168,30 @@ class DrawCanvas(QWidget):
     def stroke(self, points: Sequence[tuple[float, float]]) -> None:
         """Ink along (row, col) canvas-pixel points, filling between consecutive ones; encode soon."""
         radius = self.brush_radius()
+        color = self.brush_color if self.is_colour() else None
         pts = [np.asarray(p, np.float64) for p in points]
         for a, b in zip(pts[:1] + pts[:-1], pts):
             steps = max(1, int(np.ceil(np.linalg.norm(b - a) / (radius * 0.5))))
             for t in np.linspace(0.0, 1.0, steps + 1):
                 p = a + (b - a) * t
-                stamp(self.canvas, p[0], p[1], radius)
+                stamp(self.canvas, p[0], p[1], radius, color)
+        self._inked = True
         self.area.update()
         self._schedule()
 
     def set_image(self, image: np.ndarray) -> None:
-        """Replace the drawing (tests and "start from an example")."""
-        self.canvas = np.clip(np.asarray(image, np.float32).reshape(self.canvas.shape), 0.0, 1.0)
+        """Replace the drawing (tests and "start from an example"): any layout ``as_display`` takes."""
+        shown = as_display(image)
+        if self.is_colour() and shown.ndim == 2:
+            shown = np.repeat(shown[..., None], 3, axis=-1)
+        self.canvas = np.ascontiguousarray(shown.reshape(self.canvas.shape), np.float32)
+        self._inked = True
         self.area.update()
         self._schedule()
 
     def clear(self) -> None:
-        self.canvas[:] = 0.0
+        self.canvas[:] = self.background if self.is_colour() else 0.0
+        self._inked = False
         self.last_z = None
         self.last_reconstruction = None
         self.recon_label.clear()
@@ -160,10 +202,13 @@ class DrawCanvas(QWidget):
         """Encode the drawing, show its reconstruction, and publish its latent point."""
         self._timer.stop()
         model = self.session.model
-        if model is None or not self.canvas.any():
+        if model is None or not self._inked:
             return
-        c = model.config.image_shape[0]
-        x = torch.from_numpy(self.canvas).expand(1, c, *self.canvas.shape).contiguous()
+        if self.is_colour():
+            x = torch.from_numpy(self.canvas).permute(2, 0, 1)[None].contiguous()
+        else:
+            c = model.config.image_shape[0]
+            x = torch.from_numpy(self.canvas).expand(1, c, *self.canvas.shape).contiguous()
         with torch.inference_mode():
             z = model.encode(x)
             recon = model.decode(z)
@@ -192,9 +237,12 @@ class DrawCanvas(QWidget):
 
     def _on_model_changed(self) -> None:
         model = self.session.model
-        shape = tuple(model.config.image_shape[1:]) if model is not None else (28, 28)
-        if self.canvas.shape != shape:
+        channels, h, w = tuple(model.config.image_shape) if model is not None else (1, 28, 28)
+        shape = (h, w) if channels == 1 else (h, w, channels)
+        self.background = background_of(self.session.test_set, channels)
+        if self.canvas.shape != shape or (self.is_colour() and not self._inked):
             self.canvas = np.zeros(shape, np.float32)
-            self.clear()
+            self.clear()  # onto this model's background
+        self.palette_row.setVisible(channels == 3)
         self.setEnabled(model is not None)
         self._schedule()

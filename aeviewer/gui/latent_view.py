@@ -14,12 +14,14 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
-from PySide6.QtGui import QPainter, QPixmap
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from aeviewer.data.imageset import UNLABELLED
 from aeviewer.gui.session import Session
 from aeviewer.gui.bookmarks import PointNavigation
 from aeviewer.gui.image_utils import class_color, to_qpixmap
+from aeviewer.gui.legend_corner import place_legend
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
 from aeviewer.gui.latent_maps import GUESS_NOTE, LatentMaps
 from aeviewer.gui.map_runner import MapRunner
@@ -74,11 +76,13 @@ class HoverInset(QLabel):
     @staticmethod
     def _with_caption(image: Any, caption: str) -> QPixmap:
         pix = to_qpixmap(image, 84)
-        out = QPixmap(pix.width(), pix.height() + 18)
+        # A long class name ("smileys-and-emotion") widens the card rather than being cut off.
+        width = max(pix.width(), QFontMetrics(QFont()).horizontalAdvance(caption) + 4)
+        out = QPixmap(width, pix.height() + 18)
         out.fill(Qt.GlobalColor.white)
         painter = QPainter(out)
-        painter.drawPixmap(0, 0, pix)
-        painter.drawText(0, pix.height(), pix.width(), 18, Qt.AlignmentFlag.AlignCenter, caption)
+        painter.drawPixmap((out.width() - pix.width()) // 2, 0, pix)
+        painter.drawText(0, pix.height(), out.width(), 18, Qt.AlignmentFlag.AlignCenter, caption)
         painter.end()
         return out
 
@@ -150,6 +154,7 @@ class LatentView(QWidget):
         self._publish_visible_region()
         self._on_model_changed()
         self._on_encodings_changed()
+        self.viewbox.sigResized.connect(self._place_legend)  # the legend's share of the plot changes
         if session.current_z is not None:
             self._on_current_point(session.current_z)
         self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
@@ -298,8 +303,9 @@ class LatentView(QWidget):
         names = self.session.class_names
         if len(labels) != len(coords):
             labels = np.zeros(len(coords), np.int64)
-        if not names and len(coords):
-            names = tuple(str(k) for k in range(int(labels.max()) + 1))
+        if not names and len(coords):  # a set that came without class names: one class is an unlabelled set
+            top = int(labels.max())
+            names = tuple(str(k) for k in range(top + 1)) if top > 0 else (UNLABELLED,)
         self._ensure_class_items(names)
         self._coords = coords
         self._labels = labels
@@ -315,6 +321,7 @@ class LatentView(QWidget):
                 item.setData(x=coords[mask, 0], y=coords[mask, 1], size=size)
             if self.legend.getLabel(item) is None:
                 self.legend.addItem(item, item.name())
+        self._place_legend()
         self._sync_projection_controls()
         labels_xy = (self.session.projection.axis_labels if self.session.projection is not None else ("z0", "z1"))
         self.plot.setLabel("bottom", labels_xy[0])
@@ -324,6 +331,9 @@ class LatentView(QWidget):
             self._on_current_point(self.session.current_z)  # the projection may have changed
         if self._drawn_z is not None:
             self.show_drawn_point(self._drawn_z)
+
+    def _place_legend(self, *_: Any) -> None:
+        place_legend(self.legend, self.viewbox, self._coords)
 
     def _on_current_point(self, z: Any) -> None:
         projection = self.session.projection
