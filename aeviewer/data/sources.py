@@ -1,6 +1,8 @@
 """The registry of image sources (digits, mnist, fashion-mnist): where their files live and how to load them."""
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,18 +175,36 @@ def digits_split_indices() -> dict[str, np.ndarray]:
     return {"train": np.sort(order[n_test:]), "test": np.sort(order[:n_test])}
 
 
-def _load_digits(split: str) -> ImageSet:
-    from sklearn.datasets import load_digits  # late import: scikit-learn takes about a second to import
+def digits_file() -> Path:
+    """scikit-learn's ``digits.csv.gz``, found without importing scikit-learn (its import takes 1.5-2.5 s,
+    most of a digits model's start-up)."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("the digits data set needs scikit-learn: pip install scikit-learn")
+    return Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data" / "digits.csv.gz"
 
-    bunch = load_digits()
-    values = bunch.images.astype(np.int64)  # (1797, 8, 8), integers 0..16
-    if values.shape[0] != 1797:
-        raise DataError(f"scikit-learn's digits has {values.shape[0]} images, expected 1797")
+
+def _digits_table() -> np.ndarray:
+    """(1797, 65): 64 pixel values 0..16 then the label, as ``sklearn.datasets.load_digits`` reads it."""
+    path = digits_file()
+    try:
+        with gzip.open(path) as raw:
+            table = np.loadtxt(raw, delimiter=",")
+    except (OSError, ValueError) as err:
+        raise DataError(f"cannot read scikit-learn's digits at {path}: {err}") from err
+    if table.shape != (1797, 65):
+        raise DataError(f"scikit-learn's digits at {path} has shape {table.shape}, expected (1797, 65)")
+    return table
+
+
+def _load_digits(split: str) -> ImageSet:
+    table = _digits_table()
+    values = table[:, :64].astype(np.int64).reshape(-1, 8, 8)  # integers 0..16
     index = digits_split_indices()[split]
     scaled = (values[index] * 255 // 16).astype(np.uint8)  # 0..16 -> 0..255: v*255//16
     return ImageSet(
         images=torch.from_numpy(scaled).unsqueeze(1),
-        labels=torch.from_numpy(bunch.target[index].astype(np.int64)),
+        labels=torch.from_numpy(table[index, 64].astype(np.int64)),
         class_names=DIGIT_NAMES,
         name="digits",
     )
@@ -210,9 +230,7 @@ def _idx_status(info: SourceInfo, data_dir: str | Path | None) -> SourceStatus:
 
 
 def _digits_status() -> SourceStatus:
-    import sklearn  # the digits ship inside scikit-learn's package data
-
-    path = Path(sklearn.__file__).parent / "datasets" / "data" / "digits.csv.gz"
+    path = digits_file()  # the digits ship inside scikit-learn's package data
     size = path.stat().st_size if path.is_file() else 0
     present = {split: path.is_file() for split in SPLITS}
     paths: dict[str, Path | None] = {split: path if path.is_file() else None for split in SPLITS}
