@@ -3,17 +3,22 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Sequence
 
-import torch
-from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication, QWidget
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui import model_picker
-from aeviewer.gui.main_window import MainWindow
 from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
-from aeviewer.gui.warm_up import WarmUp
+from aeviewer.gui.start_window import AfterFirstPaint, StartWindow
 from aeviewer.session_file import SESSION_SUFFIX
+
+if TYPE_CHECKING:
+    from aeviewer.gui.main_window import MainWindow
+
+# torch and the main window are imported by create_main_window, not here: run_app paints a StartWindow
+# first, and those imports are most of the start-up.
 
 # A pyqtgraph repaint crosses from C++ into Python dozens of times; while the training thread runs
 # Python code, each crossing waits up to one GIL switch interval (5 ms by default), so a repaint
@@ -33,7 +38,6 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("aeviewer")
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
-    torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
     return app  # type: ignore[return-value]
 
 
@@ -51,23 +55,6 @@ def default_model_path(trained_dir: str | Path | None = None) -> Path | None:
     return None
 
 
-class _AfterFirstPaint(QObject):
-    """Runs ``action`` on the event-loop turn after ``widget``'s first paint (or after ``fallback_ms``
-    when it is never painted, e.g. its dock is closed), then lets go. ``action`` must be idempotent."""
-
-    def __init__(self, widget: QWidget, action: Callable[[], Any], fallback_ms: int = 5000) -> None:
-        super().__init__(widget)
-        self._widget, self._action = widget, action
-        widget.installEventFilter(self)
-        QTimer.singleShot(fallback_ms, self, action)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.Paint and watched is self._widget:
-            self._widget.removeEventFilter(self)
-            QTimer.singleShot(0, self._action)
-        return False
-
-
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                        trained_dir: str | Path | None = None, open_default: bool = True,
                        background_encoding: bool = False) -> MainWindow:
@@ -75,14 +62,20 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
     pretrained default from ``trained_dir``) open; does not enter the event loop. ``background_encoding``: test
     splits are encoded off the GUI thread (the app; without it the scatter is filled when this returns, as
     tests expect)."""
+    import torch
+
+    from aeviewer.gui.main_window import MainWindow
+    from aeviewer.gui.warm_up import WarmUp
+
     ensure_app()
+    torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
     window.session.encode_in_background = background_encoding
     # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
     # first paint; after the scatter's first paint it runs while the user looks at the window.
     # (A Start pressed before it ran imports the same on the training thread, as without it.)
     window.warm_up = WarmUp()
-    window._warm_up_trigger = _AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
+    window._warm_up_trigger = AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
     path = Path(model_path) if model_path is not None else default_model_path(trained_dir) if open_default else None
     if path is not None and path.name.endswith(SESSION_SUFFIX):
         window.session_menu.open_from(path)
@@ -95,13 +88,35 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
 
 def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None = None,
             data_dir: str | Path | None = None, dataset: str | None = None) -> int:
-    """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status."""
+    """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status.
+
+    A StartWindow is painted first; the main window (and torch) is built on the turn after its paint."""
     args = list(argv) if argv is not None else sys.argv[:1]
     app = ensure_app(args)
     if model_path is None and len(args) > 1 and not args[1].startswith("-"):
         model_path = args[1]
-    window = create_main_window(model_path, data_dir, background_encoding=True)
-    if dataset:
-        window.open_data(dataset)  # the panel's data set; it loads with progress there
-    window.show()
+    start = StartWindow(Path(model_path) if model_path is not None else default_model_path())
+    start.show()
+    built: list[MainWindow] = []
+    attempted: list[bool] = []
+
+    def build() -> None:
+        if attempted:
+            return  # the paint and the fallback timer both call
+        attempted.append(True)
+        try:
+            window = create_main_window(model_path, data_dir, background_encoding=True)
+        except Exception as err:  # noqa: BLE001 - a slot's exception would leave the start window up forever
+            print(f"aeviewer: error: cannot open the window: {err}", file=sys.stderr)
+            start.hide()  # not close(): closing the last window would quit() the app, which in Qt 6 closes every window
+            start.deleteLater()
+            app.exit(1)
+            return
+        built.append(window)
+        if dataset:
+            window.open_data(dataset)  # the panel's data set; it loads with progress there
+        window.show()
+        start.close()
+
+    start.then(build)
     return app.exec()

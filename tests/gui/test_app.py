@@ -16,6 +16,7 @@ import aeviewer.gui.app as app_module
 from aeviewer.gui.app import create_main_window, default_model_path, run_app
 from aeviewer.gui.main_window import MainWindow
 from aeviewer.gui.settings_store import MAX_RECENT
+from aeviewer.gui.start_window import StartWindow
 
 
 @pytest.fixture(autouse=True)
@@ -278,10 +279,15 @@ def test_default_model_comes_from_the_trained_index(tmp_path):
     assert default_model_path(tmp_path) == tmp_path / "ae.safetensors"
 
 
-def test_run_app_shows_the_window_and_returns_the_exit_status(qtbot, monkeypatch, digits_checkpoint):
+def test_run_app_paints_a_start_window_then_shows_the_main_window(qtbot, monkeypatch, digits_checkpoint):
     created: list[MainWindow] = []
+    starts: list[str] = []
+
+    def start_windows() -> list[str]:
+        return [w.label.text() for w in QApplication.topLevelWidgets() if isinstance(w, StartWindow) and w.isVisible()]
 
     def create(*args, **kwargs):
+        starts.extend(start_windows())
         created.append(create_main_window(*args, **kwargs))
         return created[-1]
 
@@ -289,12 +295,27 @@ def test_run_app_shows_the_window_and_returns_the_exit_status(qtbot, monkeypatch
     visible: list[bool] = []
 
     def look_then_quit() -> None:
+        if not created:
+            QTimer.singleShot(10, look_then_quit)
+            return
         visible.append(created[0].isVisible())
-        QApplication.instance().quit()
+        visible.append(bool(start_windows()))
+        QApplication.instance().exit(0)  # not quit(): in Qt 6 it closes every window, and later tests' never paint
 
     QTimer.singleShot(0, look_then_quit)
     assert run_app(["aeviewer", str(digits_checkpoint)]) == 0
-    assert visible == [True] and created[0].session.model_path == digits_checkpoint
+    qtbot.addWidget(created[0])
+    assert starts == [f"Opening {digits_checkpoint.name}…"]
+    assert visible == [True, False] and created[0].session.model_path == digits_checkpoint
+
+
+def test_run_app_exits_1_with_one_line_when_the_window_cannot_be_built(qtbot, monkeypatch, capsys, digits_checkpoint):
+    def broken(*args, **kwargs):
+        raise RuntimeError("no display for you")
+
+    monkeypatch.setattr(app_module, "create_main_window", broken)
+    assert run_app(["aeviewer", str(digits_checkpoint)]) == 1
+    assert capsys.readouterr().err.strip() == "aeviewer: error: cannot open the window: no display for you"
 
 
 def test_first_run_opens_the_indexed_default_with_its_scatter(qtbot, monkeypatch, tmp_path, digits_checkpoint,
