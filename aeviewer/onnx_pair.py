@@ -149,3 +149,19 @@ class OnnxPair:
 def onnx_model(encoder_path: str | Path, decoder_path: str | Path) -> OnnxPair:
     """An ONNX encoder/decoder pair, checked and loaded (one ForeignModelError line when it cannot be)."""
     return OnnxPair.load(encoder_path, decoder_path)
+
+
+# how exporters name the two halves: the first pair found in an encoder's file name names its decoder
+PAIR_WORDS = (("encoder", "decoder"), ("Encoder", "Decoder"), ("ENCODER", "DECODER"), ("enc", "dec"), ("Enc", "Dec"))
+
+
+def decoder_beside(encoder_path: str | Path) -> Path | None:
+    """The decoder .onnx that an encoder's name implies in the same folder (``encoder.onnx`` → ``decoder.onnx``,
+    ``mnist_enc.onnx`` → ``mnist_dec.onnx``), when that file exists; else None."""
+    encoder = Path(encoder_path)
+    for enc, dec in PAIR_WORDS:
+        if enc in encoder.name:
+            candidate = encoder.with_name(encoder.name.replace(enc, dec))
+            if candidate != encoder and candidate.is_file():
+                return candidate
+    return None

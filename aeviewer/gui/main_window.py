@@ -23,6 +23,7 @@ from aeviewer.gui.document import test_split_of
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
+from aeviewer.gui.onnx_dialog import OnnxPairDialog, OnnxPairOpener
 from aeviewer.gui.screen_fit import fit_to_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
@@ -50,6 +51,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         # None: model_picker.TRAINED_DIR, read when the picker opens (tests monkeypatch it)
         self.trained_dir: Path | None = Path(trained_dir) if trained_dir is not None else None
         self.picker: ModelPicker | None = None
+        self.onnx_opener = OnnxPairOpener(self)
         self.session = Session(self)
         self.document = self.session.document  # records, unsaved, why there is no scatter
 
@@ -101,6 +103,9 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.open_data_action = make_action(self, "Open data…", QKeySequence("Ctrl+Shift+O"),
                                              "Train on, or show, an image folder or a .npz/.npy file (Ctrl+Shift+O)",
                                              self.training_panel.data_row.choose)
+        self.open_onnx_action = make_action(self, "Open ONNX pair…", QKeySequence("Ctrl+Shift+N"),
+                                             "Explore an encoder and a decoder exported as .onnx from any framework "
+                                             "over the current data set (Ctrl+Shift+N)", self.open_onnx_dialog)
         self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
         self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
@@ -166,6 +171,10 @@ class MainWindow(ScriptAccess, QMainWindow):
         path = self.ask_open_path()
         if path:
             self.open_model(path)
+
+    def open_onnx_dialog(self) -> OnnxPairDialog:
+        """File › Open ONNX pair…: the dialog (window-modal, returns at once); OK loads the pair in the background."""
+        return self.onnx_opener.ask()
 
     def save_model(self) -> Path | None:
         """Save to the model's file (or ask for one); atomic, so a failed save leaves the old file whole."""

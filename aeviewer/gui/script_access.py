@@ -11,14 +11,16 @@ from aeviewer.errors import AeviewerError
 class ScriptAccess:
     """Mixed into MainWindow; uses its ``session``, ``denoise_view`` and ``set_last_action``."""
 
-    def open_foreign(self, model: Any, test_set: ImageSet, title: str | None = None) -> None:
-        """Explore ``model`` (an ``aeviewer.foreign.ForeignModel`` or one of ours) over ``test_set``. Encoding
-        the set may raise the model's ForeignModelError: the window is then left with no model. Later
-        failures of the model become one line in the status bar."""
+    def open_foreign(self, model: Any, test_set: ImageSet, title: str | None = None,
+                     dataset_name: str | None = None) -> None:
+        """Explore ``model`` (an ``aeviewer.foreign.ForeignModel`` or one of ours) over ``test_set`` (called
+        ``dataset_name``, default: the set's own name). Encoding the set may raise the model's
+        ForeignModelError: the window is then left with no model. Later failures of the model become one
+        line in the status bar."""
         name = title or getattr(model, "name", "your model")
         self.session.document.opened_foreign(None if model.trainable else name)
         try:
-            self.session.set_model(model, test_set.name or "your data", test_set)
+            self.session.set_model(model, dataset_name or test_set.name or "your data", test_set)
         except AeviewerError:
             self.session.set_model(None, "", None)
             raise

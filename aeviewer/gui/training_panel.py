@@ -211,6 +211,10 @@ class TrainingPanel(RunDisplay, QWidget):
         """Make ``spec`` (a named set or a path) the panel's data set; a path starts loading."""
         self.data_row.set_path(spec)
 
+    def data_spec(self) -> str:
+        """The data set the panel names: a named set or a path."""
+        return self.data.spec()
+
     @property
     def loaded_source(self) -> Any:
         return self.data.source
