@@ -27,7 +27,7 @@ CASES = [
     ("bench_folder_load.py", "figure: 300 images cold", False),
     ("bench_gui_training.py", "figure: ratio GUI/headless samples/s", True),
     ("bench_startup.py", "figure: launch to first painted window with", True),
-    ("bench_first_paint.py", "figure: slowest first paint with background encoding", True),
+    ("bench_first_paint.py", "figure: slowest first paint (the start window)", True),
     ("bench_trainer.py", "ratio trainer/bare:", True),
 ]
 

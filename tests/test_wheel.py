@@ -31,7 +31,7 @@ print(json.dumps({"model": str(window.session.model_path), "points": len(window.
 window.close()
 """
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # a build and a venv with torch
 
 
 def run(command: list, cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
