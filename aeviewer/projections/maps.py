@@ -8,6 +8,8 @@ interpolating among the embedded codes (:class:`~aeviewer.projections.inverse.Ma
 """
 from __future__ import annotations
 
+import warnings
+
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -146,9 +148,14 @@ def _fit_umap(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: 
     import umap.layouts
     import umap.umap_
 
+    from aeviewer.projections.neighbours import precomputed_knn
+
     n_neighbors = int(min(params["n_neighbors"], max(2, len(x) - 1)))
+    report("neighbours", 0.02, None)
+    knn = precomputed_knn(x, n_neighbors)  # exact, and no pynndescent compile (see neighbours.py)
     estimator = umap.UMAP(n_neighbors=n_neighbors, min_dist=float(params["min_dist"]), n_components=2,
-                          random_state=SEED if n_jobs == 1 else None, n_jobs=n_jobs)
+                          random_state=SEED if n_jobs == 1 else None, n_jobs=n_jobs,
+                          precomputed_knn=knn if knn is not None else (None, None, None))
     report("neighbours", 0.05, None)
     original = umap.umap_.optimize_layout_euclidean
 
@@ -171,7 +178,10 @@ def _fit_umap(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: 
 
     umap.umap_.optimize_layout_euclidean = streaming
     try:
-        coords = estimator.fit_transform(x)
+        with warnings.catch_warnings():
+            # "not an NNDescent object: transform will be unavailable": ExactIndex answers transform's query
+            warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            coords = estimator.fit_transform(x)
     finally:
         umap.umap_.optimize_layout_euclidean = original
     return coords, estimator
