@@ -1,3 +1,4 @@
+import faulthandler
 import os
 from pathlib import Path
 
@@ -29,3 +30,34 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("AEVIEWER_USER_DIR", str(home))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+
+
+# A deadlock in which a thread holds the GIL (two threads inside Qt did, see aeviewer/gui/gui_thread_gc.py)
+# stops pytest-timeout too, whose timer needs the GIL: the run then hung until CI killed it, with no stack.
+# faulthandler's watchdog is a C thread: past a test's own limit plus this grace it prints every thread's
+# stack to the terminal and ends the run, so a hang costs minutes and says where it is.
+HANG_GRACE_S = float(os.environ.get("AEVIEWER_TEST_HANG_GRACE_S", "60"))
+
+
+def _test_limit_s(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("timeout")
+    if marker is not None and marker.args:
+        return float(marker.args[0])
+    try:
+        return float(item.config.getini("timeout") or 300)
+    except ValueError:  # pytest-timeout not installed
+        return 300.0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config._hang_report_fd = os.dup(2)  # the terminal's stderr, before pytest captures fd 2 for each test
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None):
+    faulthandler.dump_traceback_later(_test_limit_s(item) + HANG_GRACE_S, exit=True,
+                                      file=item.config._hang_report_fd)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()

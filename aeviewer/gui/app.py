@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui import model_picker
+from aeviewer.gui.gui_thread_gc import collect_on_gui_thread
 from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
 from aeviewer.gui.start_window import AfterFirstPaint, StartWindow
 from aeviewer.session_file import SESSION_SUFFIX
@@ -38,6 +39,7 @@ def ensure_app(argv: Sequence[str] | None = None) -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("aeviewer")
     sys.setswitchinterval(min(sys.getswitchinterval(), GIL_SWITCH_INTERVAL_S))
+    collect_on_gui_thread(app)  # a collection on the training thread could deadlock with Qt (see there)
     return app  # type: ignore[return-value]
 
 

@@ -18,6 +18,17 @@ def _isolated_qsettings(tmp_path: Path) -> None:
         QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "qsettings"))
 
 
+@pytest.fixture(scope="package", autouse=True)
+def _collect_on_the_gui_thread(qapp):
+    """Garbage is collected on the GUI thread only, as in the app (app.ensure_app, gui_thread_gc.py): an
+    automatic collection on a training thread that frees an earlier test's widgets deadlocks with Qt."""
+    from aeviewer.gui.gui_thread_gc import collect_on_gui_thread
+
+    collector = collect_on_gui_thread(qapp)
+    yield collector
+    collector.stop()  # the core tests that follow run with automatic collection, as the CLI does
+
+
 @pytest.fixture(scope="session")
 def digits_train() -> ImageSet:
     from aeviewer.data.sources import load_split

@@ -167,7 +167,7 @@ def test_out_of_memory_becomes_a_message(qtbot, make_tiny_model, digits_train, m
     assert rec.failures[0].startswith("out of memory") and "batch size" in rec.failures[0]
 
 
-def test_warm_up_frees_cyclic_garbage_then_freezes_what_is_alive():
+def test_warm_up_frees_cyclic_garbage_then_freezes_what_is_alive(qapp):
     """A full collection must not walk the start-up heap mid-training (it held the GIL for up to a
     second and stalled the window): the warm-up collects once and freezes what survives."""
 
