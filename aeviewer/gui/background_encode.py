@@ -110,7 +110,10 @@ class BackgroundEncoder(QObject):
         """The result of ``job`` if it is the newest and has finished (once), else None."""
         with self._lock:
             result = self._results.pop(job, None)
-            self._results.clear()  # older results are stale
+            # Older results are stale; a newer one stays: a late ready() of a job already taken by
+            # wait() must not drop the next job's result (its ready() would then find nothing).
+            for stale in [k for k in self._results if k < self.job]:
+                del self._results[stale]
         return result if job == self.job else None
 
     def wait(self, timeout: float | None = None) -> int:

@@ -8,6 +8,7 @@ import torch
 
 from aeviewer import explore
 from aeviewer.gui.app import create_main_window
+from aeviewer.gui.background_encode import BackgroundEncoder
 from aeviewer.gui.session import Session
 
 
@@ -80,3 +81,18 @@ def test_the_window_says_the_encoding_in_its_status_bar(qtbot, digits_checkpoint
     qtbot.waitUntil(lambda: any(m.startswith("Encoded ") for m in messages), timeout=2000)
     assert len(window.latent_view.class_items()) == len(window.session.class_names)
     assert sum(len(item.data) for item in window.latent_view.class_items()) == len(window.session.coords)
+
+
+def test_a_late_ready_of_a_job_taken_by_wait_keeps_the_next_jobs_result(make_tiny_model, digits_test):
+    """CI once lost a live snapshot's codes: wait() took job 1, job 2 finished, then job 1's queued ready()
+    reached take(1), which cleared every result, job 2's too, so ready(2) found nothing."""
+    encoder = BackgroundEncoder()
+    model = make_tiny_model("ae")
+    first = encoder.submit(model, digits_test, "identity", (0, 1))
+    assert encoder.take(encoder.wait()) is not None
+    second = encoder.submit(model, digits_test, "identity", (0, 1))
+    encoder.wait()
+    assert encoder.take(first) is None  # the late ready() of the first job
+    result = encoder.take(second)
+    assert result is not None and not isinstance(result, Exception) and len(result.latents) == len(digits_test)
+    assert encoder.take(second) is None  # once
