@@ -144,15 +144,15 @@ def _throttled(report: Report) -> Report:
 
 
 def _fit_umap(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: int) -> tuple[np.ndarray, Any]:
-    import umap
-    import umap.layouts
-    import umap.umap_
-
     from aeviewer.projections.neighbours import precomputed_knn
+    from aeviewer.projections.umap_import import import_umap, use_pynndescent
 
+    umap = import_umap()
     n_neighbors = int(min(params["n_neighbors"], max(2, len(x) - 1)))
     report("neighbours", 0.02, None)
     knn = precomputed_knn(x, n_neighbors)  # exact, and no pynndescent compile (see neighbours.py)
+    if knn is None:
+        use_pynndescent()
     estimator = umap.UMAP(n_neighbors=n_neighbors, min_dist=float(params["min_dist"]), n_components=2,
                           random_state=SEED if n_jobs == 1 else None, n_jobs=n_jobs,
                           precomputed_knn=knn if knn is not None else (None, None, None))
@@ -166,6 +166,9 @@ def _fit_umap(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: 
 
         def epochs(iterable: Any, **_: Any) -> Any:
             steps = list(iterable)
+            # the spectral start is already a map: shown before the epoch function compiles (on a first
+            # run with an empty numba cache that compile is most of the wait)
+            report("layout", 0.1, head_embedding.copy())
             for n in steps:
                 yield n
                 report("layout", 0.1 + 0.9 * (n + 1) / len(steps), head_embedding.copy())
@@ -203,5 +206,17 @@ def _fit_tsne(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: 
     tsne = openTSNE.TSNE(perplexity=perplexity, n_jobs=n_jobs, random_state=SEED, callbacks=callback,
                          callbacks_every_iters=every, early_exaggeration_iter=TSNE_EARLY_ITERS, n_iter=TSNE_ITERS)
     report("neighbours", 0.05, None)
-    embedding = tsne.fit(x)
+    embedding = tsne.fit(x, affinities=_tsne_affinities(x, perplexity, n_jobs))
     return np.asarray(embedding, np.float32), embedding
+
+
+def _tsne_affinities(x: np.ndarray, perplexity: float, n_jobs: int) -> Any:
+    """openTSNE's default affinities (its "auto" neighbours: exact below 1,000 points, else Annoy), built here
+    because openTSNE's own choice imports pynndescent just to see that it is installed (17 s of compiling in a
+    process with an empty numba cache; see :mod:`aeviewer.projections.umap_import`)."""
+    from openTSNE import affinity, nearest_neighbors
+
+    index_kind = nearest_neighbors.Sklearn if len(x) < 1000 else nearest_neighbors.Annoy
+    index = index_kind(data=x, k=min(len(x) - 1, int(3 * perplexity)), metric="euclidean", n_jobs=n_jobs,
+                       random_state=SEED)
+    return affinity.MultiscaleMixture(perplexities=perplexity, knn_index=index, n_jobs=n_jobs, random_state=SEED)

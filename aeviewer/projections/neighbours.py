@@ -1,7 +1,8 @@
 """Exact nearest neighbours for UMAP, computed with NumPy instead of pynndescent.
 
-umap-learn finds its neighbours with pynndescent, whose numba functions compile for ~35 s in every new process
-(numba's cache does not hold them): most of a cold UMAP's time to its first view. Up to EXACT_MAX points an
+umap-learn finds its neighbours with pynndescent, whose search functions compile for ~35 s in a new process
+(its NNDescent's, which numba's cache does not hold): most of a cold UMAP's time to its first view. Without it
+pynndescent is not even imported (:mod:`aeviewer.projections.umap_import`). Up to EXACT_MAX points an
 exact search by blocked matrix products takes 2-3 s for 10,000 codes of 20-50 dims on one core and gives the
 same graph pynndescent approximates. :class:`ExactIndex` stands in for the search index umap-learn keeps for
 ``transform`` (it calls ``query`` and reads ``_angular_trees``)."""
