@@ -10,7 +10,8 @@ weight snapshot during training does), and "hide class" / "show class" (a legend
 
 Frames (``--frames``): pan and zoom frames of 60,000 and 200,000 synthetic points (one blob per class), each
 a ``setRange`` to a finished repaint: zoomed out (drawn as density), a zoom in/out step, and zoomed in (points),
-against the same frames with the density switch off (every point drawn as a dot: the baseline, same run). Hover:
+against the same frames drawn by stock pyqtgraph (the density switch off, every point a dot, pyqtgraph's own
+ScatterPlotItem paint and bounds instead of ClassScatter's culling ones: the baseline, same run). Hover:
 ``nearest_visible`` at random places, KD-tree against a scan of every point.
 
     python benchmarks/bench_scatter.py --quick    # seconds: 1,000 and 5,000 points (CI smoke)
@@ -20,8 +21,9 @@ against the same frames with the density switch off (every point drawn as a dot:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import torch
@@ -150,6 +152,22 @@ def hover_times(bench: Bench, coords: np.ndarray, probes: int) -> list[float]:
     return times
 
 
+@contextlib.contextmanager
+def stock_pyqtgraph(on: bool) -> Iterator[None]:
+    """ClassScatter paints and bounds its points as pyqtgraph's ScatterPlotItem does (the baseline)."""
+    import pyqtgraph as pg
+
+    from aeviewer.gui.pg_items import ClassScatter
+
+    saved = ClassScatter.paint, ClassScatter.dataBounds
+    if on:
+        ClassScatter.paint, ClassScatter.dataBounds = pg.ScatterPlotItem.paint, pg.ScatterPlotItem.dataBounds
+    try:
+        yield
+    finally:
+        ClassScatter.paint, ClassScatter.dataBounds = saved
+
+
 def run_frames(bench: Bench, frames: int) -> None:
     from aeviewer.gui import scatter_density
 
@@ -161,8 +179,9 @@ def run_frames(bench: Bench, frames: int) -> None:
         got = {}
         for mode, min_points in (("density", scatter_density.DENSITY_MIN_POINTS), ("dots", 10**12)):
             bench.view.density.min_points = min_points
-            bench.repaint_after(lambda: bench.set_points(images, coords))
-            got[mode] = frame_times(bench, coords, frames)
+            with stock_pyqtgraph(mode == "dots"):
+                bench.repaint_after(lambda: bench.set_points(images, coords))
+                got[mode] = frame_times(bench, coords, frames)
         for name in got["density"]:
             d, b = median(got["density"][name]) * 1000, median(got["dots"][name]) * 1000
             print(f"{n:>7,}  {name:>8}  {d:>11.1f}  {percentile(got['density'][name], 90) * 1000:>6.1f}  {b:>8.1f}  "

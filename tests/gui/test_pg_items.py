@@ -1,4 +1,4 @@
-"""ClassScatter's two shortcuts (cached boundingRect, one atlas lookup per class) draw exactly what pyqtgraph would."""
+"""ClassScatter's shortcuts (cached boundingRect and bounds, one atlas lookup per class, a culling paint) draw exactly what pyqtgraph would."""
 from __future__ import annotations
 
 import numpy as np
@@ -69,3 +69,62 @@ def test_points_with_their_own_brush_still_get_their_own_symbols(qtbot):
     item.setData(*points(100, 4), brush=brushes)
     rects = {tuple(r) for r in item.data["sourceRect"].tolist()}
     assert len(rects) == 2  # red and blue dots: two atlas entries, not one shared
+
+
+def test_culling_paint_draws_the_same_pixels_as_pyqtgraph_zoomed_in_and_after_changes(qtbot):
+    ours, theirs = ClassScatter(**style()), pg.ScatterPlotItem(**style())
+    x, y = points(20_000, 5)
+    x[:50] = np.nan  # pyqtgraph draws no NaN point; they sort last in the x order
+    for item in (ours, theirs):
+        item.setData(x=x, y=y)
+        item.data["visible"][100:400] = False  # hidden points stay hidden
+    a, b = plot_with(ours, qtbot), plot_with(theirs, qtbot)
+
+    def same(x_range: tuple[float, float], y_range: tuple[float, float]) -> None:
+        for w in (a, b):
+            w.getViewBox().setRange(xRange=x_range, yRange=y_range, padding=0)
+        qtbot.wait(20)
+        assert a.grab().toImage() == b.grab().toImage(), (x_range, y_range)
+
+    same((-0.5, 0.5), (-0.4, 0.4))  # zoomed in: dots cut by every edge of the view
+    same((0.93, 1.07), (-0.05, 0.05))  # a handful of points, some half outside
+    same((-4, 4), (-4, 4))  # everything
+    moved = x + 0.3, y - 0.2
+    ours.move_points(*moved)  # new positions in the same array: the x order must be made again
+    theirs.setData(x=moved[0], y=moved[1])
+    theirs.data["visible"][100:400] = False
+    same((-0.2, 0.8), (-0.6, 0.2))
+    fewer = points(3_000, 6)
+    for item in (ours, theirs):
+        item.setData(*fewer)
+    same((-0.5, 0.5), (-0.4, 0.4))
+
+
+def test_data_bounds_are_pyqtgraphs_after_new_data_moves_and_view_changes(qtbot):
+    ours = ClassScatter(**style())
+    x, y = points(2_000, 7)
+    x[3] = np.nan
+    ours.setData(x=x, y=y)
+    widget = plot_with(ours, qtbot)
+
+    def expected(ax: int) -> tuple[float, float]:
+        stock = pg.ScatterPlotItem(**style())
+        stock.setData(x=ours.data["x"].copy(), y=ours.data["y"].copy())
+        return stock.dataBounds(ax)
+
+    assert [ours.dataBounds(ax) for ax in (0, 1)] == [expected(ax) for ax in (0, 1)]
+    widget.getViewBox().setRange(xRange=(-0.5, 0.5), yRange=(-0.5, 0.5), padding=0)
+    qtbot.wait(10)
+    assert [ours.dataBounds(ax) for ax in (0, 1)] == [expected(ax) for ax in (0, 1)]
+    ours.move_points(x * 3, y - 5)
+    assert [ours.dataBounds(ax) for ax in (0, 1)] == [expected(ax) for ax in (0, 1)]
+    assert ours.dataBounds(0, frac=0.9) == pytest.approx(tuple(pg.ScatterPlotItem.dataBounds(ours, 0, frac=0.9)))
+
+
+def test_an_empty_item_paints_nothing_and_bounds_like_pyqtgraph(qtbot):
+    ours = ClassScatter(**style())
+    widget = plot_with(ours, qtbot)
+    ours.setData(x=np.zeros(0, np.float32), y=np.zeros(0, np.float32))
+    widget.getViewBox().setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
+    qtbot.wait(20)
+    assert widget.grab().toImage() is not None and ours.dataBounds(0) == (None, None)
