@@ -3,9 +3,9 @@
 The whole main window runs (offscreen) with a 28x28 mlp VAE (2-dim latent, untrained: decoding costs
 the same) and the MNIST test set in the scatter. Each click is a real press and release
 (QMouseEvent) sent to the LatentView's viewport, the way a person's click arrives; the clock stops at
-the DecoderCanvas's ``frameRendered`` (the ImageItem holds the new image) and, second column, at the
-next paint of the canvas's viewport (the pixels). The canvas renders on a zero-delay timer, so the
-figure includes one event-loop turn.
+the DecoderCanvas's ``frameRendered`` (the ImageItem holds the new image) and, second row, when the next
+paint of the canvas's viewport has finished (the pixels: issue 22's "until the canvas shows the new image",
+p99 <= 5 ms). The canvas's paint follows in the window's next update, after the press and the release.
 
 The drag presses, sends N mouse moves along a figure-of-eight at a steady mouse rate (default 250 Hz;
 pyqtgraph itself passes at most 100 moves/s, its mouseRateLimit), and releases at the last point. It
@@ -28,7 +28,8 @@ from common import (
     PaintCounter, build, header, load_set, offscreen_qt, percentile, process_events_for, send_mouse, verdict, wait_until,
 )
 
-P99_TARGET_MS = 8.0
+P99_TARGET_MS = 8.0  # press to frameRendered (issue 5)
+PAINTED_P99_TARGET_MS = 5.0  # press through release to the canvas painted (issue 22)
 UPDATES_TARGET = 60.0
 
 
@@ -92,7 +93,7 @@ def clicks(probe: Probe, n: int, seed: int) -> tuple[list[float], list[float], l
             missed += 1
             continue
         to_frame.append(probe.frame_times[frames] - start)
-        to_paint.append(probe.canvas_paints.last - start)
+        to_paint.append(probe.canvas_paints.last_done - start)
         cpu.append(time.process_time() - cpu_start)
     return to_frame, to_paint, cpu, missed
 
@@ -171,10 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"drag end: last frame {d['lag_s'] * 1000:.2f} ms after the release; frames after the release: "
           f"{d['frames_after_release']}; last frame shows the last point: {d['last_is_last_point']}; "
           f"no frame in the {d['last_frame_age_s'] * 1000:.0f} ms since")
-    p99 = percentile(to_frame, 99) * 1000
+    p99, painted = percentile(to_frame, 99) * 1000, percentile(to_paint, 99) * 1000
     backlog = "none" if d["last_is_last_point"] and d["frames_after_release"] <= 1 else "BACKLOG"
     print(f"figure: click to frame p50 {percentile(to_frame, 50) * 1000:.2f} ms, p99 {p99:.2f} ms "
-          f"(target <= {P99_TARGET_MS:g}: {verdict(p99, P99_TARGET_MS)}); to paint p99 {percentile(to_paint, 99) * 1000:.2f} ms; "
+          f"(target <= {P99_TARGET_MS:g}: {verdict(p99, P99_TARGET_MS)}); to the painted canvas p50 "
+          f"{percentile(to_paint, 50) * 1000:.2f} ms, p99 {painted:.2f} ms (target <= {PAINTED_P99_TARGET_MS:g}: "
+          f"{verdict(painted, PAINTED_P99_TARGET_MS)}); "
           f"drag {rate:.1f} updates/s (target >= {UPDATES_TARGET:g}: {verdict(rate, UPDATES_TARGET, True)}), backlog {backlog}")
     return 0
 

@@ -161,7 +161,8 @@ def send_mouse(widget: Any, kind: Any, pos: Any, button: Any, buttons: Any) -> N
 
 
 class PaintCounter:
-    """Counts Paint events reaching ``widget`` and keeps the time of the last one (an event filter)."""
+    """Counts Paint events reaching ``widget``; ``last`` is when the last one arrived and ``last_done`` when
+    its painting finished (the filter hands the event to the widget itself, as Qt would next, to time it)."""
 
     def __init__(self, widget: Any) -> None:
         from PySide6.QtCore import QEvent, QObject
@@ -173,9 +174,12 @@ class PaintCounter:
                 if event.type() == QEvent.Type.Paint:
                     outer.count += 1
                     outer.last = time.perf_counter()
+                    obj.event(event)
+                    outer.last_done = time.perf_counter()
+                    return True
                 return False
 
         self.count = 0
-        self.last = 0.0
+        self.last = self.last_done = 0.0
         self._filter = _Filter()
         widget.installEventFilter(self._filter)

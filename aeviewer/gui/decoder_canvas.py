@@ -3,7 +3,8 @@
 Frames are coalesced: ``currentPointChanged`` only stores the newest z and arms a zero-delay
 single-shot timer, so a fast drag renders the latest point once per event-loop turn and never
 builds a backlog of stale decodes. A click (``Session.flushRequested``) renders at once instead, so
-its image is in the same repaint of the window as the crosshair (one repaint a click, not two).
+its image is in the window's next repaint; the latent view moves its crosshair a turn later, so that
+repaint is not held up by the plot's.
 """
 from __future__ import annotations
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSp
 from aeviewer.data.imageset import UNLABELLED
 from aeviewer.gui.session import Session
 from aeviewer.gui.bookmarks import PointNavigation
+from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 from aeviewer.gui.legend_corner import place_legend
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
@@ -124,6 +125,8 @@ class LatentView(QWidget):
         )
         self.drawn_marker.setZValue(11)
         self._drawn_z: np.ndarray | None = None  # the starred code, kept to project it again
+        self._crosshair_z: Any = None
+        self._crosshair_timer = CoalescingTimer(self, self._move_crosshair)
         self.plot.addItem(self.drawn_marker, ignoreBounds=True)
         self.inset = HoverInset(self.plot)
         self.density = ScatterDensity(self.plot)  # a large set zoomed out: a 2-D histogram instead of dots
@@ -206,6 +209,9 @@ class LatentView(QWidget):
         return self._drawn_z
 
     def crosshair_pos(self) -> tuple[float, float] | None:
+        if self._crosshair_timer.isActive():  # a move still waiting for its turn: where it goes
+            self._crosshair_timer.stop()
+            self._move_crosshair()
         if not self.vline.isVisible():
             return None
         return float(self.vline.value()), float(self.hline.value())
@@ -336,7 +342,13 @@ class LatentView(QWidget):
         place_legend(self.legend, self.viewbox, self._coords)
 
     def _on_current_point(self, z: Any) -> None:
-        projection = self.session.projection
+        """The crosshair follows the point one event-loop turn later: the decoded image a click asks for is
+        painted first, without waiting for the plot's repaint in the same window update (~2 ms)."""
+        self._crosshair_z = z
+        self._crosshair_timer.request()
+
+    def _move_crosshair(self) -> None:
+        z, projection = self._crosshair_z, self.session.projection
         if z is None or projection is None:
             return
         p = np.asarray(projection.to_2d(np.asarray(z, np.float32).reshape(1, -1)))[0]
@@ -395,9 +407,7 @@ class LatentView(QWidget):
 
     def _apply_projection(self, *_: Any) -> None:
         kind = self.projection_combo.currentData()
-        self.dim_x.setEnabled(kind == "pair")
-        self.dim_y.setEnabled(kind == "pair")
-        self.maps.show_params(kind)
+        self._show_controls_of(kind)
         if self.session.model is None:
             return
         if kind in MAP_KINDS:
@@ -414,8 +424,14 @@ class LatentView(QWidget):
         index = self.projection_combo.findData(kind)
         if index >= 0:
             self.projection_combo.setCurrentIndex(index)
-        self.dim_x.setEnabled(kind == "pair")
-        self.dim_y.setEnabled(kind == "pair")
+        self._show_controls_of(kind)
+
+    def _show_controls_of(self, kind: str) -> None:
+        """The x/y dimension fields only for a pair of dims, a map's parameters only for that map: hidden
+        fields take no width from the decoder dock beside the plot."""
+        for spin in (self.dim_x, self.dim_y):
+            spin.setEnabled(kind == "pair")
+            spin.setVisible(kind == "pair")
         self.maps.show_params(kind)
 
     # -- hovering ------------------------------------------------------------------------------------

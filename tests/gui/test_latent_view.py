@@ -179,8 +179,10 @@ def test_wide_latents_offer_pca_or_two_dimensions_with_axis_labels(qtbot, make_t
     session.set_model(make_tiny_model("vae", latent_dim=5), "digits", digits_test)
     assert not latent.projection_box.isHidden()
     assert latent.plot.getAxis("bottom").labelText.startswith("PC1")
+    assert latent.dim_x.isHidden() and latent.dim_y.isHidden()  # PCA has no dims to choose: no width taken
     latent.projection_combo.setCurrentIndex(latent.projection_combo.findData("pair"))
     latent.projection_combo.activated.emit(latent.projection_combo.currentIndex())
+    assert not latent.dim_x.isHidden() and not latent.dim_y.isHidden()
     latent.dim_x.setValue(2)
     latent.dim_y.setValue(4)
     assert session.projection.kind == "pair" and session.projection.dims == (2, 4)
@@ -230,3 +232,31 @@ def test_sixty_thousand_points_stay_smooth(qtbot, make_tiny_model, digits_test):
     # generous bounds for a shared 2-core CI machine; measured ~0.03 s, ~0.03 s and <1 ms here
     print(f"60k points: re-encode+draw {reencode:.3f} s, redraw {set_data:.3f} s, repaint {paint:.3f} s, crosshair move {move * 1000:.1f} ms")
     assert set_data < 0.5 and paint < 0.5 and move < 0.05, (set_data, paint, move)
+
+
+def test_a_click_paints_the_decoded_image_before_the_plot_then_the_crosshair_follows(qtbot, views):
+    from PySide6.QtCore import QObject
+
+    session, latent, canvas = views
+    order: list[str] = []
+    watched = {latent.plot.viewport(): "plot", canvas.plots.viewport(): "canvas"}
+
+    class Paints(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint and obj in watched:
+                order.append(watched[obj])
+            return False
+
+    paints = Paints()
+    for widget in watched:
+        widget.installEventFilter(paints)
+    (x0, x1), (y0, y1) = latent.visible_range()
+    target = (x0 + 0.37 * (x1 - x0), y0 + 0.41 * (y1 - y0))
+    pos = latent.view_to_widget(*target)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonPress, pos, left, left)
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonRelease, pos, left, none)
+    qtbot.waitUntil(lambda: "canvas" in order and "plot" in order[order.index("canvas"):], timeout=2000)
+    assert order[0] == "canvas"  # the image the click asked for, not the plot's crosshair, comes first
+    assert latent.vline.value() == pytest.approx(target[0], abs=0.02 * (x1 - x0))
+    assert latent.hline.value() == pytest.approx(target[1], abs=0.02 * (y1 - y0))
