@@ -184,6 +184,8 @@ def _fit_umap(x: np.ndarray, params: Mapping[str, Any], report: Report, n_jobs: 
         with warnings.catch_warnings():
             # "not an NNDescent object: transform will be unavailable": ExactIndex answers transform's query
             warnings.filterwarnings("ignore", message=r"precomputed_knn\[2\]", category=UserWarning)
+            # pynndescent's search uses globals numba cannot cache (umap_import turns caching on): it compiles as before
+            warnings.filterwarnings("ignore", message=r"(?s).*Cannot cache compiled function")
             coords = estimator.fit_transform(x)
     finally:
         umap.umap_.optimize_layout_euclidean = original
