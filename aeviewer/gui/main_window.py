@@ -62,6 +62,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
+        self._first_run_layout = self.saveState(STATE_VERSION)  # what View › Reset layout goes back to
         self._layout_restored = self.restore_settings()
         self._first_show = True
         self._on_model_changed()
@@ -109,6 +110,8 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
         self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
+        self.reset_layout_action = make_action(self, "Reset layout", None,
+                                               "Put every panel back where a first start puts it", self.reset_layout)
         self.train_action = make_action(self, "Start / pause training", QKeySequence(Qt.Key.Key_Space),
                                          "Start training, or pause / resume it (Space)", self.toggle_training,
                                          icon(P.SP_MediaPlay))
@@ -412,6 +415,13 @@ class MainWindow(ScriptAccess, QMainWindow):
         share = int(BOTTOM_DOCK_SHARE * self.height())
         self.resizeDocks([self.denoise_dock], [max(share, self.denoise_dock.minimumSizeHint().height())],
                          Qt.Orientation.Vertical)
+
+    def reset_layout(self) -> None:
+        """Every panel back where a first start puts it: undoes a saved layout that squeezed or lost a dock."""
+        self.restoreState(self._first_run_layout, STATE_VERSION)
+        self._on_model_changed()  # the docks this model has (codebook, regulariser) and their room
+        QTimer.singleShot(0, self._fit_bottom_docks)
+        self.set_last_action("Layout reset")
 
     def save_settings(self) -> None:
         store = settings()

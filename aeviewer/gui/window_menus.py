@@ -57,6 +57,8 @@ def build_menus_and_toolbar(window: Any) -> None:
     for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock,
                  window.bookmarks_dock):
         view_menu.addAction(dock.toggleViewAction())
+    view_menu.addSeparator()
+    view_menu.addAction(window.reset_layout_action)
 
     toolbar = QToolBar("Main", window)
     toolbar.setObjectName("mainToolbar")

@@ -549,3 +549,28 @@ def test_a_first_run_gives_the_scatter_more_height_than_the_bottom_docks(qtbot, 
     qtbot.waitExposed(again)
     qtbot.wait(50)
     assert abs(again.denoise_dock.height() - chosen) <= 2
+
+
+def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot, digits_checkpoint):
+    window = make_window(qtbot, digits_checkpoint)
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    first_width = window.decoder_dock.width()
+    window.resizeDocks([window.decoder_dock], [40], Qt.Orientation.Horizontal)  # squeezed to a sliver
+    window.training_dock.close()
+    window.save_settings()
+    window.close()
+    again = make_window(qtbot, digits_checkpoint)
+    again.resize(1280, 720)
+    again.show()
+    qtbot.waitExposed(again)
+    qtbot.wait(50)
+    assert again.training_dock.isHidden() and again.decoder_dock.width() < first_width / 2  # the saved layout came back
+    assert again.reset_layout_action in again.menuBar().actions()[2].menu().actions()  # View › Reset layout
+    again.reset_layout_action.trigger()
+    qtbot.wait(50)
+    assert not again.training_dock.isHidden()
+    assert abs(again.decoder_dock.width() - first_width) <= 0.1 * first_width
+    assert again.codebook_dock.isHidden()  # a digits AE has no codebook: reset does not show its dock
