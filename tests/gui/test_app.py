@@ -541,14 +541,20 @@ def test_a_first_run_gives_the_scatter_more_height_than_the_bottom_docks(qtbot, 
     window.resizeDocks([window.denoise_dock], [420], Qt.Orientation.Vertical)  # the user's own choice
     QApplication.processEvents()
     chosen = window.denoise_dock.height()
+    again = reopened(qtbot, window, digits_checkpoint)
+    assert abs(again.denoise_dock.height() - chosen) <= 2
+
+
+def reopened(qtbot, window: MainWindow, model_path) -> MainWindow:
+    """``window``'s layout saved and the window closed, then a new 1280x720 window shown (it restores the layout)."""
     window.save_settings()
     window.close()
-    again = make_window(qtbot, digits_checkpoint)
+    again = make_window(qtbot, model_path)
     again.resize(1280, 720)
     again.show()
     qtbot.waitExposed(again)
     qtbot.wait(50)
-    assert abs(again.denoise_dock.height() - chosen) <= 2
+    return again
 
 
 def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot, digits_checkpoint):
@@ -560,13 +566,7 @@ def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot
     first_width = window.decoder_dock.width()
     window.resizeDocks([window.decoder_dock], [40], Qt.Orientation.Horizontal)  # squeezed to a sliver
     window.training_dock.close()
-    window.save_settings()
-    window.close()
-    again = make_window(qtbot, digits_checkpoint)
-    again.resize(1280, 720)
-    again.show()
-    qtbot.waitExposed(again)
-    qtbot.wait(50)
+    again = reopened(qtbot, window, digits_checkpoint)
     assert again.training_dock.isHidden() and again.decoder_dock.width() < first_width / 2  # the saved layout came back
     assert again.reset_layout_action in again.menuBar().actions()[2].menu().actions()  # View › Reset layout
     again.reset_layout_action.trigger()
