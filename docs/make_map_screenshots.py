@@ -7,31 +7,22 @@ Works offline (the emoji and MNIST test splits: AEVIEWER_DATA or resources/). Ea
 """
 from __future__ import annotations
 
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from make_screenshots import ROOT, grab_array, isolate_settings, save_image, settle  # docs/ is the script's folder
 
-from aeviewer.gui.main_window import MainWindow  # noqa: E402
+from aeviewer.gui.main_window import MainWindow
 
 SIZE = (1440, 900)
 MAP_TIMEOUT_S = 600
-
-
-def wait(app: QApplication, seconds: float) -> None:
-    end = time.time() + seconds
-    while time.time() < end:
-        app.processEvents()
-        time.sleep(0.01)
+COLORS = 256  # emoji colours band at 128, as in make_emoji_screenshots.py
 
 
 def shoot(app: QApplication, model: str, kind: str) -> Path:
@@ -39,10 +30,10 @@ def shoot(app: QApplication, model: str, kind: str) -> Path:
     window.resize(*SIZE)
     window.move(0, 0)
     window.show()
-    wait(app, 0.3)
+    settle(app, 0.3)
     window.open_model(ROOT / "trained" / f"{model}.safetensors")
     while window.session.coords is None:
-        wait(app, 0.1)
+        settle(app, 0.1)
     latent = window.latent_view
     combo = latent.projection_combo
     combo.setCurrentIndex(combo.findData(kind))
@@ -52,23 +43,15 @@ def shoot(app: QApplication, model: str, kind: str) -> Path:
     while not status.text().endswith((": done", ": cached")):
         if time.time() - started > MAP_TIMEOUT_S:
             raise SystemExit(f"{model} {kind}: no map after {MAP_TIMEOUT_S} s ({status.text()})")
-        wait(app, 0.2)
+        settle(app, 0.2)
     print(f"{model} {kind}: {status.text()} after {time.time() - started:.1f} s", flush=True)
-    wait(app, 1.0)
+    settle(app, 1.0)
     c = window.session.coords
     pick = c[int(np.argmax(c[:, 0] + c[:, 1]))]  # a point at the map's edge, clear of the legend
     QTest.mouseClick(latent.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      latent.view_to_widget(*map(float, pick)).toPoint())
-    wait(app, 0.8)
-    out = ROOT / "docs" / f"map-{model}-{kind}.png"
-    raw = out.with_suffix(".raw.png")
-    window.grab().save(str(raw))
-    if shutil.which("convert"):
-        subprocess.run(["convert", str(raw), "+dither", "-colors", "256", "-strip", str(out)], check=True)
-        raw.unlink()
-    else:
-        raw.replace(out)
-    print(f"wrote {out.relative_to(ROOT)}", flush=True)
+    settle(app, 0.8)
+    out = save_image(grab_array(window), f"map-{model}-{kind}", COLORS)
     latent.maps.forget()
     window.close()
     return out
@@ -76,6 +59,7 @@ def shoot(app: QApplication, model: str, kind: str) -> Path:
 
 def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    isolate_settings()
     for model in sys.argv[1:] or ["vqvae-emoji"]:
         for kind in ("umap", "tsne"):
             shoot(app, model, kind)

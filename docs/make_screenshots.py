@@ -82,7 +82,7 @@ def grab_array(widget: QWidget) -> np.ndarray:
     return buffer[:, : q.width() * 3].reshape(q.height(), q.width(), 3).copy()
 
 
-def save_image(array: np.ndarray, name: str) -> Path:
+def save_image(array: np.ndarray, name: str, colors: int = MAX_COLORS) -> Path:
     """Write docs/<name>.png, reduced to a palette with ImageMagick when it is there (few colours on screen)."""
     array = np.ascontiguousarray(array)
     h, w = array.shape[:2]
@@ -91,7 +91,7 @@ def save_image(array: np.ndarray, name: str) -> Path:
     QImage(array.data, w, h, array.strides[0], QImage.Format.Format_RGB888).save(str(raw), "PNG")
     convert = shutil.which("convert")
     if convert:
-        subprocess.run([convert, str(raw), "+dither", "-colors", str(MAX_COLORS), "-strip",
+        subprocess.run([convert, str(raw), "+dither", "-colors", str(colors), "-strip",
                         "-define", "png:compression-level=9", str(path)], check=True)
         raw.unlink()
     else:
@@ -270,12 +270,17 @@ def shoot_regulariser(app: QApplication) -> None:
         window.close()
 
 
+def isolate_settings() -> None:
+    """QSettings in a new temp folder: the shots get a first start's layout, not the user's own."""
+    settings_dir = tempfile.mkdtemp(prefix="aeviewer-shots-settings-")
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
+
+
 def main() -> int:
     torch.set_num_threads(1)
     app = ensure_app(["aeviewer"])
-    settings_dir = tempfile.mkdtemp(prefix="aeviewer-shots-settings-")  # the user's own layout is not used
-    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
-        QSettings.setPath(fmt, QSettings.Scope.UserScope, settings_dir)
+    isolate_settings()
     DOCS.mkdir(exist_ok=True)
     which = set(sys.argv[1:]) or {"vae", "vqvae", "dae", "picker", "training", "compare", "regulariser"}
     if "vae" in which:
