@@ -49,7 +49,9 @@ def open_window(model: Any, images: Any, title: str | None, block: bool) -> "Mai
     from aeviewer.gui.app import create_main_window, ensure_app
 
     app = ensure_app()
-    window = create_main_window(open_default=False)
+    # Encoded before show() returns, unlike the app: a model that fails on the whole set raises here, in the
+    # caller's notebook cell, instead of a status line in a window already open.
+    window = create_main_window(open_default=False, background_encoding=False)
     try:
         window.open_foreign(model, images, title)
     except BaseException:

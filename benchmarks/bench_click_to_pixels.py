@@ -44,6 +44,7 @@ class Probe:
         self.model = build("vae", latent_dim=latent_dim)
         self.window = MainWindow()
         self.window.session.set_model(self.model, name, test_set)
+        self.window.session.wait_for_encodings()  # encoded off the GUI thread, as in the app
         # the offscreen screen is 800x800, where the docks leave the map 167 px wide and its legend covers
         # the middle; the size a desktop screen gets (gui/screen_fit.py) measures the app as used
         self.window.resize(PREFERRED_SIZE)

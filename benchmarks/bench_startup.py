@@ -47,6 +47,7 @@ class FirstPaint(QObject):
 app = ensure_app(["aeviewer"])
 path = sys.argv[1] or None
 window = create_main_window(path)
+window.session.wait_for_encodings()  # the app encodes off the GUI thread; the figure includes it, as before
 t_window = time.time()
 if window.session.model is None or len(window.session.coords) == 0:
     print(json.dumps({"error": "no model or no scatter after create_main_window"}))

@@ -38,6 +38,7 @@ def shoot(app: QApplication, model: str, out: Path) -> None:
     window.show()
     wait(app, 300)
     window.open_model(ROOT / "trained" / model)
+    window.session.wait_for_encodings()  # encoded off the GUI thread, as in the app
     while window.session.coords is None:
         wait(app, 100)
     wait(app, 1500)

@@ -32,6 +32,7 @@ def shoot(app: QApplication, model: str, kind: str) -> Path:
     window.show()
     settle(app, 0.3)
     window.open_model(ROOT / "trained" / f"{model}.safetensors")
+    window.session.wait_for_encodings()  # encoded off the GUI thread, as in the app
     while window.session.coords is None:
         settle(app, 0.1)
     latent = window.latent_view

@@ -68,6 +68,7 @@ def main() -> None:
     window.resize(1400, 860)
     window.show()
     window.open_model(ROOT / "trained" / "ae-digits.safetensors")
+    window.session.wait_for_encodings()  # encoded off the GUI thread, as in the app
     wait(app, 800)
     dialog = window.open_onnx_dialog()
     dialog.set_paths(encoder)  # the decoder beside it fills itself in

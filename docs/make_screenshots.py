@@ -102,6 +102,7 @@ def save_image(array: np.ndarray, name: str, colors: int = MAX_COLORS) -> Path:
 
 def new_window(path: Path) -> MainWindow:
     window = create_main_window(path)
+    window.session.wait_for_encodings()  # encoded off the GUI thread, as in the app
     window.show_error = lambda title, text: print(f"ERROR {title}: {text}", file=sys.stderr)
     window.resize(*SIZE)
     window.move(0, 0)

@@ -59,11 +59,11 @@ def default_model_path(trained_dir: str | Path | None = None) -> Path | None:
 
 def create_main_window(model_path: str | Path | None = None, data_dir: str | Path | None = None,
                        trained_dir: str | Path | None = None, open_default: bool = True,
-                       background_encoding: bool = False) -> MainWindow:
+                       background_encoding: bool = True) -> MainWindow:
     """The main window with ``model_path`` (a checkpoint or a session file; or, with ``open_default``, the
     pretrained default from ``trained_dir``) open; does not enter the event loop. ``background_encoding``: test
-    splits are encoded off the GUI thread (the app; without it the scatter is filled when this returns, as
-    tests expect)."""
+    splits are encoded off the GUI thread, as in the app (False: the scatter is filled when this returns; only
+    a test that checks the synchronous path asks for it)."""
     import torch
 
     from aeviewer.gui.main_window import MainWindow
@@ -71,8 +71,7 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
 
     ensure_app()
     torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
-    window = MainWindow(data_dir=data_dir, trained_dir=trained_dir)
-    window.session.encode_in_background = background_encoding
+    window = MainWindow(data_dir=data_dir, trained_dir=trained_dir, background_encoding=background_encoding)
     # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
     # first paint; after the scatter's first paint it runs while the user looks at the window.
     # (A Start pressed before it ran imports the same on the training thread, as without it.)

@@ -1,7 +1,7 @@
 """BackgroundEncoder: encodes a test split and projects it to 2-D off the GUI thread, so that opening a model
 or a live snapshot never blocks the window.
 
-Each job works on its own deep copy of the model (a live snapshot may load new weights into the session's
+Each job works on its own deep copy of a trainable model (a live snapshot may load new weights into the session's
 model while a job runs; the GUI thread keeps decoding with the session's copy). Jobs are numbered: a newer
 job supersedes an older one, whose result is dropped when it arrives. The result reaches the GUI thread
 through a queued signal; ``wait`` instead joins the job and hands its result over at once (tests, scripts).
@@ -96,7 +96,9 @@ class BackgroundEncoder(QObject):
         """Start encoding ``test_set`` with a copy of ``model``; returns the job's number."""
         self.job += 1
         job = self.job
-        own = copy.deepcopy(model).eval()
+        # Only a trainable model's weights change under a running job (live snapshots); a foreign model (an ONNX
+        # session cannot be copied at all) is encoded as it is.
+        own = copy.deepcopy(model).eval() if model.trainable else model
         self._thread = threading.Thread(target=self._run, args=(job, own, test_set, kind, dims),
                                         name=f"aeviewer-encode-{job}", daemon=True)
         self._thread.start()

@@ -42,7 +42,7 @@ class MainWindow(ScriptAccess, QMainWindow):
     ``confirm_close_during_training``, which tests replace."""
 
     def __init__(self, data_dir: str | Path | None = None, parent: QWidget | None = None,
-                 trained_dir: str | Path | None = None) -> None:
+                 trained_dir: str | Path | None = None, background_encoding: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setAcceptDrops(True)
@@ -53,7 +53,10 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.picker: ModelPicker | None = None
         self.onnx_opener = OnnxPairOpener(self)
         self.session = Session(self)
+        # The app encodes test splits off the GUI thread; a test that wants the synchronous path asks by name.
+        self.session.encode_in_background = background_encoding
         self.document = self.session.document  # records, unsaved, why there is no scatter
+        self._last_action = ""  # what the status bar says was done last; the encoding's progress follows it
 
         self._build_views()
         self._build_actions()
@@ -122,6 +125,7 @@ class MainWindow(ScriptAccess, QMainWindow):
     def _connect(self) -> None:
         self.session.modelChanged.connect(self._on_model_changed)
         self.session.message.connect(self.set_last_action)
+        self.session.encodingStatus.connect(self._show_encoding_status)
         panel = self.training_panel
         panel.trainingStarted.connect(self._on_training_started)
         panel.trainingFinished.connect(self._on_training_finished)
@@ -282,7 +286,13 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     # -- status, title, dialogs ------------------------------------------------------------------------------
     def set_last_action(self, text: str) -> None:
+        self._last_action = text
         self.action_label.setText(text)
+
+    def _show_encoding_status(self, text: str) -> None:
+        """The encoding's progress after the action that started it ("Opened X · encoded …"), which stays."""
+        base = self._last_action
+        self.action_label.setText(f"{base} · {text}" if base else text[:1].upper() + text[1:])
 
     def _update_data_banner(self) -> None:
         """Say why there is no scatter when a model is open without its test split."""

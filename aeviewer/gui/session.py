@@ -41,7 +41,8 @@ class Session(QObject):
     ``encode_in_background``: encode the test split and project it on a worker thread (the app sets it; off,
     as in tests and scripts, ``set_model`` returns with the encodings in place). Until a background encode
     arrives the scatter is empty and the current point is the origin (the prior's mean); ``encoding`` says
-    one is pending, ``wait_for_encodings`` waits for it, and ``encodingProgress(float)`` reports it.
+    one is pending, ``wait_for_encodings`` waits for it, and ``encodingProgress(float)`` and ``encodingStatus(str)`` (a
+    lower-case phrase: "encoding 10,000 test images… 40%", then "encoded … in 0.4 s") report it.
 
     ``visible_region`` is the latent view's visible ((x0, x1), (y0, y1)), kept current by it (None
     without one): the decoder's traversal grid covers it.
@@ -55,6 +56,7 @@ class Session(QObject):
     flushRequested = Signal()
     drawnPointChanged = Signal(object)
     encodingProgress = Signal(float)
+    encodingStatus = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -78,11 +80,13 @@ class Session(QObject):
         self._encoder.progress.connect(self._on_encode_progress)
         self._job_shows_progress = False
         self._placeholder_z: np.ndarray | None = None  # the origin shown while the first encodings are pending
+        self._awaited_job: int | None = None  # the background job whose encodings the views wait for
 
     @property
     def encoding(self) -> bool:
-        """A background encode is pending."""
-        return self._encoder.pending
+        """A background encode is pending: submitted, and its encodings not yet in place (the encoder's thread
+        may have ended while its queued result still waits for the GUI thread)."""
+        return self._awaited_job is not None
 
     def wait_for_encodings(self, timeout: float | None = None) -> None:
         """Block until a pending background encode has finished and its encodings are in place."""
@@ -186,6 +190,7 @@ class Session(QObject):
         """Encode the test set and project it: at once, or (``encode_in_background``) on the encoder's thread,
         which supersedes any encode still running; ``progress``: say it in the status bar. True: submitted
         to the thread (``encodingsChanged`` follows when it is done)."""
+        self._awaited_job = None
         if self.model is None or self.test_set is None or len(self.test_set) == 0:
             self._encoder.supersede()
             size = self.model.latent_size if self.model is not None else 2
@@ -203,28 +208,29 @@ class Session(QObject):
             self.test_codes = None
             self.projection = None
             self.coords = np.zeros((0, 2), np.float32)
-            self.message.emit(f"Encoding {len(self.test_set):,} test images…")
+            self.encodingStatus.emit(f"encoding {len(self.test_set):,} test images…")
         self._job_shows_progress = progress
-        self._encoder.submit(self.model, self.test_set, self.projection_kind, self.projection_dims)
+        self._awaited_job = self._encoder.submit(self.model, self.test_set, self.projection_kind, self.projection_dims)
         return True
 
     def _on_encode_progress(self, job: int, fraction: float) -> None:
         if job == self._encoder.job:
             self.encodingProgress.emit(fraction)
             if self._job_shows_progress and fraction < 1.0:
-                self.message.emit(f"Encoding {len(self.test_set or ()):,} test images… {fraction:.0%}")
+                self.encodingStatus.emit(f"encoding {len(self.test_set or ()):,} test images… {fraction:.0%}")
 
     def _on_encoded(self, job: int) -> None:
         """A background encode finished (on the GUI thread): its encodings replace the shown ones."""
         result = self._encoder.take(job)
         if result is None:
             return  # stale, or already taken by wait_for_encodings
+        self._awaited_job = None
         if isinstance(result, Exception):
             self.message.emit(f"Could not encode the test images: {result}")
             return
         self._take_encoded(result)
         if self._job_shows_progress:
-            self.message.emit(f"Encoded {len(result.latents):,} test images in {result.seconds:.1f} s")
+            self.encodingStatus.emit(f"encoded {len(result.latents):,} test images in {result.seconds:.1f} s")
         self.encodingsChanged.emit()
         if self._placeholder_z is not None and self.current_z is self._placeholder_z:
             self._placeholder_z = None

@@ -134,3 +134,15 @@ def side_by_side(qtbot):
         return host, session, left, right
 
     return make
+
+
+@pytest.fixture
+def wait_encoded(qtbot):
+    """``wait_encoded(window_or_session)``: wait, as a person does, until the app's background encoding of the
+    test split has arrived on the GUI thread (the window is built as `aeviewer gui` builds it)."""
+
+    def wait(owner, timeout_ms: int = 60_000) -> None:
+        session = getattr(owner, "session", owner)
+        qtbot.waitUntil(lambda: not session.encoding, timeout=timeout_ms)
+
+    return wait

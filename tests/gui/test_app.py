@@ -17,6 +17,7 @@ from aeviewer.gui.app import create_main_window, default_model_path, run_app
 from aeviewer.gui.main_window import MainWindow
 from aeviewer.gui.settings_store import MAX_RECENT
 from aeviewer.gui.start_window import StartWindow
+from stall_clock import StallClock
 
 
 @pytest.fixture(autouse=True)
@@ -56,8 +57,9 @@ def test_key_widgets_carry_their_object_names(window):
         assert window.findChild(object, name) is not None, name
 
 
-def test_open_a_checkpoint(window, digits_checkpoint, digits_test):
+def test_open_a_checkpoint(window, digits_checkpoint, digits_test, wait_encoded):
     assert window.open_model(digits_checkpoint)
+    wait_encoded(window)
     session = window.session
     assert session.kind == "ae" and session.dataset_name == "digits" and session.model_path == digits_checkpoint
     assert session.latents.shape == (len(digits_test), 2)
@@ -190,7 +192,7 @@ def test_codebook_dock_is_shown_for_the_vqvae_only(window, make_tiny_model, digi
     assert window.codebook_dock.isHidden() and not window.codebook_dock.toggleViewAction().isEnabled()
 
 
-def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window):
+def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window, wait_encoded):
     """Space starts, pauses and resumes, Esc stops; snapshots redraw at most about once a second,
     and a zero-delay timer keeps firing with gaps under 100 ms the whole time."""
     window.show()
@@ -202,35 +204,22 @@ def test_training_from_the_window_updates_live_and_never_freezes(qtbot, window):
     window.session.weightsUpdated.connect(lambda: updates.append(time.monotonic()))
     window.train_action.trigger()  # Space
     assert panel.is_running() and "(training)" in window.device_label.text()
+    wait_encoded(window)  # the new model's test split, encoded in the background as in the app
     first_coords = window.session.coords.copy()
     qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)  # the run is under way
-
-    gaps: list[float] = []
-    last = [time.perf_counter()]
-
-    stamps: list[float] = []
-
-    def tick() -> None:
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        stamps.append(now)
-        last[0] = now
 
     # A real event loop, as app.exec() runs it, until three live redraws have happened.
     loop = QEventLoop()
     window.session.weightsUpdated.connect(lambda: len(updates) >= 3 and loop.quit())
     QTimer.singleShot(20_000, loop.quit)  # a safety net; the asserts below say what went wrong
-    timer = QTimer()
-    timer.setInterval(0)
-    timer.timeout.connect(tick)
-    last[0] = time.perf_counter()
-    timer.start()
+    clock = StallClock()
+    clock.start()
     loop.exec()
-    timer.stop()
+    clock.stop()
     assert len(updates) >= 3
-    worst = sorted(zip(gaps, stamps))[-3:]
-    assert len(gaps) > 100 and max(gaps) < 0.1, \
-        f"longest gaps (ms, s after start): {[(round(g * 1000), round(t - stamps[0], 2)) for g, t in worst]}"
+    # The GUI thread's own stalls (its work, or waiting for the training thread's GIL), not the time a loaded
+    # machine kept it from a core.
+    assert clock.ticks > 100 and max((g.own for g in clock.gaps), default=0.0) < 0.1, clock.longest()
     assert min(np.diff(updates)) > 0.8  # throttled to about one redraw a second
     assert not np.allclose(first_coords, window.session.coords)  # the scatter follows the training
 
@@ -319,7 +308,7 @@ def test_run_app_exits_1_with_one_line_when_the_window_cannot_be_built(qtbot, mo
 
 
 def test_first_run_opens_the_indexed_default_with_its_scatter(qtbot, monkeypatch, tmp_path, digits_checkpoint,
-                                                              digits_test):
+                                                              digits_test, wait_encoded):
     """A bare start (no model named) opens the index's default and draws its test split."""
     import shutil
 
@@ -330,6 +319,7 @@ def test_first_run_opens_the_indexed_default_with_its_scatter(qtbot, monkeypatch
     window = create_main_window(trained_dir=tmp_path)
     qtbot.addWidget(window)
     assert window.session.model_path == tmp_path / "ae-digits.safetensors"
+    wait_encoded(window)
     assert window.session.coords.shape == (len(digits_test), 2)
     assert window.centre.currentWidget() is window.latent_view and window.data_banner.isHidden()
     assert "ae-digits.safetensors" in window.windowTitle()

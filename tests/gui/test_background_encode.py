@@ -76,9 +76,11 @@ def test_the_window_says_the_encoding_in_its_status_bar(qtbot, digits_checkpoint
     window = create_main_window(digits_checkpoint, background_encoding=True)
     qtbot.addWidget(window)
     messages: list[str] = []
-    window.session.message.connect(messages.append)
+    window.session.encodingStatus.connect(messages.append)
     qtbot.waitUntil(lambda: len(window.session.coords) > 0, timeout=10_000)
-    qtbot.waitUntil(lambda: any(m.startswith("Encoded ") for m in messages), timeout=2000)
+    qtbot.waitUntil(lambda: any(m.startswith("encoded ") for m in messages), timeout=2000)
+    assert window.action_label.text().startswith(f"Opened {digits_checkpoint.name}")  # the action stays, the encoding follows
+    assert "encoded 359 test images" in window.action_label.text()
     assert len(window.latent_view.class_items()) == len(window.session.class_names)
     assert sum(len(item.data) for item in window.latent_view.class_items()) == len(window.session.coords)
 

@@ -80,7 +80,7 @@ def test_picker_lists_every_entry_with_its_metrics(qtbot, trained_dir):
     assert picker.open_selected() is None
 
 
-def test_choosing_a_model_opens_it_in_the_window(qtbot, trained_dir, digits_test):
+def test_choosing_a_model_opens_it_in_the_window(qtbot, trained_dir, digits_test, wait_encoded):
     window = create_main_window(trained_dir=trained_dir)
     window.show_error = lambda title, text: pytest.fail(text)
     qtbot.addWidget(window)
@@ -92,6 +92,7 @@ def test_choosing_a_model_opens_it_in_the_window(qtbot, trained_dir, digits_test
         assert picker.open_selected() == trained_dir / "ae-digits.safetensors"
     assert not picker.isVisible()
     assert window.session.model_path == trained_dir / "ae-digits.safetensors" and window.session.kind == "ae"
+    wait_encoded(window)
     assert len(window.session.coords) == len(digits_test)
     # a double-click on another row opens that one
     picker = window.show_model_picker()

@@ -19,7 +19,7 @@ def window(qtbot):
     return win
 
 
-def test_a_saved_session_reopens_the_same_screen(window, qtbot, tmp_path: Path, make_tiny_model) -> None:
+def test_a_saved_session_reopens_the_same_screen(window, qtbot, tmp_path: Path, make_tiny_model, wait_encoded) -> None:
     model_path = save_checkpoint(tmp_path / "vae.safetensors", make_tiny_model("vae", latent_dim=4), dataset="digits")
     assert window.open_model(model_path)
     window.session.set_projection("pair", (2, 0))
@@ -32,6 +32,7 @@ def test_a_saved_session_reopens_the_same_screen(window, qtbot, tmp_path: Path, 
     restored: list[list[Bookmark]] = []
     file, message = session_io.restore(path, again.session, again.open_model, restored.append)
     assert message == ""
+    wait_encoded(again)
     assert again.session.model_path == model_path
     assert again.session.projection.kind == "pair" and again.session.projection.dims == (2, 0)
     np.testing.assert_allclose(again.session.current_z, [0.5, -1.0, 0.25, 2.0])

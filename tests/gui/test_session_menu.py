@@ -43,11 +43,12 @@ def assert_same_screen(window: MainWindow, model_path: Path) -> None:
     assert window.denoise_view.indices.tolist() == [3, 9, 11]
 
 
-def test_a_saved_session_reopens_the_model_the_map_the_point_and_the_selection(qtbot, saved) -> None:
+def test_a_saved_session_reopens_the_model_the_map_the_point_and_the_selection(qtbot, saved, wait_encoded) -> None:
     path, model_path = saved
     window, errors = new_window(qtbot)
     assert window.session_menu.open_from(path)
     assert errors == []
+    wait_encoded(window)
     assert_same_screen(window, model_path)
     assert [b.name for b in window.session_menu.bookmarks()] == ["a thin seven"]  # kept for the next save
     assert [b.name for b in window.latent_view.navigation.bookmarks.items] == ["a thin seven"]  # in the list
@@ -92,10 +93,11 @@ def test_a_session_with_a_damaged_part_opens_the_rest(qtbot, saved) -> None:
     np.testing.assert_allclose(window.session.current_z, [0.5, -1.0, 0.25, 2.0])
 
 
-def test_the_gui_command_opens_a_session_file(qtbot, saved) -> None:
+def test_the_gui_command_opens_a_session_file(qtbot, saved, wait_encoded) -> None:
     path, model_path = saved
     window = create_main_window(path, open_default=False)
     qtbot.addWidget(window)
+    wait_encoded(window)
     assert_same_screen(window, model_path)
 
 
