@@ -61,6 +61,9 @@ def nearest_codes(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     return dist.argmin(dim=1)
 
 
+USAGE_KEYS = ("perplexity", "codes_used_frac")  # what usage_stats reports (an epoch's stats, a checkpoint's metrics)
+
+
 def usage_stats(counts: torch.Tensor) -> dict[str, float]:
     """Perplexity exp(-sum p log p) of code usage counts, and the fraction of codes used at least once."""
     total = counts.sum()

@@ -9,6 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.codebook_view import CodebookView
+from aeviewer.gui.model_picker import load_index
+from aeviewer.models.vqvae import usage_text
 from aeviewer.gui.session import Session
 from aeviewer.training.metrics import code_usage
 
@@ -221,6 +223,10 @@ def test_codebook_reports_usage_after_background_encoding_of_each_shipped_vqvae(
 
     window = open_as_launched(qtbot, shipped_dir("trained") / f"{name}.safetensors")
     assert_reports_usage(window)
+    # The same formula as the core's test metrics, which trained/index.json records for the model.
+    recorded = next(e.metrics for e in load_index() if e.path.stem == name)
+    k = window.codebook_view.cell_count()
+    assert usage_text(recorded, k, "test split") in window.codebook_view.stats_label.text()
 
 
 def test_codebook_reports_usage_of_a_vqvae_reopened_from_its_autosave(qtbot, tmp_path, make_tiny_model):
