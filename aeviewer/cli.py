@@ -158,7 +158,8 @@ def _train(args: argparse.Namespace) -> int:
 
     def on_epoch(info: Any) -> None:
         progress.clear()
-        print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats)}  "
+        codebook_size = config.codebook_size if model.has_codebook else None
+        print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats, codebook_size)}  "
               f"{info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s", flush=True)
         # the trainer's own history, which holds this epoch already
         save_checkpoint(out, trainer.model, dataset=dataset, history=trainer.history, preparation=preparation,

@@ -139,3 +139,22 @@ def test_usage_stats_perplexity_and_fraction():
     assert stats["perplexity"] == pytest.approx(2.0) and stats["codes_used_frac"] == 0.5
     skewed = usage_stats(torch.tensor([3.0, 1.0]))
     assert skewed["perplexity"] == pytest.approx(math.exp(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25))))
+
+
+def test_usage_text_names_what_the_codes_were_counted_on():
+    from aeviewer.models.vqvae import usage_text
+
+    stats = usage_stats(torch.tensor([5.0, 5.0, 0.0, 0.0]))
+    assert usage_text(stats, 4, "test split") == "test split: 2/4 codes in use, perplexity 2.0"
+
+
+def test_an_epoch_line_gives_the_code_usage_of_its_training_batches_as_the_codebook_gives_the_test_splits():
+    """One formula (usage_stats) and one phrase (usage_text) for both figures; each names its images."""
+    from aeviewer.models.vqvae import usage_text
+    from aeviewer.training.trainer import terms_text
+
+    stats = usage_stats(torch.tensor([3.0, 1.0, 0.0, 4.0]))
+    line = terms_text({"recon": 12.5}, stats, codebook_size=4)
+    assert line == "recon 12.5  · " + usage_text(stats, 4, "this epoch's training batches")
+    assert "this epoch's training batches: 3/4 codes in use, perplexity" in line and "codes_used_frac" not in line
+    assert terms_text({"recon": 12.5}, {}, codebook_size=None) == "recon 12.5"  # other kinds: as before

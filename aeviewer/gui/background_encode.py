@@ -84,18 +84,21 @@ class BackgroundEncoder(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.job = 0  # the newest job's number; results of older ones are dropped
+        self._open: int | None = None  # the newest job while its result has not been taken
         self._thread: threading.Thread | None = None
         self._results: dict[int, Encoded | Exception] = {}
         self._lock = threading.Lock()
 
     @property
     def pending(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        """The newest job's result has not been taken yet: it is still running, or its queued ``ready`` has not
+        arrived (a finished thread alone does not put the encodings in place)."""
+        return self._open is not None
 
     def submit(self, model: Autoencoder, test_set: ImageSet, kind: str, dims: tuple[int, int]) -> int:
         """Start encoding ``test_set`` with a copy of ``model``; returns the job's number."""
         self.job += 1
-        job = self.job
+        job = self._open = self.job
         # Only a trainable model's weights change under a running job (live snapshots); a foreign model (an ONNX
         # session cannot be copied at all) is encoded as it is.
         own = copy.deepcopy(model).eval() if model.trainable else model
@@ -107,11 +110,14 @@ class BackgroundEncoder(QObject):
     def supersede(self) -> None:
         """Drop whatever job is running (a new model with nothing to encode)."""
         self.job += 1
+        self._open = None
 
     def take(self, job: int) -> Encoded | Exception | None:
         """The result of ``job`` if it is the newest and has finished (once), else None."""
         with self._lock:
             result = self._results.pop(job, None)
+            if result is not None and job == self._open:
+                self._open = None
             # Older results are stale; a newer one stays: a late ready() of a job already taken by
             # wait() must not drop the next job's result (its ready() would then find nothing).
             for stale in [k for k in self._results if k < self.job]:

@@ -20,7 +20,7 @@ from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display_batch, image_view, show_image, tile, tile_at, wrapped_label
-from aeviewer.models.vqvae import usage_stats
+from aeviewer.models.vqvae import usage_stats, usage_text
 
 BORDER = 2  # px of usage colour around each code's thumbnail
 TOP_IMAGES = 12  # how many test images to list for a clicked code
@@ -72,6 +72,7 @@ class CodebookView(QWidget):
         self._cell_hw = (1, 1)
         self._code_texts: list[pg.TextItem] = []
         self._stale = False
+        self._thumbs: np.ndarray | None = None  # the codes decoded with the session's current weights
         self._number_font = QFont(self.font())
 
         self.placeholder = QLabel("The codebook view needs a VQ-VAE model.", self)
@@ -112,8 +113,11 @@ class CodebookView(QWidget):
         self.grid_plots.scene().sigMouseClicked.connect(self._on_grid_click)
         self.map_plots.scene().sigMouseClicked.connect(self._on_map_click)
         self.map_view.sigResized.connect(self._on_map_resized)  # the numbers show only where they fit
+        # Drawn from the session whenever what it holds changes: a model, its weights, or the code maps of its
+        # test split (with the app's background encoding these arrive after the model).
         session.modelChanged.connect(self.refresh)
         session.weightsUpdated.connect(self._on_weights_updated)
+        session.encodingsChanged.connect(self._on_encodings_changed)
         # A drag through the scatter moves the point many times a frame; the nearest image (a decode and a
         # code map of numbers) is looked up once per event-loop turn, for the newest point.
         self._pending_point: Any = None
@@ -250,19 +254,28 @@ class CodebookView(QWidget):
 
     # -- computing ----------------------------------------------------------------------------------------
     def refresh(self) -> None:
-        """Count the codes' use in the session's code maps and draw the grid (on model or weight changes)."""
+        """Draw everything again from the session: its model's codes and their use (a new model or new weights)."""
         self._stack.setCurrentWidget(self.content if self.is_active() else self.placeholder)
         if not self.is_active():
-            self.counts = np.zeros(0, np.int64)
+            self.counts, self._thumbs = np.zeros(0, np.int64), None
             return
+        self._thumbs = self._code_thumbnails(self.session.model)
+        self._count_usage()
+        self._redraw()
+
+    def _count_usage(self) -> None:
+        """The usage figures of the session's code maps of the test split (cheap: kept current while hidden)."""
         model = self.session.model
         k = int(model.codebook.shape[0])
         self.test_codes = self._session_codes(model)
         self.counts = np.bincount(self.test_codes.ravel(), minlength=k).astype(np.int64)
-        self._draw_grid(model, k)
         self.stats_label.setText(self._stats_text(k))
         self.index_spin.setRange(0, max(0, len(self.test_codes) - 1))
         self.index_spin.setEnabled(len(self.test_codes) > 0)
+
+    def _redraw(self) -> None:
+        """The grid framed in the usage colours, and the chosen test image's code map (or nothing without one)."""
+        self._draw_grid()
         self.selected_cell = None
         self.cell_marker.hide()
         if len(self.test_codes):
@@ -276,12 +289,12 @@ class CodebookView(QWidget):
 
     def _stats_text(self, k: int) -> str:
         if len(self.test_codes) == 0:
+            why = ("appear once the test split is encoded" if self.session.test_set is not None
+                   else "need the model's test split, which is not loaded")
             return (f"<b>K = {k}</b> codes, each decoded as a uniform code map<br>usage, code maps and the "
-                    f"images that use a code need the model's test split, which is not loaded")
-        stats = usage_stats(torch.from_numpy(self.counts))  # the same figures the core reports
-        used = int((self.counts > 0).sum())
-        return (f"<b>K = {k}</b> codes · perplexity {stats['perplexity']:.1f} · "
-                f"in use {used}/{k} ({100 * used / k:.0f}%)<br>each code decoded as a uniform code map; border: "
+                    f"images that use a code {why}")
+        usage = usage_text(usage_stats(torch.from_numpy(self.counts)), k, "test split")
+        return (f"<b>K = {k}</b> codes · {usage}<br>each code decoded as a uniform code map; border: "
                 f"<span style='color:#440154'>■</span> rare → <span style='color:#fde725'>■</span> frequent, "
                 f"<span style='color:#bfbfbf'>■</span> unused")
 
@@ -290,13 +303,19 @@ class CodebookView(QWidget):
         codes = self.session.test_codes
         return codes if codes is not None else np.zeros((0, *model.code_grid_shape), np.int64)
 
-    def _draw_grid(self, model: Any, k: int) -> None:
-        """Each code decoded as a uniform code map, framed in its usage colour; unused codes dimmed."""
+    @staticmethod
+    def _code_thumbnails(model: Any) -> np.ndarray:
+        """Each code decoded as a uniform code map, (K, h, w, 3) in [0, 1]."""
+        k = int(model.codebook.shape[0])
         with torch.inference_mode():
             uniform = torch.arange(k).view(k, 1, 1).expand(k, *model.code_grid_shape)
             thumbs = as_display_batch(model.decode_codes(uniform.contiguous()))
-        if thumbs.ndim == 3:
-            thumbs = np.repeat(thumbs[..., None], 3, axis=-1)
+        return np.repeat(thumbs[..., None], 3, axis=-1) if thumbs.ndim == 3 else thumbs
+
+    def _draw_grid(self) -> None:
+        """The code thumbnails, each framed in its usage colour; unused codes dimmed."""
+        thumbs = self._thumbs.copy()
+        k = len(thumbs)
         if len(self.test_codes):  # usage known: dim the unused codes
             thumbs[self.counts == 0] *= 0.35
             colors = usage_colors(self.counts)
@@ -417,11 +436,24 @@ class CodebookView(QWidget):
 
     def _on_weights_updated(self) -> None:
         # Drawing K codes and the chosen image takes a moment: during training redraw only while
-        # the grid is on screen, and once when it is shown again (the session has encoded the codes).
+        # the grid is on screen, and once when it is shown again.
         if self.isVisible():
             self.refresh()
         else:
             self._stale = True
+
+    def _on_encodings_changed(self) -> None:
+        """New code maps of the test split (not just a new projection of them): count them, and redraw."""
+        if not self.is_active() or self._thumbs is None or self._counted(self.session.test_codes):
+            return
+        self._count_usage()
+        if self.isVisible():
+            self._redraw()
+        else:
+            self._stale = True
+
+    def _counted(self, codes: np.ndarray | None) -> bool:
+        return codes is self.test_codes or (codes is None and len(self.test_codes) == 0)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

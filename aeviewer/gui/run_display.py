@@ -42,7 +42,10 @@ class RunDisplay:
 
     def _on_epoch(self, info: dict[str, Any]) -> None:
         self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
-        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms_text(info['losses'], info['stats'])}"
+        model = self.session.model  # the run's model, shown as it trains
+        codebook_size = model.config.codebook_size if model is not None and model.has_codebook else None
+        terms = terms_text(info["losses"], info["stats"], codebook_size)
+        self._info["epoch"] = f"Epoch {info['epoch']}/{info['epochs']}: {terms}"
         self._refresh_info()
 
     def _on_notice(self, text: str) -> None:

@@ -80,13 +80,12 @@ class Session(QObject):
         self._encoder.progress.connect(self._on_encode_progress)
         self._job_shows_progress = False
         self._placeholder_z: np.ndarray | None = None  # the origin shown while the first encodings are pending
-        self._awaited_job: int | None = None  # the background job whose encodings the views wait for
 
     @property
     def encoding(self) -> bool:
         """A background encode is pending: submitted, and its encodings not yet in place (the encoder's thread
         may have ended while its queued result still waits for the GUI thread)."""
-        return self._awaited_job is not None
+        return self._encoder.pending
 
     def wait_for_encodings(self, timeout: float | None = None) -> None:
         """Block until a pending background encode has finished and its encodings are in place."""
@@ -190,7 +189,6 @@ class Session(QObject):
         """Encode the test set and project it: at once, or (``encode_in_background``) on the encoder's thread,
         which supersedes any encode still running; ``progress``: say it in the status bar. True: submitted
         to the thread (``encodingsChanged`` follows when it is done)."""
-        self._awaited_job = None
         if self.model is None or self.test_set is None or len(self.test_set) == 0:
             self._encoder.supersede()
             size = self.model.latent_size if self.model is not None else 2
@@ -210,7 +208,7 @@ class Session(QObject):
             self.coords = np.zeros((0, 2), np.float32)
             self.encodingStatus.emit(f"encoding {len(self.test_set):,} test images…")
         self._job_shows_progress = progress
-        self._awaited_job = self._encoder.submit(self.model, self.test_set, self.projection_kind, self.projection_dims)
+        self._encoder.submit(self.model, self.test_set, self.projection_kind, self.projection_dims)
         return True
 
     def _on_encode_progress(self, job: int, fraction: float) -> None:
@@ -224,7 +222,6 @@ class Session(QObject):
         result = self._encoder.take(job)
         if result is None:
             return  # stale, or already taken by wait_for_encodings
-        self._awaited_job = None
         if isinstance(result, Exception):
             self.message.emit(f"Could not encode the test images: {result}")
             return

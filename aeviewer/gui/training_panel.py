@@ -69,7 +69,7 @@ class TrainingPanel(RunDisplay, QWidget):
         self.data_dir = data_dir
         self.train_threads: int | None = None  # torch threads in the worker (None: torch's default)
         self.snapshot_interval_s = 1.0
-        self.run = TrainingRun(lambda: session.last_encode_seconds, self)
+        self.run = TrainingRun(lambda: session.last_encode_seconds, self, views_busy=lambda: session.encoding)
         self._run_record: dict[str, Any] = {}  # the train record of the current run
         self.last_result: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []

@@ -30,6 +30,8 @@ from aeviewer.training.trainer import Trainer, resolve_device
 DEFAULT_TRAIN_THREADS = torch.get_num_threads()
 SNAPSHOT_ENCODE_FACTOR = 20.0  # weight snapshots go out at least this many redraw (encode) times apart...
 SNAPSHOT_MIN_INTERVAL_S = 2.0  # ...and at least this far apart: an MNIST epoch still gets about three
+# (an epoch's last weights wait for the minimum only: the views show each epoch, even one shorter than 20 encodes)
+VIEWS_BUSY_RETRY_MS = 50  # how soon a snapshot held for a re-encode in flight asks again
 YIELD_IDLE_TURNS = 3  # event-loop turns the trainer waits for after a snapshot (the views' deferred redraws)
 MAX_YIELD_S = 0.25  # the longest the trainer waits for a GUI redraw (a safety net, not a rhythm)
 PROGRESS_INTERVAL_S = 0.1  # at most 10 progress signals a second: each one costs the GUI a repaint
@@ -63,7 +65,8 @@ class TrainingWorker(QObject):
     """Trains a copy of ``model`` on ``dataset``'s train split; lives in a QThread.
 
     Signals: ``progress(dict)`` (a StepInfo as a dict plus ``losses_fresh``, at most 10 a second), ``epochFinished(dict)`` (an EpochInfo as a dict), ``snapshot(dict)`` (CPU
-    state_dict), ``notice(str)`` (a warning such as "CUDA asked for but absent"), ``failed(str)``
+    state_dict, at most one per ``snapshot_interval_s``, and the run's final weights), ``epochSnapshot(dict)`` (the
+    weights at each epoch's end, after its autosave: what the views show of that epoch), ``notice(str)`` (a warning such as "CUDA asked for but absent"), ``failed(str)``
     (one line), ``autosaved(dict)`` (epoch, path: the run's checkpoint was replaced after an epoch),
     ``autosaveFailed(str)`` (one line; training goes on and the previous autosave is unchanged), and
     always last ``finished(dict)`` (status, message, epochs_done, history).
@@ -75,6 +78,7 @@ class TrainingWorker(QObject):
     progress = Signal(dict)
     epochFinished = Signal(dict)
     snapshot = Signal(dict)
+    epochSnapshot = Signal(dict)
     notice = Signal(str)
     failed = Signal(str)
     autosaved = Signal(dict)
@@ -198,11 +202,10 @@ class TrainingWorker(QObject):
         self.epochFinished.emit(_as_dict(info))
         if self.autosave is not None:
             self._autosave(info.epoch)
-        # Long epochs end on a fresh snapshot; tiny ones still send at most one per interval
-        # (the run's final weights always go out from _train).
-        now = time.monotonic()
-        if now - self._last_snapshot >= self.snapshot_interval_s:
-            self._emit_snapshot(now)
+        # Every epoch ends on its weights (the ones just autosaved), however soon after the last snapshot: the
+        # run throttles them for the views, and a run paused or stopped here shows what it saved.
+        self._last_snapshot = time.monotonic()
+        self.epochSnapshot.emit(cpu_state_dict(self._trainer.model))
 
     def _autosave(self, epoch: int) -> None:
         """Replace the run's autosave atomically; a failure is reported and training goes on."""
@@ -243,8 +246,9 @@ class TrainingRun(QObject):
 
     It drops the signals of an earlier run's worker that arrive after a new run started (Esc then
     Space), passes on the newest weight snapshot at most every SNAPSHOT_MIN_INTERVAL_S (or every
-    SNAPSHOT_ENCODE_FACTOR redraw times, when redrawing is slower) with the trainer held between
-    batches while the GUI redraws, and joins the thread when the worker is done.
+    SNAPSHOT_ENCODE_FACTOR redraw times, when redrawing is slower; an epoch's last weights after the
+    minimum only), never while the views still derive from the last one (``views_busy``), with the
+    trainer held between batches while the GUI redraws, and joins the thread when the worker is done.
 
     Signals, all from the current run only: ``progress(dict)``, ``epochFinished(dict)``, ``notice(str)``,
     ``failed(str)``, ``autosaved(dict)``, ``weights(dict)`` (a CPU state_dict, throttled; the final
@@ -260,9 +264,14 @@ class TrainingRun(QObject):
     weights = Signal(dict)
     finished = Signal(dict)
 
-    def __init__(self, redraw_seconds: Callable[[], float] = lambda: 0.0, parent: QObject | None = None) -> None:
+    def __init__(self, redraw_seconds: Callable[[], float] = lambda: 0.0, parent: QObject | None = None,
+                 views_busy: Callable[[], bool] = lambda: False) -> None:
         super().__init__(parent)
         self.redraw_seconds = redraw_seconds  # what the last redraw of a snapshot cost (the throttle scales with it)
+        # True while the views still derive from the last weights passed on (their re-encode is in flight): a newer
+        # snapshot waits, since passing it on would supersede that encode, and a run whose snapshots come faster
+        # than its encodes would never show its scatter.
+        self.views_busy = views_busy
         self.worker: TrainingWorker | None = None
         self.thread: QThread | None = None
         self.device = "cpu"  # where the current (or last) run really trains
@@ -292,6 +301,7 @@ class TrainingRun(QObject):
         worker.autosaveFailed.connect(self._on_failed)
         worker.autosaved.connect(self._on_autosaved)
         worker.snapshot.connect(self._on_snapshot)
+        worker.epochSnapshot.connect(self._on_epoch_snapshot)
         worker.finished.connect(self._on_finished)
         self.worker, self._pending = worker, None
         self._last_delivered = time.monotonic()  # the untrained model was just drawn
@@ -364,21 +374,33 @@ class TrainingRun(QObject):
 
     def _on_snapshot(self, state: dict) -> None:
         """Keep only the newest snapshot; pass it on when the throttle allows."""
+        # Redrawing costs time (on a 2-core machine it comes out of the trainer's share: measured, each applied
+        # snapshot cost the trainer ~0.2 s of an MNIST epoch), so snapshots are 20 redraws apart.
+        self._hold(state, max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.redraw_seconds()))
+
+    def _on_epoch_snapshot(self, state: dict) -> None:
+        """An epoch's last weights: shown after the minimum interval only (an emoji VQ-VAE's test split takes
+        5 s to encode: 20 of them, 100 s, outlasted its epoch, and the views never showed one)."""
+        self._hold(state, SNAPSHOT_MIN_INTERVAL_S)
+
+    def _hold(self, state: dict, interval: float) -> None:
+        """Make ``state`` the one waiting (the newest replaces an older one) and pass it on ``interval`` s after
+        the last, or sooner if an older one was due sooner."""
         if self._is_stale():
             return
         self._pending = state
-        if self._timer.isActive():
-            return  # the newest replaces the one waiting
-        # Redrawing costs time on the GUI thread, and on a 2-core machine that time comes out of the
-        # trainer's share (measured: each applied snapshot cost the trainer ~0.2 s of an MNIST epoch).
-        interval = max(SNAPSHOT_MIN_INTERVAL_S, SNAPSHOT_ENCODE_FACTOR * self.redraw_seconds())
-        wait = self._last_delivered + interval - time.monotonic()
-        self._timer.request(max(0, int(wait * 1000)))
+        wait_ms = max(0, int((self._last_delivered + interval - time.monotonic()) * 1000))
+        if not self._timer.isActive() or self._timer.remainingTime() > wait_ms:
+            self._timer.start(wait_ms)
 
-    def _deliver_snapshot(self) -> None:
-        state, self._pending = self._pending, None
-        if state is None:
+    def _deliver_snapshot(self, final: bool = False) -> None:
+        """Pass on the waiting snapshot; until the views have taken the last one, wait (the final one goes at once)."""
+        if self._pending is None:
             return
+        if not final and self.views_busy():
+            self._timer.start(VIEWS_BUSY_RETRY_MS)
+            return
+        state, self._pending = self._pending, None
         self._hold_trainer_for_redraw()  # ~1/s, a few tens of ms: the redraw never fights the trainer
         self.weights.emit(state)
         self._last_delivered = time.monotonic()
@@ -411,5 +433,5 @@ class TrainingRun(QObject):
                 # past runs never accumulate over a long session.
                 self.thread.setParent(None)
         self._timer.stop()
-        self._deliver_snapshot()  # the final weights, at once
+        self._deliver_snapshot(final=True)  # the final weights, at once
         self.finished.emit(result)

@@ -1,6 +1,8 @@
 """The VQ-VAE (van den Oord et al. 2017): a conv encoder's grid of vectors snapped to the nearest of K codes."""
 from __future__ import annotations
 
+from typing import Mapping
+
 import torch
 from torch import nn
 
@@ -59,6 +61,9 @@ def nearest_codes(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     return dist.argmin(dim=1)
 
 
+USAGE_KEYS = ("perplexity", "codes_used_frac")  # what usage_stats reports (an epoch's stats, a checkpoint's metrics)
+
+
 def usage_stats(counts: torch.Tensor) -> dict[str, float]:
     """Perplexity exp(-sum p log p) of code usage counts, and the fraction of codes used at least once."""
     total = counts.sum()
@@ -67,6 +72,14 @@ def usage_stats(counts: torch.Tensor) -> dict[str, float]:
     p = counts.double() / total
     entropy = -(p * torch.log(p.clamp_min(1e-30))).sum()
     return {"perplexity": float(entropy.exp()), "codes_used_frac": float((counts > 0).double().mean())}
+
+
+def usage_text(stats: Mapping[str, float], codebook_size: int, counted_on: str) -> str:
+    """``usage_stats``' figures as one phrase that names what the codes were counted on (the test split, an epoch's
+    training batches): "test split: 265/512 codes in use, perplexity 127.3". Figures counted on different images
+    differ; the phrase says which is which."""
+    used = round(stats["codes_used_frac"] * codebook_size)
+    return f"{counted_on}: {used}/{codebook_size} codes in use, perplexity {stats['perplexity']:.1f}"
 
 
 class VQVAE(Autoencoder):

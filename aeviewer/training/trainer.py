@@ -25,11 +25,13 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.vqvae import USAGE_KEYS, usage_text
 from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
 
 
 LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
 LR_DROP_FACTOR = 0.1
+EPOCH_USAGE_ON = "this epoch's training batches"  # what a VQ-VAE's epoch statistics count the codes of
 
 
 @dataclass
@@ -80,9 +82,13 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def terms_text(losses: dict[str, float], stats: dict[str, float]) -> str:
-    """"recon 81.2  kl 3.41": an epoch's loss terms and statistics, as the CLI and the panel print them."""
-    return "  ".join(f"{k} {v:.4g}" for k, v in {**losses, **stats}.items())
+def terms_text(losses: dict[str, float], stats: dict[str, float], codebook_size: int | None = None) -> str:
+    """"recon 81.2  kl 3.41": an epoch's loss terms and statistics, as the CLI and the panel print them. With the
+    ``codebook_size`` of a VQ-VAE, its code usage reads as a phrase that says it was counted on the epoch's
+    training batches (the codebook view counts the test split: other figures)."""
+    usage = codebook_size is not None and all(k in stats for k in USAGE_KEYS)
+    text = "  ".join(f"{k} {v:.4g}" for k, v in {**losses, **stats}.items() if not (usage and k in USAGE_KEYS))
+    return text + f"  · {usage_text(stats, codebook_size, EPOCH_USAGE_ON)}" if usage else text
 
 
 def resolve_device(spec: str) -> tuple[torch.device, str | None]:

@@ -34,6 +34,17 @@ def test_set_model_returns_before_the_encodings_and_the_scatter_fills_in_later(q
     np.testing.assert_allclose(session.current_z, expected[0], atol=1e-5)  # nobody moved it: the first code
 
 
+def test_encoding_says_pending_until_the_encodings_are_in_place(qtbot, make_tiny_model, digits_test):
+    """`not session.encoding` is what tests and the training run wait on: it must mean the codes are there, not
+    only that the encoder's thread has ended (its result reaches the GUI thread one queued signal later)."""
+    session = background_session()
+    session.set_model(make_tiny_model("vqvae"), "digits", digits_test)
+    session._encoder._thread.join()  # the work is done, the queued result not yet taken
+    assert session.encoding and session.test_codes is None
+    qtbot.waitUntil(lambda: not session.encoding, timeout=10_000)
+    assert session.test_codes is not None and len(session.latents) == len(digits_test)
+
+
 def test_a_point_picked_while_encoding_stays_when_the_codes_arrive(qtbot, make_tiny_model, digits_test):
     session = background_session()
     session.set_model(make_tiny_model("vae", latent_dim=6), "digits", digits_test)

@@ -9,6 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.codebook_view import CodebookView
+from aeviewer.gui.model_picker import load_index
+from aeviewer.models.vqvae import usage_text
 from aeviewer.gui.session import Session
 from aeviewer.training.metrics import code_usage
 
@@ -40,9 +42,10 @@ def test_the_grid_has_k_cells_and_usage_matches_the_core(view, digits_test):
     assert widget.cell_count() == K
     codes = codes_of(session, digits_test.float_batch(slice(None)))
     np.testing.assert_array_equal(widget.usage(), np.bincount(codes.flatten().numpy(), minlength=K))
+    # The figures the core measures on the test split (what a checkpoint's metrics record), named as such.
     stats = code_usage(session.model, digits_test)
-    assert f"perplexity {stats['perplexity']:.1f}" in widget.stats_label.text()
-    assert f"in use {round(stats['codes_used_frac'] * K)}/{K}" in widget.stats_label.text()
+    used = round(stats['codes_used_frac'] * K)
+    assert f"test split: {used}/{K} codes in use, perplexity {stats['perplexity']:.1f}" in widget.stats_label.text()
     grid = widget.grid_item.image
     h, w = widget._cell_hw
     assert grid.shape[:2] == (4 * h + 3, 4 * w + 3)  # a 4×4 mosaic of framed thumbnails
@@ -134,13 +137,14 @@ def test_live_weights_refresh_the_grid_now_when_shown_and_on_showing_when_hidden
     codes = codes_of(session, session.test_set.float_batch(slice(None)))
     np.testing.assert_array_equal(widget.usage(), np.bincount(codes.flatten().numpy(), minlength=K))
     widget.hide()
+    grid = widget.grid_item.image.copy()
     session.load_weights(make_tiny_model("vqvae", seed=4, codebook_size=K).state_dict())
-    stale = widget.usage()
     codes = codes_of(session, session.test_set.float_batch(slice(None)))
     fresh = np.bincount(codes.flatten().numpy(), minlength=K)
-    assert not np.array_equal(stale, fresh)  # not re-encoded while hidden
+    np.testing.assert_array_equal(widget.usage(), fresh)  # the figures are cheap: always current
+    np.testing.assert_array_equal(widget.grid_item.image, grid)  # the K decoded codes: not while hidden
     widget.show()
-    np.testing.assert_array_equal(widget.usage(), fresh)
+    assert not np.array_equal(widget.grid_item.image, grid)
 
 
 def test_a_vq_model_without_its_test_split_says_so_instead_of_showing_zero_use(qtbot, view, make_tiny_model):
@@ -171,3 +175,79 @@ def test_following_the_scatter_shows_the_image_nearest_the_newest_point_once_per
     session.set_current_z(session.latents[7])
     qtbot.wait(50)
     assert widget.image_index == 42  # not following: the image stays
+
+
+# -- as launched: the app encodes the test split in the background, after the codebook first drew --------------
+SHIPPED_VQVAES = ("vqvae-mnist", "vqvae-digits", "vqvae-emoji")
+
+
+def open_as_launched(qtbot, path):
+    """The window as `aeviewer gui PATH` builds it (background encoding), once its test split is encoded."""
+    from aeviewer.gui.app import create_main_window
+
+    window = create_main_window(path, background_encoding=True)
+    window.show_error = lambda title, text: pytest.fail(f"{title}: {text}")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.session.encoding, timeout=120_000)
+    return window
+
+
+def hover_code(widget: CodebookView, code: int) -> str:
+    """Move the mouse over ``code``'s cell of the grid; the hover line it leaves."""
+    h, w = widget._cell_hw
+    row, col = divmod(code, widget._ncols)
+    scene = widget.grid_item.mapToScene(QPointF(col * (w + 1) + w / 2, row * (h + 1) + h / 2))
+    widget.grid_plots.scene().sigMouseMoved.emit(scene)
+    return widget.hover_label.text()
+
+
+def assert_reports_usage(window) -> None:
+    """The codebook counts the test split's code maps the session encoded, names the split, and a hover says so."""
+    session, widget = window.session, window.codebook_view
+    assert session.test_codes is not None and len(session.test_codes) == len(session.test_set)
+    k = widget.cell_count()
+    np.testing.assert_array_equal(widget.usage(), np.bincount(session.test_codes.ravel(), minlength=k))
+    text = widget.stats_label.text()
+    assert "not loaded" not in text and f"test split: {int((widget.usage() > 0).sum())}/{k} codes in use" in text
+    code = int(np.argmax(widget.usage()))
+    assert widget.usage()[code] > 0
+    assert hover_code(widget, code).startswith(f"code {code}: used {widget.usage()[code]} times")
+    assert widget.edit_codes is not None and widget.original_item.image is not None  # an image's code map
+
+
+@pytest.mark.parametrize("name", SHIPPED_VQVAES)
+def test_codebook_reports_usage_after_background_encoding_of_each_shipped_vqvae(qtbot, name):
+    from aeviewer.paths import shipped_dir
+
+    window = open_as_launched(qtbot, shipped_dir("trained") / f"{name}.safetensors")
+    assert_reports_usage(window)
+    # The same formula as the core's test metrics, which trained/index.json records for the model.
+    recorded = next(e.metrics for e in load_index() if e.path.stem == name)
+    k = window.codebook_view.cell_count()
+    assert usage_text(recorded, k, "test split") in window.codebook_view.stats_label.text()
+
+
+def test_codebook_reports_usage_of_a_vqvae_reopened_from_its_autosave(qtbot, tmp_path, make_tiny_model):
+    from aeviewer.autosave import AutoSaver
+
+    model = make_tiny_model("vqvae", codebook_size=K)
+    with torch.no_grad():
+        model.embedding.normal_(generator=torch.Generator().manual_seed(0))
+    path = AutoSaver("digits", directory=tmp_path).save(model, 1, [])
+    window = open_as_launched(qtbot, path)
+    assert window.session.model_path == path
+    assert_reports_usage(window)
+
+
+def test_the_codebook_says_the_test_split_is_being_encoded_until_its_codes_arrive(qtbot, make_tiny_model,
+                                                                                    digits_test):
+    session = Session()
+    session.encode_in_background = True
+    widget = CodebookView(session)
+    qtbot.addWidget(widget)
+    session.set_model(make_tiny_model("vqvae", codebook_size=K), "digits", digits_test)
+    assert "not loaded" not in widget.stats_label.text() and "encoded" in widget.stats_label.text()
+    qtbot.waitUntil(lambda: not session.encoding, timeout=20_000)
+    assert widget.usage().sum() == session.test_codes.size

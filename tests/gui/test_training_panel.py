@@ -351,6 +351,21 @@ def test_out_of_memory_while_building_is_reported(panel, monkeypatch):
     assert panel.error_text().lower().startswith("out of memory")
 
 
+def test_a_vqvae_epoch_line_names_the_batches_its_code_usage_was_counted_on(qtbot, panel):
+    from aeviewer.models.vqvae import usage_text
+
+    choose(panel.dataset, "digits")
+    choose(panel.kind, "vqvae")
+    panel.codebook_size.setValue(16)
+    panel.channels.setText("8")
+    panel.epochs.setValue(1)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=60_000) as blocker:
+        assert panel.start()
+    epoch = blocker.args[0]["history"][-1]  # the figures the checkpoint records for the epoch
+    assert usage_text(epoch, 16, "this epoch's training batches") in panel.info_text()
+    assert "codes_used_frac" not in panel.info_text()
+
+
 def test_progress_text_reads_well():
     text = progress_text({"epoch": 2, "epochs": 10, "batch": 30, "n_batches": 469, "samples_per_s": 18234.2, "eta_s": 41})
     assert text == "Epoch 2/10 · batch 30/469\n18,234 samples/s · ETA 0:00:41"

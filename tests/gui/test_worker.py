@@ -85,6 +85,49 @@ def test_snapshots_are_throttled(qtbot, make_tiny_model, digits_train):
     assert len(rec.snapshots) == 1
 
 
+def test_every_epoch_ends_on_a_snapshot_of_its_weights_however_throttled(qtbot, make_tiny_model, digits_train):
+    """Issue 29, defect 8: an epoch shorter than the snapshot interval sent no weights of its own, so a run paused
+    after it (or a view waiting for it) never saw what was autosaved."""
+    worker = make_worker(make_tiny_model("ae"), digits_train, epochs=3)
+    worker.snapshot_interval_s = 60.0
+    rec = Recorder(worker)  # records snapshot: the final weights only
+    worker.epochSnapshot.connect(rec.on_snapshot)  # and each epoch's, in order
+    thread = start_worker_thread(worker)
+    qtbot.waitUntil(lambda: bool(rec.results), timeout=30_000)
+    assert thread.wait(5_000)
+    assert len(rec.snapshots) == 4  # epochs 1, 2, 3 and the final weights
+    final = rec.snapshots[-1]
+    assert all(torch.equal(rec.snapshots[2][k], final[k]) for k in final)  # the last epoch's are the final weights
+    assert not all(torch.equal(rec.snapshots[0][k], final[k]) for k in final)
+
+
+def test_a_snapshot_waits_while_the_views_derive_from_the_last_one(qtbot, make_tiny_model, digits_train, monkeypatch):
+    """Passing a snapshot on while the last one's re-encode is in flight would supersede that encode: a run whose
+    snapshots come faster than its encodes would never show its scatter."""
+    import aeviewer.gui.worker as worker_module
+    from aeviewer.gui.worker import TrainingRun
+
+    monkeypatch.setattr(worker_module, "SNAPSHOT_MIN_INTERVAL_S", 0.0)
+    busy = [True]
+    run = TrainingRun(views_busy=lambda: busy[0])
+    delivered: list[dict] = []
+    run.weights.connect(delivered.append)
+    cfg = TrainConfig(epochs=1000, batch_size=64, device="cpu")
+    run.start(make_tiny_model("ae"), "digits", cfg, train_set=digits_train, snapshot_interval_s=0.0, num_threads=1)
+    try:
+        qtbot.waitUntil(lambda: run._pending is not None, timeout=10_000)  # a snapshot is waiting
+        qtbot.wait(200)  # many turns of the event loop, retries included
+        assert delivered == []
+        busy[0] = False  # the views have their encodings
+        qtbot.waitUntil(lambda: len(delivered) >= 1, timeout=5_000)
+    finally:
+        busy[0] = True
+        with qtbot.waitSignal(run.finished, timeout=30_000):
+            run.stop()
+    final = run.worker._trainer.model.state_dict()
+    assert all(torch.equal(delivered[-1][k], final[k]) for k in final)  # the final weights go at once, busy or not
+
+
 def test_pause_holds_training_and_resume_continues(qtbot, make_tiny_model, digits_train, spy_event):
     worker = make_worker(make_tiny_model("ae"), digits_train, epochs=200)
     worker.pause_event = spy_event()
