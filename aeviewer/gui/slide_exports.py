@@ -12,10 +12,11 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QObject, QSizeF
 from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMenu, QMessageBox, QWidget
 
 from aeviewer import atomic, explore, export
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.file_dialogs import ask_folder, ask_save_file
 
 SCREEN_DPI = 96  # what the scatter's pixels are on screen; a PNG at D dpi is D/96 times as wide
 DEFAULT_DPI = 300
@@ -108,7 +109,7 @@ class SlideExports(QObject):
 
     # -- dialogs ---------------------------------------------------------------------------------------------
     def _ask_and_write(self, caption: str, file_filter: str, name: str, write: Callable[[Path], Path]) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.parent_widget, caption.rstrip("…"), name, file_filter)
+        path = ask_save_file(self.parent_widget, caption.rstrip("…"), name, file_filter)
         if not path:
             return
         try:
@@ -126,7 +127,7 @@ class SlideExports(QObject):
 
 
     def _ask_and_write_images(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Folder for the selected images")
+        folder = ask_folder(self.parent_widget, "Folder for the selected images")
         if not folder:
             return
         try:
