@@ -392,3 +392,14 @@ def test_opening_another_model_resets_a_stopped_runs_progress(qtbot) -> None:
     assert panel.progress.value() > 0 and "Stopped" in panel.progress_label.text()  # the stopped run's share
     assert window.open_model(shipped_dir("trained") / "vae-digits.safetensors")
     assert panel.progress.value() == 0 and panel.progress_label.text() == "Not training"
+
+
+def test_the_conv_widths_and_the_image_channels_are_told_apart(panel):
+    """Both fields were labelled "Channels": the convolutions' widths and the images' colour channels."""
+    from PySide6.QtWidgets import QLabel
+
+    labels = [label.text() for label in panel.findChildren(QLabel) if "hannel" in label.text() or "width" in label.text()]
+    assert "Channels" not in labels
+    assert {"Conv widths", "Image channels"} <= set(labels)
+    conv, image = panel.fields.widget("channels"), panel.fields.widget("image_channels")
+    assert "colour channels" in conv.toolTip() and "Conv widths" in image.toolTip()  # each points to the other
