@@ -24,6 +24,7 @@ from aeviewer.training.metrics import psnr
 from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MAX_LEVEL
 
 ROW_TITLES = ("clean", "noisy", "denoised")
+CLEAN_INPUT_TITLES = ("clean", "no noise", "reconstructed")  # with Noise None nothing is denoised
 LEVEL_STEPS = 100  # slider steps per unit of level
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
@@ -206,7 +207,7 @@ class DenoiseView(QWidget):
             self._texts.append(text)
         clean_input = self._clean_input()
         for r, title in enumerate(ROW_TITLES):
-            title = "no noise" if clean_input and r == 1 else title
+            title = CLEAN_INPUT_TITLES[r] if clean_input else title
             text = self._texts[r]
             text.setAnchor((1.0, 0.5))
             text.setText(title)
