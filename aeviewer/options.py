@@ -192,7 +192,8 @@ OPTIONS: tuple[Option, ...] = (
        "then cropped or padded); own size: 64 for a folder, an array's own size.", group="data", low=0, high=4096,
        suffix=" px", special="own size", path_only=True, flag="--image-size", parse=image_side, metavar="N",
        cli_help="square side the images are resized to (default: 64 for a folder, an array's own size)"),
-    _o("image_channels", "Image channels", "choice", "auto", "1 (grey), 3 (RGB), or auto: 1 when every image is grey.",
+    _o("image_channels", "Image channels", "choice", "auto", "Colour channels the images are read with: 1 (grey), "
+       "3 (RGB), or auto: 1 when every image is grey. (The network's widths are Conv widths.)",
        group="data", choices={"1": "1 (grey)", "3": "3 (RGB)", "auto": "auto"}, path_only=True, flag="--channels",
        cli_help="1 (grey), 3 (RGB) or auto: 1 when every image is grey (default)"),
     _o("fit", "Fit", "choice", "crop", "Crop: fill the square, cut the overflow. Pad: the whole image, the rest "
@@ -219,8 +220,9 @@ OPTIONS: tuple[Option, ...] = (
        "probability while training (not when decoding). A regulariser: 0.1 lifted the 8-dim AAE's Parzen figure "
        "above the paper's (README).", low=0.0, high=0.9, step=0.05, archs=("mlp",), flag="--decoder-dropout",
        parse=probability, cli_help="mlp decoder: drop each hidden activation with probability P while training (default 0)"),
-    _o("channels", "Channels", "widths", (32, 64), "Convolutions (and the VQ-VAE): channels of the encoder's two "
-       "convolution layers, e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them.", archs=("conv",)),
+    _o("channels", "Conv widths", "widths", (32, 64), "Convolutions (and the VQ-VAE): the number of channels of the "
+       "encoder's two convolution layers, e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them. "
+       "Not the images' colour channels (Image channels).", archs=("conv",)),
     _o("latent_dim", "Latent dim", "int", 2, "Size of the latent code; 2 is drawn as it is, more through PCA or a "
        "pair of dimensions.", low=2, high=512, kinds=NOT_VQ, flag="--latent-dim", parse=positive_int,
        cli_help="latent dimension (default 2)", cli_always=True),

@@ -18,7 +18,7 @@ import numpy as np
 from PySide6.QtCore import QSize, Qt, QThread, Signal
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
+    QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
     QMainWindow, QSplitter, QToolBar, QVBoxLayout, QWidget,
 )
 
@@ -27,6 +27,7 @@ from aeviewer.compare import ComparedModel, LinkedSelection
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 # the per-model scatter panel lives in gui/compare_panels.py; its names stay importable from here
+from aeviewer.gui.file_dialogs import ask_open_files
 from aeviewer.gui.compare_panels import PAIRS_OFFERED, ModelPanel, SelectViewBox, hover_ring
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 
@@ -297,8 +298,7 @@ def compare_with_dialog(window: Any) -> CompareView | None:
     if session.model is None or session.test_set is None:
         window.show_error("Nothing to compare", "Open a model with its test set first (Ctrl+O).")
         return None
-    paths, _ = QFileDialog.getOpenFileNames(window, "Compare with (choose 1 to 3 models)", window._last_dir(),
-                                            "aeviewer checkpoints (*.safetensors)")
+    paths = ask_open_files(window, "Compare with (choose 1 to 3 models)", "aeviewer checkpoints (*.safetensors)")
     return open_compare_with(window, paths) if paths else None
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtGui import QCursor
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QWidget
 
 from aeviewer.errors import AeviewerError, Cancelled
+from aeviewer.gui.file_dialogs import ask_folder, ask_open_file
 from aeviewer.vocabulary import NAMED_DATASETS
 
 DATA_FILTER = "Image arrays (*.npz *.npy)"
@@ -168,6 +170,16 @@ class DataSourceRow(QWidget):
         self.browse.setToolTip("Choose an image folder (one subfolder per class) or a .npz/.npy file (Ctrl+Shift+O)")
         self.browse.setFixedWidth(32)
         self.browse.clicked.connect(self.choose)
+        # two kinds of data set, two dialogs: a folder dialog filtered to *.npz *.npy offered neither well
+        self.choice_menu = QMenu(self)
+        self.choice_menu.setObjectName("dataChoice")
+        self.choice_menu.setToolTipsVisible(True)
+        for label, tip, slot in (
+                ("Image folder (one subfolder per class)…", "A folder of images, one subfolder per class; "
+                 "a folder without subfolders is one unlabelled class", self.choose_folder),
+                ("Image arrays (.npz or .npy)…", "A .npz (images and labels) or a .npy (images) file", self.choose_file)):
+            action = self.choice_menu.addAction(label, slot)
+            action.setToolTip(tip)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(box, 1)
@@ -214,14 +226,20 @@ class DataSourceRow(QWidget):
         self.pathChosen.emit(text)
 
     def choose(self) -> None:
-        """Ask for a folder (the dialog's own button) or, from the file filter, a .npz/.npy file."""
-        dialog = QFileDialog(self, "Open data")
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setNameFilter(DATA_FILTER)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly, False)
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)  # a native dialog picks folders only
-        if dialog.exec() and dialog.selectedFiles():
-            self.set_path(dialog.selectedFiles()[0])
+        """Offer the two kinds of data set under "…": an image folder or a .npz/.npy file."""
+        # File › Open data… (Ctrl+Shift+O) and the banner's link come here with the panel perhaps hidden
+        visible = self.browse.isVisible()
+        self.choice_menu.popup(self.browse.mapToGlobal(self.browse.rect().bottomLeft()) if visible else QCursor.pos())
+
+    def choose_folder(self) -> None:
+        folder = ask_folder(self, "Open data: an image folder")
+        if folder:
+            self.set_path(folder)
+
+    def choose_file(self) -> None:
+        path = ask_open_file(self, "Open data: image arrays", f"{DATA_FILTER};;All files (*)")
+        if path:
+            self.set_path(path)
 
     def show_loading(self, done: int, total: int) -> None:
         self.loading.show()

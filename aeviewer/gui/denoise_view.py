@@ -24,6 +24,7 @@ from aeviewer.training.metrics import psnr
 from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MAX_LEVEL
 
 ROW_TITLES = ("clean", "noisy", "denoised")
+CLEAN_INPUT_TITLES = ("clean", "no noise", "reconstructed")  # with Noise None nothing is denoised
 LEVEL_STEPS = 100  # slider steps per unit of level
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
@@ -158,12 +159,19 @@ class DenoiseView(QWidget):
         self.noisy_psnr = psnr(noisy, clean).numpy().astype(np.float64)
         self.denoised_psnr = psnr(denoised, clean).numpy().astype(np.float64)
         self._draw()
-        self.summary.setText(
-            f"<b>{self.noise_spec()}</b> on {len(self.indices)} test images · mean PSNR: "
-            f"noisy {self.mean_noisy_psnr():.2f} dB → denoised <b>{self.mean_psnr():.2f} dB</b> "
-            f"(per image under each)"
-        )
+        if self._clean_input():  # the input is the clean image: its PSNR would be infinite (shown capped at 100)
+            self.summary.setText(f"<b>no noise</b> on {len(self.indices)} test images · mean PSNR: "
+                                 f"reconstructed <b>{self.mean_psnr():.2f} dB</b> (per image under each)")
+        else:
+            self.summary.setText(
+                f"<b>{self.noise_spec()}</b> on {len(self.indices)} test images · mean PSNR: "
+                f"noisy {self.mean_noisy_psnr():.2f} dB → denoised <b>{self.mean_psnr():.2f} dB</b> "
+                f"(per image under each)"
+            )
         self.updated.emit()
+
+    def _clean_input(self) -> bool:
+        return self.noise_spec().kind == "none"
 
     # -- drawing ------------------------------------------------------------------------------------------
     def _show_no_rows(self, model_open: bool) -> None:
@@ -197,7 +205,9 @@ class DenoiseView(QWidget):
             text = pg.TextItem("", color="k", anchor=(0.5, 0.0))
             self.view.addItem(text, ignoreBounds=True)
             self._texts.append(text)
+        clean_input = self._clean_input()
         for r, title in enumerate(ROW_TITLES):
+            title = CLEAN_INPUT_TITLES[r] if clean_input else title
             text = self._texts[r]
             text.setAnchor((1.0, 0.5))
             text.setText(title)
@@ -209,7 +219,7 @@ class DenoiseView(QWidget):
                 text = self._texts[3 + 2 * i + j]
                 text.setText(f"{values[i]:.1f}")  # dB, said once in the summary: keeps narrow columns legible
                 text.setPos(x, r * row_h + h)
-                text.show()
+                text.setVisible(not (clean_input and r == 1))
         for text in self._texts[wanted:]:
             text.hide()
 

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxL
 
 from aeviewer.images import as_display, as_display_batch, tile  # noqa: F401 (the GUI's modules import them from here)
 
+NOT_EXPORTED = "notExported"  # a widget property: a passing card (the scatter's hover card) that exports leave out
+
 # Tableau-10: distinct on a white background and for the common colour-blindnesses.
 CLASS_COLORS: tuple[tuple[int, int, int], ...] = (
     (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),

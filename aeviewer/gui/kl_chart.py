@@ -11,9 +11,10 @@ from PySide6.QtWidgets import QWidget
 
 from aeviewer import regulariser
 from aeviewer.data.imageset import ImageSet
+from aeviewer.gui.loss_plot import TERM_COLORS
 from aeviewer.models.base import Autoencoder
 
-ACTIVE_COLOR = "#0072B2"  # Okabe-Ito blue, as the loss plot's palette
+ACTIVE_COLOR = TERM_COLORS["kl"]  # the loss plot's colour of the KL term (Okabe-Ito blue)
 INACTIVE_COLOR = "#BBBBBB"
 LIVE_IMAGES = 1000  # a live update encodes this many images: ~10 ms for a 20-dim MLP VAE on 28x28
 

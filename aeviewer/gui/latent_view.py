@@ -21,7 +21,7 @@ from aeviewer.data.imageset import UNLABELLED
 from aeviewer.gui.session import Session
 from aeviewer.gui.bookmarks import PointNavigation
 from aeviewer.gui.coalescing import CoalescingTimer
-from aeviewer.gui.image_utils import class_color, to_qpixmap
+from aeviewer.gui.image_utils import NOT_EXPORTED, class_color, to_qpixmap
 from aeviewer.gui.legend_corner import place_legend
 from aeviewer.gui.pg_items import ClassScatter, PickViewBox
 from aeviewer.gui.latent_maps import GUESS_NOTE, LatentMaps
@@ -54,6 +54,7 @@ class HoverInset(QLabel):
             "QLabel { background: rgba(255,255,255,235); border: 1px solid #888; border-radius: 4px; padding: 4px; }"
         )
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setProperty(NOT_EXPORTED, True)
         self.index: int | None = None
         self.caption = ""
         self.hide()
@@ -289,6 +290,7 @@ class LatentView(QWidget):
 
     # -- slots -------------------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
+        self._clear_hover()  # its image is the old model's test image
         model = self.session.model
         size = int(model.latent_size) if model is not None else 2
         self.projection_box.setVisible(size > 2)
@@ -361,7 +363,9 @@ class LatentView(QWidget):
         """Pick on a plain left press in the plot (not on the legend, whose samples toggle classes).
         The event still goes on to pyqtgraph, which needs the press to start a picking drag."""
         kind = event.type()
-        if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+        if kind == QEvent.Type.Leave:  # pyqtgraph sends no move once the mouse is outside the plot
+            self._clear_hover()
+        elif kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
             self._press_picked = False
             if not event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
                 scene_pos = self.plot.viewportTransform().inverted()[0].map(event.position())  # sub-pixel
@@ -451,12 +455,15 @@ class LatentView(QWidget):
         excluded = np.isin(self._labels, hidden) if hidden else None
         return self._index.nearest(view.x(), view.y(), px, py, HOVER_RADIUS_PX, excluded)
 
+    def _clear_hover(self) -> None:
+        if self.inset.index is not None:
+            self.inset.hide_example()
+            self.hovered.emit(-1)
+
     def _set_hover(self, index: int, scene_pos: QPointF) -> None:
         test_set = self.session.test_set
         if index < 0 or test_set is None:
-            if self.inset.index is not None:
-                self.inset.hide_example()
-                self.hovered.emit(-1)
+            self._clear_hover()
             return
         names = self.session.class_names
         label = int(self._labels[index])

@@ -6,6 +6,8 @@ progress signals a second that was a tenth of an epoch's CPU taken from training
 """
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -16,17 +18,36 @@ from aeviewer.gui.coalescing import CoalescingTimer
 # Distinct, colour-blind-friendly pens (Okabe–Ito, minus the yellow that vanishes on white);
 # "total" is drawn black and thicker.
 PALETTE = ("#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7")
+# One colour per term name wherever it is drawn: a saved history and a live run list the terms in
+# different orders, and colours given in order of arrival swapped between them. "kl" is the KL chart's blue.
+TERM_COLORS = {"recon": "#E69F00", "kl": "#0072B2", "disc": "#D55E00", "gen": "#009E73",
+               "codebook": "#56B4E9", "commitment": "#CC79A7", "total": "#000000"}
 # Keys of a checkpoint's per-epoch history that are not loss terms (the Trainer's bookkeeping and the
 # VQ-VAE's code-usage figures, on other scales than a loss: ~10^4 samples/s would flatten every curve).
 NOT_LOSSES = frozenset({"epoch", "seconds", "samples_per_s", "perplexity", "codes_used_frac"})
 REDRAW_INTERVAL_MS = 250  # at most four curve redraws a second while training
 
 
+def term_color(name: str) -> str:
+    """The colour of loss term ``name``: its own for the models' terms, else one of the palette picked by the
+    name (the same in every run and every session)."""
+    return TERM_COLORS.get(name) or PALETTE[zlib.crc32(name.encode()) % len(PALETTE)]
+
+
+class WholeNumberAxis(pg.AxisItem):
+    """Ticks on whole numbers only: epochs and steps are counts (a few epochs were ticked 1.5, 2.5)."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:  # noqa: N802
+        levels = [(spacing, offset) for spacing, offset in super().tickSpacing(minVal, maxVal, size)
+                  if spacing >= 1 and float(spacing).is_integer()]
+        return levels or [(1.0, 0.0)]
+
+
 class LossPlot(pg.PlotWidget):
     """Loss per term against the global step; ``add_point(step, losses)`` appends one sample."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent, background="w")  # white, like the other plots of the window
+        super().__init__(parent, background="w", axisItems={"bottom": WholeNumberAxis("bottom")})  # white, like the other plots
         self.setObjectName("lossPlot")
         self.setMinimumHeight(160)
         self.setToolTip("Training loss per term (mean per image) against the training step.\n"
@@ -104,10 +125,7 @@ class LossPlot(pg.PlotWidget):
                 curve.setData(np.asarray(self._steps[name]), np.asarray(self._values[name]))
 
     def _add_curve(self, name: str) -> pg.PlotDataItem:
-        if name == "total":
-            pen = pg.mkPen("k", width=2)
-        else:
-            pen = pg.mkPen(PALETTE[(len(self.curves)) % len(PALETTE)], width=1.5)
+        pen = pg.mkPen(term_color(name), width=2 if name == "total" else 1.5)
         curve = self.plot([], [], pen=pen, name=name)
         self.curves[name] = curve
         self._steps[name], self._values[name] = [], []

@@ -20,6 +20,7 @@ from aeviewer.gui.window_parts import (
 )
 from aeviewer.gui.data_source import ShowLoadedData, dropped_data
 from aeviewer.gui.document import test_split_of
+from aeviewer.gui.file_dialogs import ask_open_file, ask_save_file
 from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
@@ -352,18 +353,12 @@ class MainWindow(ScriptAccess, QMainWindow):
         QMessageBox.warning(self, title, text)
 
     def ask_open_path(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(), MODEL_FILTER)
-        return path
+        return ask_open_file(self, "Open model", MODEL_FILTER)
 
     def ask_save_path(self, caption: str = "Save model", filter: str = MODEL_FILTER, name: str = "") -> str:
         if not name and self.session.model is not None:
             name = f"{self.session.kind}-{self.session.dataset_name or 'model'}.safetensors"
-        path, _ = QFileDialog.getSaveFileName(self, caption, str(Path(self._last_dir()) / name), filter)
-        return path
-
-    def _last_dir(self) -> str:
-        recent = self.recent_files()
-        return str(Path(recent[0]).parent) if recent else str(Path.cwd())
+        return ask_save_file(self, caption, name, filter)
 
     def confirm_close_during_training(self) -> bool:
         answer = QMessageBox.question(self, "Training is running", "Stop training and quit?",

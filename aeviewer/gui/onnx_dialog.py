@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.file_dialogs import dialog_folder, remember_folder
 from aeviewer.onnx_pair import decoder_beside
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
@@ -79,6 +80,7 @@ class OnnxPairDialog(QDialog):
     def _browse(self, field: QLineEdit, role: str) -> None:
         start = field.text() or self.encoder_field.text() or self.start_dir
         path, _ = QFileDialog.getOpenFileName(self, f"Open the {role}", start, ONNX_FILTER)
+        remember_folder(path)
         if path:
             field.setText(path)
 
@@ -184,7 +186,7 @@ class OnnxPairOpener(QObject):
     def ask(self) -> OnnxPairDialog:
         """Show the dialog (window-modal, returns at once); OK loads the pair."""
         if self.dialog is None:
-            self.dialog = OnnxPairDialog(self.window, str(Path.cwd()))
+            self.dialog = OnnxPairDialog(self.window, str(dialog_folder()))
             self.dialog.accepted.connect(lambda: self.load(*self.dialog.paths()))
         self.dialog.set_data_name(self._data()[0])
         self.dialog.open()

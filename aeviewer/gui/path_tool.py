@@ -16,10 +16,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMenu, QMessageBox, QToolButton, QWidget
+from PySide6.QtWidgets import QLabel, QMenu, QMessageBox, QToolButton, QWidget
 
 from aeviewer import export, walks
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.file_dialogs import ask_save_file
 from aeviewer.gui.image_utils import image_panel, make_button, make_spin, show_image, tile
 
 FRAME_MS = 80  # 12.5 frames a second: a path of 24 steps plays in about two seconds
@@ -226,8 +227,7 @@ class PathTool(QObject):
 
     def export_dialog(self) -> None:
         parent = self.latent_view.window()
-        path, _ = QFileDialog.getSaveFileName(parent, "Export the path", "path.gif",
-                                              "GIF or MP4 animation, or PNG strip (*.gif *.mp4 *.png)")
+        path = ask_save_file(parent, "Export the path", "path.gif", "GIF or MP4 animation, or PNG strip (*.gif *.mp4 *.png)")
         if not path:
             return
         try:

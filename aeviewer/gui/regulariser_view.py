@@ -67,7 +67,10 @@ class RegulariserView(QWidget):
         if kind == "vae":
             self.kl_chart.show_model(model, images)
             self.stack.setCurrentWidget(self.kl_chart)
-        elif kind == "aae" and session.latents is not None:
+        elif kind == "aae" and len(session.latents) != len(images):
+            # a new model's codes are still encoding (the old ones are gone): encodingsChanged redraws
+            self._show_note(f"Encoding {len(images):,} test images to draw their codes over the prior…")
+        elif kind == "aae":
             self.prior_view.show_codes(model, session.latents[:, :2], images.labels.numpy())
             self.stack.setCurrentWidget(self.prior_view)
         else:

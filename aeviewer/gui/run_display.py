@@ -40,6 +40,10 @@ class RunDisplay:
         if info.get("losses_fresh"):
             self.loss_plot.add_point(info["global_step"], info["losses"])
 
+    def reset_progress(self) -> None:
+        self.progress.setValue(0)
+        self.progress_label.setText("Not training")
+
     def _on_epoch(self, info: dict[str, Any]) -> None:
         self.history.append({"epoch": info["epoch"], **info["losses"], **info["stats"], "seconds": info["seconds"]})
         model = self.session.model  # the run's model, shown as it trains

@@ -13,9 +13,10 @@ from typing import Any, Callable, Sequence
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QMenu
 
 from aeviewer.gui import session_io
+from aeviewer.gui.file_dialogs import ask_open_file
 from aeviewer.gui.window_parts import make_action
 from aeviewer.session_file import SESSION_SUFFIX, Bookmark, SessionError
 
@@ -90,7 +91,7 @@ class SessionMenu(QObject):
             self.save_to(path)
 
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Open session", self.window._last_dir(), SESSION_FILTER)
+        path = ask_open_file(self.window, "Open session", SESSION_FILTER)
         if path:
             self.open_from(path)
 

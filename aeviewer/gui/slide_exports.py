@@ -1,6 +1,6 @@
-"""File › Export entries for slides and notebooks: the decoder's interpolation A→B as GIF, MP4 or a PNG strip,
-the traversal grid over the visible map as PNG, the latents as CSV or NPZ, the scatter as SVG, PDF or PNG at a
-chosen DPI, the selected test images as a folder of PNGs. The writing is :mod:`aeviewer.export`'s (the same files
+"""File › Export entries for slides and notebooks: the scatter as PNG at a chosen DPI, SVG or PDF, the decoder's
+interpolation A→B as GIF, MP4 or a PNG strip, the traversal grid over the visible map as PNG, the latents as CSV
+or NPZ, the selected test images as a folder of PNGs (``actions``; window_menus.py puts them in the menu). The writing is :mod:`aeviewer.export`'s (the same files
 as ``aeviewer export``); this only gathers what the window shows and asks where to put it.
 """
 from __future__ import annotations
@@ -10,43 +10,50 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 from PySide6.QtCore import QMarginsF, QObject, QSizeF
-from PySide6.QtGui import QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QAction, QPageSize, QPainter, QPdfWriter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from aeviewer import atomic, explore, export
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.file_dialogs import ask_folder, ask_save_file
 
 SCREEN_DPI = 96  # what the scatter's pixels are on screen; a PNG at D dpi is D/96 times as wide
 DEFAULT_DPI = 300
 
 
 class SlideExports(QObject):
-    def __init__(self, session: Any, decoder_canvas: Any, latent_view: Any, menu: QMenu, parent: QWidget) -> None:
+    def __init__(self, session: Any, decoder_canvas: Any, latent_view: Any, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("slideExports")
         self.session, self.decoder_canvas, self.latent_view, self.parent_widget = session, decoder_canvas, latent_view, parent
-        menu.addSeparator()
         entries: tuple[tuple[str, str, str, str, Callable[[Path], Path]], ...] = (
-            ("Interpolation A→B as animation or strip…", "GIF or MP4 animation, or PNG strip (*.gif *.mp4 *.png)",
+            ("Scatter as PNG, SVG or PDF…", "PNG, SVG or PDF (*.png *.svg *.pdf)", "scatter.png",
+             "The latent scatter as a PNG at a chosen DPI, or as a vector drawing (SVG, PDF)", self.export_scatter),
+            ("Interpolation A→B as GIF, MP4 or PNG strip…", "GIF or MP4 animation, or PNG strip (*.gif *.mp4 *.png)",
              "walk.gif", "One frame per step of the decoder's Interpolate tab (A to B, its mode and steps)",
              self.export_interpolation),
-            ("Traversal grid as PNG…", "PNG images (*.png)", "grid.png",
-             "The traversal grid decoded over the visible region of the map", self.export_grid),
+            ("Traversal grid (full resolution) as PNG…", "PNG images (*.png)", "grid.png",
+             "The traversal grid decoded over the visible region of the map, each image at full size",
+             self.export_grid),
             ("Latents as CSV or NPZ…", "CSV or NPZ (*.csv *.npz)", "latents.csv",
              "index, label, class, z0..z{D-1} and the map's x, y of every test image", self.export_latents),
-            ("Scatter as SVG, PDF or PNG…", "SVG, PDF or PNG (*.svg *.pdf *.png)", "scatter.svg",
-             "The latent scatter as a vector drawing (SVG, PDF) or a PNG at a chosen DPI", self.export_scatter),
         )
         self.selection: Callable[[], Sequence[int]] = lambda: ()  # the window's selected test images
-        self.actions = {}
+        self.actions: dict[str, QAction] = {}
         for label, file_filter, name, tip, write in entries:
-            action = menu.addAction(label, lambda f=file_filter, n=name, w=write, c=label: self._ask_and_write(c, f, n, w))
-            action.setToolTip(tip)
-            self.actions[name.split(".")[0]] = action
-        self.actions["images"] = menu.addAction("Selected images as PNGs…", self._ask_and_write_images)
-        self.actions["images"].setToolTip("The selected test images (those the denoise view shows), one PNG each, "
-                                          "named by their index, into a folder")
+            self.actions[name.split(".")[0]] = self._action(
+                label, tip, lambda f=file_filter, n=name, w=write, c=label: self._ask_and_write(c, f, n, w))
+        self.actions["images"] = self._action("Selected images as PNGs…", "The selected test images (those the denoise "
+                                              "view shows), one PNG each, named by their index, into a folder",
+                                              self._ask_and_write_images)
+
+    def _action(self, label: str, tip: str, slot: Callable[[], None]) -> QAction:
+        action = QAction(label, self)
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.triggered.connect(slot)
+        return action
 
     # -- the writers (tests call these) ------------------------------------------------------------------
     def export_interpolation(self, path: Path) -> Path:
@@ -108,7 +115,7 @@ class SlideExports(QObject):
 
     # -- dialogs ---------------------------------------------------------------------------------------------
     def _ask_and_write(self, caption: str, file_filter: str, name: str, write: Callable[[Path], Path]) -> None:
-        path, _ = QFileDialog.getSaveFileName(self.parent_widget, caption.rstrip("…"), name, file_filter)
+        path = ask_save_file(self.parent_widget, caption.rstrip("…"), name, file_filter)
         if not path:
             return
         try:
@@ -126,7 +133,7 @@ class SlideExports(QObject):
 
 
     def _ask_and_write_images(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.parent_widget, "Folder for the selected images")
+        folder = ask_folder(self.parent_widget, "Folder for the selected images")
         if not folder:
             return
         try:

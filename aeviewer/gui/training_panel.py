@@ -253,6 +253,7 @@ class TrainingPanel(RunDisplay, QWidget):
     def _on_session_model(self) -> None:
         if self.is_running():
             return
+        self.reset_progress()  # another model (opened, or a new run's): an earlier run's share is not its own
         has_model = self.session.model is not None and self.session.model.trainable
         self.continue_box.setEnabled(has_model)
         if has_model:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QToolBar
+from PySide6.QtWidgets import QLabel, QMenu, QToolBar
 
 from aeviewer.gui.compare_view import compare_with_dialog
 from aeviewer.gui.path_tool import install_path_tool
@@ -36,16 +36,8 @@ def build_menus_and_toolbar(window: Any) -> None:
     window.session_menu.bookmarks = lambda: window.latent_view.navigation.bookmarks.items
     window.session_menu.set_bookmarks = window.latent_view.navigation.set_bookmarks
     file_menu.addSeparator()
-    export_menu = file_menu.addMenu("Export")
     file_menu.addAction(window.export_action)
-    window.export_actions = {
-        name: export_menu.addAction(f"{label}…", lambda n=name: window.export_image_dialog(n))
-        for name, label in (("latent", "Latent scatter"), ("decoder", "Decoder canvas"),
-                            ("codebook", "Codebook grid"), ("denoise", "Denoise comparison"))}
-    window.slide_exports = SlideExports(window.session, window.decoder_canvas, window.latent_view, export_menu, window)
-    # the selection sessions keep and Export › Selected images writes: the denoise view's test images
-    window.session_menu.selection = window.slide_exports.selection = lambda: window.denoise_view.indices.tolist()
-    window.path_tool = install_path_tool(window.session, window.latent_view, window.decoder_canvas, export_menu)
+    build_export_menu(window, file_menu.addMenu("Export"))
     file_menu.addSeparator()
     file_menu.addAction(window.data_dir_action)
     file_menu.addSeparator()
@@ -70,6 +62,27 @@ def build_menus_and_toolbar(window: Any) -> None:
     toolbar.addAction(window.stop_action)
     window.addToolBar(toolbar)
     window._refresh_recent_menu()
+
+def build_export_menu(window: Any, menu: QMenu) -> None:
+    """File › Export: each thing once, by what it writes: the views as shown, then decodes over the map, then data."""
+    menu.setObjectName("exportMenu")
+    menu.setToolTipsVisible(True)
+    window.slide_exports = slides = SlideExports(window.session, window.decoder_canvas, window.latent_view, window)
+    # the selection sessions keep and Export › Selected images writes: the denoise view's test images
+    window.session_menu.selection = slides.selection = lambda: window.denoise_view.indices.tolist()
+    views = {name: make_action(window, f"{label} as PNG…", None, tip, lambda n=name: window.export_image_dialog(n))
+             for name, label, tip in (
+                 ("decoder", "Decoder view", "The decoder's tab as shown: the canvas, grid, interpolation or path"),
+                 ("codebook", "Codebook", "The VQ-VAE's codebook view as shown"),
+                 ("denoise", "Denoise comparison", "The denoise view's clean, noisy and reconstructed images"))}
+    window.export_actions = {"latent": slides.actions["scatter"], **views}  # Ctrl+E exports the one in use
+    menu.addActions([slides.actions["scatter"], *views.values()])
+    menu.addSeparator()
+    menu.addActions([slides.actions["grid"], slides.actions["walk"]])
+    window.path_tool = install_path_tool(window.session, window.latent_view, window.decoder_canvas, menu)  # Path as…
+    menu.addSeparator()
+    menu.addActions([slides.actions["latents"], slides.actions["images"]])
+
 
 def build_status_bar(window: Any) -> None:
     """The status bar: the last action, and the open model, data set and training device."""

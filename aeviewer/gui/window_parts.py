@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QS
 
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.bookmarks import BookmarkList
+from aeviewer.gui.image_utils import NOT_EXPORTED
 
 EMPTY_HINT = (
     "<h2>No model open</h2>"
@@ -122,7 +123,15 @@ def save_png(view: QWidget, path: str | Path) -> Path:
     path = Path(path)
     if path.suffix.lower() != ".png":
         path = path.with_name(path.name + ".png")
-    if not view.grab().save(str(path), "PNG"):
+    passing = [w for w in view.findChildren(QWidget) if w.property(NOT_EXPORTED) and w.isVisible()]
+    for widget in passing:  # the hover card follows the mouse, which is on the menu or the shortcut: not content
+        widget.hide()
+    try:
+        saved = view.grab().save(str(path), "PNG")
+    finally:
+        for widget in passing:
+            widget.show()
+    if not saved:
         raise AeviewerError(f"{path}: could not write the image")
     return path
 

@@ -123,3 +123,28 @@ def test_a_load_can_be_cancelled(panel, qtbot, tmp_path, monkeypatch):
     panel.data_row.cancel_button.click()
     assert not panel.source_load.is_running() and panel.loaded_source is None
     assert "cancelled" in panel.data_row.note.text().lower() and not panel.error_text()
+
+
+def test_the_data_picker_offers_an_image_folder_or_an_npz_npy_file(panel, qtbot, tmp_path, monkeypatch):
+    """"…" was one folder dialog filtered to *.npz *.npy: a file could be picked only by switching its mode."""
+    from PySide6.QtWidgets import QFileDialog
+
+    asked: list[tuple[str, str]] = []
+    arrays = tmp_path / "faces.npz"
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda parent, caption, folder, file_filter, *a: asked.append(("file", file_filter))
+                                     or (str(arrays), "")))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda parent, caption, folder, *a: asked.append(("folder", "")) or str(tmp_path)))
+    monkeypatch.setattr(panel.data_row, "set_path", lambda path: asked.append(("chosen", str(path))))
+    row = panel.data_row
+    labels = [a.text() for a in row.choice_menu.actions()]
+    assert labels == ["Image folder (one subfolder per class)…", "Image arrays (.npz or .npy)…"]
+    assert all(a.toolTip() != a.text() for a in row.choice_menu.actions())
+    row.choice_menu.actions()[1].trigger()
+    row.choice_menu.actions()[0].trigger()
+    assert asked[0][0] == "file" and "*.npz" in asked[0][1] and "*.npy" in asked[0][1]
+    assert asked[1:] == [("chosen", str(arrays)), ("folder", ""), ("chosen", str(tmp_path))]
+    row.browse.click()  # "…" offers the two
+    qtbot.waitUntil(row.choice_menu.isVisible, timeout=2000)
+    row.choice_menu.hide()

@@ -87,3 +87,15 @@ def test_a_model_without_its_test_split_empties_the_rows_instead_of_keeping_the_
     assert view.psnr_texts() == [] and np.isnan(view.mean_psnr()) and "test split" in view.summary.text()
     assert not view.new_button.isEnabled() and not view.noise_button.isEnabled()
     assert view.draw_canvas.isEnabled()  # drawing needs only the model
+
+
+def test_clean_input_shows_no_psnr_for_the_noisy_row(make_view):
+    """Noise None showed "noisy 100.00 dB" (the PSNR of an image against itself, capped)."""
+    session, view = make_view("ae")
+    view.set_noise("none", 0.0)
+    view.update_now()
+    summary = view.summary.text()
+    assert "100.00" not in summary and "noisy" not in summary and "no noise" in summary
+    assert f"{view.mean_psnr():.2f} dB" in summary
+    assert view.psnr_texts() == [f"{value:.1f}" for value in view.denoised_psnr]  # the reconstructions' only
+    assert view._texts[1].toPlainText() == "no noise"  # the middle row's title

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
@@ -260,3 +260,54 @@ def test_a_click_paints_the_decoded_image_before_the_plot_then_the_crosshair_fol
     assert order[0] == "canvas"  # the image the click asked for, not the plot's crosshair, comes first
     assert latent.vline.value() == pytest.approx(target[0], abs=0.02 * (x1 - x0))
     assert latent.hline.value() == pytest.approx(target[1], abs=0.02 * (y1 - y0))
+
+
+@pytest.fixture
+def launched(qtbot):
+    """The window as ``aeviewer gui trained/ae-digits.safetensors`` builds it, its encodings in place."""
+    from aeviewer.gui.app import create_main_window
+    from aeviewer.paths import shipped_dir
+
+    window = create_main_window(shipped_dir("trained") / "ae-digits.safetensors", background_encoding=True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.session.encoding, timeout=30_000)
+    return window
+
+
+def hover_a_point(qtbot, latent: LatentView) -> None:
+    coords = latent.session.coords
+    i = int(np.argmin(np.abs(coords - coords.mean(0)).sum(1)))
+    QTest.mouseMove(latent.plot.viewport(), QPoint(2, 2))  # a move to where an earlier test left the cursor is dropped
+    qtbot.wait(15)  # pyqtgraph drops moves closer than 10 ms apart (mouseRateLimit)
+    QTest.mouseMove(latent.plot.viewport(), latent.view_to_widget(*coords[i]).toPoint())
+    qtbot.waitUntil(lambda: latent.inset.isVisible(), timeout=2000)
+
+
+def test_the_hover_card_goes_when_the_mouse_leaves_the_scatter(qtbot, launched) -> None:
+    latent = launched.latent_view
+    hover_a_point(qtbot, latent)
+    QApplication.sendEvent(latent.plot.viewport(), QEvent(QEvent.Type.Leave))  # out of the plot, no move inside
+    assert not latent.inset.isVisible()
+
+
+def test_the_hover_card_goes_when_another_model_is_opened(qtbot, launched) -> None:
+    """It stayed up: an MNIST digit over the emoji scatter."""
+    from aeviewer.paths import shipped_dir
+
+    latent = launched.latent_view
+    hover_a_point(qtbot, latent)
+    assert launched.open_model(shipped_dir("trained") / "vae-digits.safetensors")
+    assert not latent.inset.isVisible()
+
+
+def test_an_exported_scatter_leaves_out_the_hover_card(qtbot, launched, tmp_path) -> None:
+    from PySide6.QtGui import QImage
+
+    latent = launched.latent_view
+    hover_a_point(qtbot, latent)
+    with_card = QImage(str(launched.export_image(tmp_path / "hovered.png", "latent")))
+    latent.inset.hide_example()
+    without_card = QImage(str(launched.export_image(tmp_path / "plain.png", "latent")))
+    assert with_card == without_card

@@ -56,3 +56,47 @@ def test_a_new_history_lists_only_its_own_terms_in_the_legend(qtbot):
     assert sorted(legend) == ["recon", "total", "vq"] and sorted(plot.curves) == ["recon", "total", "vq"]
     plot.show_history([])  # a checkpoint without history: an empty plot, an empty legend
     assert plot.getPlotItem().legend.items == [] and plot.curves == {}
+
+
+def pen_colours(plot: LossPlot) -> dict[str, str]:
+    return {name: curve.opts["pen"].color().name() for name, curve in plot.curves.items()}
+
+
+def test_each_loss_term_keeps_its_colour_in_a_saved_history_and_a_live_run(qtbot):
+    """The saved history drew recon orange and a live run recon blue: colours went by the order terms came in."""
+    from aeviewer.paths import shipped_dir
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    saved, live = LossPlot(), LossPlot()
+    qtbot.addWidget(saved)
+    qtbot.addWidget(live)
+    history = load_checkpoint(shipped_dir("trained") / "vae-digits.safetensors").history
+    assert saved.show_history(history) > 0
+    live.add_point(0, {"total": 5.0, "kl": 1.0, "recon": 4.0})  # another order of the same terms
+    live.flush()
+    assert pen_colours(saved) == pen_colours(live)
+    assert len(set(pen_colours(saved).values())) == 3  # and the terms stay apart
+
+
+def test_the_kl_term_has_the_kl_charts_colour(qtbot):
+    from aeviewer.gui.kl_chart import ACTIVE_COLOR
+
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.show_history([{"epoch": 1, "recon": 3.0, "kl": 1.0, "total": 4.0}])
+    assert pen_colours(plot)["kl"] == ACTIVE_COLOR.lower()
+
+
+def test_a_saved_history_of_a_few_epochs_has_whole_epoch_ticks(qtbot):
+    """The epoch axis read 1.5, 2.5 for a three-epoch history."""
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    plot.resize(500, 300)
+    plot.show()
+    qtbot.waitExposed(plot)
+    plot.show_history([{"epoch": e, "total": 4.0 - e} for e in (1, 2, 3)])
+    qtbot.waitUntil(lambda: plot.getPlotItem().viewRange()[0][1] >= 3)  # the auto range follows on a later turn
+    axis = plot.getAxis("bottom")
+    (x0, x1), _ = plot.getPlotItem().viewRange()
+    ticks = [v for _, values in axis.tickValues(x0, x1, axis.width()) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)

@@ -68,3 +68,36 @@ def test_the_dock_is_a_tab_for_a_vae_or_aae_and_hidden_for_an_ae(window, qtbot) 
     qtbot.wait(50)
     assert window.denoise_dock.geometry().intersects(window.rect())  # denoise stays the tab in front
     assert not window.regulariser_dock.geometry().intersects(window.rect())  # a tab behind is moved off
+
+
+@pytest.fixture
+def slot_exceptions(monkeypatch) -> list[BaseException]:
+    """Exceptions raised in slots (Qt hands them to sys.excepthook, and the app goes on with a traceback on stderr)."""
+    import sys
+
+    raised: list[BaseException] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: raised.append(value))
+    return raised
+
+
+def test_opening_a_second_aae_in_one_window_redraws_its_contours_without_an_exception(qtbot, slot_exceptions) -> None:
+    """aae-digits, then aae-mnist-2d, as launched (background encoding): the view refreshed while the new model's
+    10,000 test images were still encoding (no codes yet, 10,000 labels) and raised IndexError in a slot."""
+    from aeviewer.gui.app import create_main_window
+
+    window = create_main_window(TRAINED / "aae-digits.safetensors", data_dir=require_data(*idx_files("mnist", "test")),
+                                background_encoding=True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: not window.session.encoding, timeout=30_000)
+    show_regulariser(window, qtbot)
+    view = window.regulariser_view
+    qtbot.waitUntil(lambda: view.stack.currentWidget() is view.prior_view, timeout=10 * REFRESH_MS)
+    assert window.open_model(TRAINED / "aae-mnist-2d.safetensors")
+    qtbot.wait(3 * REFRESH_MS)  # the refresh the model change schedules, while the new encode may still run
+    qtbot.waitUntil(lambda: not window.session.encoding, timeout=30_000)
+    qtbot.waitUntil(lambda: sum(len(s.data) for s in view.prior_view.scatters) == len(window.session.test_set),
+                    timeout=10 * REFRESH_MS)
+    assert slot_exceptions == []
+    assert view.stack.currentWidget() is view.prior_view

@@ -112,3 +112,26 @@ def test_no_selection_is_one_line(window, tmp_path: Path) -> None:
     window.slide_exports.selection = lambda: []
     with pytest.raises(AeviewerError, match="no images are selected"):
         window.slide_exports.export_selected_images(tmp_path / "picked")
+
+
+EXPORT_ENTRIES = [
+    "Scatter as PNG, SVG or PDF…", "Decoder view as PNG…", "Codebook as PNG…", "Denoise comparison as PNG…",
+    "Traversal grid (full resolution) as PNG…", "Interpolation A→B as GIF, MP4 or PNG strip…", "Path as GIF or MP4…",
+    "Latents as CSV or NPZ…", "Selected images as PNGs…",
+]
+
+
+def export_menu(window: MainWindow):
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    return next(a.menu() for a in file_menu.actions() if a.menu() is not None and a.text() == "Export")
+
+
+def test_the_export_menu_names_each_export_once_with_a_tooltip(window) -> None:
+    """It had 10 entries, two of them the scatter ("Latent scatter…" and "Scatter as SVG, PDF or PNG…")."""
+    menu = export_menu(window)
+    entries = [a for a in menu.actions() if not a.isSeparator()]
+    assert [a.text() for a in entries] == EXPORT_ENTRIES
+    untold = [a.text() for a in entries if a.toolTip() in (a.text(), a.text().rstrip("…"), "")]
+    assert untold == [] and menu.toolTipsVisible()
+    assert window.export_actions["latent"] is window.slide_exports.actions["scatter"]  # Ctrl+E's scatter, in the menu
+    assert window.export_action.shortcut().toString() == "Ctrl+E"

@@ -386,3 +386,35 @@ def test_pause_after_stop_is_ignored_until_the_run_has_ended(qtbot, panel, monke
             assert not panel.worker.paused and not panel.pause_button.isEnabled() and not panel.stop_button.isEnabled()
             assert panel.progress_label.text() == "Stopping…"
     assert blocker.args[0]["status"] == "stopped"
+
+
+def test_opening_another_model_resets_a_stopped_runs_progress(qtbot) -> None:
+    """The bar stayed at a stopped run's 18% after another model was opened."""
+    from aeviewer.gui.app import create_main_window
+    from aeviewer.paths import shipped_dir
+
+    window = create_main_window(shipped_dir("trained") / "ae-digits.safetensors", background_encoding=True)
+    qtbot.addWidget(window)
+    panel = window.training_panel
+    panel.train_threads = 1
+    choose(panel.kind, "ae")
+    choose(panel.dataset, "digits")
+    panel.epochs.setValue(500)
+    assert panel.start()
+    qtbot.waitUntil(lambda: panel.progress.value() > 0, timeout=30_000)
+    with qtbot.waitSignal(panel.trainingFinished, timeout=30_000):
+        panel.stop()
+    assert panel.progress.value() > 0 and "Stopped" in panel.progress_label.text()  # the stopped run's share
+    assert window.open_model(shipped_dir("trained") / "vae-digits.safetensors")
+    assert panel.progress.value() == 0 and panel.progress_label.text() == "Not training"
+
+
+def test_the_conv_widths_and_the_image_channels_are_told_apart(panel):
+    """Both fields were labelled "Channels": the convolutions' widths and the images' colour channels."""
+    from PySide6.QtWidgets import QLabel
+
+    labels = [label.text() for label in panel.findChildren(QLabel) if "hannel" in label.text() or "width" in label.text()]
+    assert "Channels" not in labels
+    assert {"Conv widths", "Image channels"} <= set(labels)
+    conv, image = panel.fields.widget("channels"), panel.fields.widget("image_channels")
+    assert "colour channels" in conv.toolTip() and "Conv widths" in image.toolTip()  # each points to the other
