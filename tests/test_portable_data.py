@@ -134,3 +134,13 @@ def test_rewriting_metadata_keeps_every_tensor_byte(tmp_path):
 def data_section(path: Path) -> bytes:
     raw = path.read_bytes()
     return raw[8 + int.from_bytes(raw[:8], "little"):]
+
+
+def test_compare_takes_an_older_checkpoint_of_the_same_folder_by_another_path(tmp_path):
+    from aeviewer.compare import load_models
+
+    old = tmp_path / "vqvae-emoji-old.safetensors"
+    shutil.copy(TRAINED / "vqvae-emoji.safetensors", old)
+    rewrite_metadata(old, {"dataset": "/another/machine/shared/data/emoji"})
+    models = load_models([TRAINED / "vqvae-emoji.safetensors", old], tmp_path)
+    assert [m.dataset for m in models] == ["emoji", "emoji"]

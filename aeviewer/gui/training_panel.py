@@ -225,7 +225,6 @@ class TrainingPanel(RunDisplay, QWidget):
 
     def _on_data_loaded(self, loaded: Any) -> None:
         self._on_dataset_changed()
-        self._size_timer.request()  # the shape a new model takes is known now
         self.message.emit(f"Loaded {loaded.source}")
         self.dataLoaded.emit(loaded)
         if self._start_when_loaded:
