@@ -141,7 +141,10 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
     loads = DataLoads(args)
-    dataset = resolve_spec(args.dataset)  # a path is recorded whole, so that the model finds its data again
+    # A folder of the data directory is recorded relative to it, any other path whole: the model finds its data again
+    dataset = resolve_spec(args.dataset, args.data_dir)
+    args.command_line = command_with_dataset(args.command_line, args.dataset, dataset)
+    args.dataset = dataset  # the train record's too
     preparation = None if is_named(dataset) else preparation_from_args(args)
     train_set = _without_hold_out(loads.split(dataset, "train", preparation), args.hold_out)
     config = _model_config(args, train_set.image_shape, len(train_set.class_names))
@@ -184,6 +187,18 @@ def _train(args: argparse.Namespace) -> int:
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"{result.status}: {result.epochs_done} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
     return 0
+
+
+def command_with_dataset(command_line: str, typed: str, recorded: str) -> str:
+    """``command_line`` naming the data set as the checkpoint records it, so that it re-makes the model on
+    another machine (``--dataset /home/me/data/emoji`` becomes ``--dataset emoji``, found in the data directory)."""
+    words = shlex.split(command_line)
+    for i, word in enumerate(words):
+        if word == "--dataset" and i + 1 < len(words) and words[i + 1] == typed:
+            words[i + 1] = recorded
+        elif word == f"--dataset={typed}":
+            words[i] = f"--dataset={recorded}"
+    return shlex.join(words)
 
 
 def _without_hold_out(train_set: Any, hold_out: int) -> Any:
@@ -301,8 +316,11 @@ def _refit_decoder(args: argparse.Namespace) -> int:
     if not args.no_eval:
         metrics = _evaluate_model(model, loads, ckpt.dataset, ckpt.preparation, binarize=config.binarize)
     refit_record = {**asdict(config), "losses": losses, "seconds": round(seconds, 1), "command": args.command_line}
+    from aeviewer.data.loader import portable_spec
+
     # Earlier metrics describe the old decoder: they are replaced, never carried over.
-    save_checkpoint(out, model, dataset=ckpt.dataset, metrics=metrics, history=ckpt.history, preparation=ckpt.preparation,
+    save_checkpoint(out, model, dataset=portable_spec(ckpt.dataset, args.data_dir), metrics=metrics,
+                    history=ckpt.history, preparation=ckpt.preparation,
                     extra={**ckpt.extra, "refit_decoder": [*ckpt.extra.get("refit_decoder", []), refit_record]})
     summary = "  ".join(f"{k} {v:.4g}" for k, v in metrics.items())
     print(f"refitted: {config.epochs} epochs in {seconds:.1f} s -> {out}" + (f"\ntest: {summary}" if summary else ""))
@@ -323,7 +341,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AeviewerError(f"--parzen samples the model's prior (vae, aae); {args.path} is a {kind}, which has none")
     from aeviewer.data.loader import is_named, resolve_spec
 
-    dataset = resolve_spec(args.dataset) if args.dataset else ckpt.dataset
+    dataset = resolve_spec(args.dataset, args.data_dir) if args.dataset else ckpt.dataset
     if not dataset:
         raise AeviewerError(f"{args.path}: records no data set; pass --dataset")
     loads = DataLoads(args)

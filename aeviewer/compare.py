@@ -44,15 +44,17 @@ class ComparedModel:
         return f"{self.kind.upper()} · {self.latent_size}-D latent · {self.name}"
 
 
-def load_models(paths: Sequence[str | Path]) -> list[ComparedModel]:
-    """Load the checkpoints at ``paths`` (2 to 4), refusing models of different data sets with one line."""
+def load_models(paths: Sequence[str | Path], data_dir: str | Path | None = None) -> list[ComparedModel]:
+    """Load the checkpoints at ``paths`` (2 to 4), refusing models of different data sets with one line (each
+    named portably: an older checkpoint's absolute path of the data directory is the same set as its name)."""
+    from aeviewer.data.loader import portable_spec
     from aeviewer.training.checkpoint import load_checkpoint
 
     check_count(len(paths))
     models = []
     for path in paths:
         checkpoint = load_checkpoint(path)
-        models.append(ComparedModel(checkpoint.model, checkpoint.dataset, Path(path).name,
+        models.append(ComparedModel(checkpoint.model, portable_spec(checkpoint.dataset, data_dir), Path(path).name,
                                     preparation=getattr(checkpoint, "preparation", None)))
     check_same_dataset(models)
     return models

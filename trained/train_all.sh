@@ -15,9 +15,10 @@ for kind in ae dae vae aae; do
   t --model "$kind" --dataset digits --latent-dim 2 --hidden 128,64 --epochs 60 --batch-size 64 --out "trained/$kind-digits.safetensors"
 done
 t --model vqvae --dataset digits --codebook-size 64 --code-dim 16 --epochs 60 --batch-size 64 --out trained/vqvae-digits.safetensors
-# Colour: the emoji folder at 64x64 RGB with the seeded 80/20 split, and its test split for offline use
-emoji="${AEVIEWER_DATA:-../shared/data}/emoji"
-t --model vae --arch conv --dataset "$emoji" --image-size 64 --channels 3 --latent-dim 32 --recon gaussian --c 0.01 --epochs 20 --batch-size 32 --lr-schedule cosine --out trained/vae-emoji-32d.safetensors
-t --model vqvae --dataset "$emoji" --image-size 64 --channels 3 --codebook-size 128 --epochs 25 --batch-size 32 --lr-schedule cosine --out trained/vqvae-emoji.safetensors
-python trained/make_emoji_split.py "$emoji"
+# Colour: the emoji folder at 64x64 RGB with the seeded 80/20 split, and its test split for offline use.
+# Named as a folder of the data directory ("emoji"), it is recorded so: no path of this machine ships.
+export AEVIEWER_DATA="${AEVIEWER_DATA:-../shared/data}"
+t --model vae --arch conv --dataset emoji --image-size 64 --channels 3 --latent-dim 32 --recon gaussian --c 0.01 --epochs 20 --batch-size 32 --lr-schedule cosine --out trained/vae-emoji-32d.safetensors
+t --model vqvae --dataset emoji --image-size 64 --channels 3 --codebook-size 128 --epochs 25 --batch-size 32 --lr-schedule cosine --out trained/vqvae-emoji.safetensors
+python trained/make_emoji_split.py emoji
 python trained/make_index.py

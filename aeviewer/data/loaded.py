@@ -19,7 +19,7 @@ DEFAULT_MAX_MEMORY = 4_000_000_000  # bytes the decoded images of one source may
 class LoadedSource:
     train: ImageSet
     test: ImageSet
-    source: str  # the name or the absolute path it was loaded from
+    source: str  # the spec it was loaded by: a named set, a path relative to the data directory, or an absolute path
     preparation: Preparation | None  # None for the named sets, which have one fixed form
     skipped: SkipReport = field(default_factory=SkipReport)
     from_cache: bool = False

@@ -6,12 +6,17 @@ A path names one of the kinds in PATH_KINDS, recognised in that order:
 - a folder of CIFAR-10/100 binary batches (:mod:`aeviewer.data.cifar`);
 - any other folder: an image folder (:mod:`aeviewer.data.folder`).
 
-Where a folder is absent but aeviewer ships its test split (``resources/data/<name>/test.npz``, made with
-the same preparation), the test split comes from there, so that the pretrained models open offline.
+A path inside the data directory is recorded relative to it (``emoji``: the folder ``$AEVIEWER_DATA/emoji``),
+so that a model made on one machine finds its data on another (:func:`portable_spec`); a relative path is
+looked for there first. An absolute path that is absent (a checkpoint from another machine) is looked for in
+the data directory by its last name. Where a folder is absent but aeviewer ships its test split
+(``resources/data/<name>/test.npz``, made with the same preparation), the test split comes from there, so
+that the pretrained models open offline.
 """
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,12 +58,64 @@ def path_kind(path: Path) -> str:
     return "cifar" if cifar_layout(path) else "folder"
 
 
-def resolve_spec(spec: str | Path) -> str:
-    """A named set as it is, a path made absolute: what a checkpoint records as its data set."""
+def resolve_spec(spec: str | Path, data_dir: str | Path | None = None) -> str:
+    """What a checkpoint records as its data set for ``spec`` as typed: a named set as it is; a path made
+    absolute (a relative one from the current folder), then relative to the data directory when inside it;
+    a relative one that only the data directory holds as it is ("emnist" stays a name, refused later)."""
     text = str(spec)
-    if is_named(text) or (_bare_name(text) and not Path(text).exists()):  # "emnist" stays a name, refused later
+    if is_named(text):
         return text
-    return str(Path(text).expanduser().resolve())
+    path = Path(text).expanduser()
+    if not path.is_absolute() and not path.exists() and ((_data_root(data_dir) / path).exists() or _bare_name(text)):
+        return path.as_posix()
+    path = path.resolve()
+    return _inside(path, _data_root(data_dir)) or str(path)
+
+
+def portable_spec(spec: str | Path, data_dir: str | Path | None = None) -> str:
+    """``spec`` as a checkpoint records it and the window shows it: a named set, or a relative path, as it is;
+    an absolute path inside the data directory relative to it, one elsewhere on this machine as it is, and one
+    that is absent here (from another machine) by its last name, which is looked for in the data directory."""
+    text = str(spec)
+    path = Path(text).expanduser()
+    if not text or is_named(text) or not path.is_absolute():
+        return Path(text).as_posix() if text and not is_named(text) else text
+    inside = _inside(path, _data_root(data_dir))
+    if inside is not None:
+        return inside
+    return text if path.exists() or not path.name or is_named(path.name) else path.name
+
+
+def source_path(spec: str | Path, data_dir: str | Path | None = None) -> Path:
+    """Where the path source ``spec`` lies on this machine (absent when it is nowhere): a relative one in the
+    data directory, else the current folder; an absolute one as it is, or, where that is absent, the folder
+    of its last name in the data directory."""
+    path = Path(str(spec)).expanduser()
+    root = _data_root(data_dir)
+    if not path.is_absolute():
+        in_data = root / path
+        return in_data.resolve() if in_data.exists() else path.resolve()
+    if not path.exists() and path.name and (root / path.name).exists():
+        return (root / path.name).resolve()
+    return path.resolve()
+
+
+def _data_root(data_dir: str | Path | None) -> Path:
+    from aeviewer.data.sources import resolve_data_dir
+
+    return resolve_data_dir(data_dir)
+
+
+def _inside(path: Path, root: Path) -> str | None:
+    """``path`` relative to ``root`` (POSIX separators) when it lies inside it; as written or with links resolved."""
+    for a, b in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))), (path.resolve(), root.resolve())):
+        try:
+            relative = a.relative_to(b)
+        except ValueError:
+            continue
+        if relative.parts:
+            return relative.as_posix()
+    return None
 
 
 def load_source(spec: str | Path, preparation: Preparation | None = None, data_dir: str | Path | None = None, *,
@@ -73,15 +130,35 @@ def load_source(spec: str | Path, preparation: Preparation | None = None, data_d
     if is_named(text):
         return LoadedSource(load_split(text, "train", data_dir), load_split(text, "test", data_dir), text, None)
     preparation = preparation or Preparation()
-    path = Path(text).expanduser().resolve()
+    path = source_path(text, data_dir)
     if not path.exists():
-        bundled = bundled_test_split(path, preparation)
+        bundled = bundled_test_split(path, preparation, _absent_note(text, data_dir))
         if bundled is not None:
+            bundled.source = text
             return bundled
         if _bare_name(text):  # "emnist": a set this aeviewer does not know, not a missing file
-            raise ConfigError(f"unknown data set {text!r} (known: {', '.join(SOURCE_NAMES)}, or a path to an "
-                              "image folder, .npz, .npy or CIFAR folder)")
-        raise DataError(f"{path}: no such file or folder")
+            raise ConfigError(f"unknown data set {text!r} (known: {', '.join(SOURCE_NAMES)}, a folder in the data "
+                              f"directory {_data_root(data_dir)}, or a path to an image folder, .npz, .npy or "
+                              "CIFAR folder)")
+        raise DataError(f"{_absent_note(text, data_dir)}: no such file or folder")
+    loaded = _load_path(path, preparation, progress=progress, cancel=cancel, max_memory=max_memory,
+                        max_pixels=max_pixels, use_cache=use_cache)
+    if not Path(text).expanduser().is_absolute():
+        loaded.source = Path(text).as_posix()  # as recorded: relative to the data directory
+    return loaded
+
+
+def _absent_note(spec: str, data_dir: str | Path | None) -> str:
+    """Where an absent source was looked for, for its one-line message."""
+    root = _data_root(data_dir)
+    name = Path(spec).expanduser()
+    if name.is_absolute():
+        return f"{spec} (nor {name.name} in the data directory {root})" if name.name else spec
+    return f"{spec} (in the data directory {root} or the current folder)"
+
+
+def _load_path(path: Path, preparation: Preparation, *, progress: Progress | None, cancel: CancelFlag,
+               max_memory: int, max_pixels: int, use_cache: bool) -> LoadedSource:
     kind = path_kind(path)
     if kind == "arrays":
         from aeviewer.data.arrays import load_array_file
@@ -119,8 +196,9 @@ def bundled_path(folder_name: str) -> Path:
     return BUNDLED_DATA_DIR / folder_name / BUNDLED_SPLIT
 
 
-def bundled_test_split(path: Path, preparation: Preparation) -> LoadedSource | None:
-    """The shipped test split of the folder ``path`` names, when one was made with ``preparation``."""
+def bundled_test_split(path: Path, preparation: Preparation, looked: str = "") -> LoadedSource | None:
+    """The shipped test split of the folder ``path`` names, when one was made with ``preparation``
+    (``looked``: where the folder was looked for, for its note)."""
     shipped = bundled_path(path.name)
     if not shipped.is_file():
         return None
@@ -131,7 +209,8 @@ def bundled_test_split(path: Path, preparation: Preparation) -> LoadedSource | N
                         tuple(str(c) for c in z["class_names"]), path.name)
     empty = ImageSet(test.images[:0], test.labels[:0], test.class_names, test.name)
     return LoadedSource(empty, test, str(path), preparation,
-                        note=f"{path} is absent: its test split shipped with aeviewer ({shipped})")
+                        note=f"the {path.name} training images are not on this machine ({looked or path} is "
+                             f"absent): its test split shipped with aeviewer")
 
 
 def write_bundled_split(loaded: LoadedSource, out: Path) -> Path:

@@ -305,6 +305,7 @@ def compare_with_dialog(window: Any) -> CompareView | None:
 def open_compare_with(window: Any, paths: Sequence[str | Path]) -> CompareView | None:
     """A Compare window of the main window's open model and the checkpoints at ``paths``; a bad file or a
     model of another data set shows one line and opens nothing."""
+    from aeviewer.data.loader import portable_spec
     from aeviewer.training.checkpoint import load_checkpoint
 
     session = window.session
@@ -315,7 +316,8 @@ def open_compare_with(window: Any, paths: Sequence[str | Path]) -> CompareView |
         compare.check_count(len(paths) + 1)
         for path in paths:
             checkpoint = load_checkpoint(path)
-            models.append(ComparedModel(checkpoint.model, checkpoint.dataset, Path(path).name))
+            models.append(ComparedModel(checkpoint.model, portable_spec(checkpoint.dataset, window.data_dir),
+                                        Path(path).name))
         compare.check_same_dataset(models)
     except AeviewerError as err:
         window.show_error("Cannot compare", str(err))
@@ -331,7 +333,7 @@ def run_compare(paths: Sequence[str | Path], data_dir: str | Path | None = None)
     from aeviewer.data.sources import load_split
     from aeviewer.gui.app import ensure_app
 
-    models = compare.load_models(paths)
+    models = compare.load_models(paths, data_dir)
     test_set = load_split(models[0].dataset, "test", data_dir, models[0].preparation)
     app = ensure_app()
     view = CompareView(models, test_set)

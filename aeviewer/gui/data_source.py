@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCursor
@@ -157,9 +157,10 @@ class DataSourceRow(QWidget):
 
     pathChosen = Signal(str)
 
-    def __init__(self, box: QComboBox, parent: QWidget | None = None) -> None:
+    def __init__(self, box: QComboBox, parent: QWidget | None = None, data_dir: Callable[[], Any] = lambda: None) -> None:
         super().__init__(parent)
         self.box = box
+        self.data_dir = data_dir  # a path inside it is named relative to it (what a checkpoint records)
         box.setEditable(True)
         box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         box.lineEdit().setPlaceholderText("digits, mnist, fashion-mnist, or a folder / .npz path")
@@ -200,7 +201,9 @@ class DataSourceRow(QWidget):
         self.loading.hide()
         self.note = WrappedNote()
         self.note.setObjectName("dataNote")
-        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.note.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse
+                                          | Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.note.linkActivated.connect(lambda _link: self.choose())  # "Open data…" where the images are absent
         self.note.setStyleSheet("color: #555;")
         self.note.hide()
         self.setLayout(row)  # ``loading`` and ``note`` are rows of their own below it (a wrapped label needs the width)
@@ -219,7 +222,7 @@ class DataSourceRow(QWidget):
         if text not in NAMED_DATASETS:
             from aeviewer.data.loader import resolve_spec
 
-            text = resolve_spec(text)
+            text = resolve_spec(text, self.data_dir())
             self._remember(text)
         index = self.add(text)
         self.box.setCurrentIndex(index)
@@ -246,8 +249,10 @@ class DataSourceRow(QWidget):
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
 
-    def show_note(self, text: str) -> None:
+    def show_note(self, text: str, rich: bool = False) -> None:
+        """``text`` below the row (plain, or with ``rich`` HTML: a link asks for the data, see ``choose``)."""
         self.loading.hide()
+        self.note.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
         self.note.setText(text)
         self.note.setVisible(bool(text))
 

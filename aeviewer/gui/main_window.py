@@ -137,6 +137,7 @@ class MainWindow(ScriptAccess, QMainWindow):
     # -- model files --------------------------------------------------------------------------------------
     def open_model(self, path: str | Path) -> bool:
         """Open a checkpoint; on a bad file show its one-line message and keep the current model."""
+        from aeviewer.data.loader import portable_spec
         from aeviewer.training.checkpoint import load_checkpoint
 
         if self.training_panel.is_running():
@@ -150,11 +151,12 @@ class MainWindow(ScriptAccess, QMainWindow):
             return False
         test_set, problem, fetchable = test_split_of(checkpoint, self.data_dir)
         self.document.opened(checkpoint, problem, fetchable)
-        self.session.set_model(checkpoint.model, checkpoint.dataset, test_set, path=path)
+        dataset = portable_spec(checkpoint.dataset, self.data_dir)  # never another machine's folder
+        self.session.set_model(checkpoint.model, dataset, test_set, path=path)
         self.training_panel.show_history(checkpoint.history)
         self.add_recent(path)
         c = checkpoint.model.config
-        what = f"{c.kind.upper()} on {checkpoint.dataset or 'an unknown data set'}"
+        what = f"{c.kind.upper()} on {dataset or 'an unknown data set'}"
         if test_set is not None:
             self.set_last_action(f"Opened {Path(path).name} ({what}; {len(test_set):,} test images in the scatter)")
         else:

@@ -118,7 +118,7 @@ def row_texts(model: PretrainedModel) -> list[str]:
     return [
         model.path.name + ("  ★ default" if model.is_default else ""),
         KIND_LABELS.get(model.kind, model.kind),
-        model.dataset or "–",
+        Path(model.dataset).name if Path(model.dataset).is_absolute() else model.dataset or "–",  # no foreign folder
         "–" if model.kind == "vqvae" or model.latent_dim is None else str(model.latent_dim),
         f"{m['neg_elbo']:.1f}" if "neg_elbo" in m else "–",
         f"{m['psnr_db']:.1f}" if "psnr_db" in m else "–",

@@ -99,7 +99,7 @@ class TrainingPanel(RunDisplay, QWidget):
         self._start_when_loaded = False
         self._showing_config = False  # an opened model's path is shown, not loaded (Start or Open data… loads it)
         self.fields = OptionForm(self.form, options(panel=True), self._items, self._wrap)
-        self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self)
+        self.data = PanelData(self.fields, self.data_row, lambda: self.data_dir, self.session, self)
         row = self.form.getWidgetPosition(self.data_row)[0]
         self.form.insertRow(row + 1, self.data_row.note)  # the load's progress and note, full width
         self.form.insertRow(row + 1, self.data_row.loading)
@@ -162,7 +162,7 @@ class TrainingPanel(RunDisplay, QWidget):
     def _wrap(self, name: str, widget: QWidget) -> QWidget:
         if name != "dataset":
             return widget
-        self.data_row = DataSourceRow(widget, self)  # type: ignore[arg-type]
+        self.data_row = DataSourceRow(widget, self, lambda: self.data_dir)  # type: ignore[arg-type]
         return self.data_row
 
     @staticmethod
@@ -260,6 +260,7 @@ class TrainingPanel(RunDisplay, QWidget):
             self.show_config(self.session.model.config, self.session.dataset_name)
         else:
             self.continue_box.setChecked(False)
+        self.data.show_presence()
 
     def show_config(self, config: ModelConfig, dataset: str = "") -> None:
         """Fill the fields from a model's config (so Start trains the same shape again)."""

@@ -5,7 +5,8 @@ with a one-line :class:`CheckpointError` naming it. Saving writes a temp file be
 renames it over the target, so a failed save leaves the previous file as it was.
 
 Metadata keys (all strings): ``format`` = "aeviewer", ``format_version``, ``config`` (ModelConfig as
-JSON), ``dataset`` (a named set, or the absolute path of a folder/.npz/CIFAR source), ``metrics``,
+JSON), ``dataset`` (a named set; a folder/.npz/CIFAR source inside the data directory relative to it, one
+elsewhere by its absolute path: :func:`aeviewer.data.loader.portable_spec`), ``metrics``,
 ``history``, ``extra`` (JSON each), and ``preparation`` (JSON, only for a path source: how its images
 were prepared, :class:`aeviewer.data.preparation.Preparation`).
 """
@@ -98,6 +99,23 @@ def _write_atomic(path: Path, data: bytes) -> None:
         if isinstance(err, OSError):
             raise CheckpointError(f"{path}: cannot write ({err.strerror or err}); the previous file is unchanged") from None
         raise
+
+
+def rewrite_metadata(path: str | Path, changes: dict[str, str]) -> Path:
+    """Set the metadata entries ``changes`` (raw strings, JSON for the JSON keys) of the checkpoint at ``path``
+    in place, atomically: only the header is rewritten, the tensors' bytes stay as they are (records put right
+    without retraining)."""
+    path = _existing_file(path)
+    read_metadata(path)  # an aeviewer checkpoint, readable
+    raw = path.read_bytes()
+    size = int.from_bytes(raw[:8], "little")
+    header = json.loads(raw[8:8 + size])
+    header["__metadata__"] = {**header.get("__metadata__", {}), **{str(k): str(v) for k, v in changes.items()}}
+    _decode_metadata(path, header["__metadata__"])
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)  # the tensors start 8-byte aligned, as safetensors writes them
+    _write_atomic(path, len(text).to_bytes(8, "little") + text + raw[8 + size:])
+    return path
 
 
 def read_metadata(path: str | Path) -> dict[str, Any]:

@@ -60,9 +60,10 @@ def offline_checkpoints(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture
-def open_emoji(qtbot, monkeypatch, offline_checkpoints):
+def open_emoji(qtbot, monkeypatch, tmp_path, offline_checkpoints):
     """``open_emoji(name)``: a shown main window with that emoji model and its 732 test images in the scatter."""
     monkeypatch.setattr(app_module, "default_model_path", lambda *a, **k: None)
+    monkeypatch.setenv("AEVIEWER_DATA", str(tmp_path))  # no emoji/ there either: a machine without the folder
     windows = []
 
     def open_(name: str):
