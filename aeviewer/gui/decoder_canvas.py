@@ -82,8 +82,10 @@ class DecoderCanvas(QWidget):
         side.addWidget(self.coords_label)
         side.addSpacing(8)
         side.addWidget(QLabel("<b>Nearest test example</b>", self))
-        side.addWidget(self.nearest_image)
-        side.addWidget(self.nearest_caption)
+        nearest = QHBoxLayout()  # the caption beside the picture: the tools below get the height it took
+        nearest.addWidget(self.nearest_image, 0, Qt.AlignmentFlag.AlignTop)
+        nearest.addWidget(self.nearest_caption, 1, Qt.AlignmentFlag.AlignTop)
+        side.addLayout(nearest)
         side.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.plots, 3)
@@ -93,8 +95,11 @@ class DecoderCanvas(QWidget):
         self.tabs.setObjectName("decoderTools")
         self.tabs.addTab(self._build_slider_tab(), "Sliders")
         self.tabs.addTab(self._build_interpolation_tab(), "Interpolate")
-        self.tabs.addTab(self._build_grid_tab(), "Traversal grid")
-        self.tabs.addTab(self._build_prior_tab(), "Prior samples")
+        # short titles: with Path and Bookmarks, six tabs share a ~450 px dock without scroll arrows
+        self.tabs.addTab(self._build_grid_tab(), "Grid")
+        self.tabs.setTabToolTip(2, "Traversal grid: the decoder's pictures over the region the map shows")
+        self.tabs.addTab(self._build_prior_tab(), "Prior")
+        self.tabs.setTabToolTip(3, "Samples from the model's prior (VAE, AAE)")
 
         top_widget = QWidget(self)
         top_widget.setLayout(top)
@@ -107,6 +112,7 @@ class DecoderCanvas(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
 
+        self.tabs.currentChanged.connect(self._on_tab_shown)
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
         session.currentPointChanged.connect(self.request_frame)
@@ -357,7 +363,13 @@ class DecoderCanvas(QWidget):
         self.grid_tiles = TileView("traversalGrid", self)
         self.grid_tiles.capacityChanged.connect(self._refit.request)
         self._grid_region: tuple[tuple[float, float], tuple[float, float]] | None = None  # of the grid shown
-        return tiles_panel(self, [self.grid_n, go], self.grid_status, self.grid_tiles)
+        self.grid_page = tiles_panel(self, [self.grid_n, go], self.grid_status, self.grid_tiles)
+        return self.grid_page
+
+    def _on_tab_shown(self, index: int) -> None:
+        """The grid tab opened with no grid (a new model): decode it over the map's region at once."""
+        if self.tabs.widget(index) is self.grid_page and self.grid_tiles.images is None:
+            self.show_traversal_grid()
 
     def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """The latent view's visible region (the session keeps it), else the data's central 98%."""
@@ -468,7 +480,7 @@ class DecoderCanvas(QWidget):
         self._refresh_interpolation()
         self._grid_region = None
         self.grid_tiles.clear()
-        self.grid_status.setText("Decode grid: the decoder's pictures over the region the map shows"
+        self.grid_status.setText("Press Decode grid for the decoder's pictures over the region the map shows"
                                  if model is not None else "")
         self._show_prior_tab(model)
         if model is None:
@@ -484,8 +496,8 @@ class DecoderCanvas(QWidget):
         if has_prior:
             self.sample_prior()
         elif model is not None:
-            self.sample_status.setText(f"This {model.config.kind.upper()} has no prior to sample from: only the "
-                                       "VAE and the AAE have one")
+            kind = "VQ-VAE" if model.config.kind == "vqvae" else model.config.kind.upper()
+            self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
         else:
             self.sample_status.setText("")
 

@@ -160,4 +160,5 @@ def tiles_panel(parent: QWidget, controls: Sequence[QWidget], status: QLabel, ti
     layout.addLayout(row)
     layout.addWidget(status)
     layout.addWidget(tiles, 1)
+    layout.addStretch(0)  # with the tiles hidden (no prior), the status stays at the top
     return panel

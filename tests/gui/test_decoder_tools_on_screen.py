@@ -54,6 +54,7 @@ def assert_legible(tiles: TileView, min_cells: int) -> None:
 def test_the_traversal_grid_is_legible_in_the_window(qtbot, window):
     canvas = window.decoder_canvas
     show_tab(qtbot, window, canvas.grid_tiles.parentWidget())
+    assert_legible(canvas.grid_tiles, min_cells=12)  # opening the tab decodes the grid over the map's region
     canvas.grid_n.setValue(12)
     canvas.show_traversal_grid()
     assert_legible(canvas.grid_tiles, min_cells=12)
