@@ -120,8 +120,8 @@ def test_sampling_from_the_prior_keeps_the_current_point_and_a_click_on_a_sample
     assert z.shape == (4, 3) and moves == []  # the current point stays where the user put it
     np.testing.assert_allclose(session.current_z, [0.1, 0.2, 0.3])
     np.testing.assert_allclose(canvas.sample_tiles.images, session.decode(z), atol=1e-6)
-    assert not np.allclose(canvas.sample_prior(4), z)  # a second press draws new samples
-    z = canvas._samples
+    first, z = z, canvas.sample_prior(4)
+    assert not np.allclose(z, first)  # a second press draws new samples
     QTest.mouseClick(canvas.sample_tiles, Qt.MouseButton.LeftButton, pos=canvas.sample_tiles.cell_rect(2).center())
     np.testing.assert_allclose(session.current_z, z[2])
     assert canvas.shown_z() is not None and np.allclose(canvas.shown_z(), z[2])  # drawn at once, as a click is
@@ -134,6 +134,19 @@ def test_new_weights_redraw_the_current_point(setup, make_tiny_model):
     QApplication.processEvents()
     np.testing.assert_allclose(canvas.current_image(), session.decode(session.current_z), atol=1e-6)
     assert not np.allclose(canvas.current_image(), old)
+
+
+def test_new_weights_redraw_the_prior_samples_and_the_grid(setup, make_tiny_model):
+    session, canvas = setup("vae", latent_dim=2)
+    z = canvas.sample_prior(4)
+    canvas.show_traversal_grid((-1.0, 1.0), (-1.0, 1.0), 3)
+    session.load_weights(make_tiny_model("vae", seed=7, latent_dim=2).state_dict())
+    QApplication.processEvents()
+    shown = len(canvas.sample_tiles.images)
+    np.testing.assert_allclose(canvas.sample_tiles.images, session.decode(z[:shown]), atol=1e-6)  # the same batch
+    cols, rows = canvas.grid_tiles.cols, canvas.grid_tiles.rows
+    expected = session.decode(explore.grid_points(session.projection, (-1.0, 1.0), (-1.0, 1.0), cols, rows))
+    np.testing.assert_allclose(canvas.grid_tiles.images, expected, atol=1e-6)
 
 
 def test_hidden_sliders_catch_up_when_they_show(qtbot, setup):
