@@ -493,10 +493,11 @@ class DecoderCanvas(QWidget):
         self.sample_tiles.clear()
         for widget in (self.sample_button, self.sample_count, self.sample_tiles):
             widget.setVisible(has_prior)
+        self.sample_button.setEnabled(has_prior)
         if has_prior:
             self.sample_prior()
         elif model is not None:
-            kind = "VQ-VAE" if model.config.kind == "vqvae" else model.config.kind.upper()
+            kind = {"vqvae": "VQ-VAE", "foreign": "model"}.get(model.config.kind, model.config.kind.upper())
             self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
         else:
             self.sample_status.setText("")
