@@ -93,14 +93,15 @@ def interpolate(a: np.ndarray, b: np.ndarray, steps: int, mode: str = "lerp") ->
     return (direction * ((1 - t) * na + t * nb)).astype(np.float32)
 
 
-def grid_points(projection: Projection, xrange: tuple[float, float], yrange: tuple[float, float], n: int) -> np.ndarray:
-    """An n×n grid over the 2-D view mapped back to latent space, ``(n*n, L)``.
+def grid_points(projection: Projection, xrange: tuple[float, float], yrange: tuple[float, float], n: int,
+                rows: int | None = None) -> np.ndarray:
+    """An n×n grid (n across, ``rows`` down when given) over the 2-D view mapped back to latent space, ``(rows*n, L)``.
 
     Row-major like an image mosaic: point ``i*n + j`` has x = linspace(x0, x1, n)[j] and
-    y = linspace(y1, y0, n)[i], so the first row is the top one (largest y).
+    y = linspace(y1, y0, rows)[i], so the first row is the top one (largest y).
     """
     xs = np.linspace(xrange[0], xrange[1], n, dtype=np.float32)
-    ys = np.linspace(yrange[1], yrange[0], n, dtype=np.float32)
+    ys = np.linspace(yrange[1], yrange[0], n if rows is None else rows, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
     return projection.from_2d(np.stack([gx.ravel(), gy.ravel()], axis=1))
 

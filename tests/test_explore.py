@@ -176,6 +176,13 @@ def test_grid_points_cover_the_range_row_by_row_from_the_top():
     np.testing.assert_allclose(p[-1], [1, 0], atol=1e-4)
 
 
+def test_grid_points_take_fewer_rows_than_columns():
+    projection = explore.make_projection("pca", cloud())
+    grid = explore.grid_points(projection, (-1.0, 1.0), (0.0, 4.0), 3, rows=2)
+    p = projection.to_2d(grid)
+    np.testing.assert_allclose(p, [[-1, 4], [0, 4], [1, 4], [-1, 0], [0, 0], [1, 0]], atol=1e-4)
+
+
 def test_nearest_examples_returns_the_closest_first():
     latents = np.array([[0, 0], [5, 5], [1, 0], [0.4, 0.1], [10, 10]], np.float32)
     assert explore.nearest_examples(latents, np.array([0.6, 0.0]), k=3).tolist() == [3, 2, 0]

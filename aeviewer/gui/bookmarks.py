@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+)
 
 from aeviewer.gui.image_utils import make_button
 from aeviewer.point_history import Bookmarks, PointHistory
@@ -33,10 +35,13 @@ class PointNavigation(QObject):
         self.view = view
         self.session = view.session
         self.history = PointHistory()
-        self.bookmarks = Bookmarks()
+        self.bookmarks = Bookmarks()  # the open model's
+        self._model_key: Any = self._key_of_open_model()
+        self._kept: dict[str, Bookmarks] = {}  # the bookmarks of model files opened before, by path
         self._jumping = False  # the point moves because of undo/redo/a bookmark: not a new history entry
         self.session.currentPointChanged.connect(self._on_point)
         self.session.modelChanged.connect(self._on_model_changed)
+        self.session.movingChanged.connect(self._on_drag)
         view.viewbox.sigPickDrag.connect(self._on_drag)
         self.shortcuts = [self._shortcut(UNDO_KEYS, self.undo), self._shortcut(REDO_KEYS, self.redo),
                           self._shortcut(BOOKMARK_KEYS, self.add_bookmark)]
@@ -51,8 +56,8 @@ class PointNavigation(QObject):
 
     # -- history ---------------------------------------------------------------------------------------
     def _on_point(self, z: Any) -> None:
-        if self._jumping or self.view.dragging or z is None:
-            return  # a drag's steps are one move: recorded when it ends
+        if self._jumping or self.view.dragging or self.session.moving or z is None:
+            return  # a drag's (or a playing path's) steps are one move: recorded when it ends
         if self.history.record(z):
             self.historyChanged.emit()
 
@@ -61,16 +66,27 @@ class PointNavigation(QObject):
             self._on_point(self.session.current_z)
 
     def _on_model_changed(self) -> None:
-        """A new model starts a new history; bookmarks of another latent size cannot be visited, so they go."""
+        """A new model starts a new history and shows its own bookmarks: none for a model new to this window,
+        the ones it had for a model file opened before (the same model with other data keeps them)."""
         self.history.clear()
         if self.session.current_z is not None:
             self.history.record(self.session.current_z)
-        size = self.session.model.latent_size if self.session.model is not None else None
-        kept = [m for m in self.bookmarks.items if m.z.shape == (size,)]
-        if len(kept) != len(self.bookmarks):
-            self.bookmarks.items = kept
+        key = self._key_of_open_model()
+        if key != self._model_key:
+            if isinstance(self._model_key, str) and len(self.bookmarks):
+                self._kept[self._model_key] = self.bookmarks
+            self.bookmarks = self._kept.pop(key, None) if isinstance(key, str) else None
+            self.bookmarks = self.bookmarks or Bookmarks()
+            self._model_key = key
             self.bookmarksChanged.emit()
         self.historyChanged.emit()
+
+    def _key_of_open_model(self) -> Any:
+        """Which model the bookmarks belong to: its file, or (not saved yet, e.g. a new run) the model itself."""
+        session = self.session
+        if session.model is None:
+            return None
+        return str(session.model_path) if session.model_path is not None else id(session.model)
 
     def undo(self) -> bool:
         return self._go(self.history.undo(), "Undo: back to the previous point")
@@ -96,7 +112,8 @@ class PointNavigation(QObject):
         if self.session.current_z is None:
             return
         mark = self.bookmarks.add(self.session.current_z, name)
-        self.session.message.emit(f"Bookmarked the current point as “{mark.name}” (Ctrl+D)")
+        self.session.message.emit(f"Bookmarked the current point as “{mark.name}” (Ctrl+D): the decoder's "
+                                  "Bookmarks tab lists them")
         self.bookmarksChanged.emit()
 
     def set_bookmarks(self, marks: Any) -> None:
@@ -191,3 +208,18 @@ class BookmarkList(QWidget):
         row = self.list.currentRow()
         if 0 <= row < len(self.navigation.bookmarks):
             self.navigation.remove_bookmark(row)
+
+
+def add_bookmark_tab(tabs: QTabWidget, navigation: PointNavigation) -> BookmarkList:
+    """The bookmarks as a tab among the decoder's tools, titled with their count. (As a dock under the decoder
+    they squeezed the decoder's tools off the screen.)"""
+    marks = BookmarkList(navigation)
+    index = tabs.addTab(marks, "Bookmarks")
+    tabs.setTabToolTip(index, "Named latent points: Ctrl+D on the map adds the current one")
+
+    def retitle() -> None:
+        count = len(navigation.bookmarks)
+        tabs.setTabText(tabs.indexOf(marks), f"Bookmarks ({count})" if count else "Bookmarks")
+
+    navigation.bookmarksChanged.connect(retitle)
+    return marks

@@ -23,6 +23,7 @@ from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer import explore
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap, wrapped_label
+from aeviewer.gui.tile_view import TileView, status_label, tiles_panel
 
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
 SLIDER_STEPS = 1000
@@ -49,6 +50,7 @@ class DecoderCanvas(QWidget):
         self._sliders_behind: np.ndarray | None = None  # the point hidden sliders have yet to show
 
         self._frame_timer = CoalescingTimer(self, self.render_now, 0)
+        self._refit = CoalescingTimer(self, self._refit_tiles, 0)
 
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
@@ -80,8 +82,10 @@ class DecoderCanvas(QWidget):
         side.addWidget(self.coords_label)
         side.addSpacing(8)
         side.addWidget(QLabel("<b>Nearest test example</b>", self))
-        side.addWidget(self.nearest_image)
-        side.addWidget(self.nearest_caption)
+        nearest = QHBoxLayout()  # the caption beside the picture: the tools below get the height it took
+        nearest.addWidget(self.nearest_image, 0, Qt.AlignmentFlag.AlignTop)
+        nearest.addWidget(self.nearest_caption, 1, Qt.AlignmentFlag.AlignTop)
+        side.addLayout(nearest)
         side.addStretch(1)
         top = QHBoxLayout()
         top.addWidget(self.plots, 3)
@@ -91,8 +95,11 @@ class DecoderCanvas(QWidget):
         self.tabs.setObjectName("decoderTools")
         self.tabs.addTab(self._build_slider_tab(), "Sliders")
         self.tabs.addTab(self._build_interpolation_tab(), "Interpolate")
-        self.tabs.addTab(self._build_grid_tab(), "Traversal grid")
-        self.tabs.addTab(self._build_prior_tab(), "Prior samples")
+        # short titles: with Path and Bookmarks, six tabs share a ~450 px dock without scroll arrows
+        self.tabs.addTab(self._build_grid_tab(), "Grid")
+        self.tabs.setTabToolTip(2, "Traversal grid: the decoder's pictures over the region the map shows")
+        self.tabs.addTab(self._build_prior_tab(), "Prior")
+        self.tabs.setTabToolTip(3, "Samples from the model's prior (VAE, AAE)")
 
         top_widget = QWidget(self)
         top_widget.setLayout(top)
@@ -105,6 +112,7 @@ class DecoderCanvas(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.splitter)
 
+        self.tabs.currentChanged.connect(self._on_tab_shown)
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
         session.currentPointChanged.connect(self.request_frame)
@@ -345,13 +353,23 @@ class DecoderCanvas(QWidget):
 
     # -- traversal grid ---------------------------------------------------------------------------------
     def _build_grid_tab(self) -> QWidget:
-        self.grid_n = make_spin(self, "gridSize", 2, 30, 12, "N = ", "Grid points per side (N×N decoded images)")
-        self.grid_status = QLabel("", self)
+        self.grid_n = make_spin(self, "gridSize", 2, 30, 12, "N = ",
+                                "Grid points per side (N×N decoded images); the panel shows as many as it has room "
+                                "for at a readable size, the PNG export all of them")
+        self.grid_status = status_label(self)
         go = make_button(self, "Decode grid over visible region", "gridGo",
                          "Decode an N×N grid over the region the latent view shows (VAE paper, fig. 4)",
                          self.show_traversal_grid)
-        tab, self.grid_view, self.grid_item = image_panel(self, [self.grid_n, go], self.grid_status)
-        return tab
+        self.grid_tiles = TileView("traversalGrid", self)
+        self.grid_tiles.capacityChanged.connect(self._refit.request)
+        self._grid_region: tuple[tuple[float, float], tuple[float, float]] | None = None  # of the grid shown
+        self.grid_page = tiles_panel(self, [self.grid_n, go], self.grid_status, self.grid_tiles)
+        return self.grid_page
+
+    def _on_tab_shown(self, index: int) -> None:
+        """The grid tab opened with no grid (a new model): decode it over the map's region at once."""
+        if self.tabs.widget(index) is self.grid_page and self.grid_tiles.images is None:
+            self.show_traversal_grid()
 
     def _visible_region(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
         """The latent view's visible region (the session keeps it), else the data's central 98%."""
@@ -365,7 +383,8 @@ class DecoderCanvas(QWidget):
 
     def show_traversal_grid(self, xrange: tuple[float, float] | None = None,
                             yrange: tuple[float, float] | None = None, n: int | None = None) -> np.ndarray | None:
-        """Decode an n×n grid of 2-D points (mapped to full latents) and show it; returns the tiled image."""
+        """Decode a grid of 2-D points (mapped to full latents) over the region and show it: n×n, or as many
+        columns and rows of that as the panel has room for at a readable size. Returns the grid shown, tiled."""
         projection = self.session.projection
         if projection is None or self.session.model is None:
             return None
@@ -374,58 +393,114 @@ class DecoderCanvas(QWidget):
             if region is None:
                 return None
             xrange, yrange = region
-        n = n or self.grid_n.value()
-        z = np.asarray(explore.grid_points(projection, xrange, yrange, n), np.float32)
+        if n is not None:
+            self.grid_n.setValue(n)
+        n = self.grid_n.value()
+        across, down = self.grid_tiles.capacity(self._image_hw())
+        cols, rows = min(n, across), min(n, down)
+        z = np.asarray(explore.grid_points(projection, xrange, yrange, cols, rows), np.float32)
         images = np.asarray(self.session.decode(z))  # row-major, top row first: the plot's up is the picture's up
-        grid = tile(images, ncols=n, pad=1)
-        show_image(self.grid_view, self.grid_item, grid)
-        self.grid_status.setText(f"x {xrange[0]:.2f}…{xrange[1]:.2f}, y {yrange[0]:.2f}…{yrange[1]:.2f}")
-        return grid
+        self.grid_tiles.set_images(images, cols)
+        self._grid_region = (tuple(xrange), tuple(yrange))
+        shown = f"{cols}×{rows}" if (cols, rows) == (n, n) else f"{cols}×{rows} of {n}×{n} (a larger panel shows more)"
+        self.grid_status.setText(f"{shown} over x {xrange[0]:.2f}…{xrange[1]:.2f}, y {yrange[0]:.2f}…{yrange[1]:.2f}")
+        return self.grid_tiles.image
 
     # -- prior samples ------------------------------------------------------------------------------------
     def _build_prior_tab(self) -> QWidget:
         self.sample_seed = 0
+        self._samples: np.ndarray | None = None  # the latents drawn for the samples shown (a click picks one)
         self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ", "How many latents to draw and decode")
-        self.sample_status = QLabel("", self)
+        self.sample_status = status_label(self)
         self.sample_button = make_button(self, "Sample from the prior", "samplePrior",
-                                         "Draw latents from the model's prior (VAE, AAE) and decode them",
+                                         "Draw new latents from the model's prior (VAE, AAE) and decode them",
                                          self.sample_prior)
-        tab, self.sample_view, self.sample_item = image_panel(
-            self, [self.sample_button, self.sample_count], self.sample_status)
-        return tab
+        self.sample_tiles = TileView("priorSamples", self)
+        self.sample_tiles.setToolTip("Click a sample to make it the current point")
+        self.sample_tiles.tileClicked.connect(self.pick_sample)
+        self.sample_tiles.capacityChanged.connect(self._refit.request)
+        return tiles_panel(self, [self.sample_button, self.sample_count], self.sample_status, self.sample_tiles)
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
-        """Decode n prior samples as a grid; the first becomes the current point. Returns the latents."""
+        """Draw n latents from the prior (each call a new batch, reproducibly) and show as many of them as the
+        panel has room for; the current point stays where it is (a click on a sample moves it). Returns them."""
         model = self.session.model
         if model is None or not model.has_prior:
             return None
-        n = n or self.sample_count.value()
+        if n is not None:
+            self.sample_count.setValue(n)
         generator = torch.Generator().manual_seed(self.sample_seed)
-        self.sample_seed += 1  # each press draws new samples, reproducibly across runs
+        self.sample_seed += 1
         with torch.inference_mode():
-            z = model.sample(n, generator=generator).cpu().numpy().astype(np.float32)
-        show_image(self.sample_view, self.sample_item, tile(self.session.decode(z), pad=2))
-        self.sample_status.setText(f"{n} samples from the prior (batch {self.sample_seed})")
-        self.session.set_current_z(z[0])
+            z = model.sample(self.sample_count.value(), generator=generator).cpu().numpy().astype(np.float32)
+        self._samples = z
+        self._show_samples()
         return z
+
+    def _show_samples(self) -> None:
+        z = self._samples
+        if z is None:
+            return
+        across, down = self.sample_tiles.capacity(self._image_hw())
+        shown = min(len(z), across * down)
+        self.sample_tiles.set_images(self.session.decode(z[:shown]), min(shown, across))
+        of = f"{shown} of {len(z)}" if shown < len(z) else f"{len(z)}"
+        more = " (a larger panel shows more)" if shown < len(z) else ""
+        self.sample_status.setText(f"{of} samples from the prior (batch {self.sample_seed}){more}: "
+                                   "click one to make it the current point")
+
+    def pick_sample(self, index: int) -> None:
+        """Make prior sample ``index`` (of those shown) the current point."""
+        if self._samples is None or self.sample_tiles.images is None or index >= len(self.sample_tiles.images):
+            return
+        self.session.set_current_z(self._samples[index])
+        self.session.flushRequested.emit()
+        self.session.message.emit(f"Prior sample {index + 1} is the current point")
+
+    def _image_hw(self) -> tuple[int, int]:
+        model = self.session.model
+        return tuple(model.config.image_shape[1:3]) if model is not None else (28, 28)
+
+    def _refit_tiles(self) -> None:
+        """The panel has room for a different number of cells: the grid and the samples shown are laid out
+        again for it (the same region, the same batch)."""
+        if self.grid_tiles.images is not None and self._grid_region is not None:
+            self.show_traversal_grid(*self._grid_region)
+        if self.sample_tiles.images is not None:
+            self._show_samples()
 
     # -- session slots -------------------------------------------------------------------------------------
     def _on_model_changed(self) -> None:
+        """Everything the tools showed belonged to the old model: cleared, or drawn again from the new one."""
         model = self.session.model
         self.point_a = self.point_b = None
         self.nearest_index = -1
         self._rebuild_sliders()
-        has_prior = model is not None and model.has_prior
-        self.sample_button.setEnabled(has_prior)
-        self.sample_button.setToolTip(
-            "Draw latents from the model's prior and decode them" if has_prior
-            else "Only the VAE and the AAE have a prior to sample from"
-        )
-        for item in (self.strip_item, self.grid_item, self.sample_item):
-            item.clear()
+        self.strip_item.clear()
         self._refresh_interpolation()
+        self._grid_region = None
+        self.grid_tiles.clear()
+        self.grid_status.setText("Press Decode grid for the decoder's pictures over the region the map shows"
+                                 if model is not None else "")
+        self._show_prior_tab(model)
         if model is None:
             self.coords_label.setText("No model loaded")
+
+    def _show_prior_tab(self, model: Any) -> None:
+        """A model with a prior shows a first batch of samples; one without says so and offers nothing to press."""
+        has_prior = model is not None and model.has_prior
+        self.sample_seed, self._samples = 0, None
+        self.sample_tiles.clear()
+        for widget in (self.sample_button, self.sample_count, self.sample_tiles):
+            widget.setVisible(has_prior)
+        self.sample_button.setEnabled(has_prior)
+        if has_prior:
+            self.sample_prior()
+        elif model is not None:
+            kind = {"vqvae": "VQ-VAE", "foreign": "model"}.get(model.config.kind, model.config.kind.upper())
+            self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
+        else:
+            self.sample_status.setText("")
 
     def _on_encodings_changed(self) -> None:
         self._update_slider_ranges()
@@ -436,3 +511,4 @@ class DecoderCanvas(QWidget):
         z = self._pending if self._pending is not None else self.session.current_z
         if z is not None:
             self.request_frame(z)
+        self._refit.request()  # the grid and the samples, decoded by the new weights

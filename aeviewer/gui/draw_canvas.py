@@ -21,6 +21,7 @@ from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import as_display, make_button, to_qimage, to_qpixmap, wrapped_label
 
 ENCODE_DEBOUNCE_MS = 40  # encode at most ~25 times a second while the pen moves
+DRAW_HINT = "Draw with the left mouse button"
 
 
 def stamp(canvas: np.ndarray, row: float, col: float, radius: float, color: np.ndarray | None = None) -> None:
@@ -124,7 +125,7 @@ class DrawCanvas(QWidget):
         self.recon_label.setMinimumSize(96, 96)
         self.recon_label.setStyleSheet("QLabel { background: #ebebeb; }")
         self.clear_button = make_button(self, "Clear", "drawClearButton", "Wipe the drawing", self.clear)
-        self.status = wrapped_label("Draw with the left mouse button", self)
+        self.status = wrapped_label(DRAW_HINT, self)
         self.palette_row = BrushPalette(self)
         self.palette_row.colorChosen.connect(self.set_brush_color)
 
@@ -195,6 +196,7 @@ class DrawCanvas(QWidget):
         self.last_z = None
         self.last_reconstruction = None
         self.recon_label.clear()
+        self.status.setText(DRAW_HINT)  # no drawing, no star: nothing may say there is one
         self.area.update()
         self.session.drawnPointChanged.emit(None)
 
@@ -240,7 +242,7 @@ class DrawCanvas(QWidget):
         channels, h, w = tuple(model.config.image_shape) if model is not None else (1, 28, 28)
         shape = (h, w) if channels == 1 else (h, w, channels)
         self.background = background_of(self.session.test_set, channels)
-        if self.canvas.shape != shape or (self.is_colour() and not self._inked):
+        if self.canvas.shape != shape or (self.is_colour() and not self._inked) or model is None:
             self.canvas = np.zeros(shape, np.float32)
             self.clear()  # onto this model's background
         self.palette_row.setVisible(channels == 3)

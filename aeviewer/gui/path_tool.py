@@ -3,9 +3,9 @@
 :func:`install_path_tool` puts a "Path" toggle in the latent view's toolbar row, a "Path" tab beside the
 decoder's Interpolate tab, and File › Export › Path as GIF or MP4. While the toggle is on (or with Alt held) a
 click on the map adds a vertex; Enter or a double-click finishes the path, Esc drops it. The finished path is
-sampled at equal map distances (:func:`aeviewer.walks.along_map_path`) and decoded; Play steps the decoder
-canvas through its frames on a timer. Nothing here reaches into the views beyond what they show publicly:
-the view's plot and toolbar row, the canvas's tab widget and ``request_frame``.
+sampled at equal map distances (:func:`aeviewer.walks.along_map_path`) and decoded; Play steps the
+Session's current point through its frames on a timer, so every view follows. Nothing here reaches into the views
+beyond what they show publicly: the view's plot and toolbar row, the canvas's tab widget.
 """
 from __future__ import annotations
 
@@ -55,6 +55,8 @@ class PathTool(QObject):
         self._viewport.installEventFilter(self)  # installed last, so it sees a press first
         self._plot.installEventFilter(self)  # keys go to the plot widget
         session.modelChanged.connect(self.clear)
+        session.currentPointChanged.connect(self._on_point_moved)
+        self._played: np.ndarray | None = None  # the frame playback made current last
 
     # -- building ------------------------------------------------------------------------------------
     def _build_toggle(self) -> QToolButton:
@@ -79,8 +81,8 @@ class PathTool(QObject):
         self.steps = make_spin(self.canvas, "pathSteps", 2, 200, DEFAULT_STEPS, "steps: ",
                                "Frames along the path, equally spaced on the map, both ends included")
         self.steps.valueChanged.connect(lambda _: self.decode_path())
-        self.play_button = make_button(self.canvas, "Play", "pathPlay",
-                                       "Step the decoder canvas through the path's frames, again and again", self.toggle_play)
+        self.play_button = make_button(self.canvas, "Play", "pathPlay", "Move the current point through the path's "
+                                       "frames, again and again: the decoder and the map follow", self.toggle_play)
         self.play_button.setCheckable(True)
         clear = make_button(self.canvas, "Clear", "pathClear", "Remove the path from the map", self.clear)
         draw = QToolButton(self.canvas)
@@ -195,23 +197,30 @@ class PathTool(QObject):
             self.frame_index = 0
             self.play_button.setChecked(True)
             self.play_button.setText("Stop")
+            self.session.set_moving(True)
             self._timer.start()
         else:
             self.play_button.setChecked(False)
 
     def step_animation(self) -> None:
-        """Show the next frame of the path on the decoder canvas (it loops until stopped)."""
+        """Make the path's next frame the current point, so the decoder, the crosshair and every other view
+        follow it (it loops until stopped; moving the point any other way stops it)."""
         if self.z is None:
             self._stop()
             return
-        self.canvas.request_frame(self.z[self.frame_index])
+        self._played = self.z[self.frame_index]
         self.frame_index = (self.frame_index + 1) % len(self.z)
+        self.session.set_current_z(self._played)
+
+    def _on_point_moved(self, z: Any) -> None:
+        if self._timer.isActive() and z is not self._played and not np.array_equal(z, self._played):
+            self._stop()  # a click or a key moved the point: it stays where it was put
 
     def _stop(self) -> None:
-        if self._timer.isActive():
-            self._timer.stop()
-            if self.session.current_z is not None:
-                self.canvas.request_frame(self.session.current_z)  # back to the current point
+        """Stop playing; the current point stays on the frame shown last (Ctrl+Z goes back to before Play)."""
+        self._timer.stop()
+        self._played = None
+        self.session.set_moving(False)
         self.play_button.setChecked(False)
         self.play_button.setText("Play")
 

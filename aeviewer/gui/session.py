@@ -35,7 +35,8 @@ class Session(QObject):
     ``current_z``, np ``(L,)``), ``weightsUpdated()`` (a live snapshot was loaded: views re-decode
     what they show), ``message(str)`` (a one-line status for the status bar), ``flushRequested()``
     (a person is waiting on the current point, e.g. a click: views that coalesce frames draw it now
-    instead of on the next event-loop turn), ``drawnPointChanged(object)`` (the drawing's code z ``(L,)``,
+    instead of on the next event-loop turn), ``movingChanged(bool)`` (a move of many steps, such as a path
+    playing, begins or ends: ``moving``), ``drawnPointChanged(object)`` (the drawing's code z ``(L,)``,
     or None: the draw canvas says it, the latent view marks it).
 
     ``encode_in_background``: encode the test split and project it on a worker thread (the app sets it; off,
@@ -57,6 +58,7 @@ class Session(QObject):
     drawnPointChanged = Signal(object)
     encodingProgress = Signal(float)
     encodingStatus = Signal(str)
+    movingChanged = Signal(bool)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +75,7 @@ class Session(QObject):
         self.projection_dims: tuple[int, int] = (0, 1)
         self.last_encode_seconds: float = 0.0  # lets the training run throttle live re-encoding
         self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
+        self.moving = False  # the current point is being moved step by step (a path playing): one move in all
         self.document = Document()  # what a save writes beside the weights, and whether it is saved
         self.encode_in_background = False
         self._encoder = BackgroundEncoder(self)
@@ -172,6 +175,12 @@ class Session(QObject):
     def set_current_z(self, z: Any) -> None:
         self.current_z = np.asarray(z, np.float32).reshape(-1).copy()
         self.currentPointChanged.emit(self.current_z)
+
+    def set_moving(self, moving: bool) -> None:
+        """Begin or end a move made of many steps (a path playing): the undo history records where it ends."""
+        if moving != self.moving:
+            self.moving = moving
+            self.movingChanged.emit(moving)
 
     def decode(self, z: Any) -> np.ndarray:
         """Decode ``(L,)`` to one image ``(H, W)`` or ``(N, L)`` to ``(N, H, W)`` float32 in [0, 1]."""

@@ -46,8 +46,7 @@ def build_menus_and_toolbar(window: Any) -> None:
     train_menu.addAction(window.train_action)
     train_menu.addAction(window.stop_action)
     view_menu = bar.addMenu("&View")
-    for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock,
-                 window.bookmarks_dock):
+    for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock):
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)

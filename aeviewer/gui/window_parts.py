@@ -10,7 +10,7 @@ from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from aeviewer.errors import AeviewerError
-from aeviewer.gui.bookmarks import BookmarkList
+from aeviewer.gui.bookmarks import add_bookmark_tab
 from aeviewer.gui.image_utils import NOT_EXPORTED
 
 EMPTY_HINT = (
@@ -70,8 +70,8 @@ def add_scrolled_dock(window: QMainWindow, name: str, title: str, widget: QWidge
 
 def add_view_docks(window: Any) -> None:
     """The main window's docks around the scatter: training on the left, the decoder on the right, and the wide
-    views (denoise, codebook, regulariser) as tabs along the bottom. Their object names are what the saved dock
-    layout is keyed by (bump main_window.STATE_VERSION when this changes)."""
+    views (denoise, codebook, regulariser) as tabs along the bottom; the bookmarks are a tab of the decoder's tools.
+    Their object names are what the saved dock layout is keyed by (bump main_window.STATE_VERSION when this changes)."""
     left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
                            Qt.DockWidgetArea.BottomDockWidgetArea)
     window.training_dock = add_scrolled_dock(window, "trainingDock", "Training", window.training_panel, left)
@@ -91,18 +91,8 @@ def add_view_docks(window: Any) -> None:
     window.setCorner(Qt.Corner.BottomRightCorner, bottom)
     window.resizeDocks([window.training_dock, window.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
     window.resizeDocks([window.denoise_dock], [300], Qt.Orientation.Vertical)
-    # the current point's bookmarks (gui/bookmarks.py), under the decoder, hidden until the first Ctrl+D
-    window.bookmarks_dock = add_scrolled_dock(window, "bookmarksDock", "Bookmarks",
-                                              BookmarkList(window.latent_view.navigation), right)
-    window.bookmarks_dock.hide()
-    window.latent_view.navigation.bookmarksChanged.connect(lambda *_: show_bookmarks_dock(window))
-
-
-def show_bookmarks_dock(window: Any) -> None:
-    """The first bookmark opens the list, short, so the decoder above keeps its room."""
-    if window.bookmarks_dock.isHidden():
-        window.bookmarks_dock.show()
-        window.resizeDocks([window.bookmarks_dock], [170], Qt.Orientation.Vertical)
+    # the current point's bookmarks (gui/bookmarks.py): a tab of the decoder's tools, which keep their room
+    window.bookmark_list = add_bookmark_tab(window.decoder_canvas.tabs, window.latent_view.navigation)
 
 
 def view_in_use(views: dict[str, QWidget], cursor: QPoint) -> str:

@@ -133,9 +133,10 @@ def test_the_walks_and_prior_samples_are_colour(open_emoji):
     frames = canvas.show_interpolation()
     assert frames.shape == (10, 64, 64, 3) and is_colourful(canvas.strip_item.image)
     grid = canvas.show_traversal_grid(n=4)
-    assert grid.shape == (4 * 65 - 1, 4 * 65 - 1, 3) and is_colourful(grid)
+    rows, cols = canvas.grid_tiles.rows, canvas.grid_tiles.cols  # as many of 4×4 as the panel has room for
+    assert grid.shape == (rows * 65 - 1, cols * 65 - 1, 3) and is_colourful(grid)
     canvas.sample_prior(4)
-    assert canvas.sample_item.image.shape[-1] == 3 and is_colourful(canvas.sample_item.image, by=0.05)
+    assert canvas.sample_tiles.image.shape[-1] == 3 and is_colourful(canvas.sample_tiles.image, by=0.05)
 
 
 def test_the_denoise_rows_are_colour_and_the_clean_row_is_the_test_images(open_emoji):

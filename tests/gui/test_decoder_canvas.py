@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from aeviewer import explore
@@ -85,28 +87,44 @@ def test_interpolation_decodes_the_path_from_a_to_b(setup):
 
 
 def test_the_traversal_grid_covers_the_latent_views_visible_region(side_by_side, make_tiny_model, digits_test):
-    host, session, latent, canvas = side_by_side(make_tiny_model("ae"), digits_test, LatentView, DecoderCanvas, (900, 500))
+    host, session, latent, canvas = side_by_side(make_tiny_model("ae"), digits_test, LatentView, DecoderCanvas, (900, 700))
     latent.viewbox.setRange(xRange=(-0.5, 0.25), yRange=(-0.1, 0.3), padding=0)
     xr, yr = latent.visible_range()
     canvas.grid_n.setValue(4)
     grid = canvas.show_traversal_grid()
-    expected = session.decode(explore.grid_points(session.projection, xr, yr, 4))
-    np.testing.assert_allclose(grid, tile(expected, ncols=4, pad=1), atol=1e-6)
+    cols, rows = canvas.grid_tiles.cols, canvas.grid_tiles.rows  # 4×4, or as much of it as the panel has room for
+    assert 2 <= cols <= 4 and 1 <= rows <= 4
+    expected = session.decode(explore.grid_points(session.projection, xr, yr, cols, rows))
+    np.testing.assert_allclose(grid, tile(expected, ncols=cols, pad=1), atol=1e-6)
     # the top-left tile is the top-left corner of the view (smallest x, largest y)
     np.testing.assert_allclose(grid[:8, :8], session.decode(np.array([xr[0], yr[1]], np.float32)), atol=1e-6)
     del host
 
 
-def test_sampling_from_the_prior_needs_a_prior(setup):
+def test_a_model_without_a_prior_offers_no_sampling(setup):
     session, canvas = setup("ae")
-    assert not canvas.sample_button.isEnabled() and canvas.sample_prior() is None
+    assert canvas.sample_prior() is None and canvas.sample_tiles.images is None
+    assert "no prior" in canvas.sample_status.text()
+
+
+def test_sampling_from_the_prior_keeps_the_current_point_and_a_click_on_a_sample_picks_it(qtbot, setup):
     session, canvas = setup("vae", latent_dim=3)
-    assert canvas.sample_button.isEnabled()
+    canvas.resize(500, 700)
+    canvas.show()
+    canvas.tabs.setCurrentIndex(canvas.tabs.indexOf(canvas.sample_button.parentWidget()))
+    qtbot.waitExposed(canvas)
+    session.set_current_z(np.array([0.1, 0.2, 0.3], np.float32))
+    moves: list[object] = []
+    session.currentPointChanged.connect(moves.append)
     z = canvas.sample_prior(4)
-    assert z.shape == (4, 3)
-    np.testing.assert_allclose(session.current_z, z[0])
-    np.testing.assert_allclose(canvas.sample_item.image, tile(session.decode(z), pad=2), atol=1e-6)
-    assert not np.allclose(canvas.sample_prior(4), z)  # a second press draws new samples
+    assert z.shape == (4, 3) and moves == []  # the current point stays where the user put it
+    np.testing.assert_allclose(session.current_z, [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(canvas.sample_tiles.images, session.decode(z), atol=1e-6)
+    first, z = z, canvas.sample_prior(4)
+    assert not np.allclose(z, first)  # a second press draws new samples
+    QTest.mouseClick(canvas.sample_tiles, Qt.MouseButton.LeftButton, pos=canvas.sample_tiles.cell_rect(2).center())
+    np.testing.assert_allclose(session.current_z, z[2])
+    assert canvas.shown_z() is not None and np.allclose(canvas.shown_z(), z[2])  # drawn at once, as a click is
 
 
 def test_new_weights_redraw_the_current_point(setup, make_tiny_model):
@@ -116,6 +134,19 @@ def test_new_weights_redraw_the_current_point(setup, make_tiny_model):
     QApplication.processEvents()
     np.testing.assert_allclose(canvas.current_image(), session.decode(session.current_z), atol=1e-6)
     assert not np.allclose(canvas.current_image(), old)
+
+
+def test_new_weights_redraw_the_prior_samples_and_the_grid(setup, make_tiny_model):
+    session, canvas = setup("vae", latent_dim=2)
+    z = canvas.sample_prior(4)
+    canvas.show_traversal_grid((-1.0, 1.0), (-1.0, 1.0), 3)
+    session.load_weights(make_tiny_model("vae", seed=7, latent_dim=2).state_dict())
+    QApplication.processEvents()
+    shown = len(canvas.sample_tiles.images)
+    np.testing.assert_allclose(canvas.sample_tiles.images, session.decode(z[:shown]), atol=1e-6)  # the same batch
+    cols, rows = canvas.grid_tiles.cols, canvas.grid_tiles.rows
+    expected = session.decode(explore.grid_points(session.projection, (-1.0, 1.0), (-1.0, 1.0), cols, rows))
+    np.testing.assert_allclose(canvas.grid_tiles.images, expected, atol=1e-6)
 
 
 def test_hidden_sliders_catch_up_when_they_show(qtbot, setup):

@@ -117,6 +117,37 @@ def test_play_steps_the_decoder_canvas_through_the_path(window, qtbot) -> None:
     np.testing.assert_allclose(window.decoder_canvas.shown_z(), window.session.current_z)  # back to the point
 
 
+def test_playing_a_path_moves_the_current_point_and_the_crosshair(window, qtbot) -> None:
+    tool, session = window.path_tool, window.session
+    for x, y in VERTICES[:2]:
+        tool.add_vertex((x, y))
+    tool.steps.setValue(5)
+    tool.finish()
+    before = session.current_z.copy()
+    tool.toggle_play()
+    for k in range(3):
+        tool.step_animation()
+        np.testing.assert_allclose(session.current_z, tool.z[k], atol=1e-6)
+        x, y = session.projection.to_2d(tool.z[k][None])[0]
+        assert window.latent_view.crosshair_pos() == pytest.approx((x, y), abs=1e-4)
+    tool.toggle_play()  # Stop: the point stays on the frame shown
+    np.testing.assert_allclose(session.current_z, tool.z[2], atol=1e-6)
+    assert window.latent_view.navigation.undo()  # the whole play is one step of the history
+    np.testing.assert_allclose(session.current_z, before)
+
+
+def test_a_click_on_the_map_stops_the_playing_path_where_it_was_put(window, qtbot) -> None:
+    tool, session = window.path_tool, window.session
+    for x, y in VERTICES[:2]:
+        tool.add_vertex((x, y))
+    tool.finish()
+    tool.toggle_play()
+    tool.step_animation()
+    click_on_map(window, 0.5, 0.5)
+    assert tool.play_button.text() == "Play" and not session.moving
+    assert session.projection.to_2d(session.current_z[None])[0] == pytest.approx((0.5, 0.5), abs=0.02)
+
+
 def test_the_path_exports_as_a_gif_of_its_frames(window, tmp_path: Path) -> None:
     tool = window.path_tool
     with pytest.raises(Exception, match="draw a path"):
