@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from aeviewer.api import show
+    from aeviewer.api import show as show  # "as": re-exported (lazily, by __getattr__ below)
     from aeviewer.models.base import Autoencoder
-    from aeviewer.onnx_pair import onnx_model
+    from aeviewer.onnx_pair import onnx_model as onnx_model
 
 
 def load_model(path: str) -> "Autoencoder":

@@ -8,27 +8,16 @@ leaves the last complete epoch on disk. No Qt here: the GUI worker and scripts c
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 from typing import Any, Mapping
 
 import torch
 
 from aeviewer.models.base import Autoencoder
+from aeviewer.paths import user_dir
 
-USER_DIR_ENV = "AEVIEWER_USER_DIR"
 SUFFIX = ".safetensors"
 KEEP = 20  # autosaves kept in the folder; older ones are removed when a new run first saves
-
-
-def user_dir() -> Path:
-    """``$AEVIEWER_USER_DIR``, else the per-user data folder of aeviewer."""
-    explicit = os.environ.get(USER_DIR_ENV)
-    if explicit:
-        return Path(explicit)
-    import platformdirs  # imported late: only needed when nothing else names the folder
-
-    return Path(platformdirs.user_data_dir("aeviewer", appauthor=False))
 
 
 def autosave_dir() -> Path:

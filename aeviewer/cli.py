@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
     train.add_argument("--hold-out", type=int, default=0, metavar="N",
                        help="train without the last N training images: the validation split on which "
-                            "'evaluate --parzen' chooses its sigma (it uses the last %d)" % PARZEN_VALIDATION_IMAGES)
+                            f"'evaluate --parzen' chooses its sigma (it uses the last {PARZEN_VALIDATION_IMAGES})")
     add_data_options(train)
 
     refit = sub.add_parser("refit-decoder", parents=[data_dir],

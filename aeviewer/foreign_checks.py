@@ -138,7 +138,7 @@ def _user_model(model: Any, encode: Any, decode: Any) -> _UserModel:
     name = model.name if isinstance(getattr(model, "name", None), str) else type(model).__name__
     sample = method("sample")
     if method("encode_codes") is not None and method("decode_codes") is not None and hasattr(model, "codebook"):
-        return _UserModel(method("encode"), method("decode"), sample, getattr(model, "codebook"),
+        return _UserModel(method("encode"), method("decode"), sample, model.codebook,
                           method("encode_codes"), method("decode_codes"), module, name)
     for needed in ("encode", "decode"):
         if method(needed) is None:

@@ -1,9 +1,12 @@
-"""Where the files that ship with the app live: the pretrained models (trained/) and the bundled data (resources/)."""
+"""Where the files that ship with the app live (the pretrained models in trained/, the bundled data in
+resources/) and the user's own folder of aeviewer. Torch-free and Qt-free: the map child process uses it."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+USER_DIR_ENV = "AEVIEWER_USER_DIR"
 
 
 def shipped_dir(name: str) -> Path:
@@ -14,3 +17,13 @@ def shipped_dir(name: str) -> Path:
     """
     inside = PACKAGE_DIR / name
     return inside if inside.is_dir() else PACKAGE_DIR.parent / name
+
+
+def user_dir() -> Path:
+    """``$AEVIEWER_USER_DIR``, else the per-user data folder of aeviewer."""
+    explicit = os.environ.get(USER_DIR_ENV)
+    if explicit:
+        return Path(explicit)
+    import platformdirs  # imported late: only needed when nothing else names the folder
+
+    return Path(platformdirs.user_data_dir("aeviewer", appauthor=False))

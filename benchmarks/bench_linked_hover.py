@@ -92,7 +92,7 @@ def main() -> int:
     print(f"  scatters of {len(probe.source.coords):,} points each: " + ", ".join(p.entry.title for p in probe.view.panels))
     times: dict[bool, list[float]] = {True: [], False: []}
     missed = 0
-    for index, pos in probe.targets(n + 5):
+    for _index, pos in probe.targets(n + 5):
         for linked in (True, False):
             probe.view.selection.hover(-1)  # each event moves the highlight from nowhere to a dot
             process_events_for(0.012)  # painted before the clock starts; pyqtgraph drops moves < 10 ms apart

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from PySide6.QtCore import QRect, QSettings  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDockWidget  # noqa: E402
+from PySide6.QtWidgets import QDockWidget  # noqa: E402
 
 from aeviewer.gui.app import create_main_window, ensure_app  # noqa: E402
 

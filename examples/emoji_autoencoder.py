@@ -44,7 +44,7 @@ class ConvAutoencoder(nn.Module):
 def train(model, images, steps, batch_size=64, seed=0):
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    for step in range(steps):
+    for _step in range(steps):
         x = images[torch.randint(len(images), (batch_size,))]
         loss = nn.functional.mse_loss(model.decode(model.encode(x)), x)
         optimizer.zero_grad()

@@ -3,7 +3,6 @@ the scatter shows the 256 numbers through PCA, a click decodes a full 4x8x8 late
 
     python examples/shaped_latent.py --emoji /path/to/emoji --steps 150
 """
-import torch
 from torch import nn
 
 import aeviewer

@@ -91,3 +91,14 @@ def test_a_map_too_large_for_exact_neighbours_is_fitted_with_the_real_pynndescen
         "import pynndescent\n"
         "print(umap.umap_.NNDescent is pynndescent.NNDescent, fitted.coords.shape, bool(np.isfinite(fitted.coords).all()))\n")
     assert out.split() == ["True", "(300,", "2)", "True"]
+
+
+def test_the_map_child_process_imports_no_torch():
+    """The child is spawned and imports only the worker's modules: torch (seconds, and memory) stays out of it.
+    (import-linter's contract in pyproject.toml checks the static imports; this checks the process.)"""
+    out = _run(
+        "import sys\n"
+        "import aeviewer.projections, aeviewer.projections.worker, aeviewer.projections.maps\n"
+        "import aeviewer.projections.cache, aeviewer.projections.neighbours, aeviewer.projections.umap_import\n"
+        "print(sorted(name for name in sys.modules if name == 'torch' or name.startswith('torch.')))\n")
+    assert out.strip() == "[]"

@@ -11,9 +11,9 @@ from aeviewer.models.vae import gaussian_recon, kl_to_standard_normal, reparamet
 torch.set_num_threads(1)
 
 
-def _stats(n: int = 6, l: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def _stats(n: int = 6, d: int = 4, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
-    return torch.randn(n, l, generator=g), torch.randn(n, l, generator=g)
+    return torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
 
 
 def _vae(recon: str = "bce", **kw):
@@ -33,7 +33,7 @@ def test_closed_form_kl_equals_torch_distributions():
 
 
 def test_closed_form_kl_equals_monte_carlo_estimate():
-    mu, logvar = _stats(n=3, l=2)
+    mu, logvar = _stats(n=3, d=2)
     q = Normal(mu, torch.exp(0.5 * logvar))
     z = q.sample((200_000,))  # KL = E_q[log q(z) - log p(z)]
     samples = (q.log_prob(z) - Normal(0.0, 1.0).log_prob(z)).sum(-1)

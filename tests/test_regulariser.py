@@ -60,7 +60,7 @@ def test_the_closed_form_is_the_kl_integral() -> None:
         values = []
         for m, lv in zip(mu[:, dim], logvar[:, dim]):
             q = stats.norm(m, math.exp(0.5 * lv))
-            values.append(integrate.quad(lambda z: q.pdf(z) * (q.logpdf(z) - stats.norm.logpdf(z)), m - 12, m + 12)[0])
+            values.append(integrate.quad(lambda z, q=q: q.pdf(z) * (q.logpdf(z) - stats.norm.logpdf(z)), m - 12, m + 12)[0])
         assert kl == pytest.approx(np.mean(values), rel=1e-5, abs=1e-8)
 
 

@@ -6,7 +6,6 @@ Usage (from the repository root): AEVIEWER_DATA=../shared/data python trained/ma
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from aeviewer.data.loader import bundled_path, load_source, write_bundled_split
 from aeviewer.data.preparation import Preparation

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Union
+from typing import Callable
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.preparation import Preparation
@@ -11,7 +11,7 @@ from aeviewer.data.skipped import SkipReport
 from aeviewer.errors import Cancelled, DataError
 
 Progress = Callable[[int, int], object]  # (files done, files in all)
-CancelFlag = Union[threading.Event, Callable[[], bool], None]
+CancelFlag = threading.Event | Callable[[], bool] | None
 DEFAULT_MAX_MEMORY = 4_000_000_000  # bytes the decoded images of one source may take
 
 

@@ -12,7 +12,6 @@ from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import build_decoder, build_encoder, device_of, mlp
 from aeviewer.models.vae import gaussian_head, reparametrise, standard_normal
-from aeviewer.vocabulary import PRIORS
 
 MIXTURE_COMPONENTS = 10
 MIXTURE_RADIUS = 4.0  # component k centred at R (cos 2 pi k/10, sin 2 pi k/10)

@@ -100,14 +100,14 @@ class VAE(Autoencoder):
     def _iw_batch(self, x: torch.Tensor, k: int, generator: torch.Generator | None, chunk: int) -> torch.Tensor:
         mu, logvar = self.encode_stats(x)
         std = torch.exp(0.5 * logvar)
-        n, l = mu.shape
+        n, d = mu.shape
         step = max(1, chunk // n)
         log_w = []
         for start in range(0, k, step):
             m = min(step, k - start)
-            u = standard_normal((m, n, l), generator, mu.device)
-            z = mu + std * u  # (m, n, l)
-            logits = self.decoder(z.reshape(m * n, l))
+            u = standard_normal((m, n, d), generator, mu.device)
+            z = mu + std * u  # (m, n, d)
+            logits = self.decoder(z.reshape(m * n, d))
             log_px = self.log_px_given_z(logits, x.repeat(m, *([1] * (x.ndim - 1)))).view(m, n)
             # log p(z) - log q(z|x) = -1/2||z||^2 + 1/2||u||^2 + 1/2 sum log sigma^2  (the 2 pi terms cancel)
             log_pz_over_qz = 0.5 * (u.square().sum(-1) - z.square().sum(-1) + logvar.sum(-1))

@@ -55,8 +55,8 @@ class MapInverse:
 
     def prepare(self) -> None:
         """Build the search tree and the triangulation now (e.g. in a thread) rather than on the first click."""
-        self.tree
-        self.triangles
+        self.tree  # noqa: B018  (the properties build them)
+        self.triangles  # noqa: B018
 
     # Built on first use: a layout that is still forming is replaced before anyone clicks most of them.
     @property
@@ -71,7 +71,7 @@ class MapInverse:
     @property
     def spacing(self) -> float:
         """A map's typical distance from an embedded point to its nearest neighbour (see _typical_spacing)."""
-        self.tree
+        self.tree  # noqa: B018  (building the tree measures the spacing)
         return self._spacing
 
     @property

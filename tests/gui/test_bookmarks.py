@@ -34,7 +34,6 @@ def map_and_list(qtbot, make_tiny_model, digits_test):
     host.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is host)
     yield session, latent, marks, codebook
-    del host
 
 
 def click_at(qtbot, latent: LatentView, x: float, y: float) -> None:

@@ -14,7 +14,6 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QToolButton
 
 from aeviewer.gui.main_window import MainWindow
-from aeviewer.training.checkpoint import save_checkpoint
 
 VERTICES = [(-0.5, -0.4), (0.3, 0.2), (0.6, -0.3), (0.1, 0.5)]
 
