@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-import pytest
 from safetensors import safe_open
 
 from aeviewer.data.loader import load_source, portable_spec, resolve_spec

@@ -60,7 +60,8 @@ def check_views(window, name: str) -> None:
     canvas = window.decoder_canvas
     canvas.tabs.setCurrentIndex(next(i for i in range(canvas.tabs.count()) if "prior" in canvas.tabs.tabText(i).lower()))
     QApplication.processEvents()
-    has_images = canvas.sample_item.image is not None
+    images = canvas.sample_tiles.images
+    has_images = images is not None and len(images) > 0
     assert has_images == bool(model.has_prior), f"{name}: prior images {has_images}, has_prior {model.has_prior}"
     screen = window.screen().availableGeometry()
     assert screen.contains(window.frameGeometry()) or window.width() <= screen.width(), name
