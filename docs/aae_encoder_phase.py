@@ -3,8 +3,8 @@
     python docs/aae_encoder_phase.py PATH 'VARIANT;VARIANT...' [THREADS]   (MNIST from $AEVIEWER_DATA; ~40-60 s a variant)
 
 The question: prior samples score ~11 nats below decoded training codes because they land between the
-codes (README, "what is left"). Would codes that match the prior more closely help? Each VARIANT (JSON)
-trains the encoder alone (decoder frozen) and the discriminator, on recon + λ·gen with λ = ``mult`` × the
+codes (docs/aae-study.md, "what is left"). Would codes that match the prior more closely help? Each VARIANT
+(JSON) trains the encoder alone (decoder frozen) and the discriminator, on recon + λ·gen with λ = ``mult`` × the
 run's final λ, for ``epochs`` at rate ``lr``, then refits the decoder as `aeviewer refit-decoder` does
 (``noise``, ``refit_epochs``). It prints the test Parzen log-likelihood and the validation split's.
 """

@@ -1,4 +1,4 @@
-"""Re-make the README's screenshots from a real run of the app.
+"""Re-make the screenshots of the README and docs/views.md from a real run of the app.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python docs/make_screenshots.py
 
