@@ -218,7 +218,7 @@ OPTIONS: tuple[Option, ...] = (
        flag="--hidden", parse=widths, cli_help="mlp hidden widths, e.g. 512,256"),
     _o("decoder_dropout", "Decoder dropout", "float", 0.0, "MLP decoder: each hidden activation is dropped with this "
        "probability while training (not when decoding). A regulariser: 0.1 lifted the 8-dim AAE's Parzen figure "
-       "above the paper's (README).", low=0.0, high=0.9, step=0.05, archs=("mlp",), flag="--decoder-dropout",
+       "above the paper's (docs/aae-study.md).", low=0.0, high=0.9, step=0.05, archs=("mlp",), flag="--decoder-dropout",
        parse=probability, cli_help="mlp decoder: drop each hidden activation with probability P while training (default 0)"),
     _o("channels", "Conv widths", "widths", (32, 64), "Convolutions (and the VQ-VAE): the number of channels of the "
        "encoder's two convolution layers, e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them. "

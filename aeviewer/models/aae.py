@@ -88,7 +88,7 @@ class AAE(Autoencoder):
 
     def set_training_progress(self, fraction: float) -> None:
         """λ grows linearly from ``adversarial_weight`` to ``adversarial_growth`` times it over the run
-        (a continued run grows it again: the progress is the run's). Why: docs/AAE_NOTES.md."""
+        (a continued run grows it again: the progress is the run's). Why: docs/aae-study.md."""
         self.training_progress = fraction
 
     @property
@@ -137,7 +137,7 @@ class AAE(Autoencoder):
 
     def posterior_sample(self, x_input: torch.Tensor) -> torch.Tensor:
         """z ~ q(z|x) = N(encoder(x), s²I) with s = ``posterior_std`` (the code itself when s = 0), or
-        N(μ(x), diag σ²(x)) with ``learned_posterior``. What each did: docs/AAE_NOTES.md."""
+        N(μ(x), diag σ²(x)) with ``learned_posterior``. What each did: docs/aae-study.md."""
         if self.config.learned_posterior:
             return reparametrise(*self.encode_stats(x_input))
         z = self.encoder(x_input)
@@ -176,7 +176,7 @@ class AAE(Autoencoder):
         labels: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """One Adam step on recon + λ·gen for the autoencoder, then one for the discriminator (why one
-        step and not the paper's two phases: docs/AAE_NOTES.md)."""
+        step and not the paper's two phases: docs/aae-study.md)."""
         opt_ae, opt_disc = optimizers
         z, recon, gen, total = self._autoencoder_terms(x, x_input, labels)
         optimizer_step(opt_ae, total)  # the discriminator's gradients from gen are cleared by opt_disc below

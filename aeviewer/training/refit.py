@@ -6,7 +6,7 @@ decoder once more on codes + N(0, noise²I) with the encoder frozen (so the late
 AAE's match to its prior, stay exactly as they were) teaches it those in-between places. On the
 8-dim MNIST AAEs, one epoch at noise 0.25-0.3 and lr 1e-4 raised the Parzen log-likelihood by 1-2
 nats for posterior noise 0.2, by 6 to 9 for 0.1 and by 11 for a deterministic encoder; noise 0.45 lowered
-it by 8 (README, "what moved it").
+it by 8 (docs/aae-study.md, "what moved it").
 """
 from __future__ import annotations
 
