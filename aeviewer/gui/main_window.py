@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QStyle, QWidget,
+    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QStyle, QWidget,
 )
 
 from aeviewer.errors import AeviewerError
@@ -24,7 +24,7 @@ from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.onnx_dialog import OnnxPairDialog, OnnxPairOpener
-from aeviewer.gui.screen_fit import fit_to_screen
+from aeviewer.gui.screen_fit import KeepInsideScreen, fit_to_screen, fits_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
@@ -33,6 +33,8 @@ from aeviewer.gui.window_menus import build_menus_and_toolbar, build_status_bar
 
 STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
+# Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
+USEFUL_DOCK_PX = 160
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 
 
@@ -64,6 +66,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
         self._first_run_layout = self.saveState(STATE_VERSION)  # what View › Reset layout goes back to
         self._layout_restored = self.restore_settings()
+        self._screen_keeper = KeepInsideScreen(self)  # never grows past the screen, whatever a label says
         self._first_show = True
         self._on_model_changed()
 
@@ -392,11 +395,14 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     # -- settings and closing ------------------------------------------------------------------------------------
     def restore_settings(self) -> bool:
-        """The last session's window geometry and dock layout; True when a dock layout was restored."""
+        """The last session's window geometry, if it fits the screen now, and dock layout; True when a dock
+        layout was restored."""
         store = settings()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            if not fits_screen(self):  # saved on a larger screen, or grown past this one
+                fit_to_screen(self)
         state = store.value("window/state")
         return isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state, STATE_VERSION)
 
@@ -404,8 +410,25 @@ class MainWindow(ScriptAccess, QMainWindow):
         super().showEvent(event)
         if self._first_show:
             self._first_show = False
-            if not self._layout_restored:
-                QTimer.singleShot(0, self._fit_bottom_docks)  # once the window has its real size
+            # once the window has its real size
+            QTimer.singleShot(0, self._check_restored_docks if self._layout_restored else self._fit_bottom_docks)
+
+    def squeezed_docks(self) -> list[QDockWidget]:
+        """The docks in view narrower (left, right) or lower (bottom) than USEFUL_DOCK_PX."""
+        squeezed = []
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock,
+                     self.regulariser_dock):
+            if not dock.isVisible() or dock.isFloating():  # closed, a tab behind another, or its own window
+                continue
+            bottom = self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+            if (dock.height() if bottom else dock.width()) < USEFUL_DOCK_PX:
+                squeezed.append(dock)
+        return squeezed
+
+    def _check_restored_docks(self) -> None:
+        """A restored layout whose docks were squeezed to slivers is put back to the first-run layout."""
+        if self.squeezed_docks():
+            self.reset_layout()
 
     def _fit_bottom_docks(self) -> None:
         """A first-run layout for the screen at hand: the bottom docks take about a third of the height (their
@@ -417,7 +440,10 @@ class MainWindow(ScriptAccess, QMainWindow):
                          Qt.Orientation.Vertical)
 
     def reset_layout(self) -> None:
-        """Every panel back where a first start puts it: undoes a saved layout that squeezed or lost a dock."""
+        """Every panel back where a first start puts it, and a window grown past the screen back to its first
+        size: undoes a saved layout that squeezed or lost a dock."""
+        if not fits_screen(self) and not (self.isMaximized() or self.isFullScreen()):
+            fit_to_screen(self)
         self.restoreState(self._first_run_layout, STATE_VERSION)
         self._on_model_changed()  # the docks this model has (codebook, regulariser) and their room
         QTimer.singleShot(0, self._fit_bottom_docks)

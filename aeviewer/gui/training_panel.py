@@ -14,6 +14,7 @@ from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.data_source import DataSourceRow
+from aeviewer.gui.fitting_label import BreakingLabel, ElidedLabel
 from aeviewer.gui.panel_data import PanelData
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
@@ -136,18 +137,17 @@ class TrainingPanel(RunDisplay, QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p%")
         self.progress.setToolTip("Share of the run done")
-        self.progress_label = QLabel("Not training")
+        # these labels may show a long message or a path: cut or wrapped, never wider than the panel
+        self.progress_label = ElidedLabel("Not training")
         self.progress_label.setObjectName("trainingProgressText")
         self.progress_label.setToolTip("Epoch, batch, throughput and estimated time left")
-        self.error_label = QLabel()
+        self.error_label = BreakingLabel()
         self.error_label.setObjectName("trainingError")
         self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
-        self.info_label = QLabel()
+        self.info_label = BreakingLabel()
         self.info_label.setObjectName("trainingInfo")
-        self.info_label.setWordWrap(True)
         self.loss_plot = LossPlot(self)
 
         layout = QVBoxLayout(self)
