@@ -111,7 +111,7 @@ class LatentView(QWidget):
         self.plot = pg.PlotWidget(viewBox=self.viewbox, background="w")
         self.plot.setObjectName("latentPlot")
         self.plot.setAntialiasing(False)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor="k", brush=(255, 255, 255, 200))
+        self.legend = self.plot.addLegend(offset=None, labelTextColor="k")  # above the plot: place_legend
         self.legend.sigSampleClicked.connect(self._on_legend_clicked)
         pen = pg.mkPen((30, 30, 30), width=1, style=Qt.PenStyle.DashLine)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
@@ -339,7 +339,7 @@ class LatentView(QWidget):
             self.show_drawn_point(self._drawn_z)
 
     def _place_legend(self, *_: Any) -> None:
-        place_legend(self.legend, self.viewbox, self._coords)
+        place_legend(self.legend, self.plot.getPlotItem())
 
     def _on_current_point(self, z: Any) -> None:
         """The crosshair follows the point one event-loop turn later: the decoded image a click asks for is
