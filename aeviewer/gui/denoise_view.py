@@ -78,7 +78,7 @@ class DenoiseView(QWidget):
         self._on_model_changed()
 
     # -- building -----------------------------------------------------------------------------------------
-    def _build_controls(self) -> QHBoxLayout:
+    def _build_controls(self) -> QVBoxLayout:
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("denoiseNoiseKind")
         for kind in (*NOISE_KINDS, "none"):
@@ -107,13 +107,19 @@ class DenoiseView(QWidget):
         self.count_spin.valueChanged.connect(lambda _: self._choose_images())
         self.set_noise("gaussian", 0.5)
 
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Noise:", self))
-        for w in (self.kind_combo, self.level_slider, self.level_spin, self.count_spin, self.new_button,
-                  self.noise_button):
-            row.addWidget(w)
-        row.addStretch(1)
-        return row
+        # two rows: in one they made the view 815 px wide, more than a laptop screen's bottom dock
+        noise, images = QHBoxLayout(), QHBoxLayout()
+        noise.addWidget(QLabel("Noise:", self))
+        for w in (self.kind_combo, self.level_slider, self.level_spin):
+            noise.addWidget(w)
+        for w in (self.count_spin, self.new_button, self.noise_button):
+            images.addWidget(w)
+        for row in (noise, images):
+            row.addStretch(1)
+        rows = QVBoxLayout()
+        rows.addLayout(noise)
+        rows.addLayout(images)
+        return rows
 
     # -- public API ---------------------------------------------------------------------------------------
     def noise_spec(self) -> NoiseSpec:

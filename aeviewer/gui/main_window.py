@@ -33,6 +33,9 @@ from aeviewer.gui.window_menus import build_menus_and_toolbar, build_status_bar
 
 STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
+# Of the window's width on a first run: the side docks (a fixed 380 + 500 px left a 1366-px laptop's scatter 294 px)
+TRAINING_DOCK_SHARE, DECODER_DOCK_SHARE = 0.22, 0.31
+DOCK_FRAME_PX = 8  # a dock's frame around its view
 # Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
 USEFUL_DOCK_PX = 160
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
@@ -431,8 +434,13 @@ class MainWindow(ScriptAccess, QMainWindow):
             self.reset_layout()
 
     def _fit_bottom_docks(self) -> None:
-        """A first-run layout for the screen at hand: the bottom docks take about a third of the height (their
-        size hint asked for 440 px, which left a 720-px window's scatter under 200 px), the scatter the rest."""
+        """A first-run layout for the screen at hand: the side docks take a share of the width and the bottom
+        docks about a third of the height (their size hint asked for 440 px, which left a 720-px window's
+        scatter under 200 px), the scatter the rest (at least 40% of the width on a 1366x768 screen)."""
+        width = self.width()
+        decoder = max(int(DECODER_DOCK_SHARE * width), self.decoder_canvas.minimumSizeHint().width() + DOCK_FRAME_PX)
+        self.resizeDocks([self.training_dock, self.decoder_dock], [int(TRAINING_DOCK_SHARE * width), decoder],
+                         Qt.Orientation.Horizontal)
         if self.codebook_dock.isVisible():
             return  # a VQ-VAE: its codebook was given the room its K codes need
         share = int(BOTTOM_DOCK_SHARE * self.height())
