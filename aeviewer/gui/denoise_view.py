@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
@@ -25,6 +26,8 @@ from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MA
 
 ROW_TITLES = ("clean", "noisy", "denoised")
 LEVEL_STEPS = 100  # slider steps per unit of level
+GAP_SHARE = 0.45  # of an image's height: the room under the noisy and denoised rows for their PSNR
+PSNR_FONT_PX = (6, 12)  # the PSNR captions' smallest and largest font, in pixels
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
 
@@ -54,6 +57,8 @@ class DenoiseView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.view, self.item = image_view(self.plots.ci)
+        self.view.sigResized.connect(self._fit_psnr_texts)  # captions sized to the gap they sit in
+        self.view.sigRangeChanged.connect(self._fit_psnr_texts)
         self.draw_canvas = DrawCanvas(session, self)
         draw_box = QGroupBox("Draw your own", self)
         QVBoxLayout(draw_box).addWidget(self.draw_canvas)
@@ -186,7 +191,7 @@ class DenoiseView(QWidget):
         rows = [as_display_batch(x) for x in (self.clean, self.noisy, self.denoised)]
         n, h, w = rows[0].shape[:3]
         pad = max(1, w // 10)
-        gap = max(2, int(h * 0.45))  # room for the PSNR text under a row
+        gap = max(2, int(h * GAP_SHARE))  # room for the PSNR text under a row
         row_h = h + gap
         shape = (3 * row_h, n * (w + pad) - pad) + rows[0].shape[3:]
         canvas = np.ones(shape, np.float32)
@@ -218,6 +223,25 @@ class DenoiseView(QWidget):
                 text.show()
         for text in self._texts[wanted:]:
             text.hide()
+        self._fit_psnr_texts()
+
+    def _fit_psnr_texts(self, *_: Any) -> None:
+        """The PSNR captions' font fits the gap under their row as drawn: a fixed 9-pt caption overlapped the
+        row below when the dock was low (a laptop screen)."""
+        if self.clean is None:
+            return
+        gap = max(2, int(self.clean.shape[-2] * GAP_SHARE))
+        pixel_h = self.view.viewPixelSize()[1]
+        if pixel_h <= 0:
+            return
+        lo, hi = PSNR_FONT_PX
+        size = int(max(lo, min(hi, gap / pixel_h / 1.25)))  # a line is about 1.25 font sizes high
+        font = QFont()
+        font.setPixelSize(size)
+        for text in self._texts[3:]:
+            if text.textItem.font().pixelSize() != size:
+                text.textItem.document().setDocumentMargin(0)
+                text.setFont(font)
 
     def psnr_texts(self) -> list[str]:
         """The per-image PSNR captions as shown (noisy, denoised for each column)."""

@@ -136,11 +136,14 @@ class LatentView(QWidget):
         self.maps = LatentMaps(self)  # UMAP / t-SNE: the runner, parameter fields, far shade
         self.map_params = self.maps.params
         self.far_shade = self.maps.far_shade
-        self.projection_box.layout().insertWidget(self.projection_box.layout().count() - 1, self.map_params)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.projection_box)
+        # a row of its own: beside the projection list the map's fields made the scatter 688 px wide at least,
+        # which squeezed the decoder on a laptop screen
+        self.map_params.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.map_params)
         layout.addWidget(self.plot, 1)
         self.setToolTip("Click or drag: pick a latent point · Shift/middle drag: pan · wheel/right drag: zoom")
 
