@@ -36,6 +36,7 @@ BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook doc
 # Of the window's width on a first run: the side docks (a fixed 380 + 500 px left a 1366-px laptop's scatter 294 px)
 TRAINING_DOCK_SHARE, DECODER_DOCK_SHARE = 0.22, 0.31
 DOCK_FRAME_PX = 8  # a dock's frame around its view
+SHORT_WINDOW_PX = 800  # a window lower than this gives the decoder the whole right column when it can
 # Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
 USEFUL_DOCK_PX = 160
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
@@ -67,6 +68,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
+        self._choose_bottom_right_corner()
         self._first_run_layout = self.saveState(STATE_VERSION)  # what View › Reset layout goes back to
         self._layout_restored = self.restore_settings()
         self._screen_keeper = KeepInsideScreen(self)  # never grows past the screen, whatever a label says
@@ -437,15 +439,32 @@ class MainWindow(ScriptAccess, QMainWindow):
         """A first-run layout for the screen at hand: the side docks take a share of the width and the bottom
         docks about a third of the height (their size hint asked for 440 px, which left a 720-px window's
         scatter under 200 px), the scatter the rest (at least 40% of the width on a 1366x768 screen)."""
-        width = self.width()
-        decoder = max(int(DECODER_DOCK_SHARE * width), self.decoder_canvas.minimumSizeHint().width() + DOCK_FRAME_PX)
-        self.resizeDocks([self.training_dock, self.decoder_dock], [int(TRAINING_DOCK_SHARE * width), decoder],
-                         Qt.Orientation.Horizontal)
+        self._choose_bottom_right_corner()
+        self.resizeDocks([self.training_dock, self.decoder_dock], list(self._side_dock_widths()), Qt.Orientation.Horizontal)
         if self.codebook_dock.isVisible():
             return  # a VQ-VAE: its codebook was given the room its K codes need
         share = int(BOTTOM_DOCK_SHARE * self.height())
         self.resizeDocks([self.denoise_dock], [max(share, self.denoise_dock.minimumSizeHint().height())],
                          Qt.Orientation.Vertical)
+
+    def _side_dock_widths(self) -> tuple[int, int]:
+        """The training and decoder docks' first-run widths: a share of the window's, the decoder's no less than
+        its view's minimum."""
+        width = self.width()
+        decoder = max(int(DECODER_DOCK_SHARE * width), self.decoder_canvas.minimumSizeHint().width() + DOCK_FRAME_PX)
+        training = max(int(TRAINING_DOCK_SHARE * width), self.training_dock.widget().minimumWidth())
+        return training, decoder
+
+    def _choose_bottom_right_corner(self) -> None:
+        """On a short window (a 1366x768 laptop) the decoder takes the whole right column, so that its image and
+        sliders fit, when the bottom views still fit under the scatter alone; else the bottom area spans under
+        the decoder too (the denoise and codebook views are wide)."""
+        training, decoder = self._side_dock_widths()
+        room_below_scatter = self.width() - training - decoder - 2 * DOCK_FRAME_PX
+        column = (self.height() < SHORT_WINDOW_PX
+                  and room_below_scatter >= self.denoise_view.minimumSizeHint().width() + DOCK_FRAME_PX)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea if column
+                       else Qt.DockWidgetArea.BottomDockWidgetArea)
 
     def reset_layout(self) -> None:
         """Every panel back where a first start puts it, and a window grown past the screen back to its first

@@ -11,7 +11,6 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QS
 
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.bookmarks import BookmarkList
-from aeviewer.gui.screen_fit import SMALL_SCREEN_WIDTH, available_geometry
 
 EMPTY_HINT = (
     "<h2>No model open</h2>"
@@ -87,10 +86,8 @@ def add_view_docks(window: Any) -> None:
     window.tabifyDockWidget(window.denoise_dock, window.regulariser_dock)
     window.denoise_dock.raise_()
     window.setCorner(Qt.Corner.BottomLeftCorner, left)
-    # The denoise and codebook views are wide: the bottom area reaches under the decoder too; on a small screen
-    # (1366x768) the decoder takes the whole right column instead, or its image and sliders do not fit.
-    small = available_geometry(window).width() < SMALL_SCREEN_WIDTH
-    window.setCorner(Qt.Corner.BottomRightCorner, right if small else bottom)
+    # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
+    window.setCorner(Qt.Corner.BottomRightCorner, bottom)
     window.resizeDocks([window.training_dock, window.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
     window.resizeDocks([window.denoise_dock], [300], Qt.Orientation.Vertical)
     # the current point's bookmarks (gui/bookmarks.py), under the decoder, hidden until the first Ctrl+D
