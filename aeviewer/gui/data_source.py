@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBa
 
 from aeviewer.errors import AeviewerError, Cancelled
 from aeviewer.gui.file_dialogs import ask_folder, ask_open_file
+from aeviewer.gui.fitting_label import BreakingLabel
 from aeviewer.vocabulary import NAMED_DATASETS
 
 DATA_FILTER = "Image arrays (*.npz *.npy)"
@@ -132,13 +133,12 @@ class SourceLoad(QObject):
             self._pool = None
 
 
-class WrappedNote(QLabel):
-    """A word-wrapped label that asks for the height its text needs at its width: inside the dock's scroll
+class WrappedNote(BreakingLabel):
+    """A word-wrapped label (a long file name in it breaks too) that asks for the height its text needs at its width: inside the dock's scroll
     area the form would otherwise give it one line and clip the rest."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setWordWrap(True)
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)

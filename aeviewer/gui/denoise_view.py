@@ -11,6 +11,7 @@ import numpy as np
 import pyqtgraph as pg
 import torch
 from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget,
 )
@@ -26,6 +27,8 @@ from aeviewer.vocabulary import NOISE_KINDS, NOISE_LABELS, NOISE_MAX_LEVEL as MA
 ROW_TITLES = ("clean", "noisy", "denoised")
 CLEAN_INPUT_TITLES = ("clean", "no noise", "reconstructed")  # with Noise None nothing is denoised
 LEVEL_STEPS = 100  # slider steps per unit of level
+GAP_SHARE = 0.45  # of an image's height: the room under the noisy and denoised rows for their PSNR
+PSNR_FONT_PX = (6, 12)  # the PSNR captions' smallest and largest font, in pixels
 # Gaussian σ goes as high as the training panel lets a DAE be trained; the others are fractions of pixels.
 LEVEL_TIP = "σ for Gaussian noise (up to 2); the fraction of pixels hit for masking and salt & pepper"
 
@@ -55,6 +58,8 @@ class DenoiseView(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.view, self.item = image_view(self.plots.ci)
+        self.view.sigResized.connect(self._fit_psnr_texts)  # captions sized to the gap they sit in
+        self.view.sigRangeChanged.connect(self._fit_psnr_texts)
         self.draw_canvas = DrawCanvas(session, self)
         draw_box = QGroupBox("Draw your own", self)
         QVBoxLayout(draw_box).addWidget(self.draw_canvas)
@@ -79,7 +84,7 @@ class DenoiseView(QWidget):
         self._on_model_changed()
 
     # -- building -----------------------------------------------------------------------------------------
-    def _build_controls(self) -> QHBoxLayout:
+    def _build_controls(self) -> QVBoxLayout:
         self.kind_combo = QComboBox(self)
         self.kind_combo.setObjectName("denoiseNoiseKind")
         for kind in (*NOISE_KINDS, "none"):
@@ -108,13 +113,19 @@ class DenoiseView(QWidget):
         self.count_spin.valueChanged.connect(lambda _: self._choose_images())
         self.set_noise("gaussian", 0.5)
 
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Noise:", self))
-        for w in (self.kind_combo, self.level_slider, self.level_spin, self.count_spin, self.new_button,
-                  self.noise_button):
-            row.addWidget(w)
-        row.addStretch(1)
-        return row
+        # two rows: in one they made the view 815 px wide, more than a laptop screen's bottom dock
+        noise, images = QHBoxLayout(), QHBoxLayout()
+        noise.addWidget(QLabel("Noise:", self))
+        for w in (self.kind_combo, self.level_slider, self.level_spin):
+            noise.addWidget(w)
+        for w in (self.count_spin, self.new_button, self.noise_button):
+            images.addWidget(w)
+        for row in (noise, images):
+            row.addStretch(1)
+        rows = QVBoxLayout()
+        rows.addLayout(noise)
+        rows.addLayout(images)
+        return rows
 
     # -- public API ---------------------------------------------------------------------------------------
     def noise_spec(self) -> NoiseSpec:
@@ -188,7 +199,7 @@ class DenoiseView(QWidget):
         rows = [as_display_batch(x) for x in (self.clean, self.noisy, self.denoised)]
         n, h, w = rows[0].shape[:3]
         pad = max(1, w // 10)
-        gap = max(2, int(h * 0.45))  # room for the PSNR text under a row
+        gap = max(2, int(h * GAP_SHARE))  # room for the PSNR text under a row
         row_h = h + gap
         shape = (3 * row_h, n * (w + pad) - pad) + rows[0].shape[3:]
         canvas = np.ones(shape, np.float32)
@@ -222,6 +233,25 @@ class DenoiseView(QWidget):
                 text.setVisible(not (clean_input and r == 1))
         for text in self._texts[wanted:]:
             text.hide()
+        self._fit_psnr_texts()
+
+    def _fit_psnr_texts(self, *_: Any) -> None:
+        """The PSNR captions' font fits the gap under their row as drawn: a fixed 9-pt caption overlapped the
+        row below when the dock was low (a laptop screen)."""
+        if self.clean is None:
+            return
+        gap = max(2, int(self.clean.shape[-2] * GAP_SHARE))
+        pixel_h = self.view.viewPixelSize()[1]
+        if pixel_h <= 0:
+            return
+        lo, hi = PSNR_FONT_PX
+        size = int(max(lo, min(hi, gap / pixel_h / 1.25)))  # a line is about 1.25 font sizes high
+        font = QFont()
+        font.setPixelSize(size)
+        for text in self._texts[3:]:
+            if text.textItem.font().pixelSize() != size:
+                text.textItem.document().setDocumentMargin(0)
+                text.setFont(font)
 
     def psnr_texts(self) -> list[str]:
         """The per-image PSNR captions as shown (noisy, denoised for each column)."""

@@ -112,7 +112,7 @@ class LatentView(QWidget):
         self.plot = pg.PlotWidget(viewBox=self.viewbox, background="w")
         self.plot.setObjectName("latentPlot")
         self.plot.setAntialiasing(False)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextColor="k", brush=(255, 255, 255, 200))
+        self.legend = self.plot.addLegend(offset=None, labelTextColor="k")  # above the plot: place_legend
         self.legend.sigSampleClicked.connect(self._on_legend_clicked)
         pen = pg.mkPen((30, 30, 30), width=1, style=Qt.PenStyle.DashLine)
         self.vline = pg.InfiniteLine(angle=90, movable=False, pen=pen)
@@ -137,11 +137,14 @@ class LatentView(QWidget):
         self.maps = LatentMaps(self)  # UMAP / t-SNE: the runner, parameter fields, far shade
         self.map_params = self.maps.params
         self.far_shade = self.maps.far_shade
-        self.projection_box.layout().insertWidget(self.projection_box.layout().count() - 1, self.map_params)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.projection_box)
+        # a row of its own: beside the projection list the map's fields made the scatter 688 px wide at least,
+        # which squeezed the decoder on a laptop screen
+        self.map_params.setContentsMargins(4, 0, 4, 0)
+        layout.addWidget(self.map_params)
         layout.addWidget(self.plot, 1)
         self.setToolTip("Click or drag: pick a latent point · Shift/middle drag: pan · wheel/right drag: zoom")
 
@@ -341,7 +344,7 @@ class LatentView(QWidget):
             self.show_drawn_point(self._drawn_z)
 
     def _place_legend(self, *_: Any) -> None:
-        place_legend(self.legend, self.viewbox, self._coords)
+        place_legend(self.legend, self.plot.getPlotItem())
 
     def _on_current_point(self, z: Any) -> None:
         """The crosshair follows the point one event-loop turn later: the decoded image a click asks for is

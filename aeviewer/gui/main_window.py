@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QShowEvent
 from PySide6.QtWidgets import (
-    QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QStyle, QWidget,
+    QDockWidget, QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QStyle, QWidget,
 )
 
 from aeviewer.errors import AeviewerError
@@ -25,7 +25,7 @@ from aeviewer.gui.keyboard import SpaceForFocusedControls
 from aeviewer.gui.latent_view import LatentView
 from aeviewer.gui.model_picker import ModelPicker, trained_dir_now
 from aeviewer.gui.onnx_dialog import OnnxPairDialog, OnnxPairOpener
-from aeviewer.gui.screen_fit import fit_to_screen
+from aeviewer.gui.screen_fit import KeepInsideScreen, fit_to_screen, fits_screen
 from aeviewer.gui.script_access import ScriptAccess
 from aeviewer.gui.session import Session
 from aeviewer.gui.settings_store import recent_files, remember_recent, settings
@@ -34,6 +34,12 @@ from aeviewer.gui.window_menus import build_menus_and_toolbar, build_status_bar
 
 STATE_VERSION = 2  # bump when the docks change, so an old saved layout is ignored
 BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook docks on a first run
+# Of the window's width on a first run: the side docks (a fixed 380 + 500 px left a 1366-px laptop's scatter 294 px)
+TRAINING_DOCK_SHARE, DECODER_DOCK_SHARE = 0.22, 0.31
+DOCK_FRAME_PX = 8  # a dock's frame around its view
+SHORT_WINDOW_PX = 800  # a window lower than this gives the decoder the whole right column when it can
+# Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
+USEFUL_DOCK_PX = 160
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
 
 
@@ -66,8 +72,10 @@ class MainWindow(ScriptAccess, QMainWindow):
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
+        self._choose_bottom_right_corner()
         self._first_run_layout = self.saveState(STATE_VERSION)  # what View › Reset layout goes back to
         self._layout_restored = self.restore_settings()
+        self._screen_keeper = KeepInsideScreen(self)  # never grows past the screen, whatever a label says
         self._first_show = True
         self._on_model_changed()
 
@@ -399,11 +407,14 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     # -- settings and closing ------------------------------------------------------------------------------------
     def restore_settings(self) -> bool:
-        """The last session's window geometry and dock layout; True when a dock layout was restored."""
+        """The last session's window geometry, if it fits the screen now, and dock layout; True when a dock
+        layout was restored."""
         store = settings()
         geometry = store.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
+            if not fits_screen(self):  # saved on a larger screen, or grown past this one
+                fit_to_screen(self)
         state = store.value("window/state")
         return isinstance(state, QByteArray) and not state.isEmpty() and self.restoreState(state, STATE_VERSION)
 
@@ -411,20 +422,62 @@ class MainWindow(ScriptAccess, QMainWindow):
         super().showEvent(event)
         if self._first_show:
             self._first_show = False
-            if not self._layout_restored:
-                QTimer.singleShot(0, self._fit_bottom_docks)  # once the window has its real size
+            # once the window has its real size
+            QTimer.singleShot(0, self._check_restored_docks if self._layout_restored else self._fit_bottom_docks)
+
+    def squeezed_docks(self) -> list[QDockWidget]:
+        """The docks in view narrower (left, right) or lower (bottom) than USEFUL_DOCK_PX."""
+        squeezed = []
+        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock,
+                     self.regulariser_dock):
+            if not dock.isVisible() or dock.isFloating():  # closed, a tab behind another, or its own window
+                continue
+            bottom = self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
+            if (dock.height() if bottom else dock.width()) < USEFUL_DOCK_PX:
+                squeezed.append(dock)
+        return squeezed
+
+    def _check_restored_docks(self) -> None:
+        """A restored layout whose docks were squeezed to slivers is put back to the first-run layout."""
+        if self.squeezed_docks():
+            self.reset_layout()
 
     def _fit_bottom_docks(self) -> None:
-        """A first-run layout for the screen at hand: the bottom docks take about a third of the height (their
-        size hint asked for 440 px, which left a 720-px window's scatter under 200 px), the scatter the rest."""
+        """A first-run layout for the screen at hand: the side docks take a share of the width and the bottom
+        docks about a third of the height (their size hint asked for 440 px, which left a 720-px window's
+        scatter under 200 px), the scatter the rest (at least 40% of the width on a 1366x768 screen)."""
+        self._choose_bottom_right_corner()
+        self.resizeDocks([self.training_dock, self.decoder_dock], list(self._side_dock_widths()), Qt.Orientation.Horizontal)
         if self.codebook_dock.isVisible():
             return  # a VQ-VAE: its codebook was given the room its K codes need
         share = int(BOTTOM_DOCK_SHARE * self.height())
         self.resizeDocks([self.denoise_dock], [max(share, self.denoise_dock.minimumSizeHint().height())],
                          Qt.Orientation.Vertical)
 
+    def _side_dock_widths(self) -> tuple[int, int]:
+        """The training and decoder docks' first-run widths: a share of the window's, the decoder's no less than
+        its view's minimum."""
+        width = self.width()
+        decoder = max(int(DECODER_DOCK_SHARE * width), self.decoder_canvas.minimumSizeHint().width() + DOCK_FRAME_PX)
+        training = max(int(TRAINING_DOCK_SHARE * width), self.training_dock.widget().minimumWidth())
+        return training, decoder
+
+    def _choose_bottom_right_corner(self) -> None:
+        """On a short window (a 1366x768 laptop) the decoder takes the whole right column, so that its image and
+        sliders fit, when the bottom views still fit under the scatter alone; else the bottom area spans under
+        the decoder too (the denoise and codebook views are wide)."""
+        training, decoder = self._side_dock_widths()
+        room_below_scatter = self.width() - training - decoder - 2 * DOCK_FRAME_PX
+        column = (self.height() < SHORT_WINDOW_PX
+                  and room_below_scatter >= self.denoise_view.minimumSizeHint().width() + DOCK_FRAME_PX)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea if column
+                       else Qt.DockWidgetArea.BottomDockWidgetArea)
+
     def reset_layout(self) -> None:
-        """Every panel back where a first start puts it: undoes a saved layout that squeezed or lost a dock."""
+        """Every panel back where a first start puts it, and a window grown past the screen back to its first
+        size: undoes a saved layout that squeezed or lost a dock."""
+        if not fits_screen(self) and not (self.isMaximized() or self.isFullScreen()):
+            fit_to_screen(self)
         self.restoreState(self._first_run_layout, STATE_VERSION)
         self._on_model_changed()  # the docks this model has (codebook, regulariser) and their room
         QTimer.singleShot(0, self._fit_bottom_docks)

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.fitting_label import ElidedLabel
 from aeviewer.projections.registry import Param, checked_params, kind_of
 from aeviewer.projections.worker import MapWorker
 
@@ -109,7 +110,7 @@ class MapParams(QWidget):
         self.run_button = QPushButton("Cancel", self)
         self.run_button.setObjectName("mapRunButton")
         self.run_button.clicked.connect(self._on_button)
-        self.status = QLabel("", self)
+        self.status = ElidedLabel("", self)  # a far click's note must not widen the window
         self.status.setObjectName("mapStatus")
         self.status.setToolTip("What the map worker is doing; on a map, whether the picked place is far from the data")
         self.set_running(False)

@@ -7,13 +7,14 @@ from typing import Any
 
 import torch
 from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.data_source import DataSourceRow
+from aeviewer.gui.fitting_label import BreakingLabel, ElidedLabel
 from aeviewer.gui.panel_data import PanelData
 from aeviewer.gui.image_utils import make_button
 from aeviewer.gui.loss_plot import LossPlot
@@ -42,6 +43,10 @@ def missing_train_message(name: str, data_dir: Path) -> str:
     return (f"The {name} training split is not in {data_dir}. Set the data directory (File › Data directory…) "
             f"or run `aeviewer data fetch {name}`.")
 
+
+COMBO_MIN_CHARS = 6  # the panel's lists are at least this wide, in characters
+FORM_ROW_SPACING = 3
+LOSS_PLOT_MIN_HEIGHT = 100
 
 class TrainingPanel(RunDisplay, QWidget):
     """Model and training settings, Start / Pause-Resume / Stop, progress, live loss curves.
@@ -136,18 +141,17 @@ class TrainingPanel(RunDisplay, QWidget):
         self.progress.setTextVisible(True)
         self.progress.setFormat("%p%")
         self.progress.setToolTip("Share of the run done")
-        self.progress_label = QLabel("Not training")
+        # these labels may show a long message or a path: cut or wrapped, never wider than the panel
+        self.progress_label = ElidedLabel("Not training")
         self.progress_label.setObjectName("trainingProgressText")
         self.progress_label.setToolTip("Epoch, batch, throughput and estimated time left")
-        self.error_label = QLabel()
+        self.error_label = BreakingLabel()
         self.error_label.setObjectName("trainingError")
         self.error_label.setStyleSheet(ERROR_STYLE)
-        self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
-        self.info_label = QLabel()
+        self.info_label = BreakingLabel()
         self.info_label.setObjectName("trainingInfo")
-        self.info_label.setWordWrap(True)
         self.loss_plot = LossPlot(self)
 
         layout = QVBoxLayout(self)
@@ -158,6 +162,19 @@ class TrainingPanel(RunDisplay, QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot, 1)
+        self._compact_for_small_screens()  # once the fields are the panel's children
+
+    def _compact_for_small_screens(self) -> None:
+        """On a 1366x768 screen the panel took 423 px of width (its lists as wide as their longest entry) and
+        its form pushed the loss chart below the fold: lists shrink to a few characters (the open one shows
+        every entry whole), rows sit closer, and the chart asks for less height."""
+        for combo in self.findChildren(QComboBox):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(COMBO_MIN_CHARS)
+        self.form.setVerticalSpacing(FORM_ROW_SPACING)
+        self.layout().setSpacing(FORM_ROW_SPACING)
+        self.layout().setContentsMargins(6, 4, 6, 4)
+        self.loss_plot.setMinimumHeight(LOSS_PLOT_MIN_HEIGHT)
 
     def _wrap(self, name: str, widget: QWidget) -> QWidget:
         if name != "dataset":

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QMenu, QToolBar
 
 from aeviewer.gui.compare_view import compare_with_dialog
+from aeviewer.gui.fitting_label import ElidedLabel
 from aeviewer.gui.path_tool import install_path_tool
 from aeviewer.gui.session_menu import SessionMenu
 from aeviewer.gui.slide_exports import SlideExports
@@ -86,7 +87,7 @@ def build_export_menu(window: Any, menu: QMenu) -> None:
 def build_status_bar(window: Any) -> None:
     """The status bar: the last action, and the open model, data set and training device."""
     status = window.statusBar()
-    window.action_label = QLabel("Ready")
+    window.action_label = ElidedLabel("Ready")  # a long message is cut, not the window widened (issue 29)
     window.action_label.setObjectName("lastAction")
     window.model_label = QLabel()
     window.model_label.setObjectName("statusModel")

@@ -145,6 +145,7 @@ def data_banner() -> QLabel:
     banner.setTextFormat(Qt.TextFormat.RichText)
     banner.setStyleSheet("QLabel#dataBanner { background: #fff4d6; border: 1px solid #e0b84d; "
                          "padding: 6px; color: #3d2e00; }")
+    banner.setMinimumWidth(1)  # a long path in it is clipped rather than widening the window past the screen
     banner.hide()
     return banner
 

@@ -547,14 +547,21 @@ def reopened(qtbot, window: MainWindow, model_path) -> MainWindow:
     return again
 
 
-def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot, digits_checkpoint):
+def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot, digits_checkpoint, monkeypatch):
+    from PySide6.QtCore import QRect
+
+    from aeviewer.gui import screen_fit
+
+    # a screen the 1280x720 window fits (offscreen's is 800x800): Reset layout keeps a window that fits its size
+    monkeypatch.setattr(screen_fit, "available_geometry", lambda widget=None: QRect(0, 0, 1600, 1000))
     window = make_window(qtbot, digits_checkpoint)
     window.resize(1280, 720)
     window.show()
     qtbot.waitExposed(window)
     qtbot.wait(50)
     first_width = window.decoder_dock.width()
-    window.resizeDocks([window.decoder_dock], [40], Qt.Orientation.Horizontal)  # squeezed to a sliver
+    # squeezed (to a sliver, below USEFUL_DOCK_PX, it would be reset at the next start by itself)
+    window.resizeDocks([window.decoder_dock], [200], Qt.Orientation.Horizontal)
     window.training_dock.close()
     again = reopened(qtbot, window, digits_checkpoint)
     assert again.training_dock.isHidden() and again.decoder_dock.width() < first_width / 2  # the saved layout came back

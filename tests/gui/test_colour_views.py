@@ -226,14 +226,3 @@ def test_images_handed_over_without_labels_are_unlabelled_too(qtbot):
     qtbot.addWidget(view)
     session.set_model(build_model(default_config("ae", image_shape=(1, 8, 8), latent_dim=2, hidden=(8,))), "", images)
     assert legend_texts(view) == ["unlabelled"]
-
-
-def test_the_legend_sits_in_the_corner_with_fewest_points():
-    from aeviewer.gui.legend_corner import emptiest_corner
-
-    rng = np.random.default_rng(2)
-    top_right_heavy = np.r_[rng.uniform(0.6, 1.0, (200, 2)), rng.uniform(0, 1, (50, 2))]
-    assert emptiest_corner(top_right_heavy, (0.3, 0.3)) != (1, 0)
-    along_top = np.c_[rng.uniform(0, 1, 100), rng.uniform(0.6, 1, 100)]
-    bottom_left_empty = np.r_[along_top, along_top[:, ::-1]]  # and down the right side
-    assert emptiest_corner(bottom_left_empty, (0.3, 0.3)) == (0, 1)  # x low, y low: the anchor's bottom-left
