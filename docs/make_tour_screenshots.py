@@ -5,7 +5,7 @@
 
 For each model in trained/index.json: a window built as `aeviewer gui MODEL` builds it (fresh settings,
 background encoding), shown until its encodings have arrived, then the whole screen is saved as
-OUT_DIR/<W>x<H>-<model>-traversal.png (the decoder's traversal grid) and -prior.png (its prior samples).
+OUT_DIR/<W>x<H>-<model>-grid.png (the decoder's traversal grid) and -prior.png (its prior samples).
 Prints the window's size against the screen and the text of the codebook's usage line.
 """
 from __future__ import annotations
@@ -52,7 +52,7 @@ def shoot(app: QApplication, path: Path, out: Path) -> None:
     screen = window.screen()
     size = screen.size()
     prefix = out / f"{size.width()}x{size.height()}-{path.stem}"
-    for tab in ("traversal", "prior"):
+    for tab in ("grid", "prior"):
         show_tab(window, tab)
         settle(app, 0.6)
         screen.grabWindow(0).save(str(prefix) + f"-{tab}.png")

@@ -10,7 +10,7 @@ import zlib
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QWidget
 
 from aeviewer.gui.coalescing import CoalescingTimer
@@ -68,6 +68,11 @@ class LossPlot(pg.PlotWidget):
         self._steps: dict[str, list[float]] = {}
         self._values: dict[str, list[float]] = {}
         self._redraw_timer = CoalescingTimer(self, self.flush, REDRAW_INTERVAL_MS)
+
+    def sizeHint(self) -> QSize:
+        """No more than its minimum height: the training form above asks for all its rows first, and the chart
+        takes what is left (pyqtgraph hints 600 px, which squeezed the form into a scroll on a 1600x1000 screen)."""
+        return QSize(super().sizeHint().width(), self.minimumHeight())
 
     def clear_curves(self) -> None:
         """Remove every curve and its legend entry (the next model may have other loss terms); the x axis is

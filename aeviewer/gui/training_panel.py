@@ -6,8 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QThread, Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, QThread, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
+)
 
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
@@ -46,7 +48,41 @@ def missing_train_message(name: str, data_dir: Path) -> str:
 
 COMBO_MIN_CHARS = 6  # the panel's lists are at least this wide, in characters
 FORM_ROW_SPACING = 3
-LOSS_PLOT_MIN_HEIGHT = 100
+LOSS_PLOT_MIN_HEIGHT = 140  # its legend row and a readable y axis
+
+class FormScroll(QScrollArea):
+    """The panel's form, scrolled when the dock is short or narrow (an AAE's or a colour set's form has twenty
+    rows), so that Start, Pause, Stop, the progress and the loss chart below it stay in view. It asks for the
+    form's whole height, so a tall dock shows every row without a scroll bar."""
+
+    MIN_HEIGHT = 96  # a few rows of the form stay visible however short the dock
+
+    def __init__(self, form: QFormLayout) -> None:
+        super().__init__()
+        self.setObjectName("trainingFormScroll")
+        holder = QWidget()
+        holder.setLayout(form)
+        self.setWidget(holder)
+        holder.installEventFilter(self)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setMinimumHeight(self.MIN_HEIGHT)
+        # its whole height and no more: the loss chart (Expanding) takes what is left
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # rows came or went (another kind): the panel's layout asks again
+        return super().eventFilter(watched, event)
+
+    def sizeHint(self) -> QSize:
+        hint = self.widget().sizeHint()  # QScrollArea's own caps it at 24 lines of text
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(hint.width() + bar, hint.height())
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self.verticalScrollBar().sizeHint().width() * 3, self.MIN_HEIGHT)
+
 
 class TrainingPanel(RunDisplay, QWidget):
     """Model and training settings, Start / Pause-Resume / Stop, progress, live loss curves.
@@ -155,13 +191,13 @@ class TrainingPanel(RunDisplay, QWidget):
         self.loss_plot = LossPlot(self)
 
         layout = QVBoxLayout(self)
-        layout.addLayout(self.form)
+        layout.addWidget(FormScroll(self.form))  # only the form scrolls: the run's controls stay in view
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
-        layout.addWidget(self.loss_plot, 1)
+        layout.addWidget(self.loss_plot)  # no stretch factor: one took space from the form below its height
         self._compact_for_small_screens()  # once the fields are the panel's children
 
     def _compact_for_small_screens(self) -> None:
