@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
+from aeviewer import atomic
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.skipped import SkipReport
@@ -91,20 +91,11 @@ def store(key: str, loaded: "LoadedSource") -> Path | None:
         "skipped_reasons": np.array([r for _, r in loaded.skipped.entries], dtype=str),
     }
     try:
-        images_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(images_path, lambda f: np.save(f, np.concatenate([train.images.numpy(), test.images.numpy()])))
-        _write_atomic(meta_path, lambda f: np.savez(f, **meta))
+        with atomic.replacing(images_path, error=None) as tmp, open(tmp, "wb") as f:
+            np.save(f, np.concatenate([train.images.numpy(), test.images.numpy()]))
+        with atomic.replacing(meta_path, error=None) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **meta)
     except OSError:
         return None
     return meta_path
 
-
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
