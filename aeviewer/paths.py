@@ -1,5 +1,6 @@
 """Where the files that ship with the app live (the pretrained models in trained/, the bundled data in
-resources/) and the user's own folder of aeviewer. Torch-free and Qt-free: the map child process uses it."""
+resources/) and every per-user folder of aeviewer: the one module that asks platformdirs. Torch-free and
+Qt-free: the map child process uses it."""
 from __future__ import annotations
 
 import os
@@ -22,8 +23,30 @@ def shipped_dir(name: str) -> Path:
 def user_dir() -> Path:
     """``$AEVIEWER_USER_DIR``, else the per-user data folder of aeviewer."""
     explicit = os.environ.get(USER_DIR_ENV)
-    if explicit:
-        return Path(explicit)
+    return Path(explicit) if explicit else user_data_dir()
+
+
+def cache_dir() -> Path:
+    """``$AEVIEWER_USER_DIR/cache``, else the per-user cache folder of aeviewer."""
+    explicit = os.environ.get(USER_DIR_ENV)
+    return Path(explicit) / "cache" if explicit else _platform_cache_dir()
+
+
+def numba_cache_dir() -> Path:
+    """Where numba keeps what it compiled for umap-learn / pynndescent between runs; without it a fresh
+    process compiles everything again (over a minute here). Not under ``AEVIEWER_USER_DIR``: compiled code
+    is no user data."""
+    return _platform_cache_dir() / "numba"
+
+
+def user_data_dir() -> Path:
+    """The platform's per-user data folder of aeviewer, whatever the environment names instead."""
     import platformdirs  # imported late: only needed when nothing else names the folder
 
     return Path(platformdirs.user_data_dir("aeviewer", appauthor=False))
+
+
+def _platform_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("aeviewer", appauthor=False))

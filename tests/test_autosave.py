@@ -97,8 +97,6 @@ def test_an_unwritable_folder_raises_a_one_line_error(tmp_path):
 def test_a_full_disk_keeps_the_previous_autosave(tmp_path, monkeypatch):
     import errno
 
-    import aeviewer.training.checkpoint as checkpoint
-
     saver = AutoSaver("digits", directory=tmp_path)
     model = small_model()
     path = saver.save(model, 1)
@@ -107,7 +105,7 @@ def test_a_full_disk_keeps_the_previous_autosave(tmp_path, monkeypatch):
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(checkpoint.os, "replace", full)
+    monkeypatch.setattr("aeviewer.atomic.os.replace", full)
     with pytest.raises(CheckpointError, match="No space left"):
         saver.save(model, 2)
     assert path.read_bytes() == before and list(tmp_path.iterdir()) == [path]

@@ -221,15 +221,13 @@ def test_train_into_a_folder_that_cannot_be_written(capsys, tmp_path):
 
 
 def test_a_full_disk_leaves_the_previous_checkpoint_unchanged(capsys, checkpoint, tmp_path, monkeypatch):
-    import aeviewer.training.checkpoint as ckpt_module
-
     out = tmp_path / "mine.safetensors"
     out.write_bytes(checkpoint.read_bytes())
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(ckpt_module.os, "replace", full)
+    monkeypatch.setattr("aeviewer.atomic.os.replace", full)
     assert_error(capsys, ("train", "--model", "ae", "--epochs", "1", "--hidden", "16", "--no-eval", "--out", str(out)),
                  str(out), "No space left", "unchanged")
     assert out.read_bytes() == checkpoint.read_bytes()

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
+from aeviewer import atomic
 from aeviewer.training.checkpoint import read_metadata
 
 HERE = Path(__file__).resolve().parent
@@ -60,9 +60,8 @@ def write_readme(models: list[dict]) -> None:
 
 def main() -> int:
     models = [entry(p) for p in sorted(HERE.glob("*.safetensors"))]
-    tmp = HERE / "index.json.tmp"
-    tmp.write_text(json.dumps({"default": "vae-mnist-2d.safetensors", "models": models}, indent=1) + "\n")
-    os.replace(tmp, HERE / "index.json")
+    index = json.dumps({"default": "vae-mnist-2d.safetensors", "models": models}, indent=1) + "\n"
+    atomic.write_bytes(HERE / "index.json", index.encode())
     write_readme(models)
     print(f"{len(models)} models, {sum(m['size_bytes'] for m in models) / 1e6:.1f} MB", file=sys.stderr)
     return 0

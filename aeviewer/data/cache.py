@@ -5,8 +5,8 @@ straight into memory; a zip member would be CRC-checked on the way, a third of a
 ``folder-KEY.npz``, the labels, class names, skipped files and how many images are train images. The
 .npz is written last, so an entry without it is incomplete and ignored.
 
-The folder is ``$AEVIEWER_USER_DIR/cache`` when that variable is set (the tests set it), else the
-per-user cache folder (platformdirs). The key hashes the folder's path, every file's name, size and
+The folder is :func:`aeviewer.paths.cache_dir`: ``$AEVIEWER_USER_DIR/cache`` when that variable is set (the
+tests set it), else the per-user cache folder. The key hashes the folder's path, every file's name, size and
 modification time, and the preparation, so a changed, added or removed file, or another preparation,
 misses the cache and decodes afresh. Writes are atomic; a damaged entry is ignored and rewritten.
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -23,25 +21,17 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
+from aeviewer import atomic
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.skipped import SkipReport
+from aeviewer.paths import cache_dir
 
 if TYPE_CHECKING:
     from aeviewer.data.folder import FolderFile
     from aeviewer.data.loaded import LoadedSource
 
 CACHE_VERSION = 1  # bump when decoding changes what a file turns into
-USER_DIR_ENV = "AEVIEWER_USER_DIR"
-
-
-def cache_dir() -> Path:
-    override = os.environ.get(USER_DIR_ENV)
-    if override:
-        return Path(override) / "cache"
-    import platformdirs  # imported late: only needed when nothing else names the folder
-
-    return Path(platformdirs.user_cache_dir("aeviewer", appauthor=False))
 
 
 def folder_key(root: Path, files: Sequence["FolderFile"], preparation: Preparation, max_pixels: int) -> str:
@@ -91,20 +81,11 @@ def store(key: str, loaded: "LoadedSource") -> Path | None:
         "skipped_reasons": np.array([r for _, r in loaded.skipped.entries], dtype=str),
     }
     try:
-        images_path.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(images_path, lambda f: np.save(f, np.concatenate([train.images.numpy(), test.images.numpy()])))
-        _write_atomic(meta_path, lambda f: np.savez(f, **meta))
+        with atomic.replacing(images_path, error=None) as tmp, open(tmp, "wb") as f:
+            np.save(f, np.concatenate([train.images.numpy(), test.images.numpy()]))
+        with atomic.replacing(meta_path, error=None) as tmp, open(tmp, "wb") as f:
+            np.savez(f, **meta)
     except OSError:
         return None
     return meta_path
 
-
-def _write_atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,7 +10,6 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from aeviewer import atomic
 from aeviewer.data.idx import GZIP_MAGIC
 from aeviewer.data.sources import SOURCES, find_file, resolve_data_dir, search_dirs
 from aeviewer.errors import DataError
@@ -142,29 +142,20 @@ def _digests(name: str) -> dict[str, str]:
 
 def _download_verified(url: str, target: Path, digest: str, progress: Progress | None) -> None:
     """Stream ``url`` into a temp file beside ``target``, check the digest, then rename into place."""
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    except OSError as err:  # a read-only data folder
-        raise DataError(f"{target}: cannot write ({err.strerror or err})") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            _stream(url, out, target.name, progress)
-            out.flush()
-            os.fsync(out.fileno())
-        actual = _raw_sha256_or_none(tmp, compressed=True)
-        if actual is None:
-            raise DataError(f"{url}: the downloaded file is not valid gzip data; file discarded")
-        if actual != digest:
-            mismatch = f"decompressed SHA-256 {actual[:12]}…, expected {digest[:12]}…"
-            raise DataError(f"{url}: checksum mismatch ({mismatch}); file discarded")
-        os.replace(tmp, target)
-    except OSError as err:  # fsync on a full disk, a directory in the way of the rename
-        tmp.unlink(missing_ok=True)
+    try:  # the temp file goes even on KeyboardInterrupt: never a partial file left behind
+        with atomic.replacing(target, error=None, suffix=".part") as tmp:
+            with open(tmp, "wb") as out:
+                _stream(url, out, target.name, progress)
+                out.flush()
+                os.fsync(out.fileno())
+            actual = _raw_sha256_or_none(tmp, compressed=True)
+            if actual is None:
+                raise DataError(f"{url}: the downloaded file is not valid gzip data; file discarded")
+            if actual != digest:
+                mismatch = f"decompressed SHA-256 {actual[:12]}…, expected {digest[:12]}…"
+                raise DataError(f"{url}: checksum mismatch ({mismatch}); file discarded")
+    except OSError as err:  # a read-only data folder, fsync on a full disk, a directory in the way of the rename
         raise DataError(f"{target}: cannot write ({err.strerror or err}); nothing was replaced") from None
-    except BaseException:  # includes KeyboardInterrupt: never leave a partial file behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _stream(url: str, out: BinaryIO, filename: str, progress: Progress | None) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from aeviewer import atomic
 from aeviewer.data.decode import DEFAULT_MAX_PIXELS
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress
@@ -215,12 +216,10 @@ def bundled_test_split(path: Path, preparation: Preparation, looked: str = "") -
 
 def write_bundled_split(loaded: LoadedSource, out: Path) -> Path:
     """Save ``loaded``'s test split as a shipped split (compressed, no pickles)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
     test = loaded.test
-    tmp = out.with_name(out.name + ".tmp.npz")
-    np.savez_compressed(tmp, images=test.images.numpy(), labels=test.labels.numpy().astype(np.uint8 if
-                        len(test.class_names) <= 256 else np.int64),
-                        class_names=np.array(test.class_names, dtype=str),
-                        preparation=np.array(json.dumps(loaded.preparation.to_dict() if loaded.preparation else {})))
-    tmp.replace(out)
+    with atomic.replacing(out, error=None) as tmp:
+        np.savez_compressed(tmp, images=test.images.numpy(), labels=test.labels.numpy().astype(np.uint8 if
+                            len(test.class_names) <= 256 else np.int64),
+                            class_names=np.array(test.class_names, dtype=str),
+                            preparation=np.array(json.dumps(loaded.preparation.to_dict() if loaded.preparation else {})))
     return out

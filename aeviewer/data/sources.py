@@ -14,7 +14,7 @@ import torch
 from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError, DataError
-from aeviewer.paths import shipped_dir
+from aeviewer.paths import shipped_dir, user_data_dir
 
 if TYPE_CHECKING:
     from aeviewer.data.preparation import Preparation
@@ -83,9 +83,7 @@ def resolve_data_dir(explicit: str | Path | None = None) -> Path:
     env = os.environ.get("AEVIEWER_DATA")
     if env:
         return Path(env).expanduser()
-    import platformdirs  # imported late: only needed when nothing else names the folder
-
-    return Path(platformdirs.user_data_dir("aeviewer", appauthor=False))
+    return user_data_dir()
 
 
 def source_info(name: str) -> SourceInfo:

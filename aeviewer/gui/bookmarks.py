@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QTabWidget, QVBoxLayout, QWidget,
@@ -175,17 +175,16 @@ class BookmarkList(QWidget):
     def refresh(self) -> None:
         if self._renaming:
             return
-        self.list.blockSignals(True)  # filling the list is no rename
-        row = self.list.currentRow()
-        self.list.clear()
-        for mark in self.navigation.bookmarks.items:
-            item = QListWidgetItem(mark.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
-            item.setToolTip(f"z = ({', '.join(f'{v:.2f}' for v in mark.z[:6])}{', …' if len(mark.z) > 6 else ''})")
-            self.list.addItem(item)
-        if self.list.count():
-            self.list.setCurrentRow(min(max(row, 0), self.list.count() - 1))
-        self.list.blockSignals(False)
+        with QSignalBlocker(self.list):  # filling the list is no rename
+            row = self.list.currentRow()
+            self.list.clear()
+            for mark in self.navigation.bookmarks.items:
+                item = QListWidgetItem(mark.name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+                item.setToolTip(f"z = ({', '.join(f'{v:.2f}' for v in mark.z[:6])}{', …' if len(mark.z) > 6 else ''})")
+                self.list.addItem(item)
+            if self.list.count():
+                self.list.setCurrentRow(min(max(row, 0), self.list.count() - 1))
 
     def names(self) -> list[str]:
         return [mark.name for mark in self.navigation.bookmarks.items]
@@ -200,9 +199,8 @@ class BookmarkList(QWidget):
             self.navigation.rename_bookmark(row, item.text())
         finally:
             self._renaming = False
-        self.list.blockSignals(True)
-        item.setText(self.navigation.bookmarks.items[row].name)  # an emptied name falls back to the old one
-        self.list.blockSignals(False)
+        with QSignalBlocker(self.list):
+            item.setText(self.navigation.bookmarks.items[row].name)  # an emptied name falls back to the old one
 
     def delete_current(self) -> None:
         row = self.list.currentRow()

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
@@ -197,9 +197,8 @@ class CodebookView(QWidget):
         i = int(np.clip(i, 0, len(self.test_codes) - 1))
         self.image_index = i
         if self.index_spin.value() != i:
-            self.index_spin.blockSignals(True)
-            self.index_spin.setValue(i)
-            self.index_spin.blockSignals(False)
+            with QSignalBlocker(self.index_spin):
+                self.index_spin.setValue(i)
         self.edit_codes = self.test_codes[i].copy()
         self._undo.clear()
         show_image(self.original_view, self.original_item, self.session.test_set.images[i])

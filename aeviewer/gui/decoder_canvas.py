@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication, QComboBox, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QSlider, QSplitter, QTabWidget, QVBoxLayout, QWidget,
@@ -297,9 +297,8 @@ class DecoderCanvas(QWidget):
             lo, hi = self._slider_ranges[d]
             value = int(np.clip(round((float(z[d]) - lo) / max(hi - lo, 1e-9) * SLIDER_STEPS), 0, SLIDER_STEPS))
             if slider.value() != value:  # an unchanged slider is not repainted
-                slider.blockSignals(True)
-                slider.setValue(value)
-                slider.blockSignals(False)
+                with QSignalBlocker(slider):
+                    slider.setValue(value)
             self._slider_values[d].setText(f"{float(z[d]):+.2f}")  # QLabel skips an unchanged text
 
     # -- interpolation ----------------------------------------------------------------------------------

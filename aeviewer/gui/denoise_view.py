@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import torch
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QGroupBox, QHBoxLayout, QLabel, QSlider, QSplitter, QVBoxLayout, QWidget,
@@ -267,9 +267,8 @@ class DenoiseView(QWidget):
         self.schedule_update()
 
     def _on_level_changed(self, value: float) -> None:
-        self.level_slider.blockSignals(True)
-        self.level_slider.setValue(int(round(value * LEVEL_STEPS)))
-        self.level_slider.blockSignals(False)
+        with QSignalBlocker(self.level_slider):
+            self.level_slider.setValue(int(round(value * LEVEL_STEPS)))
         self.schedule_update()
 
     def _choose_images(self) -> None:

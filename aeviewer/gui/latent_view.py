@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QObject, QPointF, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPointF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPixmap
 from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
@@ -298,10 +298,9 @@ class LatentView(QWidget):
         size = int(model.latent_size) if model is not None else 2
         self.projection_box.setVisible(size > 2)
         for spin, value in ((self.dim_x, 0), (self.dim_y, 1)):
-            spin.blockSignals(True)
-            spin.setRange(0, max(0, size - 1))
-            spin.setValue(min(value, max(0, size - 1)))
-            spin.blockSignals(False)
+            with QSignalBlocker(spin):
+                spin.setRange(0, max(0, size - 1))
+                spin.setValue(min(value, max(0, size - 1)))
         self.maps.forget()
         self._sync_projection_controls()
         self._ensure_class_items(self.session.class_names)

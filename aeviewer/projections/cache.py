@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
+from aeviewer import atomic
 from aeviewer.paths import user_dir
 
 FORMAT = 1  # bumped when what a cached map means changes (fitting code, seed, reduction)
@@ -41,15 +40,8 @@ def save_map(key: str, coords: np.ndarray, directory: Path | None = None) -> Pat
     folder = directory or cache_dir()
     target = folder / f"{key}.npz"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".map-", suffix=".npz", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, coords=np.ascontiguousarray(coords, np.float32))
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic.replacing(target, error=None) as tmp, open(tmp, "wb") as f:
+            np.savez(f, coords=np.ascontiguousarray(coords, np.float32))
     except OSError:
         return None
     return target

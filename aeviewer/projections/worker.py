@@ -19,11 +19,11 @@ import sys
 import traceback
 import types
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 import numpy as np
 
+from aeviewer.paths import numba_cache_dir
 from aeviewer.projections import cache
 from aeviewer.projections.registry import MAP_KINDS, checked_params, kind_of, require_module
 
@@ -82,7 +82,7 @@ class MapWorker:
     def _ensure_process(self) -> None:
         if self._process is not None and self._process.is_alive():
             return
-        os.environ.setdefault(NUMBA_CACHE_ENV, str(numba_cache_dir()))  # the child inherits it
+        os.environ.setdefault(NUMBA_CACHE_ENV, str(numba_cache_dir()))  # the child inherits it; one already set wins
         self._commands, self._events = self._ctx.Queue(), self._ctx.Queue()
         self._process = self._ctx.Process(target=_serve, args=(self._commands, self._events, os.getpid()),
                                           name="aeviewer-maps", daemon=True)
@@ -198,16 +198,6 @@ def _main_module_hidden() -> Iterator[None]:
         yield
     finally:
         sys.modules["__main__"] = main
-
-
-def numba_cache_dir() -> Path:
-    """Where numba keeps what it compiled for umap-learn / pynndescent between runs: the per-user cache folder.
-
-    Without it a fresh process compiles everything again (over a minute here); an already set
-    ``NUMBA_CACHE_DIR`` wins. Not under ``AEVIEWER_USER_DIR``: compiled code is no user data."""
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("aeviewer", appauthor=False)) / "numba"
 
 
 def _newest_layouts(events: list[MapEvent]) -> list[MapEvent]:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from aeviewer.atomic import new_file_mode
+from aeviewer import atomic
 from aeviewer.data.preparation import Preparation
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.models.base import Autoencoder
@@ -76,29 +74,8 @@ def save_checkpoint(
     }
     if preparation is not None:
         metadata["preparation"] = json.dumps(preparation.to_dict())
-    _write_atomic(path, safetensors_bytes(tensors, metadata))
+    atomic.write_bytes(path, safetensors_bytes(tensors, metadata), CheckpointError)
     return path
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    """Temp file in the same folder (same file system), fsync, then os.replace over ``path``."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as err:
-        raise CheckpointError(f"{path}: cannot write ({err.strerror or err})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, new_file_mode(path))  # mkstemp makes 0600; a saved model gets the usual permissions
-        os.replace(tmp, path)
-    except BaseException as err:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(err, OSError):
-            raise CheckpointError(f"{path}: cannot write ({err.strerror or err}); the previous file is unchanged") from None
-        raise
 
 
 def rewrite_metadata(path: str | Path, changes: dict[str, str]) -> Path:
@@ -114,7 +91,7 @@ def rewrite_metadata(path: str | Path, changes: dict[str, str]) -> Path:
     _decode_metadata(path, header["__metadata__"])
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)  # the tensors start 8-byte aligned, as safetensors writes them
-    _write_atomic(path, len(text).to_bytes(8, "little") + text + raw[8 + size:])
+    atomic.write_bytes(path, len(text).to_bytes(8, "little") + text + raw[8 + size:], CheckpointError)
     return path
 
 

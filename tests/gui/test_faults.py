@@ -18,7 +18,6 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import aeviewer.gui.app as app_module
-import aeviewer.training.checkpoint as checkpoint_module
 from aeviewer.autosave import autosave_dir, list_autosaves
 from aeviewer.gui.main_window import MainWindow
 from aeviewer.models.ae import AE
@@ -189,7 +188,7 @@ def test_autosave_into_an_unwritable_folder_reports_it_and_training_goes_on(qtbo
 def test_a_full_disk_keeps_the_previous_autosave(qtbot, window, monkeypatch):
     panel = window.training_panel
     panel.epochs.setValue(3)
-    real_replace = os.replace
+    real_replace = os.replace  # noqa: TID251 (the fake full disk wraps the real rename)
     calls = []
 
     def full_after_one(src, dst, *args, **kwargs):
@@ -198,9 +197,9 @@ def test_a_full_disk_keeps_the_previous_autosave(qtbot, window, monkeypatch):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr(checkpoint_module.os, "replace", full_after_one)
+    monkeypatch.setattr("aeviewer.atomic.os.replace", full_after_one)
     result = train_to_end(qtbot, window)
-    monkeypatch.setattr(checkpoint_module.os, "replace", real_replace)
+    monkeypatch.setattr("aeviewer.atomic.os.replace", real_replace)
     assert result["status"] == "finished" and len(calls) == 3
     assert "No space left" in panel.error_text() and "unchanged" in panel.error_text()
     saved = load_checkpoint(panel.last_autosave)
@@ -237,7 +236,7 @@ def test_saving_the_model_where_it_cannot_be_written(window, digits_checkpoint, 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        monkeypatch.setattr(checkpoint_module.os, "replace", full)
+        monkeypatch.setattr("aeviewer.atomic.os.replace", full)
     assert window.save_model_to(target) is None
     assert len(window.errors) == 1 and "\n" not in window.errors[0] and "cannot write" in window.errors[0]
     assert mine.read_bytes() == original and window.session.model_path == mine
