@@ -28,7 +28,7 @@ from aeviewer.data.preparation import Preparation
 from aeviewer.data.skipped import SkipReport
 
 if TYPE_CHECKING:
-    from aeviewer.data.folder import FolderFile
+    from aeviewer.data.folder_listing import FolderFile
     from aeviewer.data.loaded import LoadedSource
 
 CACHE_VERSION = 1  # bump when decoding changes what a file turns into
