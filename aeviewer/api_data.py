@@ -23,7 +23,7 @@ CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA: how a channel axis is told from a
 def load_data_path(path: str | Path, data_dir: str | Path | None = None) -> ImageSet:
     """The one loader of data named by a string: the test split of a named set (digits, mnist, ...) or of a
     path (an image folder, .npz/.npy, a CIFAR binary folder; split and prepared as aeviewer.data.loader does)."""
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     return load_split(str(path), "test", data_dir)
 

@@ -120,7 +120,7 @@ def _run_gui(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from aeviewer.gui.compare_view import run_compare
+    from aeviewer.gui.app import run_compare
 
     return run_compare(args.models, data_dir=args.data_dir)
 

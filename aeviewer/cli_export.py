@@ -67,7 +67,7 @@ def export_command(args: argparse.Namespace) -> int:
     import numpy as np
 
     from aeviewer import explore, export, walks
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
     from aeviewer.training.checkpoint import load_checkpoint
 
     walking = args.interpolate is not None or args.map_path is not None or args.traverse is not None

@@ -99,7 +99,7 @@ class DataLoads:
 
     def split(self, spec: str, split: str, preparation: Any = None) -> Any:
         from aeviewer.data.loader import is_named, load_source, split_of
-        from aeviewer.data.sources import load_split
+        from aeviewer.data.loader import load_split
 
         if is_named(spec):
             return load_split(spec, split, self.args.data_dir)

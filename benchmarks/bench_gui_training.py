@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         dataset, epochs, rounds = "digits", 2, 1
     offscreen_qt()
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     gui = GuiRun(args.kind, dataset, args.latent_dim, epochs, args.batch_size, args.threads)
     train_set = load_split(dataset, "train", gui.window.data_dir)

@@ -30,7 +30,7 @@ def load_images(dataset: str, limit: int | None) -> tuple[ImageSet, str]:
     """MNIST's training split, or random 28x28 images of the same size when asked or when MNIST is missing."""
     if dataset == "mnist":
         try:
-            from aeviewer.data.sources import load_split
+            from aeviewer.data.loader import load_split
 
             data = load_split("mnist", "train")
         except AeviewerError as err:

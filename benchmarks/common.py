@@ -86,7 +86,7 @@ def time_repeats(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> list[f
 def load_set(dataset: str, split: str, limit: int | None = None) -> tuple[ImageSet, str]:
     """A real split, or random 28x28 images with ten labels when that data set is missing (named in the result)."""
     try:
-        from aeviewer.data.sources import load_split
+        from aeviewer.data.loader import load_split
 
         data = load_split(dataset, split)
     except AeviewerError as err:

@@ -20,7 +20,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from aae_refit_variants import BATCH, HOLD_OUT, refit  # noqa: E402
 
-from aeviewer.data.sources import load_split  # noqa: E402
+from aeviewer.data.loader import load_split  # noqa: E402
 from aeviewer.models.ae import reconstruction_loss  # noqa: E402
 from aeviewer.models.base import optimizer_step  # noqa: E402
 from aeviewer.training.checkpoint import load_checkpoint  # noqa: E402

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 import torch
 
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.models.base import Autoencoder
 from aeviewer.training.checkpoint import load_checkpoint
 from aeviewer.training.metrics import choose_parzen_sigma, parzen_log_likelihood, psnr

@@ -32,7 +32,7 @@ import time
 import torch
 
 from aeviewer.data.imageset import ImageSet
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder
 from aeviewer.training.checkpoint import load_checkpoint

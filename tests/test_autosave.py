@@ -174,7 +174,7 @@ def _read_lines(stream, lines: queue.Queue) -> None:
 
 @pytest.mark.slow
 def test_sigkill_mid_epoch_leaves_the_last_epoch_loadable(tmp_path):
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
     from aeviewer.training.metrics import evaluate
 
     dataset = "mnist"  # epochs long enough to be killed well inside one

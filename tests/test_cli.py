@@ -142,7 +142,7 @@ def test_data_fetch_unknown_name_is_one_line_exit_2(tmp_path: Path) -> None:
 
 def test_hold_out_keeps_the_last_training_images_out_of_training(tmp_path: Path, monkeypatch) -> None:
     import aeviewer.training.trainer as trainer_module
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     seen = []
     real_init = trainer_module.Trainer.__init__

@@ -12,7 +12,7 @@ from PIL import Image
 
 from aeviewer import explore, export
 from aeviewer.cli import main
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.training.checkpoint import load_checkpoint
 
 

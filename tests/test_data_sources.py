@@ -11,12 +11,12 @@ import torch
 
 from aeviewer.data import sources
 from aeviewer.data.idx import write_idx
+from aeviewer.data.loader import load_split
 from aeviewer.data.sources import (
     FASHION_NAMES,
     SOURCE_NAMES,
     digits_split_indices,
     format_status_table,
-    load_split,
     resolve_data_dir,
     source_status,
 )

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aeviewer.data.download import RAW_SHA256, fetch, raw_sha256, verify
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.errors import DataError
 from shared_data import IDX_DATA, require_data
 

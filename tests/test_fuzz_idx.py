@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from aeviewer.data import sources
 from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
+from aeviewer.data.loader import load_split
 from aeviewer.errors import DataError
 
 FUZZ = settings(derandomize=True, database=None, deadline=None, max_examples=200,
@@ -104,7 +105,7 @@ def attempt_split(folder: Path, images: bytes, labels: bytes, family: str, gz: t
     label_path.write_bytes(labels)
     TRIED[family] += 1
     try:
-        loaded = sources.load_split("mnist", "train", data_dir=data_dir)
+        loaded = load_split("mnist", "train", data_dir=data_dir)
     except DataError as err:
         assert_one_line(err, image_path, label_path, target)
         return
@@ -274,7 +275,7 @@ def test_load_split_over_things_that_are_not_files(workdir):
         make(images)
         TRIED["not_a_file"] += 1
         with pytest.raises(DataError) as err:
-            sources.load_split("mnist", "train", data_dir=data_dir)
+            load_split("mnist", "train", data_dir=data_dir)
         assert_one_line(err.value, images, target)
         images.rmdir() if kind == "folder" else images.unlink()
 

@@ -229,7 +229,7 @@ def test_autoencoder_step_follows_the_gradient_of_recon_plus_weighted_generator_
 
 
 def _codes_after_training_from_a_shifted_start(adversarial_weight: float) -> tuple[torch.Tensor, dict]:
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     x_all = load_split("digits", "train").float_batch(slice(None))
     model = _aae(adversarial_weight=adversarial_weight)

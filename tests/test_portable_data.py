@@ -11,7 +11,7 @@ from safetensors import safe_open
 
 from aeviewer.data.loader import load_source, portable_spec, resolve_spec
 from aeviewer.data.preparation import Preparation
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.paths import shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint, read_metadata, rewrite_metadata
 from shared_data import EMOJI_HOW, require_data

@@ -100,7 +100,7 @@ def test_images_of_another_shape_are_refused() -> None:
 
 def test_cli_refits_on_the_training_images_less_the_hold_out(tmp_path: Path, monkeypatch) -> None:
     import aeviewer.training.refit as refit_module
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     path = tmp_path / "aae.safetensors"
     assert main(["train", "--model", "aae", "--dataset", "digits", "--epochs", "1", "--hold-out", "300",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.training.checkpoint import load_checkpoint
 from aeviewer.training.metrics import evaluate
 

@@ -3,6 +3,7 @@
 Downloading lives in ``aeviewer.data.download`` (imported on demand: it pulls in urllib).
 """
 from aeviewer.data.imageset import ImageSet
+from aeviewer.data.loader import load_split
 from aeviewer.data.noise import NoiseSpec, corrupt
 from aeviewer.data.sources import (
     SOURCE_NAMES,
@@ -10,7 +11,6 @@ from aeviewer.data.sources import (
     SourceInfo,
     SourceStatus,
     format_status_table,
-    load_split,
     resolve_data_dir,
     source_status,
 )

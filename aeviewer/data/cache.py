@@ -28,7 +28,7 @@ from aeviewer.data.skipped import SkipReport
 from aeviewer.paths import cache_dir
 
 if TYPE_CHECKING:
-    from aeviewer.data.folder import FolderFile
+    from aeviewer.data.folder_listing import FolderFile
     from aeviewer.data.loaded import LoadedSource
 
 CACHE_VERSION = 1  # bump when decoding changes what a file turns into

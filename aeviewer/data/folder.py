@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +21,7 @@ import torch
 
 from aeviewer.data import cache
 from aeviewer.data.decode import DEFAULT_MAX_PIXELS, BadImage, decode_file, is_grey, luma
+from aeviewer.data.folder_listing import FolderFile, FolderListing
 from aeviewer.data.imageset import UNLABELLED, ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress, check_cancel, check_memory
 from aeviewer.data.preparation import Preparation
@@ -32,24 +32,6 @@ from aeviewer.errors import DataError
 SPLIT_FOLDERS = ("train", "test")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm", ".tga", ".ico"}
 CHUNK = 64  # files per task: few enough for prompt cancelling, enough to keep the pool's overhead small
-
-
-@dataclass(frozen=True)
-class FolderFile:
-    path: str  # relative to the root, "/"-separated
-    label: int
-    split: str  # "train", "test", or "" where the folder has no split
-    size: int
-    mtime_ns: int
-
-
-@dataclass
-class FolderListing:
-    root: Path
-    files: list[FolderFile]  # sorted by path
-    class_names: tuple[str, ...]
-    has_split: bool
-    skipped: SkipReport  # images outside a class folder, unreadable subfolders
 
 
 def scan_folder(root: str | Path) -> FolderListing:

@@ -27,6 +27,8 @@ from aeviewer.data.decode import DEFAULT_MAX_PIXELS
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress
 from aeviewer.data.preparation import Preparation
+from aeviewer.data import sources  # sources.BUNDLED_DATA_DIR read when used: tests point it elsewhere
+from aeviewer.data.sources import SOURCE_NAMES, SOURCES, check_split, load_named_split, resolve_data_dir
 from aeviewer.errors import ConfigError, DataError
 
 PATH_KINDS = (
@@ -42,8 +44,6 @@ def _bare_name(text: str) -> bool:
 
 
 def is_named(spec: str) -> bool:
-    from aeviewer.data.sources import SOURCES
-
     return spec in SOURCES
 
 
@@ -102,8 +102,6 @@ def source_path(spec: str | Path, data_dir: str | Path | None = None) -> Path:
 
 
 def _data_root(data_dir: str | Path | None) -> Path:
-    from aeviewer.data.sources import resolve_data_dir
-
     return resolve_data_dir(data_dir)
 
 
@@ -125,11 +123,10 @@ def load_source(spec: str | Path, preparation: Preparation | None = None, data_d
                 use_cache: bool = True) -> LoadedSource:
     """Both splits of ``spec``: a named set (digits, mnist, fashion-mnist) as it always was, or a path
     prepared by ``preparation`` (the defaults when None)."""
-    from aeviewer.data.sources import SOURCE_NAMES, load_split
-
     text = str(spec)
     if is_named(text):
-        return LoadedSource(load_split(text, "train", data_dir), load_split(text, "test", data_dir), text, None)
+        return LoadedSource(load_named_split(text, "train", data_dir), load_named_split(text, "test", data_dir),
+                            text, None)
     preparation = preparation or Preparation()
     path = source_path(text, data_dir)
     if not path.exists():
@@ -175,6 +172,19 @@ def _load_path(path: Path, preparation: Preparation, *, progress: Progress | Non
                        max_pixels=max_pixels, use_cache=use_cache)
 
 
+def load_split(spec: str | Path, split: str = "train", data_dir: str | Path | None = None,
+               preparation: Preparation | None = None, **options: object) -> ImageSet:
+    """The ``split`` ("train" or "test") of ``spec`` as an in-memory uint8 ImageSet.
+
+    ``spec`` is a named set or a path (folder, .npz/.npy, CIFAR), which ``preparation`` prepares and
+    ``options`` (progress, cancel, max_memory, ...) go with: see :func:`load_source`.
+    """
+    check_split(split)
+    if spec in SOURCES:
+        return load_named_split(spec, split, data_dir)  # type: ignore[arg-type]
+    return load_path_split(spec, split, preparation, data_dir, **options)
+
+
 def load_path_split(spec: str | Path, split: str, preparation: Preparation | None = None,
                     data_dir: str | Path | None = None, **options: object) -> ImageSet:
     """One split of a path source (see :func:`split_of`)."""
@@ -192,9 +202,7 @@ def split_of(loaded: LoadedSource, split: str) -> ImageSet:
 
 # -- the test splits shipped in resources/ ------------------------------------------------------
 def bundled_path(folder_name: str) -> Path:
-    from aeviewer.data.sources import BUNDLED_DATA_DIR
-
-    return BUNDLED_DATA_DIR / folder_name / BUNDLED_SPLIT
+    return sources.BUNDLED_DATA_DIR / folder_name / BUNDLED_SPLIT
 
 
 def bundled_test_split(path: Path, preparation: Preparation, looked: str = "") -> LoadedSource | None:

@@ -6,7 +6,6 @@ import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -15,9 +14,6 @@ from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError, DataError
 from aeviewer.paths import shipped_dir, user_data_dir
-
-if TYPE_CHECKING:
-    from aeviewer.data.preparation import Preparation
 
 SPLITS = ("train", "test")
 DIGIT_NAMES = tuple(str(d) for d in range(10))
@@ -108,7 +104,7 @@ def find_file(directory: Path, base: str) -> Path | None:
 
 def locate_split(name: str, split: str, data_dir: str | Path | None = None) -> tuple[Path, Path] | None:
     """(images file, labels file) of the first search directory that holds both, or None."""
-    images_base, labels_base = IDX_FILES[_check_split(split)]
+    images_base, labels_base = IDX_FILES[check_split(split)]
     for directory in search_dirs(name, data_dir):
         images, labels = find_file(directory, images_base), find_file(directory, labels_base)
         if images is not None and labels is not None:
@@ -116,18 +112,10 @@ def locate_split(name: str, split: str, data_dir: str | Path | None = None) -> t
     return None
 
 
-def load_split(name: str, split: str = "train", data_dir: str | Path | None = None,
-               preparation: "Preparation | None" = None, **options: Any) -> ImageSet:
-    """The ``split`` ("train" or "test") of source ``name`` as an in-memory uint8 ImageSet.
-
-    ``name`` is a named set or a path (folder, .npz/.npy, CIFAR), which ``preparation`` prepares and
-    ``options`` (progress, cancel, max_memory, ...) go with: see :func:`aeviewer.data.loader.load_source`.
-    """
-    _check_split(split)
-    if name not in SOURCES:
-        from aeviewer.data.loader import load_path_split
-
-        return load_path_split(name, split, preparation, data_dir, **options)
+def load_named_split(name: str, split: str = "train", data_dir: str | Path | None = None) -> ImageSet:
+    """The ``split`` ("train" or "test") of the named set ``name`` (one of SOURCES) as an in-memory uint8
+    ImageSet. A spec that may also be a path goes through :func:`aeviewer.data.loader.load_split`."""
+    check_split(split)
     info = source_info(name)
     if not info.idx:
         return _load_digits(split)
@@ -140,7 +128,7 @@ def load_split(name: str, split: str = "train", data_dir: str | Path | None = No
     return _load_idx_pair(info, *found)
 
 
-def _check_split(split: str) -> str:
+def check_split(split: str) -> str:
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r} (use train or test)")
     return split

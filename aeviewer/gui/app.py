@@ -1,4 +1,5 @@
-"""Entry points of the desktop app: build the main window (for tests too) and run the event loop."""
+"""Entry points of the desktop app: build the main window (for tests too) and run the event loop, or run the
+compare window of ``aeviewer compare``."""
 from __future__ import annotations
 
 import sys
@@ -120,4 +121,18 @@ def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None 
         start.close()
 
     start.then(build)
+    return app.exec()
+
+
+def run_compare(paths: Sequence[str | Path], data_dir: str | Path | None = None) -> int:
+    """``aeviewer compare A B [C D]``: load (refusing mixed data sets before any window opens), then show."""
+    from aeviewer import compare
+    from aeviewer.data.loader import load_split
+    from aeviewer.gui.compare_view import CompareView
+
+    models = compare.load_models(paths, data_dir)
+    test_set = load_split(models[0].dataset, "test", data_dir, models[0].preparation)
+    app = ensure_app()
+    view = CompareView(models, test_set)
+    view.show()
     return app.exec()

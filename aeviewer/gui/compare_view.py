@@ -32,7 +32,7 @@ from aeviewer.gui.compare_panels import PAIRS_OFFERED, ModelPanel, SelectViewBox
 from aeviewer.gui.image_utils import class_color, to_qpixmap
 
 __all__ = ["GALLERY_LIMIT", "PAIRS_OFFERED", "RECON_PX", "THUMB_PX", "CompareView", "EncodeThread", "ImageCell",
-           "ModelPanel", "SelectViewBox", "compare_with_dialog", "hover_ring", "open_compare_with", "run_compare"]
+           "ModelPanel", "SelectViewBox", "compare_with_dialog", "hover_ring", "open_compare_with"]
 
 GALLERY_LIMIT = 400  # thumbnails drawn for a selection; the count above the gallery says how many there are
 THUMB_PX = 56
@@ -326,16 +326,3 @@ def open_compare_with(window: Any, paths: Sequence[str | Path]) -> CompareView |
     view.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     view.show()
     return view
-
-
-def run_compare(paths: Sequence[str | Path], data_dir: str | Path | None = None) -> int:
-    """``aeviewer compare A B [C D]``: load (refusing mixed data sets before any window opens), then show."""
-    from aeviewer.data.sources import load_split
-    from aeviewer.gui.app import ensure_app
-
-    models = compare.load_models(paths, data_dir)
-    test_set = load_split(models[0].dataset, "test", data_dir, models[0].preparation)
-    app = ensure_app()
-    view = CompareView(models, test_set)
-    view.show()
-    return app.exec()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loader import is_named
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.model_picker import as_number
 

@@ -1,26 +1,29 @@
 """LatentMaps: the latent view's UMAP / t-SNE maps: the map worker's runner, the parameter fields, the grey over
 places far from every embedded point, and the note that a decode there is a guess.
 
-The LatentView owns one and hands it the projection choice; the maps reach the view only through the
-session (``show_map``) and the few plot items they draw on (the far shade, the drawing's star).
+The LatentView owns one and hands it what the maps need, and no more: the plot (the far shade goes on it, its
+view box follows a forming layout), the row of projection controls (the parameter fields go in it), the chosen
+projection kind, and a call that moves the drawing's star. The maps reach the view's state only through the
+session (``show_map``).
 """
 from __future__ import annotations
 
 import importlib
 import importlib.util
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF
+from PySide6.QtWidgets import QWidget
 
 from aeviewer.gui.map_runner import MapParams, MapRunner
 from aeviewer.projections.maps import MapProjection
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
 if TYPE_CHECKING:
-    from aeviewer.gui.latent_view import LatentView
+    from aeviewer.gui.session import Session
 
 FAR_SHADE = (90, 90, 90, 45)  # RGBA over places far from every embedded point of a map (the decode is a guess)
 FAR_MASK_CELLS = (128, 128)
@@ -31,18 +34,23 @@ class LatentMaps(QObject):
     """The maps of one LatentView: ``params`` (the fields, shown for a map kind), ``far_shade`` (on the plot),
     ``runner`` (made on the first map: it owns a child process), ``current`` (the MapProjection formed or shown)."""
 
-    def __init__(self, view: "LatentView") -> None:
-        super().__init__(view)
-        self.view = view
-        self.session = view.session
+    def __init__(self, session: "Session", plot: pg.PlotWidget, controls: QWidget, chosen_kind: Callable[[], Any],
+                 move_drawn_star: Callable[[float, float], None], parent: QObject | None = None) -> None:
+        """``chosen_kind``: the projection kind chosen now; ``move_drawn_star(x, y)``: the drawing's code lies at
+        (x, y) on the map (the view moves its star there if it still shows one)."""
+        super().__init__(parent)
+        self.session = session
+        self.viewbox = plot.getViewBox()
+        self.chosen_kind = chosen_kind
+        self.move_drawn_star = move_drawn_star
         self.runner: MapRunner | None = None
         self.current: Any = None
         self._params: dict[str, Any] = {}
         self.far_shade = pg.ImageItem(axisOrder="row-major")
         self.far_shade.setZValue(-10)
         self.far_shade.hide()
-        view.plot.addItem(self.far_shade, ignoreBounds=True)
-        self.params = MapParams(view.projection_box)
+        plot.addItem(self.far_shade, ignoreBounds=True)
+        self.params = MapParams(controls)
         self.params.hide()
         self.params.runRequested.connect(self.start)
         self.params.cancelRequested.connect(self.cancel)
@@ -100,7 +108,7 @@ class LatentMaps(QObject):
             runner.worker.warm_up()
 
     def start(self) -> None:
-        kind = self.view.projection_combo.currentData()
+        kind = self.chosen_kind()
         latents = self.session.latents
         if kind not in MAP_KINDS or latents is None or len(latents) < 3:
             return
@@ -137,7 +145,7 @@ class LatentMaps(QObject):
         first = self.current is None
         self.current = (MapProjection(self.runner.kind, latents, coords, self._params) if first
                         else self.current.with_coords(coords))
-        viewbox = self.view.viewbox
+        viewbox = self.viewbox
         if first or not final:
             viewbox.enableAutoRange()
         self.session.show_map(self.current)
@@ -164,5 +172,5 @@ class LatentMaps(QObject):
         self.far_shade.show()
 
     def _on_drawn_placed(self, coords: np.ndarray) -> None:
-        if self.view.drawn_code() is not None and len(coords):
-            self.view.drawn_marker.setData([float(coords[0, 0])], [float(coords[0, 1])])
+        if len(coords):
+            self.move_drawn_star(float(coords[0, 0]), float(coords[0, 1]))

@@ -134,7 +134,9 @@ class LatentView(QWidget):
         self._index = PointIndex(np.zeros((0, 2), np.float32))
 
         self.projection_box = self._build_projection_controls()
-        self.maps = LatentMaps(self)  # UMAP / t-SNE: the runner, parameter fields, far shade
+        # UMAP / t-SNE: the runner, parameter fields, far shade
+        self.maps = LatentMaps(session, self.plot, self.projection_box, self.projection_combo.currentData,
+                               self._move_drawn_star, parent=self)
         self.map_params = self.maps.params
         self.far_shade = self.maps.far_shade
         layout = QVBoxLayout(self)
@@ -231,6 +233,11 @@ class LatentView(QWidget):
         p = np.asarray(projection.to_2d(self._drawn_z))[0]  # on a map: near its nearest codes, at once
         self.drawn_marker.setData([float(p[0])], [float(p[1])])
         self.maps.place_drawn(self._drawn_z)  # then where the map's own transform puts it
+
+    def _move_drawn_star(self, x: float, y: float) -> None:
+        """The map's own transform placed the drawing's code at (x, y); the star goes there unless it was cleared."""
+        if self._drawn_z is not None:
+            self.drawn_marker.setData([x], [y])
 
     def drawn_point(self) -> tuple[float, float] | None:
         x, y = self.drawn_marker.getData()

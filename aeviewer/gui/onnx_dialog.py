@@ -215,7 +215,7 @@ class OnnxPairOpener(QObject):
         spec, loaded = panel.data_spec(), panel.loaded_source
         if loaded is not None and loaded.source == spec:
             return spec, lambda: loaded.test
-        from aeviewer.data.sources import load_split
+        from aeviewer.data.loader import load_split
 
         data_dir = self.window.data_dir
         return spec, lambda: load_split(spec, "test", data_dir)

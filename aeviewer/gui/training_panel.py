@@ -13,7 +13,8 @@ from PySide6.QtWidgets import (
 
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.autosave import AutoSaver
-from aeviewer.data.sources import SOURCES, load_split, locate_split, resolve_data_dir
+from aeviewer.data.loader import load_split
+from aeviewer.data.sources import SOURCES, locate_split, resolve_data_dir
 from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.data_source import DataSourceRow
 from aeviewer.gui.fitting_label import BreakingLabel, ElidedLabel

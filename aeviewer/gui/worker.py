@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
 
 from aeviewer.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.coalescing import CoalescingTimer
 from aeviewer.models.base import Autoencoder, cpu_state_dict

@@ -31,14 +31,14 @@ def _collect_on_the_gui_thread(qapp):
 
 @pytest.fixture(scope="session")
 def digits_train() -> ImageSet:
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     return load_split("digits", "train")
 
 
 @pytest.fixture(scope="session")
 def digits_test() -> ImageSet:
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     return load_split("digits", "test")
 

@@ -328,7 +328,7 @@ def test_first_run_opens_the_indexed_default_with_its_scatter(qtbot, monkeypatch
 
 def test_the_shipped_mnist_test_split_is_found_without_a_data_directory(monkeypatch, tmp_path):
     """The pretrained MNIST models open offline: the bundled test split is found with an empty data dir."""
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
 
     monkeypatch.setenv("AEVIEWER_DATA", str(tmp_path / "empty"))
     test = load_split("mnist", "test", None)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from aeviewer import compare
 from aeviewer.cli import main
-from aeviewer.data.sources import load_split
+from aeviewer.data.loader import load_split
 from aeviewer.gui.compare_view import GALLERY_LIMIT, CompareView, open_compare_with
 
 TRAINED = Path(__file__).resolve().parents[2] / "trained"

@@ -31,7 +31,7 @@ def test_a_saved_history_is_drawn_without_waiting(qtbot):
 def test_a_history_the_trainer_wrote_shows_only_loss_terms(qtbot):
     """The GUI saves the Trainer's own history rows (autosave, Save after training): their bookkeeping
     (epoch, seconds, samples/s) must not come back as curves when the file is opened again."""
-    from aeviewer.data.sources import load_split
+    from aeviewer.data.loader import load_split
     from aeviewer.models import build_model, default_config
     from aeviewer.training.trainer import TrainConfig, Trainer
 
