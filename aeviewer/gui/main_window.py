@@ -37,6 +37,7 @@ BOTTOM_DOCK_SHARE = 0.36  # of the window's height, for the denoise/codebook doc
 # Of the window's width on a first run: the side docks (a fixed 380 + 500 px left a 1366-px laptop's scatter 294 px)
 TRAINING_DOCK_SHARE, DECODER_DOCK_SHARE = 0.22, 0.31
 DOCK_FRAME_PX = 8  # a dock's frame around its view
+CODEBOOK_DOCK_SHARE = 0.40  # of the window's height, for a VQ-VAE's codebook on a first run
 SHORT_WINDOW_PX = 800  # a window lower than this gives the decoder the whole right column when it can
 # Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
 USEFUL_DOCK_PX = 160
@@ -330,8 +331,10 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.regulariser_dock.setVisible(has_picture)
         if is_vq:
             self.codebook_dock.raise_()
-            # K codes need the room, but on a small screen not all of it: the scatter and decoder above need some
-            self.resizeDocks([self.codebook_dock], [min(440, int(0.48 * self.height()))], Qt.Orientation.Vertical)
+            # K codes need the room, but not all of it: the scatter and the decoder's tools above need some (at
+            # 48% of a 900-px window the decoder's traversal grid kept less than one row of 48-px cells)
+            self.resizeDocks([self.codebook_dock], [min(400, int(CODEBOOK_DOCK_SHARE * self.height()))],
+                             Qt.Orientation.Vertical)
         self._update_status()
         self._update_title()
 

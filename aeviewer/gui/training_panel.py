@@ -131,6 +131,8 @@ class TrainingPanel(RunDisplay, QWidget):
     def _build(self) -> None:
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        # A narrow dock puts a field under its label rather than cutting it off at the side
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.continue_box = QCheckBox("Continue training the open model")
         self.continue_box.setObjectName("continueBox")
         self.continue_box.setToolTip("Train the model that is open now (its kind, size and data set) instead of a new one.")

@@ -68,6 +68,7 @@ def settle(qtbot, window: MainWindow, checkpoint: Path) -> None:
             window.stop_action.trigger()
     qtbot.waitUntil(lambda: not panel.run._unfinished, timeout=5_000)
     assert window.open_model(checkpoint)
+    window.session.wait_for_encodings()  # joins the encoding thread: the thread count compares like with like
     for _ in range(3):
         QApplication.processEvents()
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
