@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from aeviewer.atomic import write_bytes
 from aeviewer.errors import AeviewerError
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.vqvae import VQVAE, nearest_codes
@@ -73,13 +74,11 @@ def export_onnx(model: Autoencoder, out_dir: str | Path) -> tuple[Path, Path]:
 
 
 def _export(net: nn.Module, example: torch.Tensor, path: Path, input_name: str, output_name: str) -> Path:
-    from aeviewer.training.checkpoint import _write_atomic  # temp file, fsync, rename; the usual permissions
-
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's deprecation notice
         torch.onnx.export(net, (example,), buffer, input_names=[input_name], output_names=[output_name],
                           dynamic_axes={input_name: {0: "batch"}, output_name: {0: "batch"}},
                           opset_version=OPSET, dynamo=False)
-    _write_atomic(path, buffer.getvalue())
+    write_bytes(path, buffer.getvalue())  # temp file, fsync, rename; the usual permissions
     return path
