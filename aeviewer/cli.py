@@ -335,7 +335,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         raise AeviewerError("--iw-samples must be 0 or more")
     ckpt = load_checkpoint(args.path)
     kind = ckpt.model.config.kind
-    if args.iw_samples and kind != "vae":  # said, not silently skipped
+    if args.iw_samples and ckpt.model.regulariser != "kl":  # said, not silently skipped
         raise AeviewerError(f"--iw-samples is the VAE's importance-weighted NLL; {args.path} is a {kind}")
     if args.parzen and not ckpt.model.has_prior:
         raise AeviewerError(f"--parzen samples the model's prior (vae, aae); {args.path} is a {kind}, which has none")

@@ -81,7 +81,7 @@ def check_same_dataset(models: Sequence[ComparedModel]) -> None:
 def scatter_latents(model: Autoencoder, images: ImageSet) -> np.ndarray:
     """The latents the scatter shows: ``encode`` of each image; a VQ-VAE's quantized code vectors."""
     with torch.inference_mode():
-        if hasattr(model, "latents_of_codes"):
+        if model.has_codebook:
             codes = explore.encode_codes_set(model, images)
             return model.latents_of_codes(torch.from_numpy(codes)).float().numpy()
         return np.asarray(explore.encode_set(model, images), np.float32)

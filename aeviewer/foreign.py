@@ -84,6 +84,9 @@ class ForeignModel(nn.Module):
     """
 
     trainable = False
+    regulariser = None  # the Autoencoder flags a foreign model cannot claim: no regulariser picture,
+    refittable = False  # no refit of the user's decoder,
+    gaussian_posterior = False  # no encode_stats
 
     def __init__(self, user: _UserModel, convention: _Convention, config: ForeignConfig, out_layout: OutLayout,
                  *, codebook: torch.Tensor | None = None, code_grid: tuple[int, ...] = (), code_dtype: Any = np.int64,

@@ -30,7 +30,7 @@ class _Encoder(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.model, VQVAE):
+        if self.model.has_codebook:
             return _snapped(self.model, self.model.encoder(x))
         return self.model.encode(x)
 
@@ -41,7 +41,7 @@ class _Decoder(nn.Module):
         self.model = model
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if isinstance(self.model, VQVAE):
+        if self.model.has_codebook:
             return torch.sigmoid(self.model.decoder(_snapped(self.model, z)))
         return self.model.decode(z)
 

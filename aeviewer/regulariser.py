@@ -19,7 +19,7 @@ import torch
 
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
-from aeviewer.models import aae
+from aeviewer.models import aae, kind_class
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import device_of
@@ -47,7 +47,7 @@ class KLPerDimension:
 
 def has_gaussian_posterior(model: Autoencoder) -> bool:
     """Whether the model's encoder gives (mu, log sigma²) per image, so its KL to N(0, I) can be split by dimension."""
-    return model.config.kind == "vae" or (model.config.kind == "aae" and model.config.learned_posterior)
+    return model.gaussian_posterior
 
 
 @torch.inference_mode()
@@ -83,7 +83,7 @@ def prior_density(config: ModelConfig, xs: np.ndarray, ys: np.ndarray) -> np.nda
         raise ConfigError(f"a {config.latent_dim}-dim latent space has no plane to draw the prior on")
     gx, gy = np.meshgrid(np.asarray(xs, np.float64), np.asarray(ys, np.float64))
     points = np.stack([gx, gy], axis=-1)  # (ny, nx, 2)
-    if config.kind == "vae" or config.prior == "gaussian":
+    if kind_class(config.kind).prior_name(config) == "gaussian":
         return _isotropic_normal(points, np.zeros((1, 2)), 1.0)
     if config.prior == "mixture10":
         angle = 2.0 * math.pi * np.arange(aae.MIXTURE_COMPONENTS) / aae.MIXTURE_COMPONENTS

@@ -14,6 +14,9 @@ KIND_LABELS: dict[str, str] = {
     "aae": "Adversarial autoencoder (AAE)",
     "vqvae": "Vector-quantised VAE (VQ-VAE)",
 }
+KIND_SHORT_LABELS: dict[str, str] = {"ae": "AE", "dae": "DAE", "vae": "VAE", "aae": "AAE", "vqvae": "VQ-VAE"}  # in sentences
+GRID_LATENT_KINDS: tuple[str, ...] = ("vqvae",)  # a grid of codes, not a vector of latent_dim numbers
+LAUNCH_KIND = "vae"  # a bare start opens a shipped MNIST model of this kind (its 2-dim one first)
 
 ARCHS: tuple[str, ...] = ("mlp", "conv")
 ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (square, 16–256 px)"}
@@ -39,4 +42,4 @@ DEVICE_SPECS = "auto, cpu, cuda or cuda:N"  # what resolve_device accepts, as th
 
 def network_shape(kind: str, arch: str) -> str:
     """The network shape a kind really gets: the VQ-VAE is always convolutional, whatever ``arch`` says."""
-    return "conv" if kind == "vqvae" else arch
+    return "conv" if kind in GRID_LATENT_KINDS else arch

@@ -47,3 +47,37 @@ def _one_argument_renames() -> list[str]:
 def test_files_are_renamed_into_place_only_in_atomic():
     hits = _one_argument_renames()
     assert not hits, "write through aeviewer.atomic (replacing, write_bytes):\n" + "\n".join(hits)
+
+
+# The spec (vocabulary, options) names the kinds and models/ implements them; everywhere else asks the model's
+# capability flags (has_prior, has_codebook, regulariser, ...), so a new kind touches models/ and the spec only.
+KIND_NAMES = ("ae", "dae", "vae", "aae", "vqvae")
+KIND_NAME_HOMES = (PACKAGE / "models", PACKAGE / "vocabulary.py", PACKAGE / "options.py")
+KIND_NAME_EXCEPTIONS: dict[str, str] = {}  # "aeviewer/x.py": why it must name a kind (none today)
+
+
+def _kind_name_literals() -> list[str]:
+    hits = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        name = str(path.relative_to(PACKAGE.parent))
+        if any(path == home or home in path.parents for home in KIND_NAME_HOMES) or name in KIND_NAME_EXCEPTIONS:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and node.value in KIND_NAMES:
+                hits.append(f"{name}:{node.lineno}: {node.value!r}")
+    return hits
+
+
+def test_kind_names_appear_only_in_models_and_the_spec():
+    hits = _kind_name_literals()
+    assert not hits, "ask a capability of the model (models/base.py) instead of its kind's name:\n" + "\n".join(hits)
+
+
+def test_the_kind_name_scan_finds_a_kind_name(tmp_path, monkeypatch):
+    # The rule above passes vacuously if the scan cannot see a literal: planted in a scanned file, it must.
+    planted = tmp_path / "aeviewer"
+    planted.mkdir()
+    (planted / "metrics.py").write_text('def f(kind):\n    return kind == "vae"\n', encoding="utf-8")
+    monkeypatch.setitem(globals(), "PACKAGE", planted)
+    monkeypatch.setitem(globals(), "KIND_NAME_HOMES", (planted / "models",))
+    assert _kind_name_literals() == ["aeviewer/metrics.py:2: 'vae'"]

@@ -15,6 +15,7 @@ from aeviewer.gui.gui_thread_gc import collect_on_gui_thread
 from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
 from aeviewer.gui.start_window import AfterFirstPaint, StartWindow
 from aeviewer.session_file import SESSION_SUFFIX
+from aeviewer.vocabulary import LAUNCH_KIND
 
 if TYPE_CHECKING:
     from aeviewer.gui.main_window import MainWindow
@@ -51,7 +52,7 @@ def default_model_path(trained_dir: str | Path | None = None) -> Path | None:
     entry whose file exists. ``trained_dir`` defaults to ``model_picker.TRAINED_DIR``.
     """
     entries = [e for e in model_picker.load_index(trained_dir) if e.exists]
-    preferred = sorted((e for e in entries if e.kind == "vae" and e.dataset == "mnist"),
+    preferred = sorted((e for e in entries if e.kind == LAUNCH_KIND and e.dataset == "mnist"),
                        key=lambda e: e.latent_dim != 2)
     for entry in [e for e in entries if e.is_default] + preferred + entries:
         return entry.path

@@ -24,6 +24,7 @@ from aeviewer import explore
 from aeviewer.gui.session import Session
 from aeviewer.gui.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap, wrapped_label
 from aeviewer.gui.tile_view import TileView, status_label, tiles_panel
+from aeviewer.vocabulary import KIND_SHORT_LABELS
 
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
 SLIDER_STEPS = 1000
@@ -496,7 +497,7 @@ class DecoderCanvas(QWidget):
         if has_prior:
             self.sample_prior()
         elif model is not None:
-            kind = {"vqvae": "VQ-VAE", "foreign": "model"}.get(model.config.kind, model.config.kind.upper())
+            kind = KIND_SHORT_LABELS.get(model.config.kind, "model")  # a foreign model is "model"
             self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
         else:
             self.sample_status.setText("")

@@ -324,7 +324,7 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.codebook_dock.toggleViewAction().setEnabled(is_vq)
         self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
         self.codebook_dock.setVisible(is_vq)
-        has_picture = model is not None and model.config.kind in ("vae", "aae")  # a KL chart or prior contours
+        has_picture = model is not None and model.regulariser is not None  # a KL chart or prior contours
         if has_picture and self.regulariser_dock.isHidden():
             self.regulariser_dock.show()
             self.denoise_dock.raise_()  # shown as a tab behind the denoise view, not in front of it

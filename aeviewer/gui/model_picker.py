@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer.paths import shipped_dir
-from aeviewer.vocabulary import KIND_LABELS
+from aeviewer.vocabulary import GRID_LATENT_KINDS, KIND_LABELS
 
 # Where the pretrained checkpoints and their index live; tests point this (or a parameter) at tmp_path.
 TRAINED_DIR = shipped_dir("trained")
@@ -119,7 +119,7 @@ def row_texts(model: PretrainedModel) -> list[str]:
         model.path.name + ("  ★ default" if model.is_default else ""),
         KIND_LABELS.get(model.kind, model.kind),
         Path(model.dataset).name if Path(model.dataset).is_absolute() else model.dataset or "–",  # no foreign folder
-        "–" if model.kind == "vqvae" or model.latent_dim is None else str(model.latent_dim),
+        "–" if model.kind in GRID_LATENT_KINDS or model.latent_dim is None else str(model.latent_dim),
         f"{m['neg_elbo']:.1f}" if "neg_elbo" in m else "–",
         f"{m['psnr_db']:.1f}" if "psnr_db" in m else "–",
         f"{100 * used:.0f}%" if used is not None else "–",

@@ -60,7 +60,7 @@ class PriorMatchView(pg.PlotWidget):
         self.setXRange(*region[0], padding=0)
         self.setYRange(*region[1], padding=0)
         self.setTitle(f"codes of {len(codes):,} images over the prior ({model.config.kind}, "
-                      f"{'N(0, I)' if model.config.kind == 'vae' else model.config.prior}): 50/90/99% contours",
+                      f"{'N(0, I)' if model.regulariser == 'kl' else model.config.prior}): 50/90/99% contours",
                       color="k", size="10pt")
 
     def _show_scatter(self, codes: np.ndarray, labels: np.ndarray) -> None:

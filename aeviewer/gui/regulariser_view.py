@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
 from aeviewer.gui.kl_chart import KLChart
 from aeviewer.gui.prior_match_view import PriorMatchView
+from aeviewer.vocabulary import KIND_SHORT_LABELS
 
 REFRESH_MS = 500  # at most two redraws a second while training (a KL update costs ~50 ms of the GUI thread)
 NOTHING_TO_SHOW = "An {kind} has no regulariser to show: a VAE shows its KL per dimension, an AAE its prior's contours."
@@ -64,17 +65,17 @@ class RegulariserView(QWidget):
             self._show_note("Open a model with its test images to see what its regulariser did.")
             return
         kind = model.config.kind
-        if kind == "vae":
+        if model.regulariser == "kl":
             self.kl_chart.show_model(model, images)
             self.stack.setCurrentWidget(self.kl_chart)
-        elif kind == "aae" and len(session.latents) != len(images):
+        elif model.regulariser == "prior" and len(session.latents) != len(images):
             # a new model's codes are still encoding (the old ones are gone): encodingsChanged redraws
             self._show_note(f"Encoding {len(images):,} test images to draw their codes over the prior…")
-        elif kind == "aae":
+        elif model.regulariser == "prior":
             self.prior_view.show_codes(model, session.latents[:, :2], images.labels.numpy())
             self.stack.setCurrentWidget(self.prior_view)
         else:
-            self._show_note(NOTHING_TO_SHOW.format(kind=kind.upper() if kind != "vqvae" else "VQ-VAE"))
+            self._show_note(NOTHING_TO_SHOW.format(kind=KIND_SHORT_LABELS.get(kind, kind.upper())))
 
     def _show_note(self, text: str) -> None:
         self.note.setText(text)

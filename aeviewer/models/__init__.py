@@ -18,7 +18,18 @@ from aeviewer.vocabulary import ARCHS, KINDS, PRIORS, RECONS
 
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
-__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config", "parameter_count", "size_text", "validate_config"]
+__all__ = ["KINDS", "ModelConfig", "Autoencoder", "AE", "VAE", "AAE", "VQVAE", "build_model", "default_config",
+           "kind_class", "parameter_count", "refit_kinds", "size_text", "validate_config"]
+
+
+def kind_class(kind: str) -> type[Autoencoder]:
+    """The class that implements ``kind``; the base class (every capability off) for a kind not built here."""
+    return _CLASSES.get(kind, Autoencoder)
+
+
+def refit_kinds() -> tuple[str, ...]:
+    """The kinds whose decoder can be refitted on noisy codes (their class is ``refittable``)."""
+    return tuple(k for k in KINDS if kind_class(k).refittable)
 
 
 def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), **overrides: object) -> ModelConfig:

@@ -75,6 +75,16 @@ class AAE(Autoencoder):
     discriminator phase alternate in ``train_step``."""
 
     has_prior = True
+    regulariser = "prior"
+    refittable = True
+
+    @property
+    def gaussian_posterior(self) -> bool:
+        return self.config.learned_posterior
+
+    @classmethod
+    def prior_name(cls, config: ModelConfig) -> str:
+        return config.prior
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)

@@ -23,6 +23,8 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, kind: str) -> tor
 class AE(Autoencoder):
     """Deterministic encoder and decoder; the DAE is this class trained on corrupted input (the Trainer corrupts)."""
 
+    refittable = True
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
         self.encoder = build_encoder(config, config.latent_dim)

@@ -32,11 +32,29 @@ class Autoencoder(nn.Module):
     Capability flags, which the views read instead of asking "which kind?" (a foreign model sets its own):
     ``has_prior`` (``sample``), ``has_codebook`` (``encode_codes``, ``decode_codes``, ``latents_of_codes``,
     ``codebook``) and ``trainable`` (the Trainer can train it: ``make_optimizers``, ``train_step``).
+    The regulariser's flags are below; metrics, the regulariser view and the CLI read them.
     """
 
     has_prior: bool = False
     has_codebook: bool = False
     trainable: bool = True
+    #: What pulls the codes toward a prior, which the regulariser dock draws: ``"kl"`` (a KL term to N(0, I),
+    #: so an ELBO, importance-weighted NLL and a KL chart exist), ``"prior"`` (codes matched to a chosen prior,
+    #: drawn as the codes over its contours, with a prior distance), or None (no regulariser, no picture).
+    regulariser: str | None = None
+    #: Whether the encoder gives one code per image, so the decoder can be refitted on noisy codes
+    #: (not a VAE, whose decoder fits its posterior N(mu, sigma²), nor a VQ-VAE, whose fits codebook vectors).
+    refittable: bool = False
+
+    @property
+    def gaussian_posterior(self) -> bool:
+        """Whether ``encode_stats(x)`` gives (mu, log sigma²) per image, so the KL to N(0, I) splits by dimension."""
+        return False
+
+    @classmethod
+    def prior_name(cls, config: ModelConfig) -> str:
+        """The prior the codes of a model of ``config`` are pulled toward (an AAE chooses; others N(0, I))."""
+        return "gaussian"
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()

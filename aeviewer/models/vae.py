@@ -45,6 +45,11 @@ class VAE(Autoencoder):
     """Encoder gives (mu, log sigma^2); z = mu + sigma * u, u ~ N(0, I); loss = recon + beta * KL (nats per image)."""
 
     has_prior = True
+    regulariser = "kl"
+
+    @property
+    def gaussian_posterior(self) -> bool:
+        return True
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)

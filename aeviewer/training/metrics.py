@@ -121,9 +121,8 @@ def _shape_text(shape: Sequence[int]) -> str:
 def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_samples: int, seed: int,
               progress: Progress | None, denoise: bool | None, noise_specs: Sequence[str], parzen: bool,
               parzen_validation: ImageSet | None, batch_size: int) -> dict[str, float]:
-    kind = model.config.kind
     metrics = reconstruction_metrics(model, data, batch_size=batch_size, device=device)
-    if kind == "vae":
+    if model.regulariser == "kl":  # a KL term to N(0, I): the loss is an ELBO
         metrics["neg_elbo"] = negative_elbo(model, data, batch_size=batch_size, device=device)
         if iw_samples > 0:
             metrics["iw_nll"] = iw_nll(model, data, iw_samples, seed=seed, device=device, progress=progress)
@@ -135,9 +134,9 @@ def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_sampl
             metrics[noisy_key(text)], metrics[denoise_key(text)] = noisy, denoised
     if model.has_codebook:
         metrics.update(code_usage(model, data, batch_size=batch_size, device=device))
-    if kind == "aae":
+    if model.regulariser == "prior":
         metrics["prior_distance"] = prior_distance(model, data, seed=seed, batch_size=batch_size, device=device)
-    if kind in ("vae", "aae"):
+    if model.regulariser is not None:
         metrics["active_units"] = active_units(model, data, batch_size=batch_size, device=device)
     if parzen and model.has_prior:
         metrics.update(parzen_metrics(model, data, validation=parzen_validation, seed=seed, progress=progress))

@@ -20,12 +20,10 @@ import torch
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError, ConfigError
 from aeviewer.models.ae import reconstruction_loss
+from aeviewer.models import refit_kinds
 from aeviewer.models.base import Autoencoder
 from aeviewer.training.trainer import StepInfo
 
-# Kinds whose encoder gives one code per image: a VAE's decoder is fitted to its own posterior
-# N(mu, sigma²), a VQ-VAE's to codebook vectors, so isotropic noise would refit them to the wrong codes.
-REFIT_KINDS = ("ae", "dae", "aae")
 CODE_BATCH = 1000  # images encoded at a time while the codes are computed once
 
 
@@ -95,9 +93,9 @@ def _step_info(epoch: int, config: RefitConfig, batch: int, n_batches: int, seco
 
 def check_refittable(model: Autoencoder) -> None:
     """ConfigError unless the model's kind has a decoder that can be refitted on noisy codes."""
-    if model.config.kind not in REFIT_KINDS:
+    if not model.refittable:
         raise ConfigError(f"a {model.config.kind} decoder cannot be refitted on noisy codes "
-                          f"(only {', '.join(REFIT_KINDS)}: their encoders give one code per image)")
+                          f"(only {', '.join(refit_kinds())}: their encoders give one code per image)")
 
 
 def _check(model: Autoencoder, images: ImageSet, config: RefitConfig) -> None:
