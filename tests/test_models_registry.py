@@ -213,3 +213,13 @@ def test_capability_flags_promise_exactly_the_methods_that_work(kind):
         if not model.has_prior:
             with pytest.raises(NotImplementedError):
                 model.sample(1)
+
+
+def test_the_capability_flags_say_what_the_kind_branches_said():
+    # metrics, the regulariser dock, refit and the CLI once tested these kinds by name; the flags must agree.
+    from aeviewer.models import kind_class, refit_kinds
+
+    assert refit_kinds() == ("ae", "dae", "aae")
+    assert {k: kind_class(k).regulariser for k in ("ae", "dae", "vae", "aae", "vqvae")} == {
+        "ae": None, "dae": None, "vae": "kl", "aae": "prior", "vqvae": None}
+    assert [k for k in ("ae", "dae", "vae", "aae", "vqvae") if kind_class(k).has_codebook] == ["vqvae"]
