@@ -148,7 +148,7 @@ class Option:
     suffix: str = ""
     text: str = ""  # a check box's own text
     choices: Mapping[str, str] = field(default_factory=dict)  # value -> label, in the panel's order
-    kinds: tuple[str, ...] = KINDS
+    kinds: tuple[str, ...] | None = None  # None: every kind, a kind registered after this table was built too
     archs: tuple[str, ...] = ARCHS
     requires: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     panel: bool = True
@@ -171,7 +171,7 @@ class Option:
         kind = values["kind"]
         if self.path_only and values.get("dataset") in NAMED_DATASETS:
             return False
-        return (kind in self.kinds and network_shape(kind, values["arch"]) in self.archs
+        return ((self.kinds is None or kind in self.kinds) and network_shape(kind, values["arch"]) in self.archs
                 and all(values[name] in allowed for name, allowed in self.requires.items()))
 
 
