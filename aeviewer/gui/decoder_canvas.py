@@ -224,6 +224,7 @@ class DecoderCanvas(QWidget):
             # back for a later object at the same address (seen as crashes in the soak test).
             widget = self._slider_grid.takeAt(0).widget()
             if widget is not None:
+                widget.hide()  # gone from view now: deleteLater waits for the event loop (a script's never comes)
                 widget.deleteLater()
         self._sliders = []
         self._sliders_behind = None  # a point of the old model

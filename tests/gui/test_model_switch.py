@@ -101,3 +101,23 @@ def test_the_drawing_panel_says_nothing_of_a_star_once_the_drawing_is_gone(qtbot
     draw.clear_button.click()
     assert window.latent_view.drawn_point() is None and "star" not in draw.status.text()
 
+
+
+def test_the_previous_models_sliders_are_gone_at_once_after_a_switch(qtbot, wait_encoded):
+    """The old sliders left view only when the event loop deleted them: a script driving the window (no loop
+    running) showed the 20-dim model's sliders over the 2-dim model's two."""
+    from PySide6.QtWidgets import QApplication, QSlider
+
+    from aeviewer.gui.app import create_main_window
+    from aeviewer.paths import shipped_dir
+
+    window = create_main_window(None, open_default=False)
+    qtbot.addWidget(window)
+    window.show()
+    canvas = window.decoder_canvas
+    assert window.open_model(shipped_dir("trained") / "vae-mnist-20d.safetensors")
+    wait_encoded(window)
+    assert window.open_model(shipped_dir("trained") / "vae-mnist-2d.safetensors")
+    QApplication.processEvents()  # no DeferredDelete here: it needs an event loop's own turn
+    shown = [s for s in canvas.findChildren(QSlider) if s.objectName().startswith("latentSlider") and s.isVisibleTo(canvas)]
+    assert len(shown) == 2
