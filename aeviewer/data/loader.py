@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.decode import DEFAULT_MAX_PIXELS
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress

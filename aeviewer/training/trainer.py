@@ -26,7 +26,7 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.vqvae import USAGE_KEYS, usage_text
-from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
+from aeviewer.spec.vocabulary import DEVICE_SPECS, LR_SCHEDULES
 
 
 LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
