@@ -210,9 +210,11 @@ class Trainer:
         self.on_step, self.on_epoch = on_step, on_epoch
         self.stop_event = stop_event or threading.Event()
         self.pause_event = pause_event
-        # uint8 images live on the training device (47 MB for MNIST), floats are made per batch.
-        self.data = ImageSet(train_set.images.to(self.device), train_set.labels.to(self.device),
-                             train_set.class_names, train_set.name)
+        # uint8 images live on the training device (47 MB for MNIST), floats are made per batch; a memory-mapped
+        # set (larger than --max-memory) stays where it is, its batches gathered from the mapping.
+        where = self.device if train_set.budget is None else train_set.images.device
+        self.data = ImageSet(train_set.images.to(where), train_set.labels.to(where), train_set.class_names,
+                             train_set.name, budget=train_set.budget)
         self.noise = _noise_spec(model.config)
         self.history: list[dict[str, float]] = []
         self.dist = distributed  # None: one process; else this rank's place in a data-parallel run
@@ -262,7 +264,7 @@ class Trainer:
         """Train one epoch; False when a stop was requested before it ended."""
         cfg, n = self.config, len(self.data)
         n_batches = math.ceil(n / cfg.batch_size)
-        perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device)
+        perm = torch.randperm(n, generator=self._shuffle_gen).to(self.data.images.device)
         self.model.on_epoch_start()
         self._guard.take_copy()  # a copy at each epoch start (good once a batch proves it)
         state = _EpochState(epoch, n_batches, time.perf_counter(), self._paused_s, cfg.log_every)
@@ -308,7 +310,7 @@ class Trainer:
         self.model.set_training_progress(progress)
         mine = self._take_share(idx)
         x, x_input = self._inputs(idx, mine)
-        labels = self.data.labels[idx[mine]]
+        labels = self.data.labels[idx[mine]].to(self.device)
         try:
             return self.model.train_step(x, x_input, self.optimizers, labels), len(labels)
         finally:
