@@ -81,7 +81,7 @@ def test_a_corrupt_or_foreign_file_is_one_line(tmp_path):
     with pytest.raises(DataError, match="cannot read|not a NumPy"):
         load_source(tmp_path / "c.npz", PREP)
     (tmp_path / "x.csv").write_text("1,2")
-    with pytest.raises(DataError, match="a folder, a .npz or a .npy"):
+    with pytest.raises(DataError, match="a folder, a .npz, .npy or .parquet"):
         load_source(tmp_path / "x.csv", PREP)
 
 
