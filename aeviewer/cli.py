@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint (.safetensors) or session (.aeviewer.json) to open")
+    gui.add_argument("--follow", metavar="RUN", help="open a checkpoint another process is writing (a training run) "
+                                                     "and reopen it as each epoch lands")
     add_foreign_model_options(gui)
 
     # issue 23: aeviewer compare A B [C D] (gui/compare_view.py)
@@ -126,7 +128,9 @@ def _run_gui(args: argparse.Namespace) -> int:
 
     if wants_foreign_model(args):
         return run_foreign_gui(args)
-    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir, dataset=getattr(args, "dataset", None))
+    follow = getattr(args, "follow", None)
+    return run_app(model_path=getattr(args, "model", None) or follow, data_dir=args.data_dir,
+                   dataset=getattr(args, "dataset", None), follow=follow)
 
 
 def _compare(args: argparse.Namespace) -> int:
