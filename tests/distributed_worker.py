@@ -37,17 +37,23 @@ def kind_class_has_codebook(kind: str) -> bool:
     return kind_class(kind).has_codebook
 
 
+RUNS = [(kind, False) for kind in KINDS] + [(KINDS[0], True)]  # every kind, and one on binarised batches
+
+
+def run_name(kind: str, binarize: bool) -> str:
+    return f"{kind}-binarized" if binarize else kind
+
+
 def train_all(out: Path, ctx: distributed.DistContext | None) -> None:
     data = tiny_set()
-    for kind in KINDS:
+    for kind, binarize in RUNS:
         model = seeded_build(config_of(kind), 3)
-        trainer = Trainer(model, data, TrainConfig(epochs=1, batch_size=BATCH, seed=5, device="cpu", lr=1e-2),
-                          distributed=ctx)
-        result = trainer.run()
+        config = TrainConfig(epochs=1, batch_size=BATCH, seed=5, device="cpu", lr=1e-2, binarize=binarize)
+        result = Trainer(model, data, config, distributed=ctx).run()
         assert result.status == "finished", result.message
         if ctx is None or ctx.is_main:
             weights = {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
-            save_file(weights, str(out / f"{kind}.safetensors"))
+            save_file(weights, str(out / f"{run_name(kind, binarize)}.safetensors"))
 
 
 if __name__ == "__main__":
