@@ -43,6 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", parents=[data_dir], help="open the desktop app (the default without a sub-command)")
     gui.add_argument("model", nargs="?", help="checkpoint (.safetensors) or session (.aeviewer.json) to open")
+    gui.add_argument("--follow", metavar="RUN", help="open a checkpoint another process is writing (a training run) "
+                                                     "and reopen it as each epoch lands")
     add_foreign_model_options(gui)
 
     # issue 23: aeviewer compare A B [C D] (gui/compare_view.py)
@@ -53,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_cli_options(train, options(path_only=False))
     train.add_argument("--out", help="checkpoint path (default: <kind>-<dataset>.safetensors)")
     train.add_argument("--no-eval", action="store_true", help="skip the test-split evaluation at the end")
+    train.add_argument("--nproc", type=positive_int, default=1, metavar="N",
+                       help="train data-parallel on N processes of this machine (starts torchrun; gloo on the CPU, "
+                            "NCCL on CUDA); --batch-size stays the global batch")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="continue the run a checkpoint was written by (the file --out writes each epoch) "
+                            "up to --epochs; its model settings are used")
     train.add_argument("--hold-out", type=int, default=0, metavar="N",
                        help="train without the last N training images: the validation split on which "
                             f"'evaluate --parzen' chooses its sigma (it uses the last {PARZEN_VALIDATION_IMAGES})")
@@ -100,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command in (None, "gui"):
             return _run_gui(args)
+        if args.command == "train" and args.nproc > 1 and "RANK" not in os.environ:  # not yet under torchrun
+            from aeviewer.training.distributed import launch, without_option
+
+            return launch(without_option(argv, "--nproc"), args.nproc)
         handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
                    "export-onnx": export_onnx_command, "export": export_command, "compare": _compare}[args.command]
         return handler(args)
@@ -116,7 +128,9 @@ def _run_gui(args: argparse.Namespace) -> int:
 
     if wants_foreign_model(args):
         return run_foreign_gui(args)
-    return run_app(model_path=getattr(args, "model", None), data_dir=args.data_dir, dataset=getattr(args, "dataset", None))
+    follow = getattr(args, "follow", None)
+    return run_app(model_path=getattr(args, "model", None) or follow, data_dir=args.data_dir,
+                   dataset=getattr(args, "dataset", None), follow=follow)
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -138,6 +152,7 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.data.loader import is_named, resolve_spec
     from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
+    from aeviewer.training.distributed import distributed_env, join_run, maybe_die_for_test, resumed, run_owner, run_ranked
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
     loads = DataLoads(args)
@@ -152,26 +167,43 @@ def _train(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     check_fits(config, device)
-    model = seeded_build(config, args.seed)  # the initial weights are part of what a seed reproduces
-    out = Path(args.out or f"{args.model}-{Path(dataset).stem if preparation else dataset}.safetensors")
+    model, history = seeded_build(config, args.seed), []  # the initial weights are part of what a seed reproduces
+    if args.resume:
+        model, history = resumed(args.resume, args.epochs)
+        config = model.config
+    ctx = distributed_env()
+    main_rank = ctx is None or ctx.is_main  # only rank 0 prints, evaluates and writes
+    if ctx is not None:
+        device = join_run(ctx)
+    out = Path(args.out or args.resume or f"{args.model}-{Path(dataset).stem if preparation else dataset}.safetensors")
     _check_writable(out)
-    print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
+    if main_rank:
+        print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
           f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
-    progress = _ProgressLine()
+    progress = _ProgressLine() if main_rank else None
+    run_record = {"train": _train_record(args), **run_owner(ctx)}
 
     def on_epoch(info: Any) -> None:
+        if ctx is not None:
+            maybe_die_for_test(ctx, info.epoch)
+        if progress is None:
+            return
         progress.clear()
         codebook_size = config.codebook_size if model.has_codebook else None
         print(f"epoch {info.epoch}/{info.epochs}  {terms_text(info.losses, info.stats, codebook_size)}  "
               f"{info.samples_per_s:,.0f} samples/s  {info.seconds:.1f} s", flush=True)
         # the trainer's own history, which holds this epoch already
         save_checkpoint(out, trainer.model, dataset=dataset, history=trainer.history, preparation=preparation,
-                        extra={"train": _train_record(args), "status": "training"})
+                        extra={**run_record, "status": "training"})
 
-    train_config = TrainConfig(**{**cli_values(args, "train"), "device": str(device)}, start_at_mean=True)
-    trainer = Trainer(model, train_set, train_config, on_step=progress.step, on_epoch=on_epoch)
+    train_config = TrainConfig(**{**cli_values(args, "train"), "device": str(device)}, start_at_mean=not history)
+    trainer = Trainer(model, train_set, train_config, on_step=progress.step if progress else None, on_epoch=on_epoch,
+                      distributed=ctx, first_epoch=len(history) + 1)
+    trainer.history = list(history)
     started = time.perf_counter()
-    result = trainer.run()
+    result = run_ranked(trainer, ctx)
+    if progress is None:
+        return 0 if result.status != "failed" else 1
     progress.clear()
     seconds = time.perf_counter() - started
     if result.status == "failed":
@@ -180,7 +212,7 @@ def _train(args: argparse.Namespace) -> int:
     metrics: dict[str, float] = {}
     if not args.no_eval:
         metrics = _evaluate_model(trainer.model.cpu(), loads, dataset, preparation, binarize=args.binarize)
-    extra = {"train": _train_record(args), "command": args.command_line, "status": result.status,
+    extra = {**run_record, "command": args.command_line, "status": result.status,
              "train_seconds": round(seconds, 1)}
     save_checkpoint(out, trainer.model, dataset=dataset, metrics=metrics, history=trainer.history, extra=extra,
                     preparation=preparation)

@@ -14,7 +14,7 @@ import torch
 
 from aeviewer.data.decode import luma, resize_array
 from aeviewer.data.imageset import UNLABELLED, ImageSet
-from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, check_memory
+from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, MemoryLimitError, check_memory
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.split import stratified_split
 from aeviewer.errors import DataError
@@ -24,7 +24,12 @@ SUFFIXES = (".npz", ".npy")
 
 def load_array_file(path: str | Path, preparation: Preparation, max_memory: int = DEFAULT_MAX_MEMORY) -> LoadedSource:
     path = Path(path).expanduser().resolve()
-    images, labels, class_names = _read(path, max_memory, preparation)
+    try:
+        images, labels, class_names = _read(path, max_memory, preparation)
+    except MemoryLimitError:  # larger than memory: a read-only mapping of a converted copy, read batch by batch
+        from aeviewer.data.mapped import load_mapped_arrays
+
+        return load_mapped_arrays(path, preparation, max_memory)
     rgb_or_grey = to_nhwc_uint8(images, path, preparation.background_value)
     return prepare_arrays(rgb_or_grey, labels, class_names, path, preparation)
 

@@ -48,8 +48,9 @@ def _paths(key: str) -> tuple[Path, Path]:
     return base.with_suffix(".npy"), base.with_suffix(".npz")
 
 
-def load(key: str) -> "LoadedSource | None":
-    """The cached load for ``key``, or None (absent, or unreadable: then it is decoded and written again)."""
+def load(key: str, max_memory: int | None = None) -> "LoadedSource | None":
+    """The cached load for ``key``, or None (absent, or unreadable: then it is decoded and written again). Images
+    larger than ``max_memory`` bytes are memory-mapped read-only (:mod:`aeviewer.data.mapped`), not read."""
     from aeviewer.data.loaded import LoadedSource
 
     images_path, meta_path = _paths(key)
@@ -58,6 +59,10 @@ def load(key: str) -> "LoadedSource | None":
     try:
         with np.load(meta_path, allow_pickle=False) as z:
             meta = {name: z[name] for name in z.files}
+        if max_memory is not None and images_path.stat().st_size > max_memory:
+            from aeviewer.data.mapped import open_mapped
+
+            return open_mapped(images_path, meta_path, Path(""), None, max_memory)
         images = torch.from_numpy(np.load(images_path, allow_pickle=False))
         n_train = int(meta["n_train"])
         class_names = tuple(str(c) for c in meta["class_names"])

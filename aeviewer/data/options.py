@@ -13,7 +13,7 @@ from typing import Any, Mapping
 from aeviewer.errors import ConfigError
 
 DATASET_HELP = ("digits, mnist, fashion-mnist, or a path: an image folder (one subfolder per class), "
-                "a .npz/.npy file or a CIFAR binary folder")
+                "a .npz/.npy file, a CIFAR binary folder, a Parquet file or folder, or a datasets save_to_disk folder")
 PREPARATION_FIELDS = {"image_size": "image_size", "image_channels": "channels", "fit": "fit",
                       "background": "background", "test_fraction": "test_fraction"}  # option -> Preparation field
 
@@ -26,6 +26,10 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("data preparation (a folder, .npz/.npy or CIFAR path)")
     add_cli_options(group, options("data", path_only=True))  # type: ignore[arg-type]
     group.add_argument("--skipped-report", metavar="FILE", help="write the skipped files and why, one per line")
+    group.add_argument("--image-column", metavar="NAME",
+                       help="Parquet / datasets folder: the column of encoded images (default: image, img, ...)")
+    group.add_argument("--label-column", metavar="NAME",
+                       help="Parquet / datasets folder: the column of labels (default: label, labels, ...; none: unlabelled)")
 
 
 def preparation_from_values(values: Mapping[str, Any], recorded: Any = None) -> Any:
@@ -114,7 +118,8 @@ class DataLoads:
         bar = LoadBar(Path(spec).name)
         try:
             loaded = load_source(spec, preparation, self.args.data_dir, progress=bar,
-                                 max_memory=max_memory_of(vars(self.args)))
+                                 max_memory=max_memory_of(vars(self.args)),
+                                 columns=(getattr(self.args, "image_column", None), getattr(self.args, "label_column", None)))
         finally:
             bar.clear()
         if loaded.note:

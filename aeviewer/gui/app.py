@@ -90,7 +90,7 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
 
 
 def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None = None,
-            data_dir: str | Path | None = None, dataset: str | None = None) -> int:
+            data_dir: str | Path | None = None, dataset: str | None = None, follow: str | None = None) -> int:
     """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status.
 
     A StartWindow is painted first; the main window (and torch) is built on the turn after its paint."""
@@ -118,6 +118,8 @@ def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None 
         built.append(window)
         if dataset:
             window.open_data(dataset)  # the panel's data set; it loads with progress there
+        if follow:
+            window.follow_run(follow)  # issue 32: reopened as each epoch of another process's run lands
         window.show()
         start.close()
 

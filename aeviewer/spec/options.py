@@ -205,10 +205,11 @@ OPTIONS: tuple[Option, ...] = (
        "has no train/test split (seeded: the same split on every run).", group="data", low=0.01, high=0.99,
        step=0.05, path_only=True, flag="--test-fraction", parse=fraction, metavar="F",
        cli_help="share of each class held out for testing where the source has no split (default 0.2)"),
-    _o("max_memory", "Memory limit", "float", 4.0, "Refuse a data set whose decoded images would take more than "
-       "this (estimated before decoding).", group="data", low=0.01, high=1024.0, step=0.5, suffix=" GB",
+    _o("max_memory", "Memory limit", "float", 4.0, "The most of a data set's decoded images held in memory: a larger "
+       ".npz/.npy or cached folder is memory-mapped and read batch by batch; a larger new folder is refused.", group="data", low=0.01, high=1024.0, step=0.5, suffix=" GB",
        path_only=True, flag="--max-memory", parse=memory_size, metavar="SIZE",
-       cli_help="refuse a data set whose decoded images take more (default 4GB)"),
+       cli_help="hold at most this much of the images in memory (default 4GB); a larger .npz/.npy or cached "
+                "folder is memory-mapped, a larger new folder refused"),
     _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (square images of 16 to 256 px, a multiple of 4).",
        choices=ARCH_LABELS, kinds=NOT_VQ, flag="--arch",
        cli_help="network architecture (default: mlp; conv for vqvae)"),

@@ -81,14 +81,18 @@ def test_a_corrupt_or_foreign_file_is_one_line(tmp_path):
     with pytest.raises(DataError, match="cannot read|not a NumPy"):
         load_source(tmp_path / "c.npz", PREP)
     (tmp_path / "x.csv").write_text("1,2")
-    with pytest.raises(DataError, match="a folder, a .npz or a .npy"):
+    with pytest.raises(DataError, match="a folder, a .npz, .npy or .parquet"):
         load_source(tmp_path / "x.csv", PREP)
 
 
 def test_the_memory_guard_reads_the_array_header_first(tmp_path):
-    np.save(tmp_path / "big.npy", _images(n=10, h=32, w=32))
-    with pytest.raises(DataError, match="10 images at 32x32.*over the 0.0 GB limit"):
+    """Over --max-memory, uint8 images are memory-mapped (tests/test_data_mapped.py); float ones are refused
+    before their data is read."""
+    np.save(tmp_path / "big.npy", _images(n=10, h=32, w=32).astype(np.float32) / 255)
+    with pytest.raises(DataError, match="larger than --max-memory is memory-mapped as it is, which needs uint8"):
         load_source(tmp_path / "big.npy", PREP, max_memory=1000)
+    np.save(tmp_path / "big.npy", _images(n=10, h=32, w=32))
+    assert load_source(tmp_path / "big.npy", PREP, max_memory=1000).train.budget is not None
 
 
 def _cifar_records(n, label_bytes, seed):

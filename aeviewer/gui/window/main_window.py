@@ -120,6 +120,9 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.open_onnx_action = make_action(self, "Open ONNX pair…", QKeySequence("Ctrl+Shift+N"),
                                              "Explore an encoder and a decoder exported as .onnx from any framework "
                                              "over the current data set (Ctrl+Shift+N)", self.open_onnx_dialog)
+        self.follow_action = make_action(self, "Follow a training run…", None,
+                                          "Open a checkpoint another process is writing (a cluster job's, copied or "
+                                          "mounted here) and reopen it as each epoch lands", self.follow_run_dialog)
         self.data_dir_action = make_action(self, "Data directory…", None, "Where MNIST and Fashion-MNIST are looked for",
                                             self.choose_data_dir)
         self.quit_action = make_action(self, "Quit", QKeySequence("Ctrl+Q"), "Quit aeviewer (Ctrl+Q)", self.close)
@@ -190,6 +193,20 @@ class MainWindow(ScriptAccess, QMainWindow):
         path = self.ask_open_path()
         if path:
             self.open_model(path)
+
+    def follow_run_dialog(self) -> None:
+        path = self.ask_open_path()
+        if path:
+            self.follow_run(path)
+
+    def follow_run(self, path: str | Path) -> Any:
+        """Open the run at ``path`` and reopen it after each whole write (gui/follow_run.py); replaces a follow."""
+        from aeviewer.gui.follow_run import RunFollower
+
+        if getattr(self, "follower", None) is not None:
+            self.follower.stop()
+        self.follower = RunFollower(self, path)
+        return self.follower
 
     def open_onnx_dialog(self) -> OnnxPairDialog:
         """File › Open ONNX pair…: the dialog (window-modal, returns at once); OK loads the pair in the background."""

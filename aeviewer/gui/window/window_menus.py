@@ -21,6 +21,7 @@ def build_menus_and_toolbar(window: Any) -> None:
     file_menu.addAction(window.open_action)
     file_menu.addAction(window.picker_action)
     file_menu.addAction(window.open_data_action)
+    file_menu.addAction(window.follow_action)  # issue 32: a run another process writes (gui/follow_run.py)
     file_menu.addAction(window.open_onnx_action)  # issue 21: a model trained outside aeviewer (gui/onnx_dialog.py)
     # issue 23: File › Compare with… (gui/compare_view.py)
     window.compare_action = make_action(window, "Compare with…", None, "Set 1 to 3 more models of the same data set "
