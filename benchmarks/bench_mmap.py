@@ -43,7 +43,7 @@ def worker(path: str, max_memory: int) -> None:
 
     from aeviewer.data.loader import load_source
     from aeviewer.data.preparation import Preparation
-    from aeviewer.explore import encode_set
+    from aeviewer.explore.latent_space import encode_set
     from aeviewer.models import default_config
     from aeviewer.training.trainer import TrainConfig, Trainer, seeded_build
 

@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from aeviewer.data.decode import luma, resize_array
-from aeviewer.data.imageset import UNLABELLED, ImageSet
+from aeviewer.data.imageset import ImageSet
+from aeviewer.data.labels import checked_labels
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, MemoryLimitError, check_memory
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.split import stratified_split
@@ -142,7 +143,7 @@ def _as_uint8(images: np.ndarray, path: Path) -> np.ndarray:
 def prepare_arrays(images: np.ndarray, labels: np.ndarray | None, class_names: tuple[str, ...] | None,
                    path: Path, preparation: Preparation, test_mask: np.ndarray | None = None) -> LoadedSource:
     """(N, H, W, C) uint8 -> train and test ImageSets: resized, channels set, split by ``test_mask`` or seeded."""
-    labels, class_names = _check_labels(labels, class_names, len(images), path)
+    labels, class_names = checked_labels(labels, class_names, len(images), path)
     images = _resized(images, preparation)
     images = _channels(images, preparation.channels)
     chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
@@ -158,24 +159,6 @@ def prepare_arrays(images: np.ndarray, labels: np.ndarray | None, class_names: t
         return ImageSet(chw[t], lab[t], class_names, name)
 
     return LoadedSource(image_set(train_index), image_set(test_index), str(path), preparation)
-
-
-def _check_labels(labels: np.ndarray | None, class_names: tuple[str, ...] | None, n: int, path: Path
-                  ) -> tuple[np.ndarray, tuple[str, ...]]:
-    if labels is None:
-        return np.zeros(n, np.int64), class_names if class_names and len(class_names) == 1 else (UNLABELLED,)
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
-        raise DataError(f"{path}: labels must be {n} whole numbers, one per image, got {labels.dtype} {labels.shape}")
-    labels = labels.astype(np.int64)
-    if labels.min() < 0:
-        raise DataError(f"{path}: labels must be 0 or more, found {int(labels.min())}")
-    n_classes = int(labels.max()) + 1
-    if class_names is None:
-        return labels, tuple(str(k) for k in range(n_classes))
-    if len(class_names) < n_classes:
-        raise DataError(f"{path}: label {n_classes - 1} has no class name ({len(class_names)} names)")
-    return labels, class_names
 
 
 def _resized(images: np.ndarray, preparation: Preparation) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 if TYPE_CHECKING:
-    from aeviewer.data.mapped import PageBudget
+    from aeviewer.data.page_budget import PageBudget
 
 UNLABELLED = "unlabelled"  # the one class name of a set without labels (its legend says so)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mmap
 import warnings
 import zipfile
 from pathlib import Path
@@ -23,37 +22,18 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.imageset import ImageSet
+from aeviewer.data.labels import checked_labels
+from aeviewer.data.page_budget import PageBudget
 from aeviewer.data.loaded import LoadedSource
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.split import stratified_split
 from aeviewer.errors import DataError
-from aeviewer.paths import cache_dir
+from aeviewer.util.paths import cache_dir
 
 MAPPED_VERSION = 1
 CHUNK_BYTES = 64 << 20  # rows copied per conversion step
-
-
-class PageBudget:
-    """Drops a read-only mapping's pages from this process once ``limit`` bytes have been read through it."""
-
-    def __init__(self, mapping: np.memmap, limit: int) -> None:
-        self._mmap = getattr(mapping, "_mmap", None)  # numpy's mmap.mmap object (None: not a real mapping)
-        self.limit = max(int(limit), 1)
-        self.read_since_release = 0
-        self.releases = 0
-
-    def spent(self, n_bytes: int) -> None:
-        self.read_since_release += n_bytes
-        if self.read_since_release >= self.limit:
-            self.release()
-
-    def release(self) -> None:
-        if self._mmap is not None and hasattr(self._mmap, "madvise") and hasattr(mmap, "MADV_DONTNEED"):
-            self._mmap.madvise(mmap.MADV_DONTNEED)  # a clean, read-only, file-backed mapping: re-read on demand
-        self.read_since_release = 0
-        self.releases += 1
 
 
 def load_mapped_arrays(path: Path, preparation: Preparation, max_memory: int) -> LoadedSource:
@@ -148,15 +128,13 @@ def _layout(images: np.ndarray, path: Path, preparation: Preparation) -> bool:
 
 def _convert(path: Path, preparation: Preparation, images_path: Path, meta_path: Path, max_memory: int) -> None:
     """Write the cache entry: rows in train-then-test order, (N, C, H, W), in chunks under ``max_memory``."""
-    from aeviewer.data.arrays import _check_labels
-
     try:
         source = source_images(path)
     except (OSError, ValueError, zipfile.BadZipFile) as err:
         raise DataError(f"{path}: cannot read ({str(err).strip().splitlines()[0][:120] if str(err).strip() else err})") from None
     channels_last = _layout(source, path, preparation)
     raw_labels, names = _small_arrays(path)
-    labels, class_names = _check_labels(raw_labels, names, len(source), path)
+    labels, class_names = checked_labels(raw_labels, names, len(source), path)
     train, test = stratified_split(labels, preparation.test_fraction, preparation.seed)
     order = np.concatenate([train, test])
     row = int(np.prod(source.shape[1:]))

@@ -86,7 +86,7 @@ def test_a_corrupt_or_foreign_file_is_one_line(tmp_path):
 
 
 def test_the_memory_guard_reads_the_array_header_first(tmp_path):
-    """Over --max-memory, uint8 images are memory-mapped (tests/test_data_mapped.py); float ones are refused
+    """Over --max-memory, uint8 images are memory-mapped (tests/data/test_data_mapped.py); float ones are refused
     before their data is read."""
     np.save(tmp_path / "big.npy", _images(n=10, h=32, w=32).astype(np.float32) / 255)
     with pytest.raises(DataError, match="larger than --max-memory is memory-mapped as it is, which needs uint8"):

@@ -201,7 +201,7 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     def follow_run(self, path: str | Path) -> Any:
         """Open the run at ``path`` and reopen it after each whole write (gui/follow_run.py); replaces a follow."""
-        from aeviewer.gui.follow_run import RunFollower
+        from aeviewer.gui.training.follow_run import RunFollower
 
         if getattr(self, "follower", None) is not None:
             self.follower.stop()

@@ -14,7 +14,7 @@ from safetensors.torch import load_file
 import distributed_worker
 from aeviewer.training.distributed import DistContext, failure_cause, from_env
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -27,7 +27,7 @@ def rank_env(rank: int, world: int, port: int) -> dict[str, str]:
     """What torchrun sets for each worker, plus the path to our modules."""
     return {**os.environ, "RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_RANK": str(rank),
             "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port), "OMP_NUM_THREADS": "1",
-            "AEVIEWER_BACKEND": "gloo", "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests")])}
+            "AEVIEWER_BACKEND": "gloo", "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "tests" / "training")])}
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -58,7 +58,7 @@ def test_two_gloo_ranks_end_with_one_process_weights_for_every_kind(tmp_path):
     single.mkdir()
     ranks.mkdir()
     port = free_port()
-    worker = str(REPO / "tests" / "distributed_worker.py")
+    worker = str(REPO / "tests" / "training" / "distributed_worker.py")
     procs = [subprocess.Popen([sys.executable, worker, str(ranks)], env=rank_env(r, 2, port),
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for r in range(2)]
     distributed_worker.train_all(single, None)  # meanwhile, the same in this process

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QLabel, QStatusBar
 
 from aeviewer.errors import AeviewerError
 from aeviewer.training.follow import run_summary
 
-if TYPE_CHECKING:
-    from aeviewer.gui.main_window import MainWindow
+
+class FollowingWindow(Protocol):
+    """What a follow needs of the window (the main window is one): open a checkpoint, and a status bar."""
+
+    def open_model(self, path: str | Path) -> bool: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
 
 SETTLE_MS = 300  # changes closer than this are one write (remove + rename + attribute change)
 AGE_REFRESH_MS = 15_000
@@ -29,7 +35,7 @@ class RunFollower(QObject):
 
     reloaded = Signal(int)  # how many times the run has been opened
 
-    def __init__(self, window: "MainWindow", path: str | Path) -> None:
+    def __init__(self, window: FollowingWindow, path: str | Path) -> None:
         super().__init__(window)
         self.window, self.path = window, Path(path).resolve()
         self.reloads = 0

@@ -119,7 +119,7 @@ def test_a_hostile_parquet_file_is_refused_or_its_bad_rows_skipped(tmp_path):
 
 
 def test_train_names_the_columns_in_one_line(tmp_path, capsys):
-    from aeviewer.cli import main
+    from aeviewer.cli.commands import main
 
     pq.write_table(image_table(8), tmp_path / "s.parquet")
     code = main(["train", "--dataset", str(tmp_path / "s.parquet"), "--label-column", "kind", "--epochs", "1",
