@@ -16,6 +16,7 @@ from aeviewer.cli_export import add_export_parser, export_command
 from aeviewer.cli_foreign import (
     add_export_onnx_parser, add_foreign_model_options, export_onnx_command, run_foreign_gui, wants_foreign_model,
 )
+from aeviewer.cli_prior import add_train_prior_parser, bound_note, train_prior_command
 from aeviewer.data_options import DataLoads, add_data_options, preparation_from_args
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.options import add_cli_options, cli_values, non_negative_float, options, positive_float, positive_int, seed
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(evaluate)
 
     add_export_onnx_parser(sub)
+    add_train_prior_parser(sub, data_dir)  # issue 31: cli_prior.py
 
     data = sub.add_parser("data", parents=[data_dir], help="list or download data sets")
     data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
@@ -101,7 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in (None, "gui"):
             return _run_gui(args)
         handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
-                   "export-onnx": export_onnx_command, "export": export_command, "compare": _compare}[args.command]
+                   "export-onnx": export_onnx_command, "export": export_command, "compare": _compare,
+                   "train-prior": train_prior_command}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -373,6 +376,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{args.path}: {config.kind} ({config.arch}, latent {config.latent_dim}) on {dataset} test split")
         for name, value in metrics.items():
             print(f"  {name:<32} {value:.4f}")
+        note = bound_note(ckpt.model)
+        if note:
+            print(note)
     return 0
 
 
