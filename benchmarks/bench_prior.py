@@ -7,6 +7,11 @@ transformer, measured in the same run.
 
     python benchmarks/bench_prior.py --quick                    # digits, seconds (CI smoke)
     nice -n 10 python benchmarks/bench_prior.py --seconds 150   # the MNIST VQ-VAE (about 8 minutes)
+    python benchmarks/bench_prior.py --shipped                  # the shipped priors against the speed bars
+
+``--shipped`` times the priors shipped in trained/ (decoding included, median of 5): 64 MNIST samples (bar 1 s),
+16 emoji samples (bar 3 s), and the fill-in of one emoji sample position by position with the decoded image
+redrawn at each (bar: 20 positions a second), each as a ratio to its bar.
 """
 from __future__ import annotations
 
@@ -52,13 +57,49 @@ def measure(model, train_set, train_codes, test_codes, test_labels, arch, sizes,
             "weights": sum(p.numel() for p in prior.parameters())}
 
 
+def timed(work, repeats: int = 5) -> float:
+    times = []
+    for i in range(repeats):
+        started = time.perf_counter()
+        work(i)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+@torch.inference_mode()
+def shipped_speeds() -> None:
+    from aeviewer.models.priors import iter_sample
+
+    print(f"shipped priors' sampling speed, decoding included, median of 5, {torch.get_num_threads()} thread(s)")
+    for name, n, bar in (("vqvae-mnist", 64, 1.0), ("vqvae-digits", 64, 1.0), ("vqvae-emoji", 16, 3.0)):
+        model = load_checkpoint(shipped_dir("trained") / f"{name}.safetensors").model
+        if not model.has_prior:
+            print(f"  {name}: no prior")
+            continue
+        took = timed(lambda i: model.decode(model.sample(n, generator=torch.Generator().manual_seed(i))))
+        print(f"ratio {name} {n} samples / bar {bar:.0f} s: {took / bar:.3f} ({took:.3f} s)")
+    model = load_checkpoint(shipped_dir("trained") / "vqvae-emoji.safetensors").model
+    if model.has_prior:
+        def fill_in(i: int) -> None:
+            for _, codes in iter_sample(model.prior, 1, generator=torch.Generator().manual_seed(i)):
+                model.decode_codes(codes)
+
+        took = timed(fill_in, repeats=3)
+        rate = model.prior.config.length / took
+        print(f"ratio emoji fill-in positions per second / bar 20: {rate / 20:.1f} ({rate:.0f} positions/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the digits VQ-VAE, a few seconds each")
     parser.add_argument("--seconds", type=float, default=150.0, help="training budget per prior")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--shipped", action="store_true", help="time the shipped priors against the speed bars")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.shipped:
+        shipped_speeds()
+        return
     name = "vqvae-digits" if args.quick else "vqvae-mnist"
     seconds, epochs = (3.0, 1) if args.quick else (args.seconds, 1000)
     ckpt = load_checkpoint(shipped_dir("trained") / f"{name}.safetensors")

@@ -83,7 +83,15 @@ def prior_samples(name: str, n: int, seed: int, **options: object) -> torch.Tens
         return model.decode(model.sample(n, generator=torch.Generator().manual_seed(seed), **options))
 
 
-def class_agreement(judge: nn.Module, name: str, n_per_class: int) -> float | None:
+def learned_prior_options(name: str, temperature: float, top_k: int) -> dict[str, object]:
+    """Temperature and top-k for a learned prior over code maps (the N(0, I) and AAE priors take none)."""
+    model = load_checkpoint(shipped_dir("trained") / f"{name}.safetensors").model
+    if getattr(model, "prior", None) is None:
+        return {}
+    return {"temperature": temperature, "top_k": top_k}
+
+
+def class_agreement(judge: nn.Module, name: str, n_per_class: int, **options: object) -> float | None:
     """Fraction of a class-conditional prior's samples of class k that the judge labels k (None: not conditional)."""
     model = load_checkpoint(shipped_dir("trained") / f"{name}.safetensors").model
     prior = getattr(model, "prior", None)
@@ -92,7 +100,8 @@ def class_agreement(judge: nn.Module, name: str, n_per_class: int) -> float | No
     hits = 0
     for k in range(10):
         with torch.no_grad():
-            images = model.decode(model.sample(n_per_class, generator=torch.Generator().manual_seed(k), labels=k))
+            images = model.decode(model.sample(n_per_class, generator=torch.Generator().manual_seed(k), labels=k,
+                                               **options))
         hits += int((scores(judge, images)[2] == k).sum())
     return hits / (10 * n_per_class)
 
@@ -103,23 +112,28 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2, help="the judge's training epochs")
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--models", nargs="+", default=MODELS, help=f"shipped models to score (default {' '.join(MODELS)})")
+    parser.add_argument("--temperature", type=float, default=1.0, help="a learned prior's sampling temperature")
+    parser.add_argument("--top-k", type=int, default=0, help="a learned prior's top-k (0: all codes)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n, limit, epochs = (100, 5000, 1) if args.quick else (args.n, None, args.epochs)
     judge = trained_judge(epochs, limit)
     test = load_split("mnist", "test")
     rows = [("MNIST test images", *scores(judge, test.images[:n].float() / 255)[:2], None, 0.0)]
-    for name in MODELS:
+    for name in args.models:
         started = time.perf_counter()
+        options = learned_prior_options(name, args.temperature, args.top_k)
         try:
-            images = prior_samples(name, n, seed=0)
+            images = prior_samples(name, n, seed=0, **options)
         except AeviewerError as err:
             print(f"  {name}: skipped ({err})")
             continue
         took = time.perf_counter() - started
-        agreement = class_agreement(judge, name, max(10, n // 10))
+        agreement = class_agreement(judge, name, max(10, n // 10), **options)
         rows.append((f"{name} prior", *scores(judge, images)[:2], agreement, took))
-    print(f"sample quality by the MNIST judge, {n} images per source (confident: p >= {CONFIDENT})")
+    print(f"sample quality by the MNIST judge, {n} images per source (confident: p >= {CONFIDENT}; learned priors at "
+          f"temperature {args.temperature}, top-k {args.top_k or 'all'})")
     for label, confident, inception, agreement, took in rows:
         extra = f"  class k labelled k {agreement:.3f}" if agreement is not None else ""
         timing = f"  sampled in {took:.2f} s" if took else ""

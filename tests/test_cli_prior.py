@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -10,14 +9,20 @@ import torch
 
 from aeviewer.cli import main
 from aeviewer.paths import shipped_dir
-from aeviewer.training.checkpoint import load_checkpoint, read_metadata
+from aeviewer.training.checkpoint import load_checkpoint, read_metadata, save_checkpoint
 
 TINY = ["--width", "16", "--layers", "1", "--batch-size", "128"]
 
 
 @pytest.fixture
 def digits_vqvae(tmp_path: Path) -> Path:
-    return Path(shutil.copy(shipped_dir("trained") / "vqvae-digits.safetensors", tmp_path / "vq.safetensors"))
+    """The shipped digits VQ-VAE without its prior: a checkpoint as they were before priors existed."""
+    ckpt = load_checkpoint(shipped_dir("trained") / "vqvae-digits.safetensors")
+    ckpt.model.attach_prior(None)
+    extra = {k: v for k, v in ckpt.extra.items() if k != "prior"}
+    metrics = {k: v for k, v in ckpt.metrics.items() if not k.startswith(("prior_", "nll_bound"))}
+    return save_checkpoint(tmp_path / "vq.safetensors", ckpt.model, dataset=ckpt.dataset, metrics=metrics,
+                           history=ckpt.history, extra=extra)
 
 
 def test_train_prior_for_one_epoch_writes_it_into_the_checkpoint(digits_vqvae: Path, capsys) -> None:
