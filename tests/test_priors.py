@@ -132,3 +132,28 @@ def test_a_damaged_prior_entry_is_one_line(tmp_path):
     rewrite_metadata(path, {"prior": '{"arch": "lstm"}'})
     with pytest.raises(CheckpointError, match="unknown prior arch 'lstm'"):
         load_checkpoint(path)
+
+
+def test_code_maps_are_encoded_once_then_read_from_the_cache(monkeypatch):
+    from aeviewer.data.imageset import ImageSet
+    from aeviewer.training import prior as prior_training
+
+    model = tiny_vqvae().eval()
+    images = ImageSet(torch.randint(0, 256, (30, 1, 8, 8), dtype=torch.uint8), torch.zeros(30, dtype=torch.long), ("a",))
+    first = prior_training.cached_code_maps(model, images)
+    assert torch.equal(first, model.encode_codes(images.float_batch(slice(None))))
+
+    def no_encoding(*args, **kwargs):
+        raise AssertionError("encoded again")
+
+    monkeypatch.setattr(prior_training, "encode_code_maps", no_encoding)
+    assert torch.equal(prior_training.cached_code_maps(model, images), first)
+
+
+def test_packed_code_maps_come_back_exactly_through_the_trainer_s_float_batches():
+    from aeviewer.data.imageset import ImageSet
+    from aeviewer.training.prior import pack_codes, unpack_codes
+
+    codes = torch.tensor([[[0, 255], [256, 65535]]])
+    packed = ImageSet(pack_codes(codes), torch.zeros(1, dtype=torch.long), ("a",))
+    assert torch.equal(unpack_codes(packed.float_batch(slice(None))), codes)
