@@ -15,7 +15,7 @@ from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
 def tiny_prior(arch: str, n_classes: int = 0, grid: tuple[int, int] = (4, 5), k: int = 11):
     torch.manual_seed(0)
     config = PriorConfig(arch=arch, codebook_size=k, grid=grid, n_classes=n_classes, width=16, layers=2, heads=2,
-                         kernel=3, dropout=0.0)
+                         kernel=3, dropout=0.0, axial_positions=True)
     return build_prior(config).eval()
 
 

@@ -18,8 +18,8 @@ assert tuple(_CLASSES) == PRIOR_ARCHS, "the vocabulary lists the prior archs; th
 
 # Sizes that fit the shipped models' code maps on a 2-core CPU (benchmarks/bench_prior.py: in the same 140 s on
 # the MNIST VQ-VAE's codes, 64x2 took 5x the steps of 128x3 and reached 5.95 bits/code against 6.45).
-_DEFAULT_SIZES: dict[str, dict[str, int]] = {
-    "transformer": {"width": 64, "layers": 2, "heads": 4},
+_DEFAULT_SIZES: dict[str, dict[str, int | bool]] = {
+    "transformer": {"width": 64, "layers": 2, "heads": 4, "axial_positions": True},
     "pixelcnn": {"width": 64, "layers": 8, "kernel": 5},
 }
 

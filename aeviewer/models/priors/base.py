@@ -34,6 +34,9 @@ class PriorConfig:
     heads: int = 4  # transformer only
     kernel: int = 5  # pixelcnn only (odd)
     dropout: float = 0.1  # transformer only: on attention output and MLP while training
+    # transformer only: add a row and a column embedding to each position's own, so that what is learned about
+    # the code above carries over between columns (False in priors saved before it existed)
+    axial_positions: bool = False
     version: int = PRIOR_CONFIG_VERSION
 
     @property
@@ -61,6 +64,8 @@ class PriorConfig:
         for name in ("codebook_size", "n_classes", "width", "layers", "heads", "kernel", "version"):
             if name in values and not _is_int(values[name]):
                 raise ConfigError(f"prior config field {name!r} must be a whole number")
+        if "axial_positions" in values and not isinstance(values["axial_positions"], bool):
+            raise ConfigError("prior config field 'axial_positions' must be true or false")
         if "dropout" in values and (isinstance(values["dropout"], bool) or not isinstance(values["dropout"], (int, float))):
             raise ConfigError("prior config field 'dropout' must be a number")
         config = cls(**values)

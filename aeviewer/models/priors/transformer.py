@@ -76,6 +76,11 @@ class CodeTransformer(CodePrior):
         self.code_embedding = nn.Embedding(config.codebook_size, w)
         self.start_embedding = nn.Embedding(max(1, config.n_classes), w)  # one start vector per class
         self.position = nn.Parameter(torch.zeros(config.length, w))
+        if config.axial_positions:
+            self.row = nn.Parameter(torch.zeros(config.grid[0], 1, w))
+            self.column = nn.Parameter(torch.zeros(1, config.grid[1], w))
+            nn.init.normal_(self.row, std=0.02)
+            nn.init.normal_(self.column, std=0.02)
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.layers))
         self.ln_f = nn.LayerNorm(w)
         self.head = nn.Linear(w, config.codebook_size)
@@ -85,7 +90,7 @@ class CodeTransformer(CodePrior):
         n, h, w = codes.shape
         flat = codes.reshape(n, h * w)
         start = self._start(n, labels)[:, None]
-        x = torch.cat([start, self.code_embedding(flat[:, :-1])], dim=1) + self.position
+        x = torch.cat([start, self.code_embedding(flat[:, :-1])], dim=1) + self._positions()
         logits = self._head(x)  # (n, L, K)
         return logits.transpose(1, 2).reshape(n, -1, h, w)
 
@@ -97,13 +102,19 @@ class CodeTransformer(CodePrior):
 
     def next_logits(self, state: _State, codes: torch.Tensor, t: int) -> torch.Tensor:
         if state.cache is None:  # the whole prefix again: inputs 0..t
-            x = torch.cat([state.start[:, None], self.code_embedding(codes[:, :t])], dim=1) + self.position[:t + 1]
+            x = torch.cat([state.start[:, None], self.code_embedding(codes[:, :t])], dim=1) + self._positions()[:t + 1]
             return self._head(x)[:, -1]
         token = state.start if t == 0 else self.code_embedding(codes[:, t - 1])
-        x = (token + self.position[t])[:, None]
+        x = (token + self._positions()[t])[:, None]
         for i, block in enumerate(self.blocks):
             x = block(x, state.cache, i, t)
         return self.head(self.ln_f(x))[:, 0]
+
+    def _positions(self) -> torch.Tensor:
+        """(L, W): each raster position's embedding (plus its row's and column's, with axial_positions)."""
+        if not self.config.axial_positions:
+            return self.position
+        return self.position + (self.row + self.column).flatten(0, 1)
 
     def _start(self, n: int, labels: torch.Tensor | None) -> torch.Tensor:
         labels = self.check_labels(labels, n)
