@@ -25,7 +25,13 @@ def entry(path: Path) -> dict:
         "train_seconds": extra.get("train_seconds"),
         "size_bytes": path.stat().st_size,
         "metrics": meta.get("metrics", {}),
+        **({"prior": _prior_record(extra["prior"])} if isinstance(extra.get("prior"), dict) else {}),
     }
+
+
+def _prior_record(record: dict) -> dict:
+    """A VQ-VAE's learned prior (aeviewer train-prior): how it was made, without its per-epoch history."""
+    return {k: record.get(k) for k in ("arch", "class_conditional", "epochs", "train_seconds", "command")}
 
 
 KEY_METRICS = ("neg_elbo", "psnr_db", "denoise_gaussian_0.5_psnr_db", "prior_distance", "codes_used_frac", "perplexity")
@@ -55,7 +61,34 @@ def write_readme(models: list[dict]) -> None:
         data = Path(m["dataset"]).name if "/" in m["dataset"] else m["dataset"]  # a folder: its name
         lines.append(f"| `{m['file']}` | {m['kind']} | {data} | {m['latent_dim']} | {m['train_seconds']} s "
                      f"| {shown} | `{m['command']}` |")
+    lines += _prior_lines(models)
     (HERE / "README.md").write_text("\n".join(lines) + "\n")
+
+
+def _prior_lines(models: list[dict]) -> list[str]:
+    """The learned priors over the VQ-VAEs' code maps: their commands, times and test NLLs."""
+    with_prior = [m for m in models if "prior" in m]
+    if not with_prior:
+        return []
+    lines = [
+        "",
+        "## Learned priors of the VQ-VAEs",
+        "",
+        "Each VQ-VAE checkpoint holds a prior over its code maps (`aeviewer train-prior`, run after `train_all.sh`'s",
+        "`train` line, with `nice -n 10` on the shared 2-core machine: times are upper bounds). NLLs are on the test",
+        "split's code maps; the bound is the prior's NLL plus the decoder's Bernoulli reconstruction term `recon_bce`.",
+        "",
+        "| file | prior | train time | NLL bits/code | NLL nats/image | bound nats/image | command |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for m in with_prior:
+        p, metrics = m["prior"], m["metrics"]
+        kind = p["arch"] + (", class-conditional" if p.get("class_conditional") else "")
+        lines.append(f"| `{m['file']}` | {kind}, {p['epochs']} epochs | {p['train_seconds']} s "
+                     f"| {metrics.get('prior_nll_bits_per_code', float('nan')):.3f} "
+                     f"| {metrics.get('prior_nll_nats_per_image', float('nan')):.1f} "
+                     f"| {metrics.get('nll_bound_nats_per_image', float('nan')):.1f} | `{p['command']}` |")
+    return lines
 
 
 def main() -> int:

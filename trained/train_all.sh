@@ -21,4 +21,9 @@ export AEVIEWER_DATA="${AEVIEWER_DATA:-../shared/data}"
 t --model vae --arch conv --dataset emoji --image-size 64 --channels 3 --latent-dim 32 --recon gaussian --c 0.01 --epochs 20 --batch-size 32 --lr-schedule cosine --out trained/vae-emoji-32d.safetensors
 t --model vqvae --dataset emoji --image-size 64 --channels 3 --codebook-size 128 --epochs 25 --batch-size 32 --lr-schedule cosine --out trained/vqvae-emoji.safetensors
 python trained/make_emoji_split.py emoji
+# The VQ-VAEs' learned priors over their code maps, written into the same checkpoints (issue 31).
+p() { python -m aeviewer train-prior --seed 0 "$@"; }
+p trained/vqvae-digits.safetensors --epochs 30 --class-conditional
+p trained/vqvae-mnist.safetensors --epochs 5 --class-conditional
+p trained/vqvae-emoji.safetensors --epochs 10 --class-conditional
 python trained/make_index.py

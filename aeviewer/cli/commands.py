@@ -16,6 +16,8 @@ from aeviewer.cli.export import add_export_parser, export_command
 from aeviewer.cli.foreign import (
     add_export_onnx_parser, add_foreign_model_options, export_onnx_command, run_foreign_gui, wants_foreign_model,
 )
+from aeviewer.cli.progress_line import ProgressLine
+from aeviewer.cli.prior import add_train_prior_parser, bound_note, train_prior_command
 from aeviewer.data.options import DataLoads, add_data_options, preparation_from_args
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.spec.options import add_cli_options, cli_values, non_negative_float, options, positive_float, positive_int, seed
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_data_options(evaluate)
 
     add_export_onnx_parser(sub)
+    add_train_prior_parser(sub, data_dir)  # issue 31: cli_prior.py
 
     data = sub.add_parser("data", parents=[data_dir], help="list or download data sets")
     data_sub = data.add_subparsers(dest="data_command", parser_class=_OneLineParser, required=True)
@@ -113,7 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return launch(without_option(argv, "--nproc"), args.nproc)
         handler = {"train": _train, "refit-decoder": _refit_decoder, "evaluate": _evaluate, "data": _data,
-                   "export-onnx": export_onnx_command, "export": export_command, "compare": _compare}[args.command]
+                   "export-onnx": export_onnx_command, "export": export_command, "compare": _compare,
+                   "train-prior": train_prior_command}[args.command]
         return handler(args)
     except AeviewerError as err:
         print(f"aeviewer: error: {err}", file=sys.stderr)
@@ -180,7 +184,7 @@ def _train(args: argparse.Namespace) -> int:
     if main_rank:
         print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
           f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
-    progress = _ProgressLine() if main_rank else None
+    progress = ProgressLine() if main_rank else None
     run_record = {"train": _train_record(args), **run_owner(ctx)}
 
     def on_epoch(info: Any) -> None:
@@ -284,33 +288,6 @@ def _validation_images(loads: DataLoads, dataset: str, preparation: Any, n: int 
     return train_set.subset(slice(len(train_set) - n, None))
 
 
-class _ProgressLine:
-    """A one-line progress bar on stderr, redrawn at most 10 times a second."""
-
-    def __init__(self) -> None:
-        self._last = 0.0
-        self._shown = False
-        self._tty = sys.stderr.isatty()
-
-    def step(self, info: Any) -> None:
-        now = time.monotonic()
-        if not self._tty or now - self._last < 0.1:
-            return
-        self._last = now
-        done = info.batch / max(1, info.n_batches)
-        bar = "#" * int(done * 30)
-        sys.stderr.write(f"\repoch {info.epoch}/{info.epochs} [{bar:<30}] {info.batch}/{info.n_batches}"
-                         f"  {info.samples_per_s:,.0f} samples/s  ETA {info.eta_s:.0f} s ")
-        sys.stderr.flush()
-        self._shown = True
-
-    def clear(self) -> None:
-        if self._shown:
-            sys.stderr.write("\r" + " " * 100 + "\r")
-            sys.stderr.flush()
-            self._shown = False
-
-
 # -- refit-decoder ------------------------------------------------------------------------------
 def _refit_decoder(args: argparse.Namespace) -> int:
     from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
@@ -334,7 +311,7 @@ def _refit_decoder(args: argparse.Namespace) -> int:
     config = RefitConfig(noise=args.noise, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                          seed=args.seed, binarize=bool(train_record.get("binarize")))
 
-    progress = _ProgressLine()
+    progress = ProgressLine()
 
     def on_epoch(epoch: int, loss: float) -> None:
         progress.clear()
@@ -405,6 +382,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{args.path}: {config.kind} ({config.arch}, latent {config.latent_dim}) on {dataset} test split")
         for name, value in metrics.items():
             print(f"  {name:<32} {value:.4f}")
+        note = bound_note(ckpt.model)
+        if note:
+            print(note)
     return 0
 
 

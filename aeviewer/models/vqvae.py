@@ -10,6 +10,7 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.priors.base import CodePrior
 
 LAPLACE_EPS = 1e-5  # EMA counts: N_i <- (N_i + eps) / (n + K eps) * n, so no code divides by zero
 DEAD_COUNT = 0.1  # a code whose EMA usage count (codes per batch) falls below this is restarted
@@ -101,6 +102,33 @@ class VQVAE(Autoencoder):
         self.register_buffer("epoch_counts", torch.zeros(k), persistent=False)
         n_down = downsamplings(config.image_shape)
         self._grid = (config.image_shape[1] >> n_down, config.image_shape[2] >> n_down)
+        self.prior: CodePrior | None = None  # a learned prior over code maps (models/priors), trained afterwards
+
+    # -- the learned prior ------------------------------------------------------------------------
+    @property
+    def has_prior(self) -> bool:  # type: ignore[override]
+        return self.prior is not None
+
+    def attach_prior(self, prior: CodePrior | None) -> None:
+        """Make ``prior`` this model's prior over code maps (None removes it); its tensors save under ``prior.``."""
+        if prior is not None and (prior.config.codebook_size != self.config.codebook_size
+                                  or tuple(prior.config.grid) != self._grid):
+            raise ConfigError(f"a prior over {prior.config.grid} maps of {prior.config.codebook_size} codes does not "
+                              f"fit this VQ-VAE ({self._grid} maps of {self.config.codebook_size} codes)")
+        self.prior = prior
+
+    def sample(self, n: int, generator: torch.Generator | None = None, **options: object) -> torch.Tensor:
+        """Latents of ``n`` code maps drawn from the prior (``options``: temperature, top_k, labels, given, keep;
+        see :func:`aeviewer.models.priors.iter_sample`); ``decode`` turns them into images."""
+        return self.latents_of_codes(self.sample_codes(n, generator=generator, **options))
+
+    def sample_codes(self, n: int, generator: torch.Generator | None = None, **options: object) -> torch.Tensor:
+        """``n`` code maps (n, H', W') drawn from the prior."""
+        if self.prior is None:
+            raise NotImplementedError("this VQ-VAE has no prior: train one with 'aeviewer train-prior'")
+        from aeviewer.models.priors import sample_codes
+
+        return sample_codes(self.prior, n, generator=generator, **options)
 
     # -- the common surface -----------------------------------------------------------------------
     @property

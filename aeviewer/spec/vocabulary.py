@@ -29,6 +29,10 @@ RECON_LABELS: dict[str, str] = {"bce": "Bernoulli (BCE)", "gaussian": "Gaussian 
 
 PRIORS: tuple[str, ...] = ("gaussian", "mixture10", "swissroll")  # the AAE's
 
+# The learned priors over a VQ-VAE's code maps (aeviewer.models.priors), the default first.
+PRIOR_ARCHS: tuple[str, ...] = ("transformer", "pixelcnn")
+PRIOR_ARCH_LABELS: dict[str, str] = {"transformer": "Causal transformer (raster order)", "pixelcnn": "Gated PixelCNN"}
+
 NOISE_KINDS: tuple[str, ...] = ("gaussian", "masking", "salt_pepper")  # "none" is the absence of one
 NOISE_LABELS: dict[str, str] = {"gaussian": "Gaussian σ", "masking": "Masking", "salt_pepper": "Salt & pepper",
                                 "none": "None"}

@@ -7,7 +7,8 @@ renames it over the target, so a failed save leaves the previous file as it was.
 Metadata keys (all strings): ``format`` = "aeviewer", ``format_version``, ``config`` (ModelConfig as
 JSON), ``dataset`` (a named set; a folder/.npz/CIFAR source inside the data directory relative to it, one
 elsewhere by its absolute path: :func:`aeviewer.data.loader.portable_spec`), ``metrics``,
-``history``, ``extra`` (JSON each), and ``preparation`` (JSON, only for a path source: how its images
+``history``, ``extra`` (JSON each), ``prior`` (JSON, only for a VQ-VAE with a learned prior over its code maps:
+the prior's config; its tensors are the ``prior.*`` ones), and ``preparation`` (JSON, only for a path source: how its images
 were prepared, :class:`aeviewer.data.preparation.Preparation`).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from aeviewer.data.preparation import Preparation
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.priors import attach_from_metadata, prior_metadata
 
 FORMAT = "aeviewer"
 FORMAT_VERSION = 1
@@ -74,6 +76,9 @@ def save_checkpoint(
     }
     if preparation is not None:
         metadata["preparation"] = json.dumps(preparation.to_dict())
+    prior = prior_metadata(model)
+    if prior is not None:
+        metadata["prior"] = prior
     atomic.write_bytes(path, safetensors_bytes(tensors, metadata), CheckpointError)
     return path
 
@@ -119,8 +124,9 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     config = _parse_config(path, records["config"])
     # Match the file against shapes from a storage-less build first: a config declaring huge layers must
     # not allocate them; once matched, the model is no bigger than the tensors the file really holds.
-    _check_tensors(path, _build(path, config, device="meta").state_dict(), tensors)
-    model = _build(path, config)
+    prior = raw.get("prior")
+    _check_tensors(path, _build(path, config, device="meta", prior=prior).state_dict(), tensors)
+    model = _build(path, config, prior=prior)
     model.load_state_dict(tensors, strict=True)
     model.to(map_location).eval()
     return Checkpoint(model, records["dataset"], records["metrics"], records["history"], records["extra"], path,
@@ -201,12 +207,15 @@ def _parse_preparation(path: Path, text: str | None) -> Preparation | None:
         raise CheckpointError(f"{path}: {_printable(err)}") from None
 
 
-def _build(path: Path, config: ModelConfig, device: str | None = None) -> Autoencoder:
+def _build(path: Path, config: ModelConfig, device: str | None = None, prior: str | None = None) -> Autoencoder:
     from aeviewer.models import build_model
 
     try:
         with torch.device(device) if device else contextlib.nullcontext():
-            return build_model(config)
+            model = build_model(config)
+            if prior is not None:
+                attach_from_metadata(model, prior)
+            return model
     except AeviewerError as err:
         raise CheckpointError(f"{path}: {_printable(err)}") from None
     except (TypeError, ValueError, OverflowError, RuntimeError) as err:  # sizes past int64 and the like

@@ -10,7 +10,9 @@ Keys that :func:`evaluate` returns (images in [0, 1], "per image" = summed over 
 - denoising (the DAE by default; ``denoise=True`` for any kind): for each noise spec, e.g. gaussian:0.5,
   ``noisy_gaussian_0.5_psnr_db`` (corrupted input vs clean) and ``denoise_gaussian_0.5_psnr_db``
   (reconstruction of the corrupted input vs clean); see :func:`noisy_key`, :func:`denoise_key`.
-- vqvae: ``perplexity`` and ``codes_used_frac`` of the codes the test set uses.
+- vqvae: ``perplexity`` and ``codes_used_frac`` of the codes the test set uses; with a learned prior,
+  ``prior_nll_bits_per_code``, ``prior_nll_nats_per_image`` and ``nll_bound_nats_per_image`` (prior NLL of the
+  code map + ``recon_bce``; :mod:`aeviewer.training.prior` says which terms).
 - aae: ``prior_distance`` (sliced Wasserstein-2 between encoded test set and prior samples).
 - vae/aae: ``active_units``, the latent dimensions the codes use (see :func:`active_units`).
 - vae/aae with ``parzen=True``: ``parzen_ll`` (nats), ``parzen_ll_se``, ``parzen_sigma``, ``parzen_n_test``, ``parzen_validation_ll``
@@ -134,6 +136,10 @@ def _evaluate(model: Autoencoder, data: ImageSet, device: torch.device, iw_sampl
             metrics[noisy_key(text)], metrics[denoise_key(text)] = noisy, denoised
     if model.has_codebook:
         metrics.update(code_usage(model, data, batch_size=batch_size, device=device))
+        if model.has_prior:  # a learned prior over the code maps: its NLL and the bound (training/prior.py)
+            from aeviewer.training.prior import prior_metrics
+
+            metrics.update(prior_metrics(model, data, metrics["recon_bce"], batch_size=batch_size, device=device))
     if model.regulariser == "prior":
         metrics["prior_distance"] = prior_distance(model, data, seed=seed, batch_size=batch_size, device=device)
     if model.regulariser is not None:
