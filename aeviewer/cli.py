@@ -138,6 +138,7 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.data.loader import is_named, resolve_spec
     from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
+    from aeviewer.training.precision import resolve_precision
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
     loads = DataLoads(args)
@@ -152,11 +153,12 @@ def _train(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     check_fits(config, device)
+    args.precision = resolve_precision(args.precision, device).name  # the record names the one used, not "auto"
     model = seeded_build(config, args.seed)  # the initial weights are part of what a seed reproduces
     out = Path(args.out or f"{args.model}-{Path(dataset).stem if preparation else dataset}.safetensors")
     _check_writable(out)
     print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
-          f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
+          f"{size_text(parameter_count(config))}, on {device} in {args.precision} -> {out}", flush=True)
     progress = _ProgressLine()
 
     def on_epoch(info: Any) -> None:

@@ -26,6 +26,7 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.vqvae import USAGE_KEYS, usage_text
+from aeviewer.training.precision import resolve_precision, uses_channels_last
 from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
 
 
@@ -50,6 +51,8 @@ class TrainConfig:
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
     check_every_step: bool | None = None  # NaN check each batch; None: on the CPU only (free there, a stall on cuda)
+    precision: str = "fp32"  # auto | fp32 | bf16 | fp16 (aeviewer.training.precision); the CLI and the panel: auto
+    channels_last: bool = True  # conv nets train in the NHWC layout (faster with oneDNN and cuDNN); MLPs are as they are
 
 
 @dataclass
@@ -201,6 +204,8 @@ class Trainer:
             raise ConfigError("the training set is empty")
         self.config = config
         self.device, self.device_warning = resolve_device(config.device)
+        self.precision = resolve_precision(config.precision, self.device)  # one line for fp16 on the CPU
+        self.channels_last = config.channels_last and uses_channels_last(model)
         self.model = model.to(self.device)
         self.on_step, self.on_epoch = on_step, on_epoch
         self.stop_event = stop_event or threading.Event()
@@ -233,7 +238,20 @@ class Trainer:
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
         self._paused_s = 0.0
-        epochs_done = 0
+        self._set_layout(torch.channels_last)
+        self.model.grad_scaler = self.precision.grad_scaler()
+        try:
+            return self._run_epochs()
+        finally:
+            self.model.grad_scaler = None
+            self._set_layout(torch.contiguous_format)  # what the caller gave: its copies and exports expect it
+
+    def _set_layout(self, memory_format: torch.memory_format) -> None:
+        if self.channels_last:
+            self.model.to(memory_format=memory_format)
+
+    def _run_epochs(self) -> TrainResult:
+        cfg, epochs_done = self.config, 0
         try:
             for epoch in range(1, cfg.epochs + 1):
                 if not self._run_epoch(epoch):
@@ -295,7 +313,10 @@ class Trainer:
             x = torch.bernoulli(x, generator=self._noise_gen)
         labels = self.data.labels[idx]
         x_input = x if self.noise is None else self._corrupt(x, self.noise, self._noise_gen)
-        return self.model.train_step(x, x_input, self.optimizers, labels)
+        if self.channels_last:
+            x_input = x_input.contiguous(memory_format=torch.channels_last)
+        with self.precision.autocast():
+            return self.model.train_step(x, x_input, self.optimizers, labels)
 
     def _wait_if_paused_then_go(self) -> bool:
         """Block while paused (a stop still ends the wait); False when a stop was requested."""
