@@ -99,8 +99,16 @@ def test_a_bf16_channels_last_run_ends_near_the_fp32_run_and_gives_back_a_contig
 
 def test_channels_last_leaves_an_mlp_as_it_is() -> None:
     model = build_model(default_config("vae", (1, 8, 8), latent_dim=2, hidden=(16,)))
-    trainer = Trainer(model, tiny_set((1, 8, 8)), TrainConfig(epochs=1, batch_size=8, device="cpu"))
+    trainer = Trainer(model, tiny_set((1, 8, 8)), TrainConfig(epochs=1, batch_size=8, device="cpu", channels_last=True))
     assert not trainer.channels_last
+
+
+@pytest.mark.parametrize("flags, expected", [({"avx512_bf16"}, False), ({"avx512_bf16", "amx_bf16"}, True)])
+def test_channels_last_by_default_only_where_it_was_measured_to_help(monkeypatch: pytest.MonkeyPatch, flags: set[str],
+                                                                      expected: bool) -> None:
+    monkeypatch.setattr(precision, "cpu_flags", lambda: frozenset(flags))
+    model = build_model(tiny_config("vae"))
+    assert Trainer(model, tiny_set(), TrainConfig(device="cpu")).channels_last is expected
 
 
 def test_the_option_is_in_the_table_for_the_cli_and_the_panel() -> None:

@@ -101,8 +101,24 @@ def recorded_precision(extra: Mapping[str, Any]) -> str:
     return value if value in PRECISIONS and value != "auto" else "fp32"
 
 
-def uses_channels_last(model: torch.nn.Module) -> bool:
-    """Whether the model has 2-d convolutions, for which the NHWC layout is faster (oneDNN on the CPU, cuDNN's
-    tensor cores): measured 1.1-1.2x in fp32 and more under bf16 (benchmarks/bench_precision.py). An MLP keeps
-    its layout."""
+CPU_AMX_FLAGS = ("amx_bf16", "amx_tile")  # where oneDNN's NHWC convolutions were measured faster on a CPU
+
+
+def has_convolutions(model: torch.nn.Module) -> bool:
     return any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in model.modules())
+
+
+def channels_last_helps(device: torch.device) -> bool:
+    """Whether conv nets train faster in the NHWC layout on ``device``: on CUDA (cuDNN's tensor-core kernels are
+    NHWC) and on a CPU with AMX (the emoji conv VAE: 1.15x in fp32, 1.18x more under bf16). On an AVX512-BF16 CPU
+    without AMX (AMD EPYC) it was 0.97-1.1x, no gain (docs/measurements.md#precision), so the layout stays."""
+    if device.type == "cuda":
+        return True
+    return device.type == "cpu" and any(flag in cpu_flags() for flag in CPU_AMX_FLAGS)
+
+
+def uses_channels_last(setting: bool | None, model: torch.nn.Module, device: torch.device) -> bool:
+    """The TrainConfig's ``channels_last`` (None: where it helps) for ``model`` on ``device``; an MLP keeps its
+    layout whatever is asked."""
+    wanted = channels_last_helps(device) if setting is None else setting
+    return wanted and has_convolutions(model)

@@ -52,7 +52,7 @@ class TrainConfig:
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
     check_every_step: bool | None = None  # NaN check each batch; None: on the CPU only (free there, a stall on cuda)
     precision: str = "fp32"  # auto | fp32 | bf16 | fp16 (aeviewer.training.precision); the CLI and the panel: auto
-    channels_last: bool = True  # conv nets train in the NHWC layout (faster with oneDNN and cuDNN); MLPs are as they are
+    channels_last: bool | None = None  # conv nets in the NHWC layout; None: where it helps (precision.channels_last_helps)
 
 
 @dataclass
@@ -205,7 +205,7 @@ class Trainer:
         self.config = config
         self.device, self.device_warning = resolve_device(config.device)
         self.precision = resolve_precision(config.precision, self.device)  # one line for fp16 on the CPU
-        self.channels_last = config.channels_last and uses_channels_last(model)
+        self.channels_last = uses_channels_last(config.channels_last, model, self.device)
         self.model = model.to(self.device)
         self.on_step, self.on_epoch = on_step, on_epoch
         self.stop_event = stop_event or threading.Event()
