@@ -31,6 +31,7 @@ CASES = [
     ("bench_first_paint.py", "figure: slowest first paint (the start window)", True),
     ("bench_trainer.py", "ratio trainer/bare:", True),
     ("bench_prior.py", "ratio pixelcnn", True),
+    ("bench_precision.py", "MNIST MLP VAE:", True),
 ]
 
 

@@ -157,6 +157,7 @@ def _train(args: argparse.Namespace) -> int:
     from aeviewer.models import parameter_count, size_text
     from aeviewer.training.checkpoint import save_checkpoint
     from aeviewer.training.distributed import distributed_env, join_run, maybe_die_for_test, resumed, run_owner, run_ranked
+    from aeviewer.training.precision import resolve_precision
     from aeviewer.training.trainer import Trainer, TrainConfig, check_fits, resolve_device, seeded_build, terms_text
 
     loads = DataLoads(args)
@@ -171,6 +172,7 @@ def _train(args: argparse.Namespace) -> int:
     if warning:
         print(f"aeviewer: warning: {warning}", file=sys.stderr)
     check_fits(config, device)
+    args.precision = resolve_precision(args.precision, device).name  # the record names the one used, not "auto"
     model, history = seeded_build(config, args.seed), []  # the initial weights are part of what a seed reproduces
     if args.resume:
         model, history = resumed(args.resume, args.epochs)
@@ -183,7 +185,7 @@ def _train(args: argparse.Namespace) -> int:
     _check_writable(out)
     if main_rank:
         print(f"training {config.kind} on {args.dataset} ({len(train_set):,} images), "
-          f"{size_text(parameter_count(config))}, on {device} -> {out}", flush=True)
+              f"{size_text(parameter_count(config))}, on {device} in {args.precision} -> {out}", flush=True)
     progress = ProgressLine() if main_rank else None
     run_record = {"train": _train_record(args), **run_owner(ctx)}
 

@@ -14,7 +14,7 @@ from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import check_conv_shape, conv_stages, conv_stages_for, stage_widths
 from aeviewer.models.vae import VAE
 from aeviewer.models.vqvae import VQVAE, downsamplings
-from aeviewer.spec.vocabulary import ARCHS, KINDS, PRIORS, RECONS
+from aeviewer.spec.vocabulary import ARCHS, CONV_ARCHS, GRID_ARCHS, GRID_LATENT_KINDS, KINDS, PRIORS, RECONS, network_shape
 
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 
@@ -52,7 +52,9 @@ def default_config(kind: str, image_shape: tuple[int, int, int] = (1, 28, 28), *
     if unknown:
         raise ConfigError(f"unknown model config fields: {', '.join(unknown)}")
     values.update(overrides)
-    if values.get("arch") == "conv" and kind != "vqvae" and "conv_stages" not in overrides:
+    if kind in GRID_LATENT_KINDS:  # the grid kinds are convolutional whatever a form's arch says (as the panel shows)
+        values["arch"] = network_shape(kind, str(values["arch"]))
+    if values.get("arch") in CONV_ARCHS and kind != "vqvae" and "conv_stages" not in overrides:
         values["conv_stages"] = conv_stages_for(int(values["image_shape"][1]))  # type: ignore[index]
     config = ModelConfig(**values)  # type: ignore[arg-type]
     validate_config(config)
@@ -88,7 +90,7 @@ def validate_config(config: ModelConfig) -> None:
     if config.kind not in KINDS:
         raise ConfigError(f"unknown model kind {config.kind!r}; choose one of {', '.join(KINDS)}")
     if config.arch not in ARCHS:
-        raise ConfigError(f"unknown arch {config.arch!r}; choose mlp or conv")
+        raise ConfigError(f"unknown arch {config.arch!r}; choose one of {', '.join(ARCHS)}")
     if len(config.image_shape) != 3 or min(config.image_shape) < 1:
         raise ConfigError(f"image_shape must be (C, H, W) of positive sizes, got {config.image_shape}")
     if config.recon not in RECONS[config.kind]:
@@ -102,7 +104,7 @@ def validate_config(config: ModelConfig) -> None:
         raise ConfigError("decoder_dropout is for mlp decoders (arch mlp, not the vq-vae)")
     if config.kind == "vqvae":
         _validate_vqvae(config)
-    elif config.arch == "conv":
+    elif config.arch in CONV_ARCHS:
         _validate_conv(config)
     if config.kind == "vae" and (config.beta < 0 or config.c <= 0):
         raise ConfigError("vae needs beta >= 0 and c > 0")
@@ -128,8 +130,8 @@ def _validate_noise(config: ModelConfig) -> None:
 
 
 def _validate_vqvae(config: ModelConfig) -> None:
-    if config.arch != "conv":
-        raise ConfigError("vqvae needs arch 'conv'")
+    if config.arch not in GRID_ARCHS:
+        raise ConfigError(f"vqvae needs arch {' or '.join(GRID_ARCHS)}")
     if len(config.channels) not in (1, 2):
         raise ConfigError(f"vqvae needs one or two channel counts, got {list(config.channels)}")
     if config.channels[-1] < 2:  # its residual blocks halve the last count

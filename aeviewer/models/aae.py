@@ -131,7 +131,7 @@ class AAE(Autoencoder):
         """Logit that z came from the prior, (N,)."""
         if self.config.conditional_prior:
             z = torch.cat([z, F.one_hot(self._need_labels(labels), self.config.n_classes).to(z.dtype)], dim=1)
-        return self.discriminator(z).squeeze(1)
+        return self.discriminator(z).squeeze(1).float()  # its BCE in fp32 under autocast too
 
     def discriminator_loss(self, z_prior: torch.Tensor, z_code: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         """-E[log D(z_prior)] - E[log(1 - D(z_code))]: prior samples are "real", codes "fake"."""
@@ -190,10 +190,10 @@ class AAE(Autoencoder):
         step and not the paper's two phases: docs/aae-study.md)."""
         opt_ae, opt_disc = optimizers
         z, recon, gen, total = self._autoencoder_terms(x, x_input, labels)
-        optimizer_step(opt_ae, total)  # the discriminator's gradients from gen are cleared by opt_disc below
+        optimizer_step(opt_ae, total, self.grad_scaler)  # the discriminator's gradients from gen are cleared by opt_disc below
 
         disc = self.discriminator_loss(self._prior_like(z, labels), z.detach(), labels)
-        optimizer_step(opt_disc, disc)
+        optimizer_step(opt_disc, disc, self.grad_scaler)
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach(), "total": total.detach()}
 
     def _prior_like(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:

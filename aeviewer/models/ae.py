@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.full_precision import fp32_region
 from aeviewer.models.nets import build_decoder, build_encoder
 
 
@@ -15,9 +16,11 @@ def reconstruction_loss(logits: torch.Tensor, x: torch.Tensor, kind: str) -> tor
     bce: -sum_i [x_i log s(l_i) + (1 - x_i) log(1 - s(l_i))];  mse: sum_i (x_i - s(l_i))^2
     """
     n = x.shape[0]
-    if kind == "bce":
-        return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
-    return F.mse_loss(torch.sigmoid(logits), x, reduction="sum") / n
+    with fp32_region(logits):  # a sum over every pixel: in fp32 whatever precision the network ran in
+        logits, x = logits.float(), x.float()
+        if kind == "bce":
+            return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / n
+        return F.mse_loss(torch.sigmoid(logits), x, reduction="sum") / n
 
 
 class AE(Autoencoder):

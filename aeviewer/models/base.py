@@ -16,11 +16,18 @@ def cpu_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
 
 
-def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
-    """One gradient step of ``optimizer`` on ``loss`` (gradients cleared first)."""
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   scaler: torch.amp.GradScaler | None = None) -> None:
+    """One gradient step of ``optimizer`` on ``loss`` (gradients cleared first); with an fp16 run's ``scaler``,
+    on the scaled loss (a step whose gradients overflowed is skipped and the scale lowered)."""
     optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+        return
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    scaler.update()
 
 
 def _in_place_nothing(tensor: torch.Tensor) -> None:
@@ -85,6 +92,8 @@ class Autoencoder(nn.Module):
     #: so an ELBO, importance-weighted NLL and a KL chart exist), ``"prior"`` (codes matched to a chosen prior,
     #: drawn as the codes over its contours, with a prior distance), or None (no regulariser, no picture).
     regulariser: str | None = None
+    #: The fp16 run's gradient scaler, which the Trainer sets for the run (None: plain steps).
+    grad_scaler: torch.amp.GradScaler | None = None
     #: Whether the encoder gives one code per image, so the decoder can be refitted on noisy codes
     #: (not a VAE, whose decoder fits its posterior N(mu, sigma²), nor a VQ-VAE, whose fits codebook vectors).
     refittable: bool = False
@@ -152,7 +161,7 @@ class Autoencoder(nn.Module):
         """One optimisation step; returns the detached loss terms."""
         (opt,) = optimizers
         terms = self.loss(x, x_input, labels)
-        optimizer_step(opt, terms["total"])
+        optimizer_step(opt, terms["total"], self.grad_scaler)
         return {k: v.detach() for k, v in terms.items()}
 
     def on_epoch_start(self) -> None:

@@ -7,6 +7,7 @@ from torch import nn
 
 from aeviewer.errors import ConfigError
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.resnet import RESNET_MAX_WIDTH, resnet_decoder, resnet_encoder
 
 CONV_MIN_SIDE, CONV_MAX_SIDE = 16, 256
 CONV_MIN_GRID = 4  # the stride-2 stages halve the side while it stays even and the result is at least this
@@ -28,7 +29,7 @@ def mlp(sizes: tuple[int, ...] | list[int], dropout: float = 0.0) -> nn.Sequenti
 def check_conv_shape(image_shape: tuple[int, int, int]) -> None:
     _, h, w = image_shape
     if h != w or not CONV_MIN_SIDE <= h <= CONV_MAX_SIDE or h % 4:
-        raise ConfigError(f"arch 'conv' needs square images of {CONV_MIN_SIDE} to {CONV_MAX_SIDE} px, a multiple "
+        raise ConfigError(f"archs 'conv' and 'resnet' need square images of {CONV_MIN_SIDE} to {CONV_MAX_SIDE} px, a multiple "
                           f"of 4, got {h}x{w}; use arch 'mlp' (or --image-size)")
 
 
@@ -47,13 +48,13 @@ def conv_stages(config: ModelConfig) -> int:
     return config.conv_stages or conv_stages_for(config.image_shape[1])
 
 
-def stage_widths(channels: tuple[int, ...], stages: int) -> tuple[int, ...]:
-    """One width per stage: the config's, then each further stage double the last (at most 256)."""
+def stage_widths(channels: tuple[int, ...], stages: int, most: int = CONV_MAX_WIDTH) -> tuple[int, ...]:
+    """One width per stage: the config's, then each further stage double the last (at most ``most``)."""
     if len(channels) > stages:
         raise ConfigError(f"arch 'conv' with {stages} stages takes at most {stages} channel counts, got {list(channels)}")
     widths = list(channels)
     while len(widths) < stages:
-        widths.append(min(2 * widths[-1], max(CONV_MAX_WIDTH, widths[-1])))
+        widths.append(min(2 * widths[-1], max(most, widths[-1])))
     return tuple(widths)
 
 
@@ -99,11 +100,15 @@ def conv_decoder(latent_dim: int, widths: tuple[int, ...], image_shape: tuple[in
 
 
 def _conv_widths(config: ModelConfig) -> tuple[int, ...]:
-    return stage_widths(tuple(config.channels), conv_stages(config))
+    most = RESNET_MAX_WIDTH if config.arch == "resnet" else CONV_MAX_WIDTH
+    return stage_widths(tuple(config.channels), conv_stages(config), most)
 
 
 def build_encoder(config: ModelConfig, out_dim: int) -> nn.Sequential:
     """The encoder the config's arch names, image -> (N, out_dim)."""
+    if config.arch == "resnet":
+        check_conv_shape(config.image_shape)
+        return resnet_encoder(config.image_shape, _conv_widths(config), out_dim)
     if config.arch == "conv":
         return conv_encoder(config.image_shape, _conv_widths(config), out_dim)
     return mlp_encoder(config.image_shape, config.hidden, out_dim)
@@ -111,6 +116,9 @@ def build_encoder(config: ModelConfig, out_dim: int) -> nn.Sequential:
 
 def build_decoder(config: ModelConfig) -> nn.Sequential:
     """The decoder the config's arch names, (N, latent_dim) -> logits (N, C, H, W)."""
+    if config.arch == "resnet":
+        check_conv_shape(config.image_shape)
+        return resnet_decoder(config.latent_dim, _conv_widths(config), config.image_shape)
     if config.arch == "conv":
         return conv_decoder(config.latent_dim, _conv_widths(config), config.image_shape)
     return mlp_decoder(config.latent_dim, config.hidden, config.image_shape, config.decoder_dropout)

@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.full_precision import fp32_region
 from aeviewer.models.nets import build_decoder, build_encoder, device_of
 
 
@@ -73,13 +74,14 @@ class VAE(Autoencoder):
         return standard_normal((n, self.config.latent_dim), generator, device_of(self))
 
     def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        mu, logvar = self.encode_stats(x_input)
+        mu, logvar = (t.float() for t in self.encode_stats(x_input))  # the KL and z in fp32 under autocast too
         logits = self.decoder(reparametrise(mu, logvar, self.batch_noise(mu)))
-        if self.config.recon == "gaussian":
-            recon = gaussian_recon(logits, x, self.config.c).mean()
-        else:
-            recon = reconstruction_loss(logits, x, "bce")
-        kl = kl_to_standard_normal(mu, logvar).mean()
+        with fp32_region(logits):
+            if self.config.recon == "gaussian":
+                recon = gaussian_recon(logits.float(), x, self.config.c).mean()
+            else:
+                recon = reconstruction_loss(logits, x, "bce")
+            kl = kl_to_standard_normal(mu, logvar).mean()
         return {"recon": recon, "kl": kl, "total": recon + self.config.beta * kl}
 
     def log_px_given_z(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

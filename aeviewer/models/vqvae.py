@@ -10,7 +10,10 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.ae import reconstruction_loss
 from aeviewer.models.base import Autoencoder, optimizer_step
 from aeviewer.models.config import ModelConfig
+from aeviewer.models.full_precision import fp32_region
+from aeviewer.models.nets import stage_widths
 from aeviewer.models.priors.base import CodePrior
+from aeviewer.models.resnet import resnet_grid_decoder, resnet_grid_encoder
 
 LAPLACE_EPS = 1e-5  # EMA counts: N_i <- (N_i + eps) / (n + K eps) * n, so no code divides by zero
 DEAD_COUNT = 0.1  # a code whose EMA usage count (codes per batch) falls below this is restarted
@@ -56,6 +59,16 @@ def vq_decoder(code_dim: int, channels: tuple[int, int], image_shape: tuple[int,
     )
 
 
+def _networks(config: ModelConfig) -> tuple[nn.Sequential, nn.Sequential]:
+    """The encoder to the code grid and the decoder from it, as the config's arch builds them."""
+    if config.arch == "resnet":
+        widths = stage_widths(tuple(config.channels), downsamplings(config.image_shape))
+        return (resnet_grid_encoder(config.image_shape, widths, config.code_dim),
+                resnet_grid_decoder(config.code_dim, widths, config.image_shape))
+    channels = (config.channels[0], config.channels[-1])
+    return vq_encoder(config.image_shape, channels, config.code_dim), vq_decoder(config.code_dim, channels, config.image_shape)
+
+
 def nearest_codes(flat: torch.Tensor, codebook: torch.Tensor) -> torch.Tensor:
     """argmin_k ||a - e_k||^2 per row of ``flat`` (M, D), using ||a||^2 - 2 a.e + ||e||^2."""
     dist = torch.addmm(codebook.square().sum(1), flat, codebook.t(), alpha=-2.0) + flat.square().sum(1, keepdim=True)
@@ -90,9 +103,7 @@ class VQVAE(Autoencoder):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__(config)
-        channels = (config.channels[0], config.channels[-1])
-        self.encoder = vq_encoder(config.image_shape, channels, config.code_dim)
-        self.decoder = vq_decoder(config.code_dim, channels, config.image_shape)
+        self.encoder, self.decoder = _networks(config)
         k, d = config.codebook_size, config.code_dim
         # Zero EMA counts mark every code dead, so the first training step places them on encoder outputs.
         self.embedding = nn.Parameter(torch.empty(k, d).uniform_(-1.0 / k, 1.0 / k), requires_grad=not config.ema)
@@ -181,8 +192,8 @@ class VQVAE(Autoencoder):
     ) -> dict[str, torch.Tensor]:
         (opt,) = optimizers
         terms, flat, codes = self._forward(x, x_input)
-        optimizer_step(opt, terms["total"])
-        with torch.no_grad():
+        optimizer_step(opt, terms["total"], self.grad_scaler)
+        with torch.no_grad(), fp32_region(flat):
             self.update_codebook(flat.detach(), codes)
         return {k: v.detach() for k, v in terms.items()}
 
@@ -231,15 +242,16 @@ class VQVAE(Autoencoder):
 
     # -- internals --------------------------------------------------------------------------------
     def _forward(self, x: torch.Tensor, x_input: torch.Tensor) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
-        z_e = self.encoder(x_input)  # (N, D, H', W')
-        flat = z_e.permute(0, 2, 3, 1).reshape(-1, self.config.code_dim)
-        codes = nearest_codes(flat.detach(), self.embedding.detach())
-        z_q = self.embedding[codes].view(len(z_e), *self._grid, -1).permute(0, 3, 1, 2)
-        n = len(x)
-        # codebook ||sg[z_e] - e||^2 (moves codes); commitment beta ||z_e - sg[e]||^2 (keeps the encoder near them)
-        codebook = (z_e.detach() - z_q).square().sum() / n if not self.config.ema else z_e.new_zeros(())
-        commitment = self.config.commitment * (z_e - z_q.detach()).square().sum() / n
-        z_st = z_e + (z_q - z_e).detach()  # straight-through: forward z_q, backward identity to z_e
+        z_e = self.encoder(x_input).float()  # (N, D, H', W'); the distances and code terms in fp32 under autocast too
+        with fp32_region(z_e):
+            flat = z_e.permute(0, 2, 3, 1).reshape(-1, self.config.code_dim)
+            codes = nearest_codes(flat.detach(), self.embedding.detach())
+            z_q = self.embedding[codes].view(len(z_e), *self._grid, -1).permute(0, 3, 1, 2)
+            n = len(x)
+            # codebook ||sg[z_e] - e||^2 (moves codes); commitment beta ||z_e - sg[e]||^2 (keeps the encoder near them)
+            codebook = (z_e.detach() - z_q).square().sum() / n if not self.config.ema else z_e.new_zeros(())
+            commitment = self.config.commitment * (z_e - z_q.detach()).square().sum() / n
+            z_st = z_e + (z_q - z_e).detach()  # straight-through: forward z_q, backward identity to z_e
         recon = reconstruction_loss(self.decoder(z_st), x, "bce")
         terms = {"recon": recon, "codebook": codebook, "commitment": commitment, "total": recon + codebook + commitment}
         return terms, flat, codes

@@ -20,8 +20,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from aeviewer.spec.widths import parse_widths
 from aeviewer.spec.vocabulary import (
-    ARCH_LABELS, ARCHS, NAMED_DATASETS, DEVICE_SPECS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS, NOISE_LABELS, PRIORS, RECON_LABELS, RECONS,
-    network_shape,
+    ARCH_LABELS, ARCHS, CONV_ARCHS, NAMED_DATASETS, DEVICE_SPECS, KIND_LABELS, KINDS, LR_SCHEDULE_LABELS, NOISE_KINDS,
+    NOISE_LABELS, PRECISION_LABELS, PRIORS, RECON_LABELS, RECONS, network_shape,
 )
 
 Parse = Callable[[str], Any]
@@ -210,9 +210,11 @@ OPTIONS: tuple[Option, ...] = (
        path_only=True, flag="--max-memory", parse=memory_size, metavar="SIZE",
        cli_help="hold at most this much of the images in memory (default 4GB); a larger .npz/.npy or cached "
                 "folder is memory-mapped, a larger new folder refused"),
-    _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (square images of 16 to 256 px, a multiple of 4).",
-       choices=ARCH_LABELS, kinds=NOT_VQ, flag="--arch",
-       cli_help="network architecture (default: mlp; conv for vqvae)"),
+    _o("arch", "Architecture", "choice", "mlp", "Network shape: fully connected layers, or convolutions (square "
+       "images of 16 to 256 px, a multiple of 4): a plain stride-2 stack, or residual blocks with GroupNorm as in "
+       "the Stable Diffusion VAE (sharper, slower per step). The VQ-VAE is always convolutional (MLP: conv).",
+       choices=ARCH_LABELS, flag="--arch",
+       cli_help="network architecture: mlp, conv or resnet (default: mlp; conv for vqvae, which takes conv or resnet)"),
     _o("hidden", "Hidden layers", "widths", (512, 256), "MLP: widths of the encoder's hidden layers, input side first, "
        "e.g. 512, 256; the decoder mirrors them. Wider layers fit better and train slower.", archs=("mlp",),
        flag="--hidden", parse=widths, cli_help="mlp hidden widths, e.g. 512,256"),
@@ -222,7 +224,7 @@ OPTIONS: tuple[Option, ...] = (
        parse=probability, cli_help="mlp decoder: drop each hidden activation with probability P while training (default 0)"),
     _o("channels", "Conv widths", "widths", (32, 64), "Convolutions (and the VQ-VAE): the number of channels of the "
        "encoder's two convolution layers, e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them. "
-       "Not the images' colour channels (Image channels).", archs=("conv",)),
+       "Not the images' colour channels (Image channels).", archs=CONV_ARCHS),
     _o("latent_dim", "Latent dim", "int", 2, "Size of the latent code; 2 is drawn as it is, more through PCA or a "
        "pair of dimensions.", low=2, high=512, kinds=NOT_VQ, flag="--latent-dim", parse=positive_int,
        cli_help="latent dimension (default 2)", cli_always=True),
@@ -290,6 +292,12 @@ OPTIONS: tuple[Option, ...] = (
        flag="--seed", parse=seed),
     _o("device", "Device", "device", "auto", "Where training runs (the views always decode on the CPU).",
        group="train", flag="--device", cli_help=DEVICE_SPECS),
+    _o("precision", "Precision", "choice", "auto", "Arithmetic of the training steps. auto: bf16 autocast where the "
+       "hardware runs it natively (a CPU with AMX or AVX512-BF16, a CUDA GPU with bf16), else fp32; about twice as "
+       "fast on conv nets. Losses, the KL, the codebook and the saved weights stay fp32. fp16: CUDA only.",
+       group="train", choices=PRECISION_LABELS, flag="--precision",
+       cli_help="auto (bf16 autocast where the hardware runs it natively, else fp32), fp32, bf16, or fp16 (CUDA, "
+                "with a gradient scaler); the checkpoint records the one used"),
     _o("binarize", "Binarise", "bool", False, "Dynamic binarisation.", group="train", panel=False, flag="--binarize",
        cli_help="dynamic binarisation: each batch drawn as x ~ Bernoulli(pixel) (evaluate with --binarize)"),
 )

@@ -18,8 +18,11 @@ KIND_SHORT_LABELS: dict[str, str] = {"ae": "AE", "dae": "DAE", "vae": "VAE", "aa
 GRID_LATENT_KINDS: tuple[str, ...] = ("vqvae",)  # a grid of codes, not a vector of latent_dim numbers
 LAUNCH_KIND = "vae"  # a bare start opens a shipped MNIST model of this kind (its 2-dim one first)
 
-ARCHS: tuple[str, ...] = ("mlp", "conv")
-ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (square, 16–256 px)"}
+ARCHS: tuple[str, ...] = ("mlp", "conv", "resnet")
+ARCH_LABELS: dict[str, str] = {"mlp": "MLP (any size)", "conv": "Convolutional (square, 16–256 px)",
+                               "resnet": "Residual conv, GroupNorm (square, 16–256 px)"}
+CONV_ARCHS: tuple[str, ...] = ("conv", "resnet")  # square images, conv widths, channels-last
+GRID_ARCHS: tuple[str, ...] = CONV_ARCHS  # what a grid-latent kind (the VQ-VAE) can be built with
 
 # The reconstruction likelihoods each kind offers, its default first.
 RECONS: dict[str, tuple[str, ...]] = {
@@ -41,9 +44,13 @@ NOISE_MAX_LEVEL: dict[str, float] = {"gaussian": 2.0, "masking": 1.0, "salt_pepp
 LR_SCHEDULES: tuple[str, ...] = ("constant", "cosine", "drop")
 LR_SCHEDULE_LABELS: dict[str, str] = {"constant": "Constant", "cosine": "Cosine decay", "drop": "Drop to a tenth at 90%"}
 
+PRECISIONS: tuple[str, ...] = ("auto", "fp32", "bf16", "fp16")  # aeviewer.training.precision.resolve_precision
+PRECISION_LABELS: dict[str, str] = {"auto": "auto (bf16 where fast)", "fp32": "fp32", "bf16": "bf16 autocast",
+                                    "fp16": "fp16 autocast (CUDA)"}
+
 DEVICE_SPECS = "auto, cpu, cuda or cuda:N"  # what resolve_device accepts, as the messages name it
 
 
 def network_shape(kind: str, arch: str) -> str:
-    """The network shape a kind really gets: the VQ-VAE is always convolutional, whatever ``arch`` says."""
-    return "conv" if kind in GRID_LATENT_KINDS else arch
+    """The network shape a kind really gets: the VQ-VAE is always convolutional (conv unless it says resnet)."""
+    return ("resnet" if arch == "resnet" else "conv") if kind in GRID_LATENT_KINDS else arch

@@ -27,6 +27,7 @@ from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.vqvae import USAGE_KEYS, usage_text
 from aeviewer.spec.vocabulary import DEVICE_SPECS, LR_SCHEDULES
+from aeviewer.training.precision import resolve_precision, uses_channels_last
 
 if TYPE_CHECKING:
     from aeviewer.training.distributed import DistContext, GradientAverager
@@ -53,6 +54,8 @@ class TrainConfig:
     log_seconds: float = 0.2  # ...or sooner when this much time has passed
     snapshot_seconds: float = 10.0  # refresh the last-good copy of the weights at most this often
     check_every_step: bool | None = None  # NaN check each batch; None: on the CPU only (free there, a stall on cuda)
+    precision: str = "fp32"  # auto | fp32 | bf16 | fp16 (aeviewer.training.precision); the CLI and the panel: auto
+    channels_last: bool | None = None  # conv nets in the NHWC layout; None: where it helps (precision.channels_last_helps)
 
 
 @dataclass
@@ -206,6 +209,8 @@ class Trainer:
             raise ConfigError("the training set is empty")
         self.config = config
         self.device, self.device_warning = resolve_device(config.device)
+        self.precision = resolve_precision(config.precision, self.device)  # one line for fp16 on the CPU
+        self.channels_last = uses_channels_last(config.channels_last, model, self.device)
         self.model = model.to(self.device)
         self.on_step, self.on_epoch = on_step, on_epoch
         self.stop_event = stop_event or threading.Event()
@@ -243,6 +248,20 @@ class Trainer:
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
         self._paused_s = 0.0
+        self._set_layout(torch.channels_last)
+        self.model.grad_scaler = self.precision.grad_scaler()
+        try:
+            return self._run_epochs()
+        finally:
+            self.model.grad_scaler = None
+            self._set_layout(torch.contiguous_format)  # what the caller gave: its copies and exports expect it
+
+    def _set_layout(self, memory_format: torch.memory_format) -> None:
+        if self.channels_last:
+            self.model.to(memory_format=memory_format)
+
+    def _run_epochs(self) -> TrainResult:
+        cfg = self.config
         epochs_done = self.first_epoch - 1
         self._skip_epochs(epochs_done)
         try:
@@ -311,8 +330,11 @@ class Trainer:
         mine = self._take_share(idx)
         x, x_input = self._inputs(idx, mine)
         labels = self.data.labels[idx[mine]].to(self.device)
+        if self.channels_last:
+            x_input = x_input.contiguous(memory_format=torch.channels_last)
         try:
-            return self.model.train_step(x, x_input, self.optimizers, labels), len(labels)
+            with self.precision.autocast():
+                return self.model.train_step(x, x_input, self.optimizers, labels), len(labels)
         finally:
             self.model.batch_share = None  # evaluation outside a step draws for its own batch
 

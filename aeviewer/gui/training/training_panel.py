@@ -30,7 +30,9 @@ from aeviewer.models.aae import default_adversarial_weight
 from aeviewer.models.config import ModelConfig
 from aeviewer.spec.options import Option, applicable, options, train_record
 from aeviewer.training import trainer  # a module reference: tests replace its functions
+from aeviewer.training.precision import resolved_config
 from aeviewer.training.trainer import TrainConfig
+from aeviewer.spec.vocabulary import CONV_ARCHS
 
 ERROR_STYLE = "color: #d62728; font-weight: bold;"
 
@@ -257,9 +259,9 @@ class TrainingPanel(RunDisplay, QWidget):
         if shape is not None:
             self.adversarial_weight.setValue(default_adversarial_weight(shape))
         conv_ok = shape is not None and shape[1] == shape[2] and 16 <= shape[1] <= 256 and shape[1] % 4 == 0
-        item = self.arch.model().item(self.arch.findData("conv"))
-        item.setEnabled(conv_ok)
-        if not conv_ok and self.arch.currentData() == "conv":
+        for arch in CONV_ARCHS:
+            self.arch.model().item(self.arch.findData(arch)).setEnabled(conv_ok)
+        if not conv_ok and self.arch.currentData() in CONV_ARCHS:
             self.arch.setCurrentIndex(self.arch.findData("mlp"))
 
     # -- a data set given by path (PanelData loads it) --------------------------------------------------
@@ -399,7 +401,12 @@ class TrainingPanel(RunDisplay, QWidget):
         except AeviewerError as err:
             self.set_error(str(err))
             return False
-        config = dataclasses.replace(self.train_config(), start_at_mean=fresh)
+        try:  # the record names the precision used ("auto" resolved), a refused one (fp16 on the CPU) is one line
+            config = resolved_config(dataclasses.replace(self.train_config(), start_at_mean=fresh),
+                                     trainer.resolve_device(self.device.currentData())[0])
+        except AeviewerError as err:
+            self.set_error(str(err))
+            return False
         self._run_record = train_record(config)
         self.loss_plot.clear_curves()
         self.history = []

@@ -40,7 +40,7 @@ def visible_fields(panel: TrainingPanel) -> set[str]:
     ("dae", {"noiseKind", "noiseLevel"}, {"beta", "prior", "codebookSize"}),
     ("vae", {"beta", "recon", "latentDim"}, {"noiseKind", "prior", "codebookSize"}),
     ("aae", {"prior", "adversarialWeight", "adversarialGrowth", "discHidden", "learnedPosterior", "posteriorStd"}, {"beta", "noiseKind", "codebookSize"}),
-    ("vqvae", {"codebookSize", "codeDim", "channels"}, {"latentDim", "arch", "hidden", "discHidden", "beta", "noiseKind", "prior"}),
+    ("vqvae", {"codebookSize", "codeDim", "channels", "arch"}, {"latentDim", "hidden", "discHidden", "beta", "noiseKind", "prior"}),
 ])
 def test_only_the_fields_of_the_chosen_kind_are_shown(panel, kind, shown, hidden):
     choose(panel.kind, kind)
@@ -237,6 +237,7 @@ def test_convolutions_are_offered_only_for_28x28_data(panel):
     choose(panel.dataset, "digits")
     assert panel.arch.currentData() == "mlp"
     assert not panel.arch.model().item(panel.arch.findData("conv")).isEnabled()
+    assert not panel.arch.model().item(panel.arch.findData("resnet")).isEnabled()
 
 
 def test_device_list_has_the_cpu_and_every_cuda_device(panel):
