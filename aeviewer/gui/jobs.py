@@ -1,0 +1,210 @@
+"""Jobs: the one way the GUI runs work off its thread, with progress, cancel, newest-wins and one-line errors.
+
+``jobs.submit(fn, key=..., on_result=..., on_progress=..., on_error=...)`` runs ``fn(job)`` on a daemon thread of
+its own. The function reports through ``job.progress(payload)`` (coalesced: only the newest payload the GUI has
+not seen yet arrives, for bars) or ``job.send(payload)`` (every payload arrives, in order, for events such as a
+training step's), and looks at ``job.cancelled`` between steps (``job.check()`` raises :class:`Cancelled`).
+Every callback runs on the GUI thread (a queued signal), so no Qt object crosses threads.
+
+Newest wins: a job submitted under a ``key`` cancels the job of that key before it, and nothing of the older one
+(progress, result, error) is delivered once the newer one exists. A failure arrives as one line: an
+AeviewerError's message, anything else as "TypeName: message" with its traceback logged, never shown.
+``jobs.wait(job)`` blocks until the job ends and delivers it at once (tests, scripts, closing the window).
+
+Why our own and not superqt's ``create_worker``/``thread_worker`` (measured by benchmarks/bench_jobs.py): superqt's
+workers are QRunnables on the global QThreadPool with a QObject per worker; they have no notion of a key, so
+newest-wins, dropping a superseded job's late signals, coalesced progress and a blocking ``wait`` that hands the
+result over would all be written on top of it anyway, and the pool's thread cap (the core count, 2 here) queues
+a third job behind two long ones (a map child's poll behind an encode and a data load). This module is those
+features and nothing more, adds no dependency, and delivered results at about superqt's latency (see the
+benchmark's output in docs/ARCHITECTURE.md).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Hashable
+
+from PySide6.QtCore import QObject, Signal
+
+from aeviewer.errors import AeviewerError, Cancelled
+
+log = logging.getLogger(__name__)
+
+Callback = Callable[[Any], None]
+
+
+def one_line(err: BaseException) -> str:
+    """What the window shows of a failure: an AeviewerError's first line, else "TypeName: first line"."""
+    first = (str(err).splitlines() or [""])[0]
+    if isinstance(err, AeviewerError):
+        return first
+    return f"{type(err).__name__}: {first}" if first else type(err).__name__
+
+
+class Job:
+    """One piece of work: the handle the submitter keeps and the worker's function reports through."""
+
+    def __init__(self, runner: "Jobs", key: Hashable | None, on_result: Callback | None,
+                 on_progress: Callback | None, on_error: Callback | None, on_cancel: Callable[[], None] | None) -> None:
+        self.key = key
+        self._runner = runner
+        self._callbacks = (on_result, on_progress, on_error, on_cancel)
+        self._cancel = threading.Event()
+        self._done = threading.Event()
+        self._lock = threading.Lock()
+        self._progress: list[Any] = []  # the newest undelivered coalesced payload (0 or 1 of them)
+        self._sent: list[Any] = []  # every undelivered send(), in order
+        self.result: Any = None
+        self.error: str | None = None  # one line, when the function raised
+        self.delivered = False  # the end (result, error or cancel) reached the GUI thread
+
+    # -- the worker's side ----------------------------------------------------------------------------------
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise Cancelled when the job was cancelled or superseded (call it between steps)."""
+        if self._cancel.is_set():
+            raise Cancelled("cancelled")
+
+    def progress(self, payload: Any) -> None:
+        """Report progress; payloads not yet seen by the GUI thread are replaced by the newest (a bar's value)."""
+        with self._lock:
+            queued = bool(self._progress)
+            self._progress[:] = [payload]
+        if not queued:
+            self._runner._post(self)
+
+    def send(self, payload: Any) -> None:
+        """Report an event that must arrive, in order (``on_progress`` gets each one)."""
+        with self._lock:
+            self._sent.append(payload)
+        self._runner._post(self)
+
+    # -- the submitter's side -------------------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Ask the function to stop; nothing more of this job is delivered except ``on_cancel``."""
+        self._cancel.set()
+
+    @property
+    def running(self) -> bool:
+        return not self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the function returned (True) or ``timeout`` passed (False); delivers nothing."""
+        return self._done.wait(timeout)
+
+    def _take(self) -> list[Any]:
+        with self._lock:
+            events = self._sent + self._progress
+            self._sent, self._progress = [], []
+        return events
+
+
+class Jobs(QObject):
+    """Runs jobs and delivers what they report on the thread this object lives in (make it on the GUI thread)."""
+
+    _wake = Signal(object)  # emitted from a worker; queued to this object's thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._newest: dict[Hashable, Job] = {}
+        self._wake.connect(self._deliver)
+
+    def submit(self, fn: Callable[[Job], Any], *, key: Hashable | None = None, on_result: Callback | None = None,
+               on_progress: Callback | None = None, on_error: Callback | None = None,
+               on_cancel: Callable[[], None] | None = None, name: str = "aeviewer-job") -> Job:
+        """Start ``fn(job)`` on a thread of its own; under ``key`` it supersedes the job of that key before it."""
+        job = Job(self, key, on_result, on_progress, on_error, on_cancel)
+        if key is not None:
+            older = self._newest.get(key)
+            if older is not None:  # superseded: dropped without a word, not even on_cancel
+                older.cancel()
+                older.delivered = True
+            self._newest[key] = job
+        threading.Thread(target=self._run, args=(fn, job), name=name, daemon=True).start()
+        return job
+
+    def newest(self, key: Hashable) -> Job | None:
+        """The job last submitted under ``key``, while it has not been delivered."""
+        job = self._newest.get(key)
+        return job if job is not None and not job.delivered else None
+
+    def cancel(self, key: Hashable) -> None:
+        """Cancel the job of ``key``; its ``on_cancel`` runs now, nothing else of it arrives."""
+        job = self._newest.pop(key, None)
+        if job is not None:
+            job.cancel()
+            self._finish(job)
+
+    def supersede(self, key: Hashable) -> None:
+        """Drop the job of ``key`` without a word (a new model with nothing to do)."""
+        job = self._newest.pop(key, None)
+        if job is not None:
+            job.cancel()
+            job.delivered = True
+
+    def wait(self, job: Job, timeout: float | None = None) -> Any:
+        """Block until ``job`` ends, deliver what it reported now, and return its result (None if it failed,
+        was cancelled, or ``timeout`` passed first)."""
+        if not job.wait(timeout):
+            return None
+        self._deliver(job)
+        return job.result
+
+    def _run(self, fn: Callable[[Job], Any], job: Job) -> None:
+        try:
+            job.result = fn(job)
+        except Cancelled:
+            job.cancel()
+        except Exception as err:  # noqa: BLE001 - one line to the window, the traceback to the log
+            job.error = one_line(err)
+            if not isinstance(err, AeviewerError):
+                log.exception("background job %s failed", job.key)
+        finally:
+            job._done.set()
+            self._post(job)
+
+    def _post(self, job: Job) -> None:
+        try:
+            self._wake.emit(job)
+        except RuntimeError:  # the owner (and this runner with it) was deleted: nobody is left to tell
+            job.cancel()
+
+    def _current(self, job: Job) -> bool:
+        return not job.delivered and not job.cancelled and (job.key is None or self._newest.get(job.key) is job)
+
+    def _deliver(self, job: Job) -> None:
+        on_result, on_progress, on_error, _ = job._callbacks
+        done = job._done.is_set()  # before taking: every send() of a finished job is in what is taken
+        events = job._take()
+        if not self._current(job):
+            if job.cancelled and done and not job.delivered:
+                self._finish(job)
+            return
+        if on_progress is not None:
+            for payload in events:
+                on_progress(payload)
+                if not self._current(job):  # a callback superseded or cancelled it
+                    return
+        if not done:
+            return
+        self._finish(job)
+        if job.error is not None:
+            if on_error is not None:
+                on_error(job.error)
+        elif on_result is not None:
+            on_result(job.result)
+
+    def _finish(self, job: Job) -> None:
+        if job.delivered:
+            return
+        job.delivered = True
+        if job.key is not None and self._newest.get(job.key) is job:
+            del self._newest[job.key]
+        on_cancel = job._callbacks[3]
+        if job.cancelled and on_cancel is not None:
+            on_cancel()
+
