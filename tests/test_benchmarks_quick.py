@@ -29,6 +29,7 @@ CASES = [
     ("bench_startup.py", "figure: launch to first painted window with", True),
     ("bench_first_paint.py", "figure: slowest first paint (the start window)", True),
     ("bench_trainer.py", "ratio trainer/bare:", True),
+    ("bench_jobs.py", "figure: jobs.py latency p50", False),
 ]
 
 

@@ -64,6 +64,11 @@ class Job:
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
+    @property
+    def cancel_event(self) -> threading.Event:
+        """Set when the job is cancelled: for core functions that take a ``cancel``/``stop`` Event."""
+        return self._cancel
+
     def check(self) -> None:
         """Raise Cancelled when the job was cancelled or superseded (call it between steps)."""
         if self._cancel.is_set():
@@ -208,3 +213,15 @@ class Jobs(QObject):
         if job.cancelled and on_cancel is not None:
             on_cancel()
 
+
+
+_shared: Jobs | None = None
+
+
+def shared_jobs() -> Jobs:
+    """The runner for work no widget owns (the warm-up import, a scatter's KD-tree); made on first use, which
+    must be on the GUI thread (the app's start-up is)."""
+    global _shared
+    if _shared is None:
+        _shared = Jobs()
+    return _shared
