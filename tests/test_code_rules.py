@@ -81,3 +81,12 @@ def test_the_kind_name_scan_finds_a_kind_name(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "PACKAGE", planted)
     monkeypatch.setitem(globals(), "KIND_NAME_HOMES", (planted / "models",))
     assert _kind_name_literals() == ["aeviewer/metrics.py:2: 'vae'"]
+
+
+THREADS = re.compile(r"threading\.Thread\(|\bQThread\(|\(QThread\)|moveToThread|ThreadPoolExecutor|concurrent\.futures|QThreadPool")
+
+
+def test_the_gui_runs_work_off_its_thread_only_through_jobs():
+    # One mechanism (gui/jobs.py) gives every background task progress, cancel, newest-wins and one-line errors.
+    hits = [hit for hit in _lines_matching(THREADS) if hit.startswith("aeviewer/gui/") and not hit.startswith("aeviewer/gui/jobs.py")]
+    assert not hits, "run background work through aeviewer.gui.jobs:\n" + "\n".join(hits)

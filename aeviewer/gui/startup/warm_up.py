@@ -46,6 +46,10 @@ class WarmUp:
         self._job.wait(timeout)
         self._freeze_when_done()
 
+    @property
+    def started(self) -> bool:
+        return self._job is not None
+
     def is_alive(self) -> bool:
         return self._job is not None and self._job.running
 
