@@ -12,17 +12,18 @@ AeviewerError's message, anything else as "TypeName: message" with its traceback
 ``jobs.wait(job)`` blocks until the job ends and delivers it at once (tests, scripts, closing the window).
 
 Why our own and not superqt's ``create_worker``/``thread_worker``, measured by benchmarks/bench_jobs.py on the
-2-core dev machine under load, two runs (200 tiny jobs, 1,000 superseded): submit -> result on the GUI thread
-p50 0.29-0.40 ms here against superqt's 0.17-0.18 ms (its QThreadPool reuses threads; we start one per job),
-p99 5-16 against 2-11 ms (noise of a loaded machine, both far under a frame); 1,000 jobs each superseding the
-one before 0.62-0.84 s against 0.23-0.69 s (a quit superqt worker stops at its first yield, on two pooled threads), no stale result from either;
-importing superqt.utils costs 0.35-1.2 s on top of PySide6.QtCore (it pulls in qtpy), ours nothing.
-Its per-job speed is not what the app needs (a handful of jobs a second). What it lacks is: superqt has no key, so newest-wins (cancel the lane's older worker, drop its late signals), coalesced progress,
-one-line errors with the traceback logged, and a blocking ``wait`` that hands the result over would all be
-written on top of it anyway; its cancel is ``quit()`` seen only at a generator's ``yield``, so a training run, a
-data load or a child-process poll would be rewritten as generators; and its pool's cap (the core count, 2 here)
-would queue a third job behind two long ones (a map child's poll behind a training run and an encode). This
-module is those features and nothing more, with no new dependency.
+2-core dev machine under load, two runs (200 tiny jobs, 1,000 superseded): submit -> result on the GUI thread p50
+0.29-0.40 ms here against superqt's 0.17-0.18 ms (its QThreadPool reuses threads; we start one per job), p99 5-16
+against 2-11 ms (noise of a loaded machine, both far under a frame); 1,000 jobs each superseding the one before
+0.62-0.84 s against 0.23-0.69 s (a quit superqt worker stops at its first yield, on two pooled threads), no stale
+result from either; importing superqt.utils costs 0.35-1.2 s on top of PySide6.QtCore (it pulls in qtpy), ours
+nothing. Its per-job speed is not what the app needs (a handful of jobs a second). What it lacks is: superqt has no
+key, so newest-wins (cancel the lane's older worker, drop its late signals), coalesced progress, one-line errors
+with the traceback logged, and a blocking ``wait`` that hands the result over would all be written on top of it
+anyway; its cancel is ``quit()`` seen only at a generator's ``yield``, so a training run, a data load or a
+child-process poll would be rewritten as generators; and its pool's cap (the core count, 2 here) would queue a
+third job behind two long ones (a map child's poll behind a training run and an encode). This module is those
+features and nothing more, with no new dependency.
 """
 from __future__ import annotations
 
