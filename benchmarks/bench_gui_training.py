@@ -1,7 +1,7 @@
 """Training from the GUI against headless training of the same model, interleaved in one run.
 
 GUI: the main window (offscreen) with the Training panel's own path — ``TrainingPanel.start()``
-builds the model from its fields and runs the core Trainer in a ``TrainingWorker`` on a QThread,
+builds the model from its fields and runs the core Trainer in a ``TrainingWorker`` (a gui/jobs.py job),
 while the window draws live loss curves, applies weight snapshots (re-encoding the test set into
 the scatter) and re-decodes the canvas; the GUI thread sits in a real ``QEventLoop`` as in the app.
 Headless: the core ``Trainer`` on the same config, seed, training split and batch size, with a

@@ -32,6 +32,7 @@ CASES = [
     ("bench_trainer.py", "ratio trainer/bare:", True),
     ("bench_prior.py", "ratio pixelcnn", True),
     ("bench_precision.py", "MNIST MLP VAE:", True),
+    ("bench_jobs.py", "figure: jobs.py latency p50", False),
 ]
 
 

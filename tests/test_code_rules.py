@@ -81,3 +81,15 @@ def test_the_kind_name_scan_finds_a_kind_name(tmp_path, monkeypatch):
     monkeypatch.setitem(globals(), "PACKAGE", planted)
     monkeypatch.setitem(globals(), "KIND_NAME_HOMES", (planted / "models",))
     assert _kind_name_literals() == ["aeviewer/metrics.py:2: 'vae'"]
+
+
+THREADS = re.compile(r"threading\.Thread\(|from threading import .*\bThread\b|\bQThread\(|\(QThread\)|moveToThread|"
+                     r"ThreadPoolExecutor|concurrent\.futures|QThreadPool|QRunnable")
+
+
+def test_the_gui_runs_work_off_its_thread_only_through_jobs():
+    # One mechanism (gui/jobs.py) gives every background task progress, cancel, newest-wins and one-line errors.
+    found = _lines_matching(THREADS)
+    assert any(hit.startswith("aeviewer/gui/jobs.py") for hit in found)  # the scan sees jobs.py's own thread
+    hits = [hit for hit in found if hit.startswith("aeviewer/gui/") and not hit.startswith("aeviewer/gui/jobs.py")]
+    assert not hits, "run background work through aeviewer.gui.jobs:\n" + "\n".join(hits)

@@ -248,9 +248,9 @@ def test_closing_during_training_asks_then_joins_the_thread(qtbot, window):
     window.close()
     assert asked and window.isVisible() and panel.is_running()  # "No" keeps the window and the run
     window.confirm_close_during_training = lambda: True
-    thread = panel.thread
+    thread = panel.job
     window.close()
-    assert not window.isVisible() and thread.isFinished()
+    assert not window.isVisible() and not thread.running
 
 
 def test_default_model_comes_from_the_trained_index(tmp_path):
@@ -441,9 +441,9 @@ def test_the_training_warm_up_waits_for_the_first_paint(qtbot, window, make_tiny
     first painting the window, and it does start once the window has painted."""
     window.session.set_model(make_tiny_model("ae"), "digits", digits_test)
     QApplication.processEvents()
-    assert not window.warm_up._started
+    assert not window.warm_up.started
     window.show()
-    qtbot.waitUntil(lambda: window.warm_up._started, timeout=3000)  # well before the 5 s fallback
+    qtbot.waitUntil(lambda: window.warm_up.started, timeout=3000)  # well before the 5 s fallback
     window.warm_up.join()
     assert not window.warm_up.is_alive()
 

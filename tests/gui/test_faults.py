@@ -160,10 +160,10 @@ def test_closing_mid_epoch_asks_joins_the_thread_and_keeps_the_autosave(qtbot, w
     qtbot.waitUntil(lambda: panel.last_autosave is not None, timeout=20_000)
     asked = []
     window.confirm_close_during_training = lambda: asked.append(1) or True
-    thread = panel.thread
+    thread = panel.job
     window.close()
     assert asked == [1] and not window.isVisible()
-    assert thread.isFinished() and not panel.is_running()
+    assert not thread.running and not panel.is_running()
     assert [t.name for t in threading.enumerate() if t not in before] == []
     assert not [t for t in window.findChildren(QThread) if t.isRunning()]
     saved = load_checkpoint(panel.last_autosave)
@@ -327,15 +327,15 @@ def test_stop_then_start_at_once_leaves_the_new_run_alone(qtbot, window):
     panel.epochs.setValue(1000)
     assert panel.start()
     qtbot.waitUntil(lambda: "Epoch" in panel.progress_label.text(), timeout=10_000)
-    old_thread = panel.thread
+    old_thread = panel.job
     panel.stop()
-    assert old_thread.wait(10_000)  # ended; its finished() is still queued for the GUI thread
+    assert old_thread.wait(10)  # ended; its finished() is still queued for the GUI thread
     assert panel.start()
-    new_thread = panel.thread
+    new_thread = panel.job
     qtbot.wait(300)  # the old finished() arrives now
-    assert panel.is_running() and panel.thread is new_thread and not panel.start_button.isEnabled()
+    assert panel.is_running() and panel.job is new_thread and not panel.start_button.isEnabled()
     assert len(panel.run._unfinished) == 1  # the old worker is let go once its last signal is in
     with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
         window.stop_action.trigger()
     assert blocker.args[0]["status"] == "stopped" and not panel.is_running()
-    assert panel.run._unfinished == [] and new_thread.isFinished()
+    assert panel.run._unfinished == [] and not new_thread.running

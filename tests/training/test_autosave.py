@@ -123,7 +123,7 @@ def test_old_autosaves_are_pruned_to_the_newest(tmp_path):
 
 
 # -- a real training process, killed mid-epoch -------------------------------------------------------
-# The GUI's own path: a TrainingWorker in a QThread with an AutoSaver, signals printed as lines.
+# The GUI's own path: a TrainingWorker run as a job (gui/jobs.py) with an AutoSaver, signals printed as lines.
 TRAIN_SCRIPT = textwrap.dedent("""
     import sys
     import torch

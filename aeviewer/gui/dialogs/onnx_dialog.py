@@ -3,16 +3,15 @@ in the window over its current data set, as ``aeviewer gui --encoder --decoder``
 
 :class:`OnnxPairDialog` is the form (two file fields, OK once both files exist). :class:`OnnxPairOpener`
 owns it for the window: it checks and loads the pair with ``onnx_model`` and probes it with ``adapt`` in a
-worker thread (a QTimer polls the future, so no Qt object crosses threads), then hands the model to
+background job (aeviewer.gui.jobs), then hands the model to
 ``window.open_foreign``. Whatever fails before that is one line in a message box and the open model stays.
 """
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout,
     QWidget,
@@ -21,10 +20,10 @@ from PySide6.QtWidgets import (
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 from aeviewer.gui.dialogs.file_dialogs import dialog_folder, remember_folder
+from aeviewer.gui.jobs import Jobs
 from aeviewer.foreign.onnx_pair import decoder_beside
 
 ONNX_FILTER = "ONNX models (*.onnx);;All files (*)"
-POLL_MS = 30
 
 
 class OnnxPairDialog(QDialog):
@@ -122,39 +121,22 @@ class OnnxPairDialog(QDialog):
 
 
 class BackgroundCall(QObject):
-    """Runs one function at a time in a worker thread; ``done(result)`` or ``failed(one line)`` on the GUI thread."""
+    """Runs one function at a time as a background job; ``done(result)`` or ``failed(one line)`` on the GUI
+    thread (a bug or an exporter's surprise arrives as one line too, never a traceback)."""
 
     done = Signal(object)
     failed = Signal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aeviewer-onnx")
-        self._future: Future | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
+        self.jobs = Jobs(self)
 
     def is_running(self) -> bool:
-        return self._future is not None
+        return self.jobs.newest("onnx") is not None
 
     def start(self, fn: Callable[[], Any]) -> None:
-        self._future = self._pool.submit(fn)
-        self._timer.start()
-
-    def _poll(self) -> None:
-        future = self._future
-        if future is None or not future.done():
-            return
-        self._future = None
-        self._timer.stop()
-        err = future.exception()
-        if err is None:
-            self.done.emit(future.result())
-        elif isinstance(err, AeviewerError):
-            self.failed.emit(str(err).splitlines()[0])
-        else:  # a bug or an exporter's surprise must not become a traceback in the window
-            self.failed.emit(f"{type(err).__name__}: {(str(err).splitlines() or [''])[0]}")
+        self.jobs.submit(lambda job: fn(), key="onnx", on_result=self.done.emit, on_error=self.failed.emit,
+                         name="aeviewer-onnx")
 
 
 def load_explorable(encoder: Path, decoder: Path, images: Callable[[], ImageSet]) -> tuple[Any, ImageSet]:

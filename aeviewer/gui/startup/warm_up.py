@@ -1,11 +1,11 @@
-"""WarmUp: the one-time import the first optimiser pulls in, done on a background thread after the first paint."""
+"""WarmUp: the one-time import the first optimiser pulls in, done as a background job after the first paint."""
 from __future__ import annotations
 
 import gc
-import threading
 
 import torch
-from PySide6.QtCore import QTimer
+
+from aeviewer.gui.jobs import Job, shared_jobs
 
 
 def freeze_startup_heap() -> None:
@@ -21,45 +21,41 @@ def freeze_startup_heap() -> None:
 
 
 class WarmUp:
-    """Imports what the first optimizer construction pulls in (torch._dynamo, ~1 s) on a background
-    thread, once, then freezes the start-up heap (:func:`freeze_startup_heap`) on the GUI thread, since a
-    collection must not run on another thread (gui_thread_gc.py): a GUI-thread timer sees the import end,
-    or ``join()`` freezes once the thread is done. ``start()`` is idempotent; ``join()`` starts it first if
+    """Imports what the first optimizer construction pulls in (torch._dynamo, ~1 s) in a background job,
+    once, then freezes the start-up heap (:func:`freeze_startup_heap`) on the GUI thread, since a
+    collection must not run on another thread (gui_thread_gc.py): the job's result arrives there, or
+    ``join()`` freezes once the job is done. ``start()`` is idempotent; ``join()`` starts it first if
     nobody has. Make it on the GUI thread."""
 
-    POLL_MS = 100
-
     def __init__(self) -> None:
-        self._thread = threading.Thread(target=self._work, name="aeviewer-warm-up", daemon=True)
-        self._started = False
+        self._job: Job | None = None
         self.frozen = False
-        self._poll = QTimer()
-        self._poll.setInterval(self.POLL_MS)
-        self._poll.timeout.connect(self._freeze_when_done)
 
     @staticmethod
-    def _work() -> None:
+    def _work(job: Job) -> None:
         torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
     def start(self) -> "WarmUp":
-        if not self._started:
-            self._started = True
-            self._thread.start()
-            self._poll.start()
+        if self._job is None:
+            self._job = shared_jobs().submit(self._work, on_result=lambda _: self._freeze_when_done(),
+                                             name="aeviewer-warm-up")
         return self
 
     def join(self, timeout: float | None = None) -> None:
         self.start()
-        self._thread.join(timeout)
+        self._job.wait(timeout)
         self._freeze_when_done()
 
+    @property
+    def started(self) -> bool:
+        return self._job is not None
+
     def is_alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._job is not None and self._job.running
 
     def _freeze_when_done(self) -> None:
-        if self.frozen or self._thread.is_alive():
+        if self.frozen or self._job is None or self._job.running:
             return
-        self._poll.stop()
         self.frozen = True
         freeze_startup_heap()  # after the import, so its modules are frozen too
 

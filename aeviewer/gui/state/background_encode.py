@@ -2,14 +2,13 @@
 or a live snapshot never blocks the window.
 
 Each job works on its own deep copy of a trainable model (a live snapshot may load new weights into the session's
-model while a job runs; the GUI thread keeps decoding with the session's copy). Jobs are numbered: a newer
-job supersedes an older one, whose result is dropped when it arrives. The result reaches the GUI thread
-through a queued signal; ``wait`` instead joins the job and hands its result over at once (tests, scripts).
+model while a job runs; the GUI thread keeps decoding with the session's copy). Jobs run on aeviewer.gui.jobs in
+one lane, so a newer job supersedes an older one (which stops at its next chunk; its result is dropped); they are
+numbered for the Session. ``wait`` joins the job and hands its result over at once (tests, scripts).
 """
 from __future__ import annotations
 
 import copy
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -20,7 +19,8 @@ from PySide6.QtCore import QObject, Signal
 
 from aeviewer.explore import latent_space
 from aeviewer.data.imageset import ImageSet
-from aeviewer.errors import ConfigError
+from aeviewer.errors import AeviewerError, ConfigError
+from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.models.base import Autoencoder
 from aeviewer.projections.registry import MAP_KINDS
 
@@ -85,9 +85,9 @@ class BackgroundEncoder(QObject):
         super().__init__(parent)
         self.job = 0  # the newest job's number; results of older ones are dropped
         self._open: int | None = None  # the newest job while its result has not been taken
-        self._thread: threading.Thread | None = None
+        self.jobs = Jobs(self)
+        self._running: Job | None = None
         self._results: dict[int, Encoded | Exception] = {}
-        self._lock = threading.Lock()
 
     @property
     def pending(self) -> bool:
@@ -98,51 +98,45 @@ class BackgroundEncoder(QObject):
     def submit(self, model: Autoencoder, test_set: ImageSet, kind: str, dims: tuple[int, int]) -> int:
         """Start encoding ``test_set`` with a copy of ``model``; returns the job's number."""
         self.job += 1
-        job = self._open = self.job
+        number = self._open = self.job
         # Only a trainable model's weights change under a running job (live snapshots); a foreign model (an ONNX
         # session cannot be copied at all) is encoded as it is.
         own = copy.deepcopy(model).eval() if model.trainable else model
-        self._thread = threading.Thread(target=self._run, args=(job, own, test_set, kind, dims),
-                                        name=f"aeviewer-encode-{job}", daemon=True)
-        self._thread.start()
-        return job
+
+        def work(job: Job) -> Encoded:
+            def step(fraction: float) -> bool:
+                job.progress(fraction)
+                return not job.cancelled  # superseded: stop early
+
+            return encode_and_project(own, test_set, kind, dims, step)
+
+        self._running = self.jobs.submit(
+            work, key="encode", name=f"aeviewer-encode-{number}",
+            on_progress=lambda fraction: self.progress.emit(number, fraction),
+            on_result=lambda result: self._arrived(number, result),
+            on_error=lambda line: self._arrived(number, AeviewerError(line)))
+        return number
 
     def supersede(self) -> None:
         """Drop whatever job is running (a new model with nothing to encode)."""
         self.job += 1
         self._open = None
+        self.jobs.supersede("encode")
 
     def take(self, job: int) -> Encoded | Exception | None:
         """The result of ``job`` if it is the newest and has finished (once), else None."""
-        with self._lock:
-            result = self._results.pop(job, None)
-            if result is not None and job == self._open:
-                self._open = None
-            # Older results are stale; a newer one stays: a late ready() of a job already taken by
-            # wait() must not drop the next job's result (its ready() would then find nothing).
-            for stale in [k for k in self._results if k < self.job]:
-                del self._results[stale]
+        result = self._results.pop(job, None)
+        if result is not None and job == self._open:
+            self._open = None
+        self._results = {k: v for k, v in self._results.items() if k >= self.job}  # older results are stale
         return result if job == self.job else None
 
     def wait(self, timeout: float | None = None) -> int:
-        """Block until the newest job has finished; returns its number."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
+        """Block until the newest job has finished and its result is delivered; returns its number."""
+        if self._running is not None:
+            self.jobs.wait(self._running, timeout)
         return self.job
 
-    def _run(self, job: int, model: Autoencoder, test_set: ImageSet, kind: str, dims: tuple[int, int]) -> None:
-        def step(fraction: float) -> bool:
-            if job != self.job:
-                return False  # superseded: stop early
-            self.progress.emit(job, fraction)
-            return True
-
-        try:
-            result: Encoded | Exception = encode_and_project(model, test_set, kind, dims, step)
-        except Exception as err:  # noqa: BLE001 - handed to the GUI thread, which shows one line
-            result = err
-        if job == self.job:
-            with self._lock:
-                self._results[job] = result
-            self.ready.emit(job)
+    def _arrived(self, job: int, result: Encoded | Exception) -> None:
+        self._results[job] = result
+        self.ready.emit(job)

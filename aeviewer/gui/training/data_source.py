@@ -1,31 +1,28 @@
 """The panel's data set row and its loading: a named set or a path (typed, chosen with "…", opened with
 File › Open data… or dropped), loaded off the GUI thread with progress and Cancel.
 
-:class:`SourceLoad` runs :func:`aeviewer.data.loader.load_source` in a worker thread (concurrent.futures;
-a QTimer polls it, so no Qt object crosses threads) and says ``progressed``, ``loaded``, ``failed``.
+:class:`SourceLoad` runs :func:`aeviewer.data.loader.load_source` as a background job (aeviewer.gui.jobs)
+and says ``progressed``, ``loaded``, ``failed``.
 :class:`DataSourceRow` is the row's widgets: the editable data set box with recent paths, "…", and
 below it the load's progress bar, Cancel, and the skip report as a note.
 """
 from __future__ import annotations
 
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QCursor
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton, QWidget
 
-from aeviewer.errors import AeviewerError, Cancelled
 from aeviewer.gui.dialogs.file_dialogs import ask_folder, ask_open_file
+from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.widgets.fitting_label import BreakingLabel
 from aeviewer.spec.vocabulary import NAMED_DATASETS
 
 DATA_FILTER = "Image arrays (*.npz *.npy)"
 RECENT_KEY = "recentData"
 MAX_RECENT = 8
-POLL_MS = 50
 
 
 def is_data_path(path: str | Path) -> bool:
@@ -59,78 +56,46 @@ class SourceLoad(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool: ThreadPoolExecutor | None = None
-        self._future: Future | None = None
-        self._cancel = threading.Event()
-        self._counts = (0, 0)  # written by the load's thread, read by the timer: a tuple swap is atomic
+        self.jobs = Jobs(self)
+        self._job: Job | None = None
         self.key: tuple[str, Any] | None = None  # (path, preparation) of the load running or done
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
 
     def start(self, spec: str, preparation: Any, data_dir: Any, max_memory: int) -> None:
         from aeviewer.data.loader import load_source
 
         self.cancel()
-        if self._pool is None:  # shut down (the window closed once): a new thread for the next load
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="aeviewer-data")
-        self._cancel = cancel = threading.Event()
-        self._counts = (0, 0)
         self.key = (spec, preparation)
 
-        def progress(done: int, total: int) -> None:
-            self._counts = (done, total)
+        def load(job: Job) -> Any:
+            return load_source(spec, preparation, data_dir, progress=lambda done, total: job.progress((done, total)),
+                               cancel=job.cancel_event, max_memory=max_memory)
 
-        self._future = self._pool.submit(load_source, spec, preparation, data_dir, progress=progress, cancel=cancel,
-                                         max_memory=max_memory)
-        self._timer.start()
+        self._job = self.jobs.submit(load, key="load", on_result=self.loaded.emit, on_error=self._on_error,
+                                     on_progress=lambda counts: self.progressed.emit(*counts),
+                                     on_cancel=self._on_cancelled, name="aeviewer-data")
 
     def is_running(self) -> bool:
-        return self._future is not None
+        return self.jobs.newest("load") is not None
 
     def cancel(self) -> None:
-        if self._future is not None:
-            self._cancel.set()
-            self._future = None
-            self._timer.stop()
-            self.key = None
-            self.failed.emit("")
+        self.jobs.cancel("load")  # on_cancel says so
 
     def wait(self, timeout_s: float = 30.0) -> None:
-        """Block until the running load ends (tests and closing)."""
-        if self._future is not None:
-            self._future.exception(timeout_s)
-            self._poll()
+        """Block until the running load ends and deliver it (tests and closing)."""
+        if self._job is not None:
+            self.jobs.wait(self._job, timeout_s)
 
-    def _poll(self) -> None:
-        future = self._future
-        if future is None:
-            return
-        self.progressed.emit(*self._counts)
-        if not future.done():
-            return
-        self._future = None
-        self._timer.stop()
-        try:
-            loaded = future.result()
-        except Cancelled:
-            self.key = None
-            self.failed.emit("")
-        except AeviewerError as err:
-            self.key = None
-            self.failed.emit(str(err).splitlines()[0])
-        except Exception as err:  # a bug in a decoder must not become a traceback in the window
-            self.key = None
-            self.failed.emit(f"could not load the data: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
-        else:
-            self.loaded.emit(loaded)
+    def _on_cancelled(self) -> None:
+        self.key = None
+        self.failed.emit("")
+
+    def _on_error(self, line: str) -> None:
+        self.key = None
+        self.failed.emit(line)
 
     def shutdown(self) -> None:
-        """Cancel the load and let its thread go (it ends at the next file)."""
+        """Cancel the load; its thread ends at the next file."""
         self.cancel()
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
 
 
 class WrappedNote(BreakingLabel):

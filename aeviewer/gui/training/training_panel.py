@@ -1,4 +1,4 @@
-"""TrainingPanel: choose a model and its training settings, run it in a worker thread, watch it learn."""
+"""TrainingPanel: choose a model and its training settings, run it as a background job, watch it learn."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,11 +6,12 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from PySide6.QtCore import QEvent, QObject, QSize, QThread, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QScrollArea, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.jobs import Job
 from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.training.autosave import AutoSaver
 from aeviewer.data.loader import load_split
@@ -93,7 +94,7 @@ class TrainingPanel(RunDisplay, QWidget):
     Each run autosaves its model after every epoch (``autosave_enabled``; into ``autosave_dir``, by
     default the user data folder's ``autosave``); the info line names the file (``last_autosave``).
 
-    The run itself (worker, thread, weight snapshots into the session) is a :class:`TrainingRun`.
+    The run itself (worker, job, weight snapshots into the session) is a :class:`TrainingRun`.
 
     Signals: ``trainingStarted(bool)`` (whether the run continues the open model), ``trainingFinished(dict)``
     (status, message, epochs_done, history, train: the run's train record), ``stateChanged(str)``
@@ -361,8 +362,9 @@ class TrainingPanel(RunDisplay, QWidget):
         return self.run.worker
 
     @property
-    def thread(self) -> QThread | None:
-        return self.run.thread
+    def job(self) -> Job | None:
+        """The current (or last) run's background job."""
+        return self.run.job
 
     @property
     def train_device(self) -> str:
@@ -492,7 +494,7 @@ class TrainingPanel(RunDisplay, QWidget):
             self.pause_button.setEnabled(False)
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop and join the training thread (used when the window closes); True when it has ended."""
+        """Stop and join the training job (used when the window closes); True when it has ended."""
         self.data.shutdown()
         ended = self.run.shutdown(timeout_ms)
         if ended and self.run.worker is not None:

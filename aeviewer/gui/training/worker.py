@@ -1,7 +1,9 @@
-"""TrainingWorker: runs the core Trainer in a QThread and reports through signals of plain data.
+"""TrainingWorker: runs the core Trainer as a background job and reports through signals of plain data.
 
-The worker trains its own deep copy of the model (made in the GUI thread, before the thread starts),
-so the GUI's model never races with the optimizer. Pause and stop are ``threading.Event``s the GUI
+The run is a job of aeviewer.gui.jobs: the trainer's batch, epoch and snapshot events travel as the job's
+progress payloads (``job.send((signal name, data))``, every one in order) and the worker re-emits each as its
+signal on the GUI thread. The worker trains its own deep copy of the model (made in the GUI thread, before the
+job starts), so the GUI's model never races with the optimizer. Pause and stop are ``threading.Event``s the GUI
 sets directly; the Trainer checks them between batches.
 """
 from __future__ import annotations
@@ -15,12 +17,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 import torch
-from PySide6.QtCore import QObject, QThread, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from aeviewer.training.autosave import AutoSaver
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loader import load_split
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.jobs import Job, shared_jobs
 from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.training.trainer import Trainer, resolve_device
@@ -62,7 +65,7 @@ def oom_message(err: BaseException, device: str) -> str:
 
 
 class TrainingWorker(QObject):
-    """Trains a copy of ``model`` on ``dataset``'s train split; lives in a QThread.
+    """Trains a copy of ``model`` on ``dataset``'s train split in a background job (``start_worker_thread``).
 
     Signals: ``progress(dict)`` (a StepInfo as a dict plus ``losses_fresh``, at most 10 a second), ``epochFinished(dict)`` (an EpochInfo as a dict), ``snapshot(dict)`` (CPU
     state_dict, at most one per ``snapshot_interval_s``, and the run's final weights), ``epochSnapshot(dict)`` (the
@@ -120,6 +123,16 @@ class TrainingWorker(QObject):
         self._last_progress = 0.0
         self._last_losses: dict[str, float] = {}
         self._trainer: Any = None
+        self._job: Job | None = None
+
+    def _report(self, signal: str, data: Any) -> None:
+        """From the training thread: a progress payload of the job, emitted as ``signal`` on the GUI thread."""
+        self._job.send((signal, data))
+
+    def deliver(self, payload: tuple[str, Any]) -> None:
+        """On the GUI thread: emit the signal a payload names."""
+        signal, data = payload
+        getattr(self, signal).emit(data)
 
     # -- control from the GUI thread (thread-safe: only Events) ----------------------------------
     def pause(self) -> None:
@@ -145,8 +158,9 @@ class TrainingWorker(QObject):
         return self.pause_event.is_set()
 
     # -- the thread's body ----------------------------------------------------------------------------
-    @Slot()
-    def run(self) -> None:
+    def run(self, job: Job) -> dict[str, Any]:
+        """The job's body; ``finished`` is always its last payload."""
+        self._job = job
         result: dict[str, Any] = {"status": "failed", "message": "", "epochs_done": 0, "history": []}
         device = str(getattr(self.train_config, "device", "cpu"))
         lower_thread_priority()
@@ -160,12 +174,13 @@ class TrainingWorker(QObject):
         except Exception as err:  # noqa: BLE001 - any crash must end in a message, never a dead thread
             result["message"] = f"training failed: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
         if result["status"] == "failed":
-            self.failed.emit(result["message"] or "training failed")
-        self.finished.emit(result)
+            self._report("failed", result["message"] or "training failed")
+        self._report("finished", result)
+        return result
 
     def _train(self) -> dict[str, Any]:
         if self.device_notice:
-            self.notice.emit(self.device_notice)
+            self._report("notice", self.device_notice)
         train_set = self.train_set if self.train_set is not None else load_split(self.dataset, "train", self.data_dir,
                                                                                    self.preparation)
         self._last_snapshot = time.monotonic()
@@ -175,10 +190,10 @@ class TrainingWorker(QObject):
             stop_event=self.stop_event, pause_event=self.pause_event,
         )
         if self._trainer.device_warning:  # a device the caller did not resolve (TrainingRun resolves it once)
-            self.notice.emit(self._trainer.device_warning)
+            self._report("notice", self._trainer.device_warning)
         outcome = self._trainer.run()
         # The Trainer restores the last good weights on failure, so this snapshot is always sane.
-        self.snapshot.emit(cpu_state_dict(self._trainer.model))
+        self._report("snapshot", cpu_state_dict(self._trainer.model))
         return {
             "status": outcome.status, "message": outcome.message,
             "epochs_done": outcome.epochs_done, "history": list(outcome.history),
@@ -194,66 +209,58 @@ class TrainingWorker(QObject):
             data["losses_fresh"] = bool(data["losses"]) and data["losses"] != self._last_losses
             self._last_losses = dict(data["losses"])
             self._last_progress = now
-            self.progress.emit(data)
+            self._report("progress", data)
         if now - self._last_snapshot >= self.snapshot_interval_s:
             self._emit_snapshot(now)
 
     def _on_epoch(self, info: Any) -> None:
-        self.epochFinished.emit(_as_dict(info))
+        self._report("epochFinished", _as_dict(info))
         if self.autosave is not None:
             self._autosave(info.epoch)
         # Every epoch ends on its weights (the ones just autosaved), however soon after the last snapshot: the
         # run throttles them for the views, and a run paused or stopped here shows what it saved.
         self._last_snapshot = time.monotonic()
-        self.epochSnapshot.emit(cpu_state_dict(self._trainer.model))
+        self._report("epochSnapshot", cpu_state_dict(self._trainer.model))
 
     def _autosave(self, epoch: int) -> None:
         """Replace the run's autosave atomically; a failure is reported and training goes on."""
         try:
             path = self.autosave.save(self._trainer.model, epoch, self._trainer.history)
         except (AeviewerError, OSError) as err:
-            self.autosaveFailed.emit(f"autosave of epoch {epoch} failed: {str(err).splitlines()[0] if str(err) else err!r}")
+            self._report("autosaveFailed", f"autosave of epoch {epoch} failed: {str(err).splitlines()[0] if str(err) else err!r}")
             return
         if path is not None:
-            self.autosaved.emit({"epoch": epoch, "path": str(path)})
+            self._report("autosaved", {"epoch": epoch, "path": str(path)})
 
     def _emit_snapshot(self, now: float) -> None:
         self._last_snapshot = now
-        self.snapshot.emit(cpu_state_dict(self._trainer.model))
+        self._report("snapshot", cpu_state_dict(self._trainer.model))
 
 
-def start_worker_thread(worker: TrainingWorker, parent: QObject | None = None) -> QThread:
-    """Move ``worker`` into a new QThread, run it, and let the thread quit when the worker finishes."""
-    thread = QThread(parent)
-    thread.setObjectName("trainingThread")
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    # Direct: QThread.quit is thread-safe, and a queued call would wait on a GUI thread that may be blocked in wait().
-    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-    thread.start()
-    return thread
+def start_worker_thread(worker: TrainingWorker, parent: QObject | None = None) -> Job:
+    """Run ``worker`` as a background job; its payloads come out as the worker's signals on the GUI thread.
+    (No key: a newer run's TrainingRun drops an older worker's signals by their sender, after its last.)"""
+    return shared_jobs().submit(worker.run, on_progress=worker.deliver, name="aeviewer-training")
 
 
-def join_worker_thread(worker: TrainingWorker, thread: QThread, timeout_ms: int = 10_000) -> bool:
-    """Stop the worker and wait for its thread; True when the thread has ended."""
+def join_worker_thread(worker: TrainingWorker, job: Job, timeout_ms: int = 10_000) -> bool:
+    """Stop the worker and wait for its job; True when the job has ended."""
     worker.stop()
-    thread.quit()  # harmless while run() is busy; ends the event loop once it returns
-    return thread.wait(timeout_ms)
+    return job.wait(timeout_ms / 1000)
 
 
 class TrainingRun(QObject):
-    """One training run's worker and its QThread, from start to join; the panel shows what it says.
+    """One training run's worker and its job, from start to join; the panel shows what it says.
 
     It drops the signals of an earlier run's worker that arrive after a new run started (Esc then
     Space), passes on the newest weight snapshot at most every SNAPSHOT_MIN_INTERVAL_S (or every
     SNAPSHOT_ENCODE_FACTOR redraw times, when redrawing is slower; an epoch's last weights after the
     minimum only), never while the views still derive from the last one (``views_busy``), with the
-    trainer held between batches while the GUI redraws, and joins the thread when the worker is done.
+    trainer held between batches while the GUI redraws.
 
     Signals, all from the current run only: ``progress(dict)``, ``epochFinished(dict)``, ``notice(str)``,
     ``failed(str)``, ``autosaved(dict)``, ``weights(dict)`` (a CPU state_dict, throttled; the final
-    weights at once), and last ``finished(dict)`` (status, message, epochs_done, history) once the
-    thread has ended.
+    weights at once), and last ``finished(dict)`` (status, message, epochs_done, history).
     """
 
     progress = Signal(dict)
@@ -273,7 +280,7 @@ class TrainingRun(QObject):
         # than its encodes would never show its scatter.
         self.views_busy = views_busy
         self.worker: TrainingWorker | None = None
-        self.thread: QThread | None = None
+        self.job: Job | None = None
         self.device = "cpu"  # where the current (or last) run really trains
         # Kept alive until its finished() is handled: a signal from a deleted worker would arrive with
         # no sender, and could not be told apart from the current run's.
@@ -284,16 +291,14 @@ class TrainingRun(QObject):
 
     # -- the life cycle ---------------------------------------------------------------------------------
     def start(self, model: Autoencoder, dataset: str, config: Any, **worker_options: Any) -> None:
-        """Train a copy of ``model`` in a new thread; the device is resolved here, once."""
+        """Train a copy of ``model`` in a new job; the device is resolved here, once."""
         try:
             device, warning = resolve_device(config.device)
             config, self.device = dataclasses.replace(config, device=str(device)), str(device)
         except AeviewerError:  # an unknown spec: the worker reports it as the run's failure
             warning, self.device = None, str(config.device)
-        self._let_finished_thread_go()
         worker = TrainingWorker(model, dataset, config, device_notice=warning, **worker_options)
-        # Bound methods of this GUI-thread object, so each call is queued into the GUI thread (a lambda
-        # would run in the worker's) and can ask who sent it.
+        # The worker emits on the GUI thread (the job delivers its payloads there); bound methods can ask who sent it.
         worker.progress.connect(self._on_progress)
         worker.epochFinished.connect(self._on_epoch)
         worker.notice.connect(self._on_notice)
@@ -306,10 +311,10 @@ class TrainingRun(QObject):
         self.worker, self._pending = worker, None
         self._last_delivered = time.monotonic()  # the untrained model was just drawn
         self._unfinished.append(worker)
-        self.thread = start_worker_thread(worker, self)
+        self.job = start_worker_thread(worker, self)
 
     def is_running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.job is not None and self.job.running
 
     def is_paused(self) -> bool:
         return self.worker is not None and self.is_running() and self.worker.paused
@@ -334,20 +339,13 @@ class TrainingRun(QObject):
         return True
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop and join the thread (the window is closing); True when it has ended."""
+        """Stop and join the job (the window is closing); True when it has ended."""
         self._timer.stop()
-        if self.worker is None or self.thread is None:
+        if self.worker is None or self.job is None:
             return True
-        return join_worker_thread(self.worker, self.thread, timeout_ms)
+        return join_worker_thread(self.worker, self.job, timeout_ms)
 
-    def _let_finished_thread_go(self) -> None:
-        """The previous run's QThread is Python's once it finished: threads never pile up."""
-        old = self.thread
-        if old is not None and old.isFinished():
-            old.setParent(None)
-            self.thread = None
-
-    # -- the worker's signals (queued into the GUI thread) ------------------------------------------------
+    # -- the worker's signals (emitted on the GUI thread as the job delivers them) --------------------------
     def _is_stale(self) -> bool:
         sender = self.sender()
         return isinstance(sender, TrainingWorker) and sender is not self.worker
@@ -424,14 +422,10 @@ class TrainingRun(QObject):
         sender = self.sender()
         if sender in self._unfinished:
             self._unfinished.remove(sender)  # its last signal is in: the worker may be deleted now
-        if self._is_stale():  # that run's thread has ended; start() let it go
+        if self._is_stale():  # that run's job has ended
             return
-        if self.thread is not None:
-            self.thread.quit()
-            if self.thread.wait(5_000):
-                # No longer a child: the next start (or Python) deletes it, so the QThread objects of
-                # past runs never accumulate over a long session.
-                self.thread.setParent(None)
+        if self.job is not None:
+            self.job.wait(5)  # finished is its last payload: the function returns right after sending it
         self._timer.stop()
         self._deliver_snapshot(final=True)  # the final weights, at once
         self.finished.emit(result)

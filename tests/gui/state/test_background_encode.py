@@ -39,7 +39,7 @@ def test_encoding_says_pending_until_the_encodings_are_in_place(qtbot, make_tiny
     only that the encoder's thread has ended (its result reaches the GUI thread one queued signal later)."""
     session = background_session()
     session.set_model(make_tiny_model("vqvae"), "digits", digits_test)
-    session._encoder._thread.join()  # the work is done, the queued result not yet taken
+    session._encoder._running.wait()  # the work is done, the queued result not yet taken
     assert session.encoding and session.test_codes is None
     qtbot.waitUntil(lambda: not session.encoding, timeout=10_000)
     assert session.test_codes is not None and len(session.latents) == len(digits_test)

@@ -288,7 +288,7 @@ def test_start_pause_resume_stop_from_the_buttons(qtbot, panel, spy_event, monke
     with qtbot.waitSignal(panel.trainingFinished, timeout=10_000) as blocker:
         qtbot.mouseClick(panel.stop_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0]["status"] == "stopped"
-    assert panel.thread.isFinished() and panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
+    assert not panel.job.running and panel.start_button.isEnabled() and not panel.stop_button.isEnabled()
     assert "Stopped" in panel.progress_label.text()
     assert panel.error_text() == ""
 

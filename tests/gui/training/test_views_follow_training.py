@@ -12,7 +12,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PySide6.QtCore import Qt
 
 import aeviewer.gui.training.worker as worker_module
 from aeviewer.explore import latent_space
@@ -41,8 +40,14 @@ def window(qtbot, tmp_path, monkeypatch):
     start_thread = worker_module.start_worker_thread
 
     def pausing_after_epoch_1(worker, parent=None):
-        worker.epochFinished.connect(lambda info: info["epoch"] == 1 and worker.pause(),
-                                     Qt.ConnectionType.DirectConnection)
+        on_epoch = worker._on_epoch  # the trainer's callback, on the training thread: the pause is before epoch 2
+
+        def then_pause(info):
+            on_epoch(info)
+            if info.epoch == 1:
+                worker.pause()
+
+        worker._on_epoch = then_pause
         return start_thread(worker, parent)
 
     monkeypatch.setattr(worker_module, "start_worker_thread", pausing_after_epoch_1)

@@ -1,4 +1,4 @@
-"""TrainingWorker in a real QThread: progress, snapshots, pause/resume, stop, NaN and missing data."""
+"""TrainingWorker as a background job: progress, snapshots, pause/resume, stop, NaN and missing data."""
 from __future__ import annotations
 
 import gc
@@ -55,7 +55,7 @@ def run_to_end(qtbot, worker: TrainingWorker) -> tuple[Recorder, object]:
     rec = Recorder(worker)
     thread = start_worker_thread(worker)
     qtbot.waitUntil(lambda: bool(rec.results), timeout=30_000)
-    assert thread.wait(5_000)
+    assert thread.wait(5)
     return rec, thread
 
 
@@ -94,7 +94,7 @@ def test_every_epoch_ends_on_a_snapshot_of_its_weights_however_throttled(qtbot, 
     worker.epochSnapshot.connect(rec.on_snapshot)  # and each epoch's, in order
     thread = start_worker_thread(worker)
     qtbot.waitUntil(lambda: bool(rec.results), timeout=30_000)
-    assert thread.wait(5_000)
+    assert thread.wait(5)
     assert len(rec.snapshots) == 4  # epochs 1, 2, 3 and the final weights
     final = rec.snapshots[-1]
     assert all(torch.equal(rec.snapshots[2][k], final[k]) for k in final)  # the last epoch's are the final weights
@@ -146,7 +146,7 @@ def test_pause_holds_training_and_resume_continues(qtbot, make_tiny_model, digit
     qtbot.waitUntil(lambda: worker._trainer.global_step > step + 2, timeout=10_000)
     worker.stop()
     qtbot.waitUntil(lambda: bool(rec.results), timeout=10_000)
-    assert thread.wait(5_000)
+    assert thread.wait(5)
     assert rec.results[-1]["status"] == "stopped"
 
 
@@ -157,7 +157,7 @@ def test_stop_while_paused_ends_the_thread(qtbot, make_tiny_model, digits_train)
     qtbot.waitUntil(lambda: bool(rec.progress), timeout=10_000)
     worker.pause()
     assert join_worker_thread(worker, thread, 10_000)
-    assert thread.isFinished()
+    assert not thread.running
 
 
 class NanAfter(AE):
@@ -192,7 +192,7 @@ def test_missing_training_data_fails_with_a_one_line_message(qtbot, make_tiny_mo
     monkeypatch.setattr(sources, "SYSTEM_DIRS", {})
     worker = TrainingWorker(make_tiny_model("ae"), "mnist", TrainConfig(epochs=1, device="cpu"), data_dir=tmp_path)
     rec, thread = run_to_end(qtbot, worker)
-    assert thread.isFinished()
+    assert not thread.running
     assert rec.results[-1]["status"] == "failed"
     assert len(rec.failures) == 1 and "\n" not in rec.failures[0]
     assert "aeviewer data fetch mnist" in rec.failures[0]
@@ -249,7 +249,7 @@ def test_a_training_run_passes_on_throttled_snapshots_joins_its_thread_and_resol
     with qtbot.waitSignal(run.finished, timeout=60_000) as blocker:
         run.start(make_tiny_model("ae"), "digits", cfg, train_set=digits_train, snapshot_interval_s=0.0, num_threads=1)
         assert run.is_running() and run.device == "cpu" and run.worker.train_config.device == "cpu"
-    assert blocker.args[0]["status"] == "finished" and run.thread.isFinished()
+    assert blocker.args[0]["status"] == "finished" and not run.job.running
     assert arrivals, "the final weights always arrive"
     gaps = [b - a for a, b in zip(arrivals, arrivals[1:-1])]  # the last one comes at once, unthrottled
     assert all(gap >= 0.25 for gap in gaps)

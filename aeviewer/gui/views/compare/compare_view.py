@@ -5,8 +5,8 @@ Mouse in a scatter: hover highlights the nearest test image in every scatter; a 
 rectangle or a lasso (the toolbar's choice) in all of them and fills the gallery; a click decodes there and
 shows the nearest test image's reconstruction by every model. Shift/middle drag pans, the wheel zooms.
 
-Encoding 10,000 MNIST images takes ~0.43 s per MLP model on one core, so the models are encoded on a
-QThread and each scatter fills in as its model finishes.
+Encoding 10,000 MNIST images takes ~0.43 s per MLP model on one core, so the models are encoded in a
+background job (aeviewer.gui.jobs) and each scatter fills in as its model finishes.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QThread, Signal
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
@@ -28,10 +28,11 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import AeviewerError
 # the per-model scatter panel lives in gui/compare_panels.py; its names stay importable from here
 from aeviewer.gui.dialogs.file_dialogs import ask_open_files
+from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.views.compare.compare_panels import PAIRS_OFFERED, ModelPanel, SelectViewBox, hover_ring
 from aeviewer.gui.widgets.image_utils import class_color, to_qpixmap
 
-__all__ = ["GALLERY_LIMIT", "PAIRS_OFFERED", "RECON_PX", "THUMB_PX", "CompareView", "EncodeThread", "ImageCell",
+__all__ = ["GALLERY_LIMIT", "PAIRS_OFFERED", "RECON_PX", "THUMB_PX", "CompareView", "ImageCell",
            "ModelPanel", "SelectViewBox", "compare_with_dialog", "hover_ring", "open_compare_with"]
 
 GALLERY_LIMIT = 400  # thumbnails drawn for a selection; the count above the gallery says how many there are
@@ -39,24 +40,11 @@ THUMB_PX = 56
 RECON_PX = 96
 
 
-class EncodeThread(QThread):
-    """Encodes each model's test latents off the GUI thread; ``encoded(k, latents)`` after each model."""
-
-    encoded = Signal(int, object)
-    failed = Signal(str)
-
-    def __init__(self, models: Sequence[ComparedModel], test_set: ImageSet, parent: Any = None) -> None:
-        super().__init__(parent)
-        self.models, self.test_set = list(models), test_set
-
-    def run(self) -> None:
-        try:
-            for k, entry in enumerate(self.models):
-                if self.isInterruptionRequested():
-                    return
-                self.encoded.emit(k, compare.scatter_latents(entry.model, self.test_set))
-        except (AeviewerError, RuntimeError) as err:
-            self.failed.emit(str(err).splitlines()[0] if str(err) else type(err).__name__)
+def encode_models(job: Job, models: Sequence[ComparedModel], test_set: ImageSet) -> None:
+    """Each model's test latents, sent as ``(k, latents)`` after each model (runs as a background job)."""
+    for k, entry in enumerate(models):
+        job.check()
+        job.send((k, compare.scatter_latents(entry.model, test_set)))
 
 
 class ImageCell(QWidget):
@@ -115,14 +103,14 @@ class CompareView(QMainWindow):
         for k, entry in enumerate(self.models):
             if entry.latents is not None:
                 self.panels[k].set_latents(entry.latents)
-        self.encoder: EncodeThread | None = None
+        self.jobs = Jobs(self)
+        self.encoder: Job | None = None
         if self._pending:
-            self._encode_order = sorted(self._pending)  # the thread's k-th model is panel _encode_order[k]
-            self.encoder = EncodeThread([self.models[k] for k in self._encode_order], test_set, self)
-            # bound methods of this window (not lambdas): Qt queues the calls onto the GUI thread
-            self.encoder.encoded.connect(self._on_encoded)
-            self.encoder.failed.connect(self._on_encode_failed)
-            self.encoder.start()
+            self._encode_order = sorted(self._pending)  # the job's k-th model is panel _encode_order[k]
+            models = [self.models[k] for k in self._encode_order]
+            self.encoder = self.jobs.submit(lambda job: encode_models(job, models, test_set), name="aeviewer-compare",
+                                            on_progress=lambda sent: self._on_encoded(*sent),
+                                            on_error=self._on_encode_failed)
 
     # -- layout ----------------------------------------------------------------------------------------
     def _build_layout(self) -> None:
@@ -229,8 +217,8 @@ class CompareView(QMainWindow):
         self.statusBar().showMessage(f"Could not encode the test set: {text}")
 
     def closeEvent(self, event: Any) -> None:
-        if self.encoder is not None and self.encoder.isRunning():
-            self.encoder.requestInterruption()
+        if self.encoder is not None and self.encoder.running:
+            self.encoder.cancel()  # stops before the next model; nothing more of it arrives
             self.encoder.wait()
         super().closeEvent(event)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
@@ -18,6 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QObject, QRectF
 from PySide6.QtWidgets import QWidget
 
+from aeviewer.gui.jobs import shared_jobs
 from aeviewer.gui.views.latent.map_runner import MapParams, MapRunner
 from aeviewer.projections.maps import MapProjection
 from aeviewer.projections.registry import KINDS, MAP_KINDS
@@ -116,7 +116,7 @@ class LatentMaps(QObject):
         self._params = self.params.params()
         self.far_shade.hide()
         # scipy.spatial (the inverse's trees) took up to 1.7 s to import on a loaded machine: off the GUI thread
-        threading.Thread(target=importlib.import_module, args=("scipy.spatial",), daemon=True).start()
+        shared_jobs().submit(lambda job: importlib.import_module("scipy.spatial"), name="aeviewer-import-scipy")
         self.params.status.setText(f"{KINDS[kind].label}: starting")
         if self.map_runner().start(kind, latents, self._params):
             self.params.set_running(self.runner.busy)
@@ -155,7 +155,7 @@ class LatentMaps(QObject):
             # the triangulation for clicks (about a second at 60,000 points, loaded): built before the first click
             inverse = self.current.inverse
             inverse.triangulate_on_demand = False
-            threading.Thread(target=inverse.prepare, daemon=True).start()
+            shared_jobs().submit(lambda job: inverse.prepare(), key=("triangulate", id(self)), name="aeviewer-triangulate")
 
     def _shade_far_places(self) -> None:
         """Grey over the places of the final map that are far from every embedded point."""

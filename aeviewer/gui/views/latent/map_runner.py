@@ -1,23 +1,27 @@
-"""MapRunner: the GUI's side of the map worker, a QTimer that polls it and turns its events into Qt signals;
-MapParams: the parameter fields of a map kind (built from the projection registry), with Run and Cancel.
+"""MapRunner: the GUI's side of the map worker, a background job that polls it and turns its events into Qt
+signals; MapParams: the parameter fields of a map kind (built from the projection registry), with Run and Cancel.
 
-The worker (aeviewer.projections.worker.MapWorker) computes in a child process, so polling here costs the
-GUI thread only the unpickling of a layout every few hundred milliseconds.
+The worker (aeviewer.projections.worker.MapWorker) computes in a child process. A job (aeviewer.gui.jobs) polls
+the child's queue while a map or a placing is under way and sends its events to the GUI thread, so the GUI thread
+does not even unpickle the layouts; Cancel cancels the job and kills the child. MapWorker takes one caller at a
+time, so the job and the GUI thread share it under a lock.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any, Mapping
 
 import numpy as np
-from PySide6.QtCore import QObject, QSettings, QTimer, Signal
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtWidgets import QDoubleSpinBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
 
 from aeviewer.errors import AeviewerError
+from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
 from aeviewer.projections.registry import Param, checked_params, kind_of
-from aeviewer.projections.worker import MapWorker
+from aeviewer.projections.worker import MapEvent, MapWorker
 
-POLL_MS = 50
+POLL_S = 0.05
 
 
 class MapRunner(QObject):
@@ -35,9 +39,9 @@ class MapRunner(QObject):
         self.worker = worker or MapWorker()
         self.kind = ""
         self.params: dict[str, Any] = {}
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
+        self.jobs = Jobs(self)
+        self._lock = threading.Lock()  # MapWorker has one caller at a time: the GUI thread or the polling job
+        self._polling = False  # a polling job is under way (set and cleared under the lock)
         self._placing = 0  # transform requests not answered yet
 
     @property
@@ -49,39 +53,76 @@ class MapRunner(QObject):
         try:
             self.params = checked_params(kind, params)
             self.kind = kind
-            self.worker.start(kind, latents, self.params)
+            with self._lock:
+                self.worker.start(kind, latents, self.params)
+                events = self.worker.poll()  # a cache hit answers at once
         except AeviewerError as err:
             self.failed.emit(str(err))
             return False
-        self._timer.start()
-        self._poll()  # a cache hit answers at once
+        self._handle(events)
+        self._ensure_polling()
         return True
 
     def place(self, z: np.ndarray) -> bool:
         """Ask the worker to place codes ``z`` on the map with the estimator's transform (``placed`` follows)."""
-        if self.worker.transform(z) is None:
-            return False
-        self._placing += 1
-        self._timer.start()
+        with self._lock:
+            if self.worker.transform(z) is None:
+                return False
+            self._placing += 1
+        self._ensure_polling()
         return True
 
     def cancel(self) -> None:
-        self._placing = 0
-        self.worker.cancel()
-        self._timer.stop()
+        self._stop_polling()
+        with self._lock:
+            self._placing = 0
+            self.worker.cancel()
         self.progress.emit("cancelled", 0.0)
 
     def close(self) -> None:
-        self._timer.stop()
-        self.worker.close()
+        self._stop_polling()
+        with self._lock:
+            self.worker.close()
 
-    def _poll(self) -> None:
-        for event in self.worker.poll():
-            if event.what == "error":
-                self._placing = 0 if event.request else self._placing
-                self.failed.emit(event.message)
+    def _stop_polling(self) -> None:
+        self.jobs.cancel("poll")  # the job sees it under the lock and ends; nothing more of it arrives
+        with self._lock:
+            self._polling = False
+
+    def _ensure_polling(self) -> None:
+        with self._lock:
+            if self._polling or not (self.worker.busy or self._placing):
+                return  # nothing is coming: no polling while the map just sits there
+            self._polling = True
+        self.jobs.submit(self._poll_child, key="poll", on_progress=self._handle, name="aeviewer-map-poll")
+
+    def _poll_child(self, job: Job) -> None:
+        """The job: poll the child's queue until no map or placing is under way, sending its events."""
+        while True:
+            with self._lock:
+                if job.cancelled:
+                    return
+                events = self.worker.poll()
+                self._count_answers(events)
+                if not events and not self.worker.busy and not self._placing:
+                    self._polling = False
+                    return
+            if events:
+                job.send(events)
+            job.cancel_event.wait(POLL_S)
+
+    def _count_answers(self, events: list[MapEvent]) -> None:
+        for event in events:
+            if event.what == "error" and event.request:
+                self._placing = 0
             elif event.what == "placed":
                 self._placing = max(0, self._placing - 1)
+
+    def _handle(self, events: list[MapEvent]) -> None:
+        for event in events:
+            if event.what == "error":
+                self.failed.emit(event.message)
+            elif event.what == "placed":
                 self.placed.emit(event.coords)
             elif event.what == "done":
                 self.layout.emit(event.coords, True)
@@ -90,8 +131,6 @@ class MapRunner(QObject):
                 self.progress.emit(event.stage, event.fraction)
                 if event.coords is not None:
                     self.layout.emit(event.coords, False)
-        if not self.worker.busy and not self._placing:
-            self._timer.stop()  # nothing is coming: no polling while the map just sits there
 
 
 class MapParams(QWidget):

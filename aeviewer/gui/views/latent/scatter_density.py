@@ -9,13 +9,13 @@ says which classes are shown, and hover still finds their points).
 """
 from __future__ import annotations
 
-import threading
 from typing import Any, Sequence
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from aeviewer.gui.jobs import Job, shared_jobs
 from aeviewer.gui.widgets.image_utils import class_color
 
 DENSITY_MIN_POINTS = 50_000  # sets at least this big are drawn as density while many of their points are in view
@@ -101,8 +101,9 @@ class PointIndex:
         self.coords = coords
         self._tree: Any = None
         self._scan_only = not use_tree or len(coords) < TREE_MIN_POINTS
-        if not self._scan_only:
-            threading.Thread(target=self._build, daemon=True).start()
+        self._job: Job | None = None
+        if not self._scan_only:  # the tree is set on the job's thread: no event loop needed for it to be ready
+            self._job = shared_jobs().submit(lambda job: self._build(), name="aeviewer-kd-tree")
 
     def _build(self) -> None:
         from scipy.spatial import cKDTree
@@ -115,11 +116,8 @@ class PointIndex:
 
     def wait(self, timeout: float = 10.0) -> None:
         """Block until the tree is built (tests, benchmarks)."""
-        import time
-
-        end = time.monotonic() + timeout
-        while not self.ready and time.monotonic() < end:
-            time.sleep(0.005)
+        if self._job is not None:
+            self._job.wait(timeout)
 
     def nearest(self, x: float, y: float, px: float, py: float, radius_px: float, excluded: np.ndarray | None) -> int:
         """Index of the point nearest (x, y) within ``radius_px`` screen pixels (view units per pixel ``px``,
