@@ -12,7 +12,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar, QToolBar
 
-from aeviewer.gui.views import VIEWS
 from aeviewer.gui.views.compare.compare_view import compare_with_dialog
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
 from aeviewer.gui.views.path.path_tool import PathTool, install_path_tool
@@ -85,13 +84,13 @@ def build_toolbar(window: Any) -> QToolBar:
 
 def build_export_menu(window: Any, menu: QMenu) -> tuple[SlideExports, dict[str, QAction], PathTool]:
     """File › Export: each thing once, by what it writes: the views as shown (one entry per exported row of the
-    views table), then decodes over the map, then data."""
+    window's views table, ``window.specs``), then decodes over the map, then data."""
     menu.setObjectName("exportMenu")
     menu.setToolTipsVisible(True)
     slides = SlideExports(window.session, window.decoder_canvas, window.latent_view, window)
     views = {spec.export_name: make_action(window, f"{spec.export_label or spec.title} as PNG…", None, spec.export_tip,
                                            lambda n=spec.export_name: window.export_image_dialog(n))
-             for spec in VIEWS if spec.export_name}
+             for spec in window.specs if spec.export_name}
     menu.addActions([slides.actions["scatter"], *views.values()])
     menu.addSeparator()
     menu.addActions([slides.actions["grid"], slides.actions["walk"]])
