@@ -6,7 +6,7 @@ as ``aeviewer export``); this only gathers what the window shows and asks where 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 from PySide6.QtCore import QMarginsF, QObject, QSizeF
@@ -41,7 +41,6 @@ class SlideExports(QObject):
             ("Latents as CSV or NPZ…", "CSV or NPZ (*.csv *.npz)", "latents.csv",
              "index, label, class, z0..z{D-1} and the map's x, y of every test image", self.export_latents),
         )
-        self.selection: Callable[[], Sequence[int]] = lambda: ()  # the window's selected test images
         self.actions: dict[str, QAction] = {}
         for label, file_filter, name, tip, write in entries:
             self.actions[name.split(".")[0]] = self._action(
@@ -107,7 +106,7 @@ class SlideExports(QObject):
         """Each selected test image at its own size as ``folder/{index:05d}.png``."""
         import torch
 
-        test_set, indices = self.session.test_set, [int(i) for i in self.selection()]
+        test_set, indices = self.session.test_set, self.session.selection.tolist()
         if test_set is None:
             raise AeviewerError("open a model with its test images first")
         if not indices:

@@ -16,6 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from aeviewer.explore import latent_space
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
+from aeviewer.gui.state.bookmarks import PointNavigation
+from aeviewer.gui.state.selection import Selection
 from aeviewer.gui.state.background_encode import BackgroundEncoder, Encoded, encode_and_project
 from aeviewer.gui.state.document import Document
 from aeviewer.models.base import Autoencoder
@@ -44,6 +46,12 @@ class Session(QObject):
     arrives the scatter is empty and the current point is the origin (the prior's mean); ``encoding`` says
     one is pending, ``wait_for_encodings`` waits for it, and ``encodingProgress(float)`` and ``encodingStatus(str)`` (a
     lower-case phrase: "encoding 10,000 test images… 40%", then "encoded … in 0.4 s") report it.
+
+    Its parts, each a QObject with its own signals: ``selection`` (the test images chosen for a closer look,
+    gui/state/selection.py), ``navigation`` (the current point's undo history and the open model's bookmarks,
+    gui/state/bookmarks.py) and ``document`` (what a save writes beside the weights). A new model empties the
+    selection before ``modelChanged``; the navigation reacts to ``modelChanged`` itself. Views read these and
+    write to them, never to each other, so a model switch leaves nothing of the old model in any view.
 
     ``visible_region`` is the latent view's visible ((x0, x1), (y0, y1)), kept current by it (None
     without one): the decoder's traversal grid covers it.
@@ -77,6 +85,8 @@ class Session(QObject):
         self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.moving = False  # the current point is being moved step by step (a path playing): one move in all
         self.document = Document()  # what a save writes beside the weights, and whether it is saved
+        self.selection = Selection(self)
+        self.navigation = PointNavigation(self)
         self.encode_in_background = False
         self._encoder = BackgroundEncoder(self)
         self._encoder.ready.connect(self._on_encoded)
@@ -128,6 +138,7 @@ class Session(QObject):
         submitted = self._encode(progress=True)
         self.current_z = self._initial_z()
         self._placeholder_z = self.current_z if submitted else None
+        self.selection.clear()  # indices into the old test set mean nothing now
         self.modelChanged.emit()
         self.encodingsChanged.emit()
         if self.current_z is not None:

@@ -1,5 +1,6 @@
-"""Saving the screen to a session file and opening it again: the glue between the GUI's Session (and wherever
-the window keeps its bookmarks) and :mod:`aeviewer.explore.session_file`. The window's File menu calls these.
+"""Saving the screen to a session file and opening it again: the glue between the GUI's Session (its model,
+projection and point, and its parts: the selection and the navigation's bookmarks) and
+:mod:`aeviewer.explore.session_file`. The window's File menu calls these; nothing is read from or written to a view.
 
 Opening goes through the window's own ``open_model`` (so a bad model gets the usual message and the data set
 is found as usual); what cannot be opened is named in one line and the rest is restored.
@@ -7,7 +8,7 @@ is found as usual); what cannot be opened is named in one line and the rest is r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -15,9 +16,9 @@ from aeviewer.projections.registry import KINDS, MAP_KINDS
 from aeviewer.explore.session_file import Bookmark, SessionFile, open_session, save_session
 
 
-def capture(session: Any, bookmarks: Sequence[Bookmark] = (), selection: Sequence[int] = (),
-            data_dir: str | None = None) -> SessionFile:
-    """The session file describing what the window shows now."""
+def capture(session: Any, data_dir: str | None = None) -> SessionFile:
+    """The session file describing the Session now."""
+    bookmarks = session.navigation.bookmarks.items
     return SessionFile(
         models=[str(session.model_path)] if getattr(session, "model_path", None) else [],
         dataset=getattr(session, "dataset_name", "") or "",
@@ -26,20 +27,17 @@ def capture(session: Any, bookmarks: Sequence[Bookmark] = (), selection: Sequenc
         projection_params={"dims": list(getattr(session, "projection_dims", (0, 1)))},
         current_z=None if session.current_z is None else [float(v) for v in np.asarray(session.current_z).ravel()],
         bookmarks=[Bookmark(b.name, [float(v) for v in np.asarray(b.z).ravel()]) for b in bookmarks],
-        selection=[int(i) for i in selection],
+        selection=session.selection.tolist(),
     )
 
 
-def save(path: str | Path, session: Any, bookmarks: Sequence[Bookmark] = (), selection: Sequence[int] = (),
-         data_dir: str | None = None) -> Path:
-    """``bookmarks``: anything with ``name`` and ``z`` (the window's own bookmark objects will do)."""
-    return save_session(path, capture(session, bookmarks, selection, data_dir))
+def save(path: str | Path, session: Any, data_dir: str | None = None) -> Path:
+    return save_session(path, capture(session, data_dir))
 
 
-def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool],
-            set_bookmarks: Callable[[list[Bookmark]], Any] | None = None) -> tuple[SessionFile, str]:
-    """Open the session at ``path``: its first model that opens, through ``open_model``, then the map, the point
-    and the bookmarks (handed to ``set_bookmarks``). Returns the session file and a one-line message naming what
+def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool]) -> tuple[SessionFile, str]:
+    """Open the session at ``path``: its first model that opens, through ``open_model``, then the map, the point,
+    the bookmarks and the selection, into the Session. Returns the session file and a one-line message naming what
     could not be opened ("" if everything did). Raises SessionError when the file cannot be read at all."""
     opened = open_session(path)  # loads each model once to name the ones that fail (the window loads its own)
     file = opened.session
@@ -52,6 +50,8 @@ def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool],
         session.set_projection(file.projection, file.projection_params.get("dims", [0, 1]))
     if file.current_z is not None:
         session.set_current_z(np.asarray(file.current_z, np.float32))
-    if set_bookmarks is not None:
-        set_bookmarks(file.bookmarks)
+    session.navigation.set_bookmarks(file.bookmarks)
+    if file.selection and session.test_set is not None:  # indices past this test set's end are dropped
+        size = len(session.test_set)
+        session.selection.set([i for i in file.selection if 0 <= i < size])
     return file, "; ".join(notes)

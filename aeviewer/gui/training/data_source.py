@@ -251,7 +251,7 @@ class ShowLoadedData(QObject):
         super().__init__(panel)
         self.session = session
         panel.dataLoaded.connect(self._on_loaded)
-        banner.linkActivated.connect(lambda _link: panel.data_row.choose())
+        banner.linkActivated.connect(lambda _link: panel.choose_data())
 
     def _on_loaded(self, loaded: Any) -> None:
         session, model = self.session, self.session.model

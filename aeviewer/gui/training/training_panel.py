@@ -266,6 +266,10 @@ class TrainingPanel(RunDisplay, QWidget):
             self.arch.setCurrentIndex(self.arch.findData("mlp"))
 
     # -- a data set given by path (PanelData loads it) --------------------------------------------------
+    def choose_data(self) -> None:
+        """Ask for an image folder or a .npz/.npy file to train on or show (File › Open data…, the banner's link)."""
+        self.data_row.choose()
+
     def set_data_source(self, spec: str | Path) -> None:
         """Make ``spec`` (a named set or a path) the panel's data set; a path starts loading."""
         self.data_row.set_path(spec)

@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
 )
 
 from aeviewer.errors import AeviewerError
-from aeviewer.gui.views.codebook.codebook_view import CodebookView
-from aeviewer.gui.views.decoder.decoder_canvas import DecoderCanvas
-from aeviewer.gui.views.denoise.denoise_view import DenoiseView
-from aeviewer.gui.views.regulariser.regulariser_view import RegulariserView
+import aeviewer.gui.views as views_table
+from aeviewer.gui.views import ViewSpec
+from aeviewer.gui.views.latent.bookmarks import add_bookmark_tab
 from aeviewer.gui.window.window_parts import (
-    add_view_docks, column, data_banner, dropped_model, empty_hint, make_action, save_png, view_in_use,
+    add_scrolled_dock, add_view_docks, column, data_banner, dropped_model, empty_hint, make_action, save_png,
+    view_in_use,
 )
 from aeviewer.gui.training.data_source import ShowLoadedData, dropped_data
 from aeviewer.gui.state.document import test_split_of
@@ -42,12 +42,31 @@ SHORT_WINDOW_PX = 800  # a window lower than this gives the decoder the whole ri
 # Below this a restored dock shows nothing useful (a saved layout once squeezed the decoder to 68 px): reset
 USEFUL_DOCK_PX = 160
 MODEL_FILTER = "aeviewer models (*.safetensors);;All files (*)"
+LEFT, RIGHT, BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
+                       Qt.DockWidgetArea.BottomDockWidgetArea)
+
+
+def _view(name: str) -> property:
+    """A view of the views table as an attribute (``window.decoder_canvas``), for scripts, tests and the menus."""
+    return property(lambda self: self.views[name])
+
+
+def _dock(name: str) -> property:
+    return property(lambda self: self.docks[name])
 
 
 class MainWindow(ScriptAccess, QMainWindow):
     """The app window. Tests drive it through ``open_model``, ``save_model``, ``export_image`` and the
     panel; dialogs go through ``show_error``, ``ask_open_path``, ``ask_save_path`` and
-    ``confirm_close_during_training``, which tests replace."""
+    ``confirm_close_during_training``, which tests replace.
+
+    Its docked views come from the views table (``aeviewer.gui.views.VIEWS``): ``views`` and ``docks`` hold them
+    by name; the built-in ones are also attributes (``decoder_canvas``, ``denoise_dock``, ...)."""
+
+    decoder_canvas, denoise_view = _view("decoder"), _view("denoise")
+    codebook_view, regulariser_view = _view("codebook"), _view("regulariser")
+    decoder_dock, denoise_dock = _dock("decoder"), _dock("denoise")
+    codebook_dock, regulariser_dock = _dock("codebook"), _dock("regulariser")
 
     def __init__(self, data_dir: str | Path | None = None, parent: QWidget | None = None,
                  trained_dir: str | Path | None = None, background_encoding: bool = True) -> None:
@@ -68,8 +87,15 @@ class MainWindow(ScriptAccess, QMainWindow):
 
         self._build_views()
         self._build_actions()
-        build_menus_and_toolbar(self)
-        build_status_bar(self)
+        menus = build_menus_and_toolbar(self, [self.training_dock, *self.docks.values()])
+        self.compare_action, self.recent_menu, self.session_menu = (menus.compare_action, menus.recent_menu,
+                                                                    menus.session_menu)
+        self.slide_exports, self.export_actions, self.path_tool = (menus.slide_exports, menus.export_actions,
+                                                                   menus.path_tool)
+        self._refresh_recent_menu()
+        labels = build_status_bar(self.statusBar())
+        self.action_label, self.model_label = labels.action, labels.model
+        self.dataset_label, self.device_label = labels.dataset, labels.device
         self._connect()
         self._space_keeper = SpaceForFocusedControls(self)
         fit_to_screen(self)  # 1500x920, or less on a smaller screen
@@ -84,10 +110,8 @@ class MainWindow(ScriptAccess, QMainWindow):
     def _build_views(self) -> None:
         self.training_panel = TrainingPanel(self.session, self.data_dir)
         self.latent_view = LatentView(self.session)
-        self.decoder_canvas = DecoderCanvas(self.session)
-        self.codebook_view = CodebookView(self.session)
-        self.denoise_view = DenoiseView(self.session)
-        self.regulariser_view = RegulariserView(self.session)
+        self.specs: tuple[ViewSpec, ...] = tuple(views_table.VIEWS)
+        self.views: dict[str, QWidget] = {spec.name: spec.cls(self.session) for spec in self.specs}
 
         self.hint, self.data_banner = empty_hint(), data_banner()
         self.centre = QStackedWidget()
@@ -95,7 +119,27 @@ class MainWindow(ScriptAccess, QMainWindow):
         self.centre.addWidget(self.latent_view)
         self.setCentralWidget(column(self.data_banner, self.centre))
 
-        add_view_docks(self)  # training, decoder, denoise, codebook, regulariser and bookmarks docks
+        self._build_docks()
+
+    def _build_docks(self) -> None:
+        """Training on the left, then the views table's docks: the decoder on the right, the wide views (denoise,
+        codebook, regulariser) as tabs along the bottom; the bookmarks are a tab of the decoder's tools, which
+        keep their room. Their object names are what the saved dock layout is keyed by (bump STATE_VERSION when
+        this changes)."""
+        self.training_dock = add_scrolled_dock(self, "trainingDock", "Training", self.training_panel, LEFT)
+        self.training_dock.widget().setMinimumWidth(self.training_panel.minimumSizeHint().width() + 24)
+        self.docks: dict[str, QDockWidget] = add_view_docks(self, self.views, self.specs)
+        self.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
+        # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
+        self.setCorner(Qt.Corner.BottomRightCorner, BOTTOM)
+        sides = [self.training_dock, *self._docks_in(RIGHT)[:1]]
+        self.resizeDocks(sides, [380, 500][:len(sides)], Qt.Orientation.Horizontal)
+        self.resizeDocks(self._docks_in(BOTTOM)[:1], [300], Qt.Orientation.Vertical)
+        self.bookmark_list = add_bookmark_tab(self.decoder_canvas, self.session.navigation)
+
+    def _docks_in(self, area: Qt.DockWidgetArea) -> list[QDockWidget]:
+        """The views table's docks built for ``area``, in the table's order (the first is its tab group's front)."""
+        return [self.docks[spec.name] for spec in self.specs if spec.area == area]
 
     def _build_actions(self) -> None:
         style = self.style()
@@ -116,7 +160,7 @@ class MainWindow(ScriptAccess, QMainWindow):
                                           self.show_model_picker, icon(P.SP_FileDialogDetailedView))
         self.open_data_action = make_action(self, "Open data…", QKeySequence("Ctrl+Shift+O"),
                                              "Train on, or show, an image folder or a .npz/.npy file (Ctrl+Shift+O)",
-                                             self.training_panel.data_row.choose)
+                                             self.training_panel.choose_data)
         self.open_onnx_action = make_action(self, "Open ONNX pair…", QKeySequence("Ctrl+Shift+N"),
                                              "Explore an encoder and a decoder exported as .onnx from any framework "
                                              "over the current data set (Ctrl+Shift+N)", self.open_onnx_dialog)
@@ -253,15 +297,16 @@ class MainWindow(ScriptAccess, QMainWindow):
 
     # -- export ---------------------------------------------------------------------------------------------
     def view_widgets(self) -> dict[str, QWidget]:
-        return {"latent": self.latent_view, "decoder": self.decoder_canvas,
-                "codebook": self.codebook_view, "denoise": self.denoise_view}
+        """The exported views by export name: the scatter, then the views table's rows that have one."""
+        exported = {spec.export_name: self.views[spec.name] for spec in self.specs if spec.export_name}
+        return {"latent": self.latent_view, **exported}
 
     def current_view_name(self) -> str:
         """The view holding the keyboard focus or the mouse, else the latent scatter."""
         return view_in_use(self.view_widgets(), self.cursor().pos())
 
     def export_image(self, path: str | Path, view: str | None = None) -> Path:
-        """Save ``view`` ("latent", "decoder", "codebook", "denoise"; default: the current one) as a PNG."""
+        """Save ``view`` (an export name: "latent", "decoder", ...; default: the current one) as a PNG."""
         name = view or self.current_view_name()
         path = save_png(self.view_widgets()[name], path)
         self.set_last_action(f"Exported the {name} view to {path.name}")
@@ -336,24 +381,33 @@ class MainWindow(ScriptAccess, QMainWindow):
             self.document.data_problem = ""
         self._update_data_banner()
         self.centre.setCurrentWidget(self.latent_view if model is not None else self.hint)
-        is_vq = model is not None and model.has_codebook
         self._grey_out_training(model is not None and not model.trainable)
-        self.codebook_dock.toggleViewAction().setEnabled(is_vq)
-        self.export_actions["codebook"].setEnabled(is_vq)  # other kinds have no codebook to export
-        self.codebook_dock.setVisible(is_vq)
-        has_picture = model is not None and model.regulariser is not None  # a KL chart or prior contours
-        if has_picture and self.regulariser_dock.isHidden():
-            self.regulariser_dock.show()
-            self.denoise_dock.raise_()  # shown as a tab behind the denoise view, not in front of it
-        self.regulariser_dock.setVisible(has_picture)
-        if is_vq:
-            self.codebook_dock.raise_()
-            # K codes need the room, but not all of it: the scatter and the decoder's tools above need some (at
-            # 48% of a 900-px window the decoder's traversal grid kept less than one row of 48-px cells)
-            self.resizeDocks([self.codebook_dock], [min(400, int(CODEBOOK_DOCK_SHARE * self.height()))],
-                             Qt.Orientation.Vertical)
+        self._show_views_for(model)
         self._update_status()
         self._update_title()
+
+    def _show_views_for(self, model: Any) -> None:
+        """Each view the open model has something for (its row's ``shown_when``) is shown, the others hidden and
+        greyed in the View menu and File › Export; a newly shown view comes in as a tab behind its group's front,
+        except one that claims the room (the codebook), which comes in front with a share of the height."""
+        for spec in self.specs:
+            if spec.shown_when is None:
+                continue
+            dock, shown = self.docks[spec.name], spec.shown_for(model)
+            dock.toggleViewAction().setEnabled(shown)
+            if spec.export_name:
+                self.export_actions[spec.export_name].setEnabled(shown)
+            if shown and dock.isHidden() and not spec.claims_room:
+                dock.show()
+                self._docks_in(spec.area)[0].raise_()  # a tab behind the group's front, not in front of it
+            dock.setVisible(shown)
+        for spec in self.specs:
+            if spec.claims_room and spec.shown_for(model) and model is not None:
+                self.docks[spec.name].raise_()
+                # K codes need the room, but not all of it: the scatter and the decoder's tools above need some
+                # (at 48% of a 900-px window the decoder's traversal grid kept less than one row of 48-px cells)
+                self.resizeDocks([self.docks[spec.name]], [min(400, int(CODEBOOK_DOCK_SHARE * self.height()))],
+                                 Qt.Orientation.Vertical)
 
     def _grey_out_training(self, outside: bool) -> None:
         """A model trained outside aeviewer can be explored, not trained or saved as a checkpoint."""
@@ -448,8 +502,7 @@ class MainWindow(ScriptAccess, QMainWindow):
     def squeezed_docks(self) -> list[QDockWidget]:
         """The docks in view narrower (left, right) or lower (bottom) than USEFUL_DOCK_PX."""
         squeezed = []
-        for dock in (self.training_dock, self.decoder_dock, self.denoise_dock, self.codebook_dock,
-                     self.regulariser_dock):
+        for dock in (self.training_dock, *self.docks.values()):
             if not dock.isVisible() or dock.isFloating():  # closed, a tab behind another, or its own window
                 continue
             bottom = self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea
@@ -468,11 +521,12 @@ class MainWindow(ScriptAccess, QMainWindow):
         scatter under 200 px), the scatter the rest (at least 40% of the width on a 1366x768 screen)."""
         self._choose_bottom_right_corner()
         self.resizeDocks([self.training_dock, self.decoder_dock], list(self._side_dock_widths()), Qt.Orientation.Horizontal)
-        if self.codebook_dock.isVisible():
+        if any(self.docks[spec.name].isVisible() for spec in self.specs if spec.claims_room):
             return  # a VQ-VAE: its codebook was given the room its K codes need
         share = int(BOTTOM_DOCK_SHARE * self.height())
-        self.resizeDocks([self.denoise_dock], [max(share, self.denoise_dock.minimumSizeHint().height())],
-                         Qt.Orientation.Vertical)
+        front = self._docks_in(BOTTOM)[:1]
+        if front:
+            self.resizeDocks(front, [max(share, front[0].minimumSizeHint().height())], Qt.Orientation.Vertical)
 
     def _side_dock_widths(self) -> tuple[int, int]:
         """The training and decoder docks' first-run widths: a share of the window's, the decoder's no less than
@@ -488,8 +542,9 @@ class MainWindow(ScriptAccess, QMainWindow):
         the decoder too (the denoise and codebook views are wide)."""
         training, decoder = self._side_dock_widths()
         room_below_scatter = self.width() - training - decoder - 2 * DOCK_FRAME_PX
-        column = (self.height() < SHORT_WINDOW_PX
-                  and room_below_scatter >= self.denoise_view.minimumSizeHint().width() + DOCK_FRAME_PX)
+        bottom = [self.views[spec.name] for spec in self.specs if spec.area == BOTTOM]
+        widest = bottom[0].minimumSizeHint().width() if bottom else 0
+        column = self.height() < SHORT_WINDOW_PX and room_below_scatter >= widest + DOCK_FRAME_PX
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea if column
                        else Qt.DockWidgetArea.BottomDockWidgetArea)
 

@@ -40,7 +40,7 @@ class ScriptAccess:
 
     def selected_images(self) -> Any:
         """Indices of the test images in the denoise comparison."""
-        return self.denoise_view.indices.copy()
+        return self.session.selection.indices
 
     def set_selected_images(self, indices: Any) -> None:
-        self.denoise_view.set_indices(indices)
+        self.session.selection.set(indices)

@@ -1,15 +1,13 @@
 """File › Save session… and File › Open session…: the window's screen as a ``.aeviewer.json`` and back, through
 :mod:`aeviewer.gui.state.session_io`.
 
-What a session holds beyond the model, the map and the point comes from hooks the window sets: ``bookmarks``
-(returns objects with ``name`` and ``z``) with ``set_bookmarks`` (takes a list of session_file.Bookmark), and
-``selection`` (returns test-image indices) with ``set_selection``. Without a bookmarks store the session keeps
-whatever bookmarks the file had, so saving it again loses none.
+Everything a session holds is the Session's: the model, the map, the point, and its parts' selection and
+bookmarks; this menu only asks for file names and says what happened.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QKeySequence
@@ -18,7 +16,7 @@ from PySide6.QtWidgets import QMenu
 from aeviewer.gui.state import session_io
 from aeviewer.gui.dialogs.file_dialogs import ask_open_file
 from aeviewer.gui.window.window_parts import make_action
-from aeviewer.explore.session_file import SESSION_SUFFIX, Bookmark, SessionError
+from aeviewer.explore.session_file import SESSION_SUFFIX, SessionError
 
 SESSION_FILTER = f"aeviewer sessions (*{SESSION_SUFFIX});;All files (*)"
 
@@ -28,11 +26,6 @@ class SessionMenu(QObject):
         super().__init__(window)
         self.setObjectName("sessionMenu")
         self.window = window
-        self.bookmarks: Callable[[], Sequence[Any]] = lambda: self._kept_bookmarks
-        self.set_bookmarks: Callable[[list[Bookmark]], Any] = self._keep_bookmarks
-        self.selection: Callable[[], Sequence[int]] = lambda: ()
-        self.set_selection: Callable[[list[int]], Any] | None = None
-        self._kept_bookmarks: list[Bookmark] = []
         self.save_action = make_action(window, "Save session…", QKeySequence("Ctrl+Alt+S"),
                                        "Save the model, data, map, current point, selection and bookmarks as a "
                                        f"{SESSION_SUFFIX} file (Ctrl+Alt+S)", self.save_dialog)
@@ -41,9 +34,6 @@ class SessionMenu(QObject):
                                        "bookmarks again (Ctrl+Alt+O)", self.open_dialog)
         menu.addAction(self.open_action)
         menu.addAction(self.save_action)
-
-    def _keep_bookmarks(self, bookmarks: list[Bookmark]) -> None:
-        self._kept_bookmarks = list(bookmarks)
 
     # -- what tests call ----------------------------------------------------------------------------------
     def save_to(self, path: str | Path) -> Path | None:
@@ -59,8 +49,7 @@ class SessionMenu(QObject):
         if not path.name.endswith(SESSION_SUFFIX):
             path = path.with_name(path.name.removesuffix(".json") + SESSION_SUFFIX)
         try:
-            saved = session_io.save(path, window.session, self.bookmarks(), self.selection(),
-                                    str(window.data_dir) if window.data_dir else None)
+            saved = session_io.save(path, window.session, str(window.data_dir) if window.data_dir else None)
         except OSError as err:
             window.show_error("Could not save the session", f"{path}: {err.strerror or err}")
             return None
@@ -71,13 +60,10 @@ class SessionMenu(QObject):
         """Open the session at ``path``; what cannot be opened is said in one line and the rest is opened."""
         window = self.window
         try:
-            file, message = session_io.restore(path, window.session, window.open_model, self.set_bookmarks)
+            _, message = session_io.restore(path, window.session, window.open_model)
         except SessionError as err:
             window.show_error("Could not open the session", str(err))
             return False
-        if self.set_selection is not None and file.selection and window.session.test_set is not None:
-            size = len(window.session.test_set)
-            self.set_selection([i for i in file.selection if 0 <= i < size])
         window.set_last_action(message or f"Opened the session {Path(path).name}")
         if message:
             window.show_error("Part of the session could not be opened", message)

@@ -1,21 +1,39 @@
-"""The main window's menus, toolbar and status bar, built from its actions, docks and views."""
+"""The main window's menus, toolbar and status bar, built from its actions, docks and views.
+
+Each builder returns what it made (a menu's parts, the status labels) for MainWindow to keep as its own
+attributes; none sets anything on the window.
+"""
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QMenu, QToolBar
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar, QToolBar
 
 from aeviewer.gui.views.compare.compare_view import compare_with_dialog
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
-from aeviewer.gui.views.path.path_tool import install_path_tool
+from aeviewer.gui.views.path.path_tool import PathTool, install_path_tool
 from aeviewer.gui.window.session_menu import SessionMenu
 from aeviewer.gui.dialogs.slide_exports import SlideExports
 from aeviewer.gui.window.window_parts import make_action
 
 
-def build_menus_and_toolbar(window: Any) -> None:
-    """The File, Training and View menus and the toolbar, from the window's actions and docks."""
+@dataclass
+class FileMenuParts:
+    """What the File menu made that the window keeps."""
+
+    compare_action: QAction
+    recent_menu: QMenu
+    session_menu: SessionMenu
+    slide_exports: SlideExports
+    export_actions: dict[str, QAction]  # by view name: Ctrl+E exports the one in use
+    path_tool: PathTool
+
+
+def build_menus_and_toolbar(window: Any, docks: Iterable[QDockWidget]) -> FileMenuParts:
+    """The File, Training and View menus (View: one entry per dock, in ``docks``' order) and the toolbar."""
     bar = window.menuBar()
     file_menu = bar.addMenu("&File")
     file_menu.addAction(window.open_action)
@@ -24,22 +42,19 @@ def build_menus_and_toolbar(window: Any) -> None:
     file_menu.addAction(window.follow_action)  # issue 32: a run another process writes (gui/follow_run.py)
     file_menu.addAction(window.open_onnx_action)  # issue 21: a model trained outside aeviewer (gui/onnx_dialog.py)
     # issue 23: File › Compare with… (gui/compare_view.py)
-    window.compare_action = make_action(window, "Compare with…", None, "Set 1 to 3 more models of the same data set "
-                                      "beside this one, with linked selection", lambda: compare_with_dialog(window))
-    file_menu.addAction(window.compare_action)
-    window.recent_menu = file_menu.addMenu("Open &Recent")
-    window.recent_menu.setObjectName("recentMenu")
-    window.recent_menu.setToolTipsVisible(True)
+    compare_action = make_action(window, "Compare with…", None, "Set 1 to 3 more models of the same data set "
+                                 "beside this one, with linked selection", lambda: compare_with_dialog(window))
+    file_menu.addAction(compare_action)
+    recent_menu = file_menu.addMenu("Open &Recent")
+    recent_menu.setObjectName("recentMenu")
+    recent_menu.setToolTipsVisible(True)
     file_menu.addAction(window.save_action)
     file_menu.addAction(window.save_as_action)
     file_menu.addSeparator()
-    window.session_menu = SessionMenu(window, file_menu)
-    window.session_menu.set_selection = window.denoise_view.set_indices
-    window.session_menu.bookmarks = lambda: window.latent_view.navigation.bookmarks.items
-    window.session_menu.set_bookmarks = window.latent_view.navigation.set_bookmarks
+    session_menu = SessionMenu(window, file_menu)
     file_menu.addSeparator()
     file_menu.addAction(window.export_action)
-    build_export_menu(window, file_menu.addMenu("Export"))
+    slides, export_actions, path_tool = build_export_menu(window, file_menu.addMenu("Export"))
     file_menu.addSeparator()
     file_menu.addAction(window.data_dir_action)
     file_menu.addSeparator()
@@ -48,11 +63,15 @@ def build_menus_and_toolbar(window: Any) -> None:
     train_menu.addAction(window.train_action)
     train_menu.addAction(window.stop_action)
     view_menu = bar.addMenu("&View")
-    for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock):
+    for dock in docks:
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)
+    window.addToolBar(build_toolbar(window))
+    return FileMenuParts(compare_action, recent_menu, session_menu, slides, export_actions, path_tool)
 
+
+def build_toolbar(window: Any) -> QToolBar:
     toolbar = QToolBar("Main", window)
     toolbar.setObjectName("mainToolbar")
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -61,41 +80,43 @@ def build_menus_and_toolbar(window: Any) -> None:
     toolbar.addSeparator()
     toolbar.addAction(window.train_action)
     toolbar.addAction(window.stop_action)
-    window.addToolBar(toolbar)
-    window._refresh_recent_menu()
+    return toolbar
 
-def build_export_menu(window: Any, menu: QMenu) -> None:
-    """File › Export: each thing once, by what it writes: the views as shown, then decodes over the map, then data."""
+
+def build_export_menu(window: Any, menu: QMenu) -> tuple[SlideExports, dict[str, QAction], PathTool]:
+    """File › Export: each thing once, by what it writes: the views as shown (one entry per exported row of the
+    window's views table, ``window.specs``), then decodes over the map, then data."""
     menu.setObjectName("exportMenu")
     menu.setToolTipsVisible(True)
-    window.slide_exports = slides = SlideExports(window.session, window.decoder_canvas, window.latent_view, window)
-    # the selection sessions keep and Export › Selected images writes: the denoise view's test images
-    window.session_menu.selection = slides.selection = lambda: window.denoise_view.indices.tolist()
-    views = {name: make_action(window, f"{label} as PNG…", None, tip, lambda n=name: window.export_image_dialog(n))
-             for name, label, tip in (
-                 ("decoder", "Decoder view", "The decoder's tab as shown: the canvas, grid, interpolation or path"),
-                 ("codebook", "Codebook", "The VQ-VAE's codebook view as shown"),
-                 ("denoise", "Denoise comparison", "The denoise view's clean, noisy and reconstructed images"))}
-    window.export_actions = {"latent": slides.actions["scatter"], **views}  # Ctrl+E exports the one in use
+    slides = SlideExports(window.session, window.decoder_canvas, window.latent_view, window)
+    views = {spec.export_name: make_action(window, f"{spec.export_label or spec.title} as PNG…", None, spec.export_tip,
+                                           lambda n=spec.export_name: window.export_image_dialog(n))
+             for spec in window.specs if spec.export_name}
     menu.addActions([slides.actions["scatter"], *views.values()])
     menu.addSeparator()
     menu.addActions([slides.actions["grid"], slides.actions["walk"]])
-    window.path_tool = install_path_tool(window.session, window.latent_view, window.decoder_canvas, menu)  # Path as…
+    path_tool = install_path_tool(window.session, window.latent_view, window.decoder_canvas, menu)  # Path as…
     menu.addSeparator()
     menu.addActions([slides.actions["latents"], slides.actions["images"]])
+    return slides, {"latent": slides.actions["scatter"], **views}, path_tool
 
 
-def build_status_bar(window: Any) -> None:
-    """The status bar: the last action, and the open model, data set and training device."""
-    status = window.statusBar()
-    window.action_label = ElidedLabel("Ready")  # a long message is cut, not the window widened (issue 29)
-    window.action_label.setObjectName("lastAction")
-    window.model_label = QLabel()
-    window.model_label.setObjectName("statusModel")
-    window.dataset_label = QLabel()
-    window.dataset_label.setObjectName("statusDataset")
-    window.device_label = QLabel()
-    window.device_label.setObjectName("statusDevice")
-    status.addWidget(window.action_label, 1)
-    for label in (window.model_label, window.dataset_label, window.device_label):
+@dataclass
+class StatusLabels:
+    """The status bar's labels: the last action, and the open model, data set and training device."""
+
+    action: ElidedLabel
+    model: QLabel
+    dataset: QLabel
+    device: QLabel
+
+
+def build_status_bar(status: QStatusBar) -> StatusLabels:
+    labels = StatusLabels(ElidedLabel("Ready"), QLabel(), QLabel(), QLabel())  # a long message is cut (issue 29)
+    for label, name in ((labels.action, "lastAction"), (labels.model, "statusModel"),
+                        (labels.dataset, "statusDataset"), (labels.device, "statusDevice")):
+        label.setObjectName(name)
+    status.addWidget(labels.action, 1)
+    for label in (labels.model, labels.dataset, labels.device):
         status.addPermanentWidget(label)
+    return labels

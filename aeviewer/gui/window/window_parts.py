@@ -3,14 +3,14 @@ the no-scatter banner, which view is in use and its PNG."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt
 from PySide6.QtGui import QAction, QDragEnterEvent, QDropEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QScrollArea, QVBoxLayout, QWidget
 
 from aeviewer.errors import AeviewerError
-from aeviewer.gui.views.latent.bookmarks import add_bookmark_tab
+from aeviewer.gui.views import ViewSpec
 from aeviewer.gui.widgets.image_utils import NOT_EXPORTED
 
 EMPTY_HINT = (
@@ -68,31 +68,21 @@ def add_scrolled_dock(window: QMainWindow, name: str, title: str, widget: QWidge
     return dock
 
 
-def add_view_docks(window: Any) -> None:
-    """The main window's docks around the scatter: training on the left, the decoder on the right, and the wide
-    views (denoise, codebook, regulariser) as tabs along the bottom; the bookmarks are a tab of the decoder's tools.
-    Their object names are what the saved dock layout is keyed by (bump main_window.STATE_VERSION when this changes)."""
-    left, right, bottom = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                           Qt.DockWidgetArea.BottomDockWidgetArea)
-    window.training_dock = add_scrolled_dock(window, "trainingDock", "Training", window.training_panel, left)
-    window.training_dock.widget().setMinimumWidth(window.training_panel.minimumSizeHint().width() + 24)
-    window.decoder_dock = add_scrolled_dock(window, "decoderDock", "Decoder", window.decoder_canvas, right)
-    window.denoise_dock = add_scrolled_dock(window, "denoiseDock", "Denoise", window.denoise_view, bottom)
-    window.codebook_dock = add_scrolled_dock(window, "codebookDock", "Codebook", window.codebook_view, bottom)
-    window.regulariser_dock = add_scrolled_dock(window, "regulariserDock", "Regulariser", window.regulariser_view, bottom)
-    window.regulariser_dock.toggleViewAction().setToolTip(
-        "What the regulariser did: a VAE's KL per latent dimension (active units marked), an AAE's codes over the "
-        "prior's contours")
-    window.tabifyDockWidget(window.denoise_dock, window.codebook_dock)
-    window.tabifyDockWidget(window.denoise_dock, window.regulariser_dock)
-    window.denoise_dock.raise_()
-    window.setCorner(Qt.Corner.BottomLeftCorner, left)
-    # The denoise and codebook views are wide: the bottom area reaches under the decoder too.
-    window.setCorner(Qt.Corner.BottomRightCorner, bottom)
-    window.resizeDocks([window.training_dock, window.decoder_dock], [380, 500], Qt.Orientation.Horizontal)
-    window.resizeDocks([window.denoise_dock], [300], Qt.Orientation.Vertical)
-    # the current point's bookmarks (gui/bookmarks.py): a tab of the decoder's tools, which keep their room
-    window.bookmark_list = add_bookmark_tab(window.decoder_canvas.tabs, window.latent_view.navigation)
+def add_view_docks(window: QMainWindow, views: dict[str, QWidget], specs: Sequence[ViewSpec]) -> dict[str, QDockWidget]:
+    """One scrolled dock per row of the views table, in its area; the bottom area's docks are tabs of one group,
+    the first in front. Returns the docks by view name."""
+    docks: dict[str, QDockWidget] = {}
+    for spec in specs:
+        docks[spec.name] = dock = add_scrolled_dock(window, spec.dock, spec.title, views[spec.name], spec.area)
+        if spec.tip:
+            dock.toggleViewAction().setToolTip(spec.tip)
+    for area in {spec.area for spec in specs}:
+        group = [docks[spec.name] for spec in specs if spec.area == area]
+        if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            for dock in group[1:]:
+                window.tabifyDockWidget(group[0], dock)
+            group[0].raise_()
+    return docks
 
 
 def view_in_use(views: dict[str, QWidget], cursor: QPoint) -> str:

@@ -109,13 +109,13 @@ def test_the_selected_images_become_a_folder_of_pngs_named_by_index(window, tmp_
 
 
 def test_no_selection_is_one_line(window, tmp_path: Path) -> None:
-    window.slide_exports.selection = lambda: []
+    window.session.selection.clear()  # the Session holds the selection; Export reads it there
     with pytest.raises(AeviewerError, match="no images are selected"):
         window.slide_exports.export_selected_images(tmp_path / "picked")
 
 
 EXPORT_ENTRIES = [
-    "Scatter as PNG, SVG or PDF…", "Decoder view as PNG…", "Codebook as PNG…", "Denoise comparison as PNG…",
+    "Scatter as PNG, SVG or PDF…", "Decoder view as PNG…", "Denoise comparison as PNG…", "Codebook as PNG…",  # the views table's order
     "Traversal grid (full resolution) as PNG…", "Interpolation A→B as GIF, MP4 or PNG strip…", "Path as GIF or MP4…",
     "Latents as CSV or NPZ…", "Selected images as PNGs…",
 ]

@@ -24,20 +24,22 @@ def test_a_saved_session_reopens_the_same_screen(window, qtbot, tmp_path: Path, 
     assert window.open_model(model_path)
     window.session.set_projection("pair", (2, 0))
     window.session.set_current_z(np.array([0.5, -1.0, 0.25, 2.0]))
-    marks = [Bookmark("a thin seven", np.array([0.5, -1.0, 0.25, 2.0], np.float32))]  # the window's own kind will do
-    path = session_io.save(tmp_path / "lecture.aeviewer.json", window.session, marks, selection=[3, 9])
+    window.session.navigation.set_bookmarks([Bookmark("a thin seven", np.array([0.5, -1.0, 0.25, 2.0], np.float32))])
+    window.session.selection.set([3, 9])
+    path = session_io.save(tmp_path / "lecture.aeviewer.json", window.session)
 
     again = MainWindow()
     qtbot.addWidget(again)
-    restored: list[list[Bookmark]] = []
-    file, message = session_io.restore(path, again.session, again.open_model, restored.append)
+    file, message = session_io.restore(path, again.session, again.open_model)
     assert message == ""
     wait_encoded(again)
     assert again.session.model_path == model_path
     assert again.session.projection.kind == "pair" and again.session.projection.dims == (2, 0)
     np.testing.assert_allclose(again.session.current_z, [0.5, -1.0, 0.25, 2.0])
-    assert restored == [[Bookmark("a thin seven", [0.5, -1.0, 0.25, 2.0])]]
-    assert file.selection == [3, 9]
+    marks = again.session.navigation.bookmarks.items  # into the Session, not into a view
+    assert [m.name for m in marks] == ["a thin seven"]
+    np.testing.assert_allclose(marks[0].z, [0.5, -1.0, 0.25, 2.0])
+    assert file.selection == [3, 9] and again.session.selection.tolist() == [3, 9]
 
 
 def test_a_session_whose_model_is_gone_says_so_in_one_line(window, tmp_path: Path, make_tiny_model) -> None:

@@ -30,7 +30,7 @@ def saved(qtbot, tmp_path: Path, make_tiny_model) -> tuple[Path, Path]:
     window.session.set_projection("pair", (2, 0))
     window.session.set_current_z(np.array([0.5, -1.0, 0.25, 2.0]))
     window.denoise_view.set_indices([3, 9, 11])
-    window.session_menu.set_bookmarks([Bookmark("a thin seven", [0.5, -1.0, 0.25, 2.0])])
+    window.session.navigation.set_bookmarks([Bookmark("a thin seven", [0.5, -1.0, 0.25, 2.0])])
     path = window.session_menu.save_to(tmp_path / "lecture")
     assert path is not None and path.name == "lecture.aeviewer.json"
     return path, model_path
@@ -50,8 +50,8 @@ def test_a_saved_session_reopens_the_model_the_map_the_point_and_the_selection(q
     assert errors == []
     wait_encoded(window)
     assert_same_screen(window, model_path)
-    assert [b.name for b in window.session_menu.bookmarks()] == ["a thin seven"]  # kept for the next save
-    assert [b.name for b in window.latent_view.navigation.bookmarks.items] == ["a thin seven"]  # in the list
+    assert [b.name for b in window.session.navigation.bookmarks.items] == ["a thin seven"]  # the Session's
+    assert window.bookmark_list.names() == ["a thin seven"]  # and the list shows them
     assert "Opened the session lecture.aeviewer.json" in window.action_label.text()
 
 

@@ -149,6 +149,20 @@ class DecoderCanvas(QWidget):
         self._sync_sliders(z)
         self.frameRendered.emit(image)
 
+    # -- extension points: tools beside the decoder's own tabs (the path tool, the bookmarks) ------------------
+    def add_tab(self, page: QWidget, title: str, tip: str = "") -> int:
+        """``page`` as a tab after the decoder's own; returns its index."""
+        index = self.tabs.addTab(page, title)
+        if tip:
+            self.tabs.setTabToolTip(index, tip)
+        return index
+
+    def set_tab_title(self, page: QWidget, title: str) -> None:
+        self.tabs.setTabText(self.tabs.indexOf(page), title)
+
+    def show_tab(self, page: QWidget) -> None:
+        self.tabs.setCurrentWidget(page)
+
     def current_image(self) -> np.ndarray | None:
         """What the canvas shows now (as given to the ImageItem)."""
         return None if self.image_item.image is None else np.array(self.image_item.image)

@@ -42,7 +42,6 @@ class DenoiseView(QWidget):
         super().__init__(parent)
         self.setObjectName("denoiseView")
         self.session = session
-        self.indices = np.zeros(0, np.int64)
         self.clean = self.noisy = self.denoised = None
         self.noisy_psnr = np.zeros(0, np.float32)
         self.denoised_psnr = np.zeros(0, np.float32)
@@ -80,6 +79,7 @@ class DenoiseView(QWidget):
         layout.addWidget(splitter)
 
         session.modelChanged.connect(self._on_model_changed)
+        session.selection.changed.connect(self.schedule_update)
         session.weightsUpdated.connect(self.schedule_update)
         self._on_model_changed()
 
@@ -138,10 +138,14 @@ class DenoiseView(QWidget):
         self.level_spin.setValue(level)
         self.schedule_update()
 
+    @property
+    def indices(self) -> np.ndarray:
+        """The test images shown: the Session's selection."""
+        return self.session.selection.indices
+
     def set_indices(self, indices: Any) -> None:
-        """Show exactly these test images (in this order)."""
-        self.indices = np.asarray(indices, np.int64).reshape(-1)
-        self.schedule_update()
+        """Show exactly these test images (in this order): they become the Session's selection."""
+        self.session.selection.set(indices)
 
     def mean_psnr(self) -> float:
         """Mean PSNR (dB) of the denoised images against the clean ones."""

@@ -1,5 +1,6 @@
-"""Undo/redo and bookmarks of the current latent point: PointNavigation (shortcuts on the map) and
-BookmarkList (the list that names, jumps to and deletes bookmarks).
+"""Undo/redo and bookmarks of the current latent point, as the person meets them: the map's shortcuts and
+BookmarkList (the list that names, jumps to and deletes bookmarks). The state itself is the Session's
+PointNavigation (gui/state/bookmarks.py).
 
 The shortcuts are scoped to the latent view (WidgetWithChildrenShortcut): the codebook view has its own
 Ctrl+Z for repainting a cell, and both must work, each where it has focus.
@@ -8,137 +9,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from PySide6.QtCore import QObject, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QSignalBlocker, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget,
 )
 
 from aeviewer.gui.widgets.image_utils import make_button
-from aeviewer.explore.point_history import Bookmarks, PointHistory
+from aeviewer.gui.state.bookmarks import PointNavigation
 
 UNDO_KEYS = QKeySequence("Ctrl+Z")
 REDO_KEYS = QKeySequence("Ctrl+Shift+Z")
 BOOKMARK_KEYS = QKeySequence("Ctrl+D")
 
 
-class PointNavigation(QObject):
-    """Records where the session's current point goes (a drag counts once, where it ends) and steps back
-    and forth through it; keeps the bookmarks. Attached to a LatentView, whose shortcuts it installs."""
-
-    bookmarksChanged = Signal()
-    historyChanged = Signal()
-
-    def __init__(self, view: Any) -> None:
-        super().__init__(view)
-        self.view = view
-        self.session = view.session
-        self.history = PointHistory()
-        self.bookmarks = Bookmarks()  # the open model's
-        self._model_key: Any = self._key_of_open_model()
-        self._kept: dict[str, Bookmarks] = {}  # the bookmarks of model files opened before, by path
-        self._jumping = False  # the point moves because of undo/redo/a bookmark: not a new history entry
-        self.session.currentPointChanged.connect(self._on_point)
-        self.session.modelChanged.connect(self._on_model_changed)
-        self.session.movingChanged.connect(self._on_drag)
-        view.viewbox.sigPickDrag.connect(self._on_drag)
-        self.shortcuts = [self._shortcut(UNDO_KEYS, self.undo), self._shortcut(REDO_KEYS, self.redo),
-                          self._shortcut(BOOKMARK_KEYS, self.add_bookmark)]
-        if getattr(self.session, "current_z", None) is not None:
-            self.history.record(self.session.current_z)
-
-    def _shortcut(self, keys: QKeySequence, slot: Any) -> QShortcut:
-        shortcut = QShortcut(keys, self.view)
+def install_navigation_shortcuts(view: QWidget, navigation: PointNavigation) -> list[QShortcut]:
+    """Ctrl+Z, Ctrl+Shift+Z and Ctrl+D on ``view`` (the map), calling the session's navigation."""
+    shortcuts = []
+    for keys, slot in ((UNDO_KEYS, navigation.undo), (REDO_KEYS, navigation.redo),
+                       (BOOKMARK_KEYS, navigation.add_bookmark)):
+        shortcut = QShortcut(keys, view)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(slot)
-        return shortcut
-
-    # -- history ---------------------------------------------------------------------------------------
-    def _on_point(self, z: Any) -> None:
-        if self._jumping or self.view.dragging or self.session.moving or z is None:
-            return  # a drag's (or a playing path's) steps are one move: recorded when it ends
-        if self.history.record(z):
-            self.historyChanged.emit()
-
-    def _on_drag(self, active: bool) -> None:
-        if not active:
-            self._on_point(self.session.current_z)
-
-    def _on_model_changed(self) -> None:
-        """A new model starts a new history and shows its own bookmarks: none for a model new to this window,
-        the ones it had for a model file opened before (the same model with other data keeps them)."""
-        self.history.clear()
-        if self.session.current_z is not None:
-            self.history.record(self.session.current_z)
-        key = self._key_of_open_model()
-        if key != self._model_key:
-            if isinstance(self._model_key, str) and len(self.bookmarks):
-                self._kept[self._model_key] = self.bookmarks
-            self.bookmarks = self._kept.pop(key, None) if isinstance(key, str) else None
-            self.bookmarks = self.bookmarks or Bookmarks()
-            self._model_key = key
-            self.bookmarksChanged.emit()
-        self.historyChanged.emit()
-
-    def _key_of_open_model(self) -> Any:
-        """Which model the bookmarks belong to: its file, or (not saved yet, e.g. a new run) the model itself."""
-        session = self.session
-        if session.model is None:
-            return None
-        return str(session.model_path) if session.model_path is not None else id(session.model)
-
-    def undo(self) -> bool:
-        return self._go(self.history.undo(), "Undo: back to the previous point")
-
-    def redo(self) -> bool:
-        return self._go(self.history.redo(), "Redo: forward to the next point")
-
-    def _go(self, z: np.ndarray | None, text: str) -> bool:
-        if z is None or self.session.model is None:
-            return False
-        self._jumping = True
-        try:
-            self.session.set_current_z(z)
-            self.session.flushRequested.emit()  # a key press someone waits on: draw it now
-        finally:
-            self._jumping = False
-        self.session.message.emit(text)
-        self.historyChanged.emit()
-        return True
-
-    # -- bookmarks -------------------------------------------------------------------------------------
-    def add_bookmark(self, name: str | None = None) -> None:
-        if self.session.current_z is None:
-            return
-        mark = self.bookmarks.add(self.session.current_z, name)
-        self.session.message.emit(f"Bookmarked the current point as “{mark.name}” (Ctrl+D): the decoder's "
-                                  "Bookmarks tab lists them")
-        self.bookmarksChanged.emit()
-
-    def set_bookmarks(self, marks: Any) -> None:
-        """Replace the bookmarks with ``marks`` (anything with ``name`` and ``z``, e.g. a session file's), so
-        ``gui.session_io.open_into(..., set_bookmarks=navigation.set_bookmarks)`` restores them; saving hands
-        ``navigation.bookmarks.items`` (they have ``name`` and ``z`` too)."""
-        self.bookmarks.clear()
-        for mark in marks:
-            self.bookmarks.add(mark.z, mark.name)
-        self.bookmarksChanged.emit()
-
-    def rename_bookmark(self, index: int, name: str) -> None:
-        self.bookmarks.rename(index, name)
-        self.bookmarksChanged.emit()
-
-    def remove_bookmark(self, index: int) -> None:
-        self.bookmarks.remove(index)
-        self.bookmarksChanged.emit()
-
-    def jump_to_bookmark(self, index: int) -> None:
-        """Go to a bookmark; the jump is a move like any other, so Ctrl+Z comes back from it."""
-        if self.session.model is None:
-            return
-        self.session.set_current_z(self.bookmarks.point(index))
-        self.session.flushRequested.emit()
+        shortcuts.append(shortcut)
+    return shortcuts
 
 
 class BookmarkList(QWidget):
@@ -208,16 +102,15 @@ class BookmarkList(QWidget):
             self.navigation.remove_bookmark(row)
 
 
-def add_bookmark_tab(tabs: QTabWidget, navigation: PointNavigation) -> BookmarkList:
-    """The bookmarks as a tab among the decoder's tools, titled with their count. (As a dock under the decoder
-    they squeezed the decoder's tools off the screen.)"""
+def add_bookmark_tab(canvas: Any, navigation: PointNavigation) -> BookmarkList:
+    """The bookmarks as a tab among the decoder canvas's tools, titled with their count. (As a dock under the
+    decoder they squeezed the decoder's tools off the screen.)"""
     marks = BookmarkList(navigation)
-    index = tabs.addTab(marks, "Bookmarks")
-    tabs.setTabToolTip(index, "Named latent points: Ctrl+D on the map adds the current one")
+    canvas.add_tab(marks, "Bookmarks", "Named latent points: Ctrl+D on the map adds the current one")
 
     def retitle() -> None:
         count = len(navigation.bookmarks)
-        tabs.setTabText(tabs.indexOf(marks), f"Bookmarks ({count})" if count else "Bookmarks")
+        canvas.set_tab_title(marks, f"Bookmarks ({count})" if count else "Bookmarks")
 
     navigation.bookmarksChanged.connect(retitle)
     return marks

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QLabel, QSp
 
 from aeviewer.data.imageset import UNLABELLED
 from aeviewer.gui.state.session import Session
-from aeviewer.gui.views.latent.bookmarks import PointNavigation
+from aeviewer.gui.views.latent.bookmarks import install_navigation_shortcuts
 from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.gui.widgets.image_utils import NOT_EXPORTED, class_color, to_qpixmap
 from aeviewer.gui.views.latent.legend_corner import place_legend
@@ -165,7 +165,8 @@ class LatentView(QWidget):
         self.viewbox.sigResized.connect(self._place_legend)  # the legend's share of the plot changes
         if session.current_z is not None:
             self._on_current_point(session.current_z)
-        self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
+        self.navigation = session.navigation  # the Session's; its keys work while the map has focus
+        self.shortcuts = install_navigation_shortcuts(self, session.navigation)
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:
@@ -241,6 +242,34 @@ class LatentView(QWidget):
     def drawn_point(self) -> tuple[float, float] | None:
         x, y = self.drawn_marker.getData()
         return (float(x[0]), float(y[0])) if len(x) else None
+
+    # -- extension points: tools drawn over the map (the path tool) use these, never the plot itself ----------
+    def add_overlay(self, item: pg.GraphicsObject) -> None:
+        """Draw ``item`` over the scatter in view coordinates; it does not change the auto-range."""
+        self.plot.addItem(item, ignoreBounds=True)
+
+    def remove_overlay(self, item: pg.GraphicsObject) -> None:
+        self.plot.removeItem(item)
+
+    def add_tool(self, widget: QWidget) -> None:
+        """A button (or any small widget) at the end of the projection row, before its stretch."""
+        row = self.projection_box.layout()
+        widget.setParent(self.projection_box)
+        row.insertWidget(row.count() - 1, widget)
+
+    def filter_plot_input(self, watcher: QObject) -> tuple[QWidget, QWidget]:
+        """Let ``watcher`` see the plot's mouse presses (on its viewport, before the pick) and keys (on the plot
+        widget) first; returns (plot widget, viewport), the objects its ``eventFilter`` is called with."""
+        viewport = self.plot.viewport()
+        viewport.installEventFilter(watcher)
+        self.plot.installEventFilter(watcher)
+        return self.plot, viewport
+
+    def widget_to_view(self, pos: QPointF) -> tuple[float, float]:
+        """The view point under ``pos`` in the plot's viewport (the inverse of ``view_to_widget``)."""
+        scene = self.plot.viewportTransform().inverted()[0].map(pos)
+        p = self.viewbox.mapSceneToView(scene)
+        return float(p.x()), float(p.y())
 
     def view_to_widget(self, x: float, y: float) -> QPointF:
         """Where the view point (x, y) lies in the plot widget's viewport (for tests and insets)."""
@@ -403,6 +432,7 @@ class LatentView(QWidget):
 
     def _on_pick_drag(self, active: bool) -> None:
         self.dragging = active
+        self.session.set_moving(active)  # a drag is one move: the history records where it ends
         if active:
             self.inset.hide_example()
 

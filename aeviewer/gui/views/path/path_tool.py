@@ -5,7 +5,7 @@ decoder's Interpolate tab, and File › Export › Path as GIF or MP4. While the
 click on the map adds a vertex; Enter or a double-click finishes the path, Esc drops it. The finished path is
 sampled at equal map distances (:func:`aeviewer.explore.walks.along_map_path`) and decoded; Play steps the
 Session's current point through its frames on a timer, so every view follows. Nothing here reaches into the views
-beyond what they show publicly: the view's plot and toolbar row, the canvas's tab widget.
+beyond their extension points: the view's overlays, tools and plot input, the canvas's tabs.
 """
 from __future__ import annotations
 
@@ -47,14 +47,13 @@ class PathTool(QObject):
         self.line = pg.PlotDataItem(pen=pg.mkPen((200, 30, 30), width=2), symbol="o", symbolSize=7,
                                     symbolBrush=(200, 30, 30), symbolPen="w")
         self.line.setZValue(12)
-        latent_view.plot.addItem(self.line, ignoreBounds=True)
+        latent_view.add_overlay(self.line)
         self.toggle = self._build_toggle()
         self.panel = self._build_panel()
-        decoder_canvas.tabs.addTab(self.panel, "Path")
-        # kept, so that events during the window's teardown are told apart without asking a deleted widget
-        self._plot, self._viewport = latent_view.plot, latent_view.plot.viewport()
-        self._viewport.installEventFilter(self)  # installed last, so it sees a press first
-        self._plot.installEventFilter(self)  # keys go to the plot widget
+        decoder_canvas.add_tab(self.panel, "Path")
+        # kept, so that events during the window's teardown are told apart without asking a deleted widget;
+        # installed last, so it sees a press first
+        self._plot, self._viewport = latent_view.filter_plot_input(self)
         session.modelChanged.connect(self.clear)
         session.currentPointChanged.connect(self._on_point_moved)
         self._played: np.ndarray | None = None  # the frame playback made current last
@@ -71,11 +70,10 @@ class PathTool(QObject):
         self.draw_action.setToolTip("Draw a path on the map (Ctrl+L): each click adds a point, Enter or a "
                                     "double-click finishes it, Esc drops it. Alt+click adds a point without this mode")
         self.latent_view.addAction(self.draw_action)
-        toggle = QToolButton(self.latent_view.projection_box)
+        toggle = QToolButton()
         toggle.setObjectName("pathToggle")
         toggle.setDefaultAction(self.draw_action)
-        row = self.latent_view.projection_box.layout()
-        row.insertWidget(row.count() - 1, toggle)  # before the row's stretch
+        self.latent_view.add_tool(toggle)
         return toggle
 
     def _build_panel(self) -> QWidget:
@@ -131,9 +129,7 @@ class PathTool(QObject):
         return False
 
     def _view_point(self, viewport_pos: QPointF) -> tuple[float, float]:
-        scene = self.latent_view.plot.viewportTransform().inverted()[0].map(viewport_pos)
-        p = self.latent_view.viewbox.mapSceneToView(scene)
-        return float(p.x()), float(p.y())
+        return self.latent_view.widget_to_view(viewport_pos)
 
     def _is_last_vertex(self, point: tuple[float, float]) -> bool:
         if not self.vertices:
@@ -159,7 +155,7 @@ class PathTool(QObject):
         self.vertices = []
         self.draw_action.setChecked(False)
         frames = self.decode_path()
-        self.canvas.tabs.setCurrentWidget(self.panel)
+        self.canvas.show_tab(self.panel)
         return frames
 
     def cancel(self) -> None:
