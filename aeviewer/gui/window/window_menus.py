@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QToolBar
 
 from aeviewer.gui.views.compare.compare_view import compare_with_dialog
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
+from aeviewer.gui.views.latent.map_layers import layer_actions
 from aeviewer.gui.views.path.path_tool import install_path_tool
 from aeviewer.gui.window.session_menu import SessionMenu
 from aeviewer.gui.dialogs.slide_exports import SlideExports
@@ -50,6 +51,9 @@ def build_menus_and_toolbar(window: Any) -> None:
     for dock in (window.training_dock, window.decoder_dock, window.denoise_dock, window.codebook_dock, window.regulariser_dock):
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
+    window.layer_actions = layer_actions(window, window.latent_view.layers)  # issue 34: Ctrl+I, Ctrl+M
+    view_menu.addActions(window.layer_actions)
+    view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)
 
     toolbar = QToolBar("Main", window)
@@ -60,6 +64,8 @@ def build_menus_and_toolbar(window: Any) -> None:
     toolbar.addSeparator()
     toolbar.addAction(window.train_action)
     toolbar.addAction(window.stop_action)
+    toolbar.addSeparator()
+    toolbar.addActions(window.layer_actions)
     window.addToolBar(toolbar)
     window._refresh_recent_menu()
 

@@ -25,6 +25,7 @@ from aeviewer.gui.widgets.image_utils import NOT_EXPORTED, class_color, to_qpixm
 from aeviewer.gui.views.latent.legend_corner import place_legend
 from aeviewer.gui.widgets.pg_items import HOVER_RADIUS_PX, ClassScatter, PickViewBox
 from aeviewer.gui.views.latent.latent_maps import GUESS_NOTE, LatentMaps
+from aeviewer.gui.views.latent.map_layers import MapLayers
 from aeviewer.gui.views.latent.map_runner import MapRunner
 from aeviewer.gui.views.latent.scatter_density import PointIndex, ScatterDensity
 from aeviewer.projections.registry import KINDS, MAP_KINDS
@@ -166,6 +167,7 @@ class LatentView(QWidget):
         if session.current_z is not None:
             self._on_current_point(session.current_z)
         self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
+        self.layers = MapLayers(self)  # issue 34: thumbnails at the points, the decoded manifold under them
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:
