@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QRectF, Signal
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtWidgets import QGraphicsItem
 from PySide6.QtGui import QImage, QPainter
 
 from aeviewer.explore import latent_space
@@ -97,6 +98,8 @@ class ManifoldItem(pg.GraphicsObject):
         self._model_copy: Any = None
         self._bounds = QRectF()
         self.setZValue(MANIFOLD_Z)
+        # painted into a pixmap once per range: a crosshair move or a click's repaint then only blits it
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def forget(self) -> None:
         """A new model, new weights or a new projection: every tile is stale."""
@@ -160,6 +163,7 @@ class ManifoldItem(pg.GraphicsObject):
         to_device = painter.transform()
         painter.save()
         painter.resetTransform()  # device pixels: the images upright, whatever the axes' directions
+        painter.setClipRect(to_device.mapRect(self.viewbox.viewRect()), Qt.ClipOperation.IntersectClip)  # not over the axes
         for tile in self.visible_tiles:
             key = self.key(tile)
             if key not in self.tiles:
@@ -169,5 +173,8 @@ class ManifoldItem(pg.GraphicsObject):
                 qimage = self._qimages[key] = to_qimage(self.tiles[key])
             x0, y0, x1, y1 = self.level.rect(tile)
             target = to_device.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-            painter.drawImage(target.toAlignedRect(), qimage)
+            side = min(target.width(), target.height())  # square: the axes' units would stretch the image
+            square = QRectF(0, 0, side, side)
+            square.moveCenter(target.center())
+            painter.drawImage(square.toAlignedRect(), qimage)
         painter.restore()

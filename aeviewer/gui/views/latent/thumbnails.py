@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QGraphicsItem
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
 from aeviewer.explore.map_cells import CellGrid, pick_thumbnails, thumbnail_rect
@@ -46,6 +47,8 @@ class ThumbnailItem(pg.GraphicsObject):
         self._pixmaps: dict[tuple[int, int], QPixmap] = {}  # (index, side px) -> scaled image
         self._bounds = QRectF()
         self.setZValue(THUMBNAIL_Z)
+        # painted into a pixmap once per range: a crosshair move or a click's repaint then only blits it
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def grid(self) -> CellGrid | None:
         px, py = self.viewbox.viewPixelSize()
@@ -100,6 +103,7 @@ class ThumbnailItem(pg.GraphicsObject):
         to_device = painter.transform()
         painter.save()
         painter.resetTransform()  # draw in device pixels: upright images, square on screen
+        painter.setClipRect(to_device.mapRect(self.viewbox.viewRect()), Qt.ClipOperation.IntersectClip)  # not over the axes
         for index, (x0, y0, x1, y1) in zip(self.picked.tolist(), self.rects):
             target = to_device.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0))
             side = self._side_px()
