@@ -33,8 +33,10 @@ class CellGrid:
         return cls(cell_px * float(pixel_size[0]), cell_px * float(pixel_size[1]))
 
     def cell_of(self, xy: np.ndarray) -> np.ndarray:
-        """The integer (i, j) cell of each point, shape (N, 2)."""
-        return np.floor(xy / np.array([self.cell_x, self.cell_y])).astype(np.int64)
+        """The integer (i, j) cell of each point, shape (N, 2) (in float32, as ``pick_thumbnails`` finds it)."""
+        xy = np.asarray(xy, np.float32).reshape(-1, 2)
+        return np.stack([np.floor(xy[:, 0] / np.float32(self.cell_x)),
+                         np.floor(xy[:, 1] / np.float32(self.cell_y))], axis=1).astype(np.int64)
 
     def centre_of(self, ij: np.ndarray) -> np.ndarray:
         return (ij + 0.5) * np.array([self.cell_x, self.cell_y])
@@ -58,27 +60,31 @@ def pick_thumbnails(xy: np.ndarray, region: Region, grid: CellGrid, hidden: np.n
         candidates = candidates[~hidden[candidates]]
     if not len(candidates):
         return np.zeros(0, np.int64)
-    pts = xy[candidates].astype(np.float64)
-    ij = grid.cell_of(pts)
-    # the distance on screen (in cells), so that a cell's pick does not depend on the axes' units
-    d = ((pts - grid.centre_of(ij)) / np.array([grid.cell_x, grid.cell_y])) ** 2
-    dist = d.sum(axis=1)
-    key = ij[:, 0] * np.int64(2**31) + ij[:, 1]
-    order = np.lexsort((candidates, dist, key))  # by cell, then distance, then index
-    first = np.ones(len(order), bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    return np.sort(candidates[order[first]])
+    # in cell units (float32, one pass per axis: 60,000 points in a frame on a loaded 2-core machine)
+    fx = xy[candidates, 0] / np.float32(grid.cell_x)
+    fy = xy[candidates, 1] / np.float32(grid.cell_y)
+    i, j = np.floor(fx), np.floor(fy)
+    # the squared distance to the cell's centre on screen, in cells: the axes' units do not matter
+    dist = (fx - i - 0.5) ** 2 + (fy - j - 0.5) ** 2
+    # the region's cells as one dense array: a minimum per cell without sorting 60,000 points
+    i, j = (i - i.min()).astype(np.int64), (j - j.min()).astype(np.int64)
+    flat = i * (int(j.max()) + 1) + j
+    best = np.full(int(flat.max()) + 1, np.inf, np.float32)
+    np.minimum.at(best, flat, dist)
+    nearest = np.flatnonzero(dist == best[flat])  # ascending: a tie keeps the lower index below
+    _, first = np.unique(flat[nearest], return_index=True)
+    return np.sort(candidates[nearest[first]])
 
 
-def thumbnail_rect(point: np.ndarray, grid: CellGrid, inset: float = 0.06) -> tuple[float, float, float, float]:
-    """Where a picked point's image goes (x0, y0, x1, y1) in view units: a square of the cell's size less a
-    gap, centred on the point, moved into its cell where it would stick out (so two never overlap)."""
-    ij = grid.cell_of(np.asarray(point, np.float64).reshape(1, 2))[0]
-    cx0, cy0 = ij[0] * grid.cell_x, ij[1] * grid.cell_y
-    w, h = grid.cell_x * (1 - 2 * inset), grid.cell_y * (1 - 2 * inset)
-    x0 = min(max(point[0] - w / 2, cx0 + grid.cell_x * inset), cx0 + grid.cell_x * (1 - inset) - w)
-    y0 = min(max(point[1] - h / 2, cy0 + grid.cell_y * inset), cy0 + grid.cell_y * (1 - inset) - h)
-    return float(x0), float(y0), float(x0 + w), float(y0 + h)
+def thumbnail_rects(points: np.ndarray, grid: CellGrid, inset: float = 0.06) -> np.ndarray:
+    """Where each picked point's image goes, (N, 4) rows (x0, y0, x1, y1) in view units: a square of the cell's
+    size less a gap, centred on the point, moved into its cell where it would stick out (so two never overlap)."""
+    points = np.asarray(points, np.float64).reshape(-1, 2)
+    size = np.array([grid.cell_x, grid.cell_y])
+    low = grid.cell_of(points) * size  # the cell's lower corner
+    side = size * (1 - 2 * inset)
+    start = np.clip(points - side / 2, low + size * inset, low + size * (1 - inset) - side)
+    return np.hstack([start, start + side])
 
 
 @dataclass(frozen=True)

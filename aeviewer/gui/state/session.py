@@ -18,6 +18,7 @@ from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError
 from aeviewer.gui.state.background_encode import BackgroundEncoder, Encoded, encode_and_project
 from aeviewer.gui.state.document import Document
+from aeviewer.gui.state.selections import Selections
 from aeviewer.models.base import Autoencoder
 from aeviewer.projections.registry import MAP_KINDS
 
@@ -77,6 +78,7 @@ class Session(QObject):
         self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.moving = False  # the current point is being moved step by step (a path playing): one move in all
         self.document = Document()  # what a save writes beside the weights, and whether it is saved
+        self.selections = Selections(self)  # issue 34: the highlighted selection and the named ones kept
         self.encode_in_background = False
         self._encoder = BackgroundEncoder(self)
         self._encoder.ready.connect(self._on_encoded)

@@ -27,6 +27,7 @@ def capture(session: Any, bookmarks: Sequence[Bookmark] = (), selection: Sequenc
         current_z=None if session.current_z is None else [float(v) for v in np.asarray(session.current_z).ravel()],
         bookmarks=[Bookmark(b.name, [float(v) for v in np.asarray(b.z).ravel()]) for b in bookmarks],
         selection=[int(i) for i in selection],
+        selections=list(session.selections.named) if hasattr(session, "selections") else [],
     )
 
 
@@ -54,4 +55,6 @@ def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool],
         session.set_current_z(np.asarray(file.current_z, np.float32))
     if set_bookmarks is not None:
         set_bookmarks(file.bookmarks)
+    if hasattr(session, "selections") and session.test_set is not None:
+        session.selections.set_named(file.selections, len(session.test_set))
     return file, "; ".join(notes)

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMenu, QToolBar
 from aeviewer.gui.views.compare.compare_view import compare_with_dialog
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
 from aeviewer.gui.views.latent.map_layers import layer_actions
+from aeviewer.gui.views.latent.selection_tool import selection_menu
 from aeviewer.gui.views.path.path_tool import install_path_tool
 from aeviewer.gui.window.session_menu import SessionMenu
 from aeviewer.gui.dialogs.slide_exports import SlideExports
@@ -53,6 +54,7 @@ def build_menus_and_toolbar(window: Any) -> None:
     view_menu.addSeparator()
     window.layer_actions = layer_actions(window, window.latent_view.layers)  # issue 34: Ctrl+I, Ctrl+M
     view_menu.addActions(window.layer_actions)
+    view_menu.addMenu(selection_menu(window, window.latent_view.selection_tool))
     view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)
 

@@ -27,6 +27,7 @@ from aeviewer.gui.widgets.pg_items import HOVER_RADIUS_PX, ClassScatter, PickVie
 from aeviewer.gui.views.latent.latent_maps import GUESS_NOTE, LatentMaps
 from aeviewer.gui.views.latent.map_layers import MapLayers
 from aeviewer.gui.views.latent.map_runner import MapRunner
+from aeviewer.gui.views.latent.selection_tool import SelectionTool
 from aeviewer.gui.views.latent.scatter_density import PointIndex, ScatterDensity
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
@@ -168,6 +169,7 @@ class LatentView(QWidget):
             self._on_current_point(session.current_z)
         self.navigation = PointNavigation(self)  # Ctrl+Z / Ctrl+Shift+Z / Ctrl+D while the map has focus
         self.layers = MapLayers(self)  # issue 34: thumbnails at the points, the decoded manifold under them
+        self.selection_tool = SelectionTool(self)  # issue 34: lasso/rectangle selections that stay
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 
-from aeviewer.explore.map_cells import CellGrid, pick_thumbnails, thumbnail_rect
+from aeviewer.explore.map_cells import CellGrid, pick_thumbnails, thumbnail_rects
 from aeviewer.gui.widgets.image_utils import class_color, to_qimage
 
 CELL_PX = 48  # one image per 48x48 px cell: big enough to tell a digit, small enough to cover a map
@@ -68,7 +68,7 @@ class ThumbnailItem(pg.GraphicsObject):
             return
         (x0, x1), (y0, y1) = self.viewbox.viewRange()
         self.picked = pick_thumbnails(src.coords, ((x0, x1), (y0, y1)), grid, src.hidden)
-        self.rects = np.array([thumbnail_rect(src.coords[i], grid) for i in self.picked], np.float64).reshape(-1, 4)
+        self.rects = thumbnail_rects(src.coords[self.picked], grid)
         self._labels, self._images = src.labels, src.images
         if self._pixmaps and next(iter(self._pixmaps))[1] != self._side_px():
             self._pixmaps.clear()  # a new zoom: the old sizes will not be drawn again
