@@ -43,8 +43,7 @@ def shoot(app: QApplication, name: str, out: Path, umap: bool) -> None:
     if umap:
         view = window.latent_view
         view.projection_combo.setCurrentIndex(view.projection_combo.findData("umap"))
-        view._apply_projection()
-        view.map_runner().run_button.click() if not window.session.projection_kind == "umap" else None
+        view._apply_projection()  # starts the map in its child process
         start = time.monotonic()
         while window.session.projection_kind != "umap" and time.monotonic() - start < 400:
             settle(app, 0.5)

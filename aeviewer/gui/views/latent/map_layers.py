@@ -11,7 +11,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 
 from aeviewer.gui.views.latent.manifold import ManifoldItem
-from aeviewer.gui.views.latent.thumbnails import PointSource, ThumbnailItem
+from aeviewer.gui.widgets.thumbnails import PointSource, ThumbnailItem
 from aeviewer.gui.widgets.coalescing import CoalescingTimer
 
 THUMBNAILS_KEYS = QKeySequence("Ctrl+I")
