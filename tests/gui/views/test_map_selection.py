@@ -68,3 +68,33 @@ def test_the_selection_export_writes_exactly_the_selected_indices(qtbot, wait_en
         np.testing.assert_array_equal(table["z"], window.session.latents[chosen])
     with np.load(tmp_path / "out" / "selection-images.npz", allow_pickle=False) as image_set:
         np.testing.assert_array_equal(image_set["images"], window.session.test_set.images[chosen].numpy())
+
+
+def test_a_rectangle_dragged_with_the_mouse_selects_the_points_inside(qtbot, wait_encoded, tmp_path, make_tiny_model) -> None:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    path = save_checkpoint(tmp_path / "ae.safetensors", make_tiny_model("ae"), dataset="digits")
+    window = open_window(qtbot, wait_encoded, path)
+    window.resize(1400, 900)
+    window.show()
+    qtbot.waitExposed(window)
+    view = window.latent_view
+    window.selection_actions["rect"].setChecked(True)
+    coords = window.session.coords
+    lo, hi = np.percentile(coords, 25, axis=0), np.percentile(coords, 75, axis=0)
+    viewport = view.plot.viewport()
+    before = np.array(window.session.current_z, copy=True)
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    points = [view.view_to_widget(*lo), view.view_to_widget((lo[0] + hi[0]) / 2, lo[1]), view.view_to_widget(*hi)]
+    for kind, p, button, buttons in ((QEvent.Type.MouseButtonPress, points[0], left, left),
+                                     (QEvent.Type.MouseMove, points[1], none, left),
+                                     (QEvent.Type.MouseButtonRelease, points[2], left, none)):
+        QApplication.sendEvent(viewport, QMouseEvent(kind, QPointF(p), QPointF(viewport.mapToGlobal(p.toPoint())),
+                                                     button, buttons, Qt.KeyboardModifier.NoModifier))
+    active = window.session.selections.active
+    inside = np.flatnonzero(((coords >= lo - 0.05 * (hi - lo)) & (coords <= hi + 0.05 * (hi - lo))).all(axis=1))
+    core = np.flatnonzero(((coords >= lo + 0.05 * (hi - lo)) & (coords <= hi - 0.05 * (hi - lo))).all(axis=1))
+    assert set(core) <= set(active.tolist()) <= set(inside)  # up to a pixel's rounding at the edges
+    np.testing.assert_array_equal(window.session.current_z, before)  # the drag selected; it picked no point
