@@ -45,7 +45,11 @@ def shoot(app: QApplication, name: str, out: Path, umap: bool) -> None:
         view.projection_combo.setCurrentIndex(view.projection_combo.findData("umap"))
         view._apply_projection()  # starts the map in its child process
         start = time.monotonic()
-        while window.session.projection_kind != "umap" and time.monotonic() - start < 400:
+        def forming() -> bool:  # the map streams its layouts until the last one
+            runner = view.maps.runner
+            return window.session.projection_kind != "umap" or (runner is not None and runner.busy)
+
+        while forming() and time.monotonic() - start < 400:
             settle(app, 0.5)
         settle(app, 1.0)
         tag += "-umap"

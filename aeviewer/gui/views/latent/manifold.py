@@ -173,8 +173,16 @@ class ManifoldItem(pg.GraphicsObject):
                 qimage = self._qimages[key] = to_qimage(self.tiles[key])
             x0, y0, x1, y1 = self.level.rect(tile)
             target = to_device.mapRect(QRectF(x0, y0, x1 - x0, y1 - y0))
-            side = min(target.width(), target.height())  # square: the axes' units would stretch the image
-            square = QRectF(0, 0, side, side)
-            square.moveCenter(target.center())
-            painter.drawImage(square.toAlignedRect(), qimage)
+            painter.drawImage(fitted(target).toAlignedRect(), qimage)
         painter.restore()
+
+
+def fitted(target: QRectF, max_stretch: float = 1.5) -> QRectF:
+    """The tile's rectangle when it is nearly square (no gaps between tiles), else the square in its middle
+    (the axes' units would stretch the image past recognition)."""
+    w, h = target.width(), target.height()
+    if max(w, h) <= max_stretch * min(w, h):
+        return target
+    square = QRectF(0, 0, min(w, h), min(w, h))
+    square.moveCenter(target.center())
+    return square
