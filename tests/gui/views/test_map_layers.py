@@ -122,3 +122,23 @@ def test_manifold_pan_decodes_only_the_new_tiles(qtbot, view):
     latent.layers.refresh()
     qtbot.waitUntil(lambda: item.shown_count() == len(item.visible_tiles), timeout=10_000)
     assert before <= set(item.tiles)  # nothing decoded before was thrown away or decoded again
+
+
+def test_colour_256_px_images_are_drawn_at_the_cells_size(qtbot, view):
+    """A 256 px RGB set (e.g. a photo folder) shrinks to the cell; a 28 px grey one grows to it."""
+    from aeviewer.gui.widgets.thumbnails import PointSource, ThumbnailItem
+
+    _session, latent = view
+    rng = np.random.default_rng(0)
+    xy = np.array([[0, 0], [5, 5], [-5, 5], [5, -5]], np.float32)
+    for images in (rng.integers(0, 256, (4, 3, 256, 256), dtype=np.uint8),
+                   rng.integers(0, 256, (4, 1, 28, 28), dtype=np.uint8)):
+        item = ThumbnailItem(latent.viewbox, lambda images=images: PointSource(xy, np.arange(4), images))
+        latent.plot.addItem(item, ignoreBounds=True)
+        latent.viewbox.setRange(xRange=(-8, 8), yRange=(-8, 8), padding=0)
+        item.refresh()
+        assert len(item.picked) == 4
+        pix = item._pixmap(int(item.picked[0]), item._side_px())
+        assert max(pix.width(), pix.height()) == item._side_px()
+        assert not latent.plot.grab().isNull()  # paints every thumbnail once, for either size
+        latent.plot.removeItem(item)
