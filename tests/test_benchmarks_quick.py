@@ -21,6 +21,7 @@ CASES = [
     ("bench_map_inverse.py", "ratio brute force / MapInverse (median):", False),
     ("bench_maps.py", "figure: slowest cold first view", True),
     ("bench_scatter.py", "figure: slowest operation (median) per size:", False),
+    ("bench_map_layers.py", "figure: map layers:", False),
     ("bench_click_to_pixels.py", "figure: click to frame p50", False),
     ("bench_linked_hover.py", "figure: linked hover across 3 scatters", False),
     ("bench_foreign_click.py", "figure: aeviewer's overhead per click median", False),

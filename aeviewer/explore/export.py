@@ -200,8 +200,9 @@ def latent_columns(latent_size: int) -> list[str]:
 
 
 def write_latents(path: str | Path, latents: np.ndarray, labels: np.ndarray, class_names: Sequence[str],
-                  coords: np.ndarray) -> Path:
+                  coords: np.ndarray, indices: np.ndarray | None = None) -> Path:
     """One row per image: its index, label, class name, code and map coordinates, as CSV or NPZ (by suffix).
+    ``indices``: the rows' image indices in the data set (a selection's), by default 0..N-1.
 
     The NPZ holds ``index``, ``label`` (int64), ``class`` (unicode per image), ``class_names`` (unicode),
     ``z`` (N, D) and ``xy`` (N, 2) float32: no object arrays, so ``np.load`` needs no ``allow_pickle``."""
@@ -213,16 +214,19 @@ def write_latents(path: str | Path, latents: np.ndarray, labels: np.ndarray, cla
     if not len(latents) == len(labels) == len(coords):
         raise ExportError(f"{len(latents)} codes, {len(labels)} labels and {len(coords)} map points: one each per image")
     names = np.array([_class_name(class_names, k) for k in labels], dtype=str)
+    index = np.arange(len(latents), dtype=np.int64) if indices is None else np.asarray(indices, np.int64).reshape(-1)
+    if len(index) != len(latents):
+        raise ExportError(f"{len(index)} indices for {len(latents)} codes")
     if suffix == ".npz":
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, index=np.arange(len(latents), dtype=np.int64), label=labels,
+        np.savez_compressed(buffer, index=index, label=labels,
                             **{"class": names}, class_names=np.array(list(class_names), dtype=str), z=latents, xy=coords)
         return atomic.write_bytes(path, buffer.getvalue())
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(latent_columns(latents.shape[1]))
     for i in range(len(latents)):  # %.9g: float32 values read back exactly
-        writer.writerow([i, int(labels[i]), names[i], *(f"{v:.9g}" for v in latents[i]),
+        writer.writerow([int(index[i]), int(labels[i]), names[i], *(f"{v:.9g}" for v in latents[i]),
                          f"{coords[i, 0]:.9g}", f"{coords[i, 1]:.9g}"])
     return atomic.write_bytes(path, text.getvalue().encode("utf-8"))
 

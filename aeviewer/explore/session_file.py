@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from aeviewer.util import atomic
 from aeviewer.errors import AeviewerError
+from aeviewer.explore.selections import NamedSelection
+from aeviewer.util import atomic
 
 SESSION_SUFFIX = ".aeviewer.json"
 FORMAT = "aeviewer-session"
@@ -45,6 +46,7 @@ class SessionFile:
     current_z: list[float] | None = None
     bookmarks: list[Bookmark] = field(default_factory=list)
     selection: list[int] = field(default_factory=list)  # test-image indices
+    selections: list[NamedSelection] = field(default_factory=list)  # issue 34: named selections that stay
 
     def to_json(self) -> str:
         body = {
@@ -54,6 +56,7 @@ class SessionFile:
             "current_z": self.current_z,
             "bookmarks": [{"name": b.name, "z": list(b.z)} for b in self.bookmarks],
             "selection": list(self.selection),
+            "selections": [{"name": s.name, "indices": [int(i) for i in s.indices]} for s in self.selections],
         }
         return json.dumps(body, indent=1, allow_nan=False) + "\n"
 
@@ -102,6 +105,11 @@ def _parse(body: dict[str, Any]) -> tuple[SessionFile, list[str]]:
         else:
             problems.append(f"bookmark {k + 1} (not a name and a point)")
     session.selection = take("selection", _is_index_list, "a list of image indices") or []
+    for k, entry in enumerate(take("selections", lambda v: isinstance(v, list), "a list") or []):
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str) and _is_index_list(entry.get("indices")):
+            session.selections.append(NamedSelection(entry["name"], list(entry["indices"])))
+        else:
+            problems.append(f"selection {k + 1} (not a name and image indices)")
     if session.current_z is not None:
         session.current_z = [float(v) for v in session.current_z]
     return session, problems

@@ -20,6 +20,7 @@ from aeviewer.gui.state.bookmarks import PointNavigation
 from aeviewer.gui.state.selection import Selection
 from aeviewer.gui.state.background_encode import BackgroundEncoder, Encoded, encode_and_project
 from aeviewer.gui.state.document import Document
+from aeviewer.gui.state.selections import Selections
 from aeviewer.models.base import Autoencoder
 from aeviewer.projections.registry import MAP_KINDS
 
@@ -49,7 +50,8 @@ class Session(QObject):
 
     Its parts, each a QObject with its own signals: ``selection`` (the test images chosen for a closer look,
     gui/state/selection.py), ``navigation`` (the current point's undo history and the open model's bookmarks,
-    gui/state/bookmarks.py) and ``document`` (what a save writes beside the weights). A new model empties the
+    gui/state/bookmarks.py), ``selections`` (the map's highlighted and kept selections, gui/state/selections.py,
+    emptied when the test images change) and ``document`` (what a save writes beside the weights). A new model empties the
     selection before ``modelChanged``; the navigation reacts to ``modelChanged`` itself. Views read these and
     write to them, never to each other, so a model switch leaves nothing of the old model in any view.
 
@@ -85,8 +87,9 @@ class Session(QObject):
         self.visible_region: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.moving = False  # the current point is being moved step by step (a path playing): one move in all
         self.document = Document()  # what a save writes beside the weights, and whether it is saved
-        self.selection = Selection(self)
+        self.selection = Selection(self)  # the images the denoise view compares
         self.navigation = PointNavigation(self)
+        self.selections = Selections(self)  # the map's highlighted selection and the named ones kept (issue 34)
         self.encode_in_background = False
         self._encoder = BackgroundEncoder(self)
         self._encoder.ready.connect(self._on_encoded)
@@ -129,6 +132,7 @@ class Session(QObject):
         path: str | Path | None = None,
     ) -> None:
         """Make ``model`` (moved to CPU, eval mode) current and encode ``test_set`` with it."""
+        same_images = self._same_images(dataset_name, test_set)
         self.model = model.to("cpu").eval() if model is not None else None
         self.dataset_name = dataset_name
         self.test_set = test_set
@@ -139,10 +143,18 @@ class Session(QObject):
         self.current_z = self._initial_z()
         self._placeholder_z = self.current_z if submitted else None
         self.selection.clear()  # indices into the old test set mean nothing now
+        if not same_images:  # kept map selections are of the images, not the model: they stay with them
+            self.selections.reset()
         self.modelChanged.emit()
         self.encodingsChanged.emit()
         if self.current_z is not None:
             self.currentPointChanged.emit(self.current_z)
+
+    def _same_images(self, dataset_name: str, test_set: ImageSet | None) -> bool:
+        old = self.test_set
+        if old is None or test_set is None:
+            return False
+        return dataset_name == self.dataset_name and len(old) == len(test_set)
 
     def load_weights(self, state_dict: Mapping[str, torch.Tensor]) -> None:
         """Copy a live snapshot into the GUI's model and re-encode (the caller throttles this)."""

@@ -28,6 +28,7 @@ def capture(session: Any, data_dir: str | None = None) -> SessionFile:
         current_z=None if session.current_z is None else [float(v) for v in np.asarray(session.current_z).ravel()],
         bookmarks=[Bookmark(b.name, [float(v) for v in np.asarray(b.z).ravel()]) for b in bookmarks],
         selection=session.selection.tolist(),
+        selections=list(session.selections.named),
     )
 
 
@@ -51,7 +52,9 @@ def restore(path: str | Path, session: Any, open_model: Callable[[Path], bool]) 
     if file.current_z is not None:
         session.set_current_z(np.asarray(file.current_z, np.float32))
     session.navigation.set_bookmarks(file.bookmarks)
-    if file.selection and session.test_set is not None:  # indices past this test set's end are dropped
+    if session.test_set is not None:  # indices past this test set's end are dropped
         size = len(session.test_set)
-        session.selection.set([i for i in file.selection if 0 <= i < size])
+        if file.selection:
+            session.selection.set([i for i in file.selection if 0 <= i < size])
+        session.selections.set_named(file.selections, size)
     return file, "; ".join(notes)

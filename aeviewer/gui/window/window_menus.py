@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QStatusBar, QToolBar
 
 from aeviewer.gui.views.compare.compare_view import compare_with_dialog
 from aeviewer.gui.widgets.fitting_label import ElidedLabel
+from aeviewer.gui.views.latent.map_layers import layer_actions
+from aeviewer.gui.views.latent.selection_tool import selection_menu
 from aeviewer.gui.views.path.path_tool import PathTool, install_path_tool
 from aeviewer.gui.window.session_menu import SessionMenu
 from aeviewer.gui.dialogs.slide_exports import SlideExports
@@ -66,6 +68,10 @@ def build_menus_and_toolbar(window: Any, docks: Iterable[QDockWidget]) -> FileMe
     for dock in docks:
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
+    window.layer_actions = layer_actions(window, window.latent_view.layers)  # issue 34: Ctrl+I, Ctrl+M
+    view_menu.addActions(window.layer_actions)
+    view_menu.addMenu(selection_menu(window, window.latent_view.selection_tool))
+    view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)
     window.addToolBar(build_toolbar(window))
     return FileMenuParts(compare_action, recent_menu, session_menu, slides, export_actions, path_tool)
@@ -80,6 +86,8 @@ def build_toolbar(window: Any) -> QToolBar:
     toolbar.addSeparator()
     toolbar.addAction(window.train_action)
     toolbar.addAction(window.stop_action)
+    toolbar.addSeparator()
+    toolbar.addActions(window.layer_actions)
     return toolbar
 
 

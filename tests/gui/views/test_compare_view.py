@@ -219,3 +219,13 @@ def test_the_cli_refuses_mixed_data_sets_with_one_line_and_exit_2(capsys):
     err = capsys.readouterr().err.strip()
     assert code == 2
     assert err.startswith("aeviewer: error: ") and "\n" not in err and "vae-digits.safetensors" in err
+
+
+def test_images_layer_and_selection_as_a_class_in_every_scatter(qtbot, view):
+    """Issue 34: Ctrl+I puts thumbnails on each model's scatter; the selection can be filled as a class."""
+    view.layer_actions["thumbnails"].setChecked(True)
+    for layer in view.panel_thumbnails:
+        assert layer.item.isVisible() and len(layer.item.picked) > 0
+    view.selection.select([1, 2, 3])
+    view.layer_actions["as_class"].setChecked(True)
+    assert all(panel.selection_marker.opts["brush"].color().alpha() == 255 for panel in view.panels)

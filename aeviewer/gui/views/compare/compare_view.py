@@ -29,6 +29,7 @@ from aeviewer.errors import AeviewerError
 # the per-model scatter panel lives in gui/compare_panels.py; its names stay importable from here
 from aeviewer.gui.dialogs.file_dialogs import ask_open_files
 from aeviewer.gui.jobs import Job, Jobs
+from aeviewer.gui.views.compare.compare_layers import install_compare_layers
 from aeviewer.gui.views.compare.compare_panels import PAIRS_OFFERED, ModelPanel, SelectViewBox, hover_ring
 from aeviewer.gui.widgets.image_utils import class_color, to_qpixmap
 
@@ -183,6 +184,8 @@ class CompareView(QMainWindow):
         clear.setToolTip("Clear the selection in every scatter (Esc)")
         clear.triggered.connect(lambda: self.selection.select([]))
         toolbar.addAction(clear)
+        toolbar.addSeparator()
+        self.layer_actions = install_compare_layers(self, toolbar)  # issue 34: thumbnails, selection as a class
         toolbar.addSeparator()
         toolbar.addWidget(self._legend())
         self.addToolBar(toolbar)

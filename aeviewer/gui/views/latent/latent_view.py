@@ -25,7 +25,9 @@ from aeviewer.gui.widgets.image_utils import NOT_EXPORTED, class_color, to_qpixm
 from aeviewer.gui.views.latent.legend_corner import place_legend
 from aeviewer.gui.widgets.pg_items import HOVER_RADIUS_PX, ClassScatter, PickViewBox
 from aeviewer.gui.views.latent.latent_maps import GUESS_NOTE, LatentMaps
+from aeviewer.gui.views.latent.map_layers import MapLayers
 from aeviewer.gui.views.latent.map_runner import MapRunner
+from aeviewer.gui.views.latent.selection_tool import SelectionTool
 from aeviewer.gui.views.latent.scatter_density import PointIndex, ScatterDensity
 from aeviewer.projections.registry import KINDS, MAP_KINDS
 
@@ -167,6 +169,8 @@ class LatentView(QWidget):
             self._on_current_point(session.current_z)
         self.navigation = session.navigation  # the Session's; its keys work while the map has focus
         self.shortcuts = install_navigation_shortcuts(self, session.navigation)
+        self.layers = MapLayers(self)  # thumbnails at the points, the decoded manifold under them
+        self.selection_tool = SelectionTool(self)  # lasso/rectangle selections that stay
 
     # -- public API --------------------------------------------------------------------------------
     def class_items(self) -> list[pg.ScatterPlotItem]:
