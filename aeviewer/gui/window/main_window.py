@@ -92,6 +92,7 @@ class MainWindow(ScriptAccess, QMainWindow):
                                                                     menus.session_menu)
         self.slide_exports, self.export_actions, self.path_tool = (menus.slide_exports, menus.export_actions,
                                                                    menus.path_tool)
+        self.layer_actions, self.selection_actions = menus.layer_actions, menus.selection_actions
         self._refresh_recent_menu()
         labels = build_status_bar(self.statusBar())
         self.action_label, self.model_label = labels.action, labels.model

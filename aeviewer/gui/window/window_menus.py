@@ -32,6 +32,8 @@ class FileMenuParts:
     slide_exports: SlideExports
     export_actions: dict[str, QAction]  # by view name: Ctrl+E exports the one in use
     path_tool: PathTool
+    layer_actions: list[QAction]  # the map's Images and Decoded manifold toggles (View menu and toolbar)
+    selection_actions: dict[str, QAction]  # View › Selection's, by name
 
 
 def build_menus_and_toolbar(window: Any, docks: Iterable[QDockWidget]) -> FileMenuParts:
@@ -68,16 +70,18 @@ def build_menus_and_toolbar(window: Any, docks: Iterable[QDockWidget]) -> FileMe
     for dock in docks:
         view_menu.addAction(dock.toggleViewAction())
     view_menu.addSeparator()
-    window.layer_actions = layer_actions(window, window.latent_view.layers)  # issue 34: Ctrl+I, Ctrl+M
-    view_menu.addActions(window.layer_actions)
-    view_menu.addMenu(selection_menu(window, window.latent_view.selection_tool))
+    layers = layer_actions(window, window.latent_view.layers)  # Ctrl+I, Ctrl+M
+    view_menu.addActions(layers)
+    selections, selection_actions = selection_menu(window, window.latent_view.selection_tool)
+    view_menu.addMenu(selections)
     view_menu.addSeparator()
     view_menu.addAction(window.reset_layout_action)
-    window.addToolBar(build_toolbar(window))
-    return FileMenuParts(compare_action, recent_menu, session_menu, slides, export_actions, path_tool)
+    window.addToolBar(build_toolbar(window, layers))
+    return FileMenuParts(compare_action, recent_menu, session_menu, slides, export_actions, path_tool, layers,
+                         selection_actions)
 
 
-def build_toolbar(window: Any) -> QToolBar:
+def build_toolbar(window: Any, layers: list[QAction]) -> QToolBar:
     toolbar = QToolBar("Main", window)
     toolbar.setObjectName("mainToolbar")
     toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -87,7 +91,7 @@ def build_toolbar(window: Any) -> QToolBar:
     toolbar.addAction(window.train_action)
     toolbar.addAction(window.stop_action)
     toolbar.addSeparator()
-    toolbar.addActions(window.layer_actions)
+    toolbar.addActions(layers)
     return toolbar
 
 

@@ -117,14 +117,15 @@ class SelectionTool(QObject):
 
 
 # -- the menu ----------------------------------------------------------------------------------------------
-def selection_menu(window: Any, tool: SelectionTool) -> QMenu:
-    """View › Selection: the modes, keep under a name, the kept ones, colour as a class, export, clear."""
+def selection_menu(window: Any, tool: SelectionTool) -> tuple[QMenu, dict[str, QAction]]:
+    """View › Selection: the modes, keep under a name, the kept ones, colour as a class, export, clear; returns
+    the menu and its actions by name."""
     menu = QMenu("Selection", window)
     menu.setObjectName("selectionMenu")
     menu.setToolTipsVisible(True)
     group = QActionGroup(window)
     group.setExclusionPolicy(QActionGroup.ExclusionPolicy.ExclusiveOptional)
-    window.selection_actions = actions = {}
+    actions: dict[str, QAction] = {}
     for mode, text, keys in (("lasso", "Lasso select", "Ctrl+Shift+L"), ("rect", "Rectangle select", "Ctrl+Shift+R")):
         action = _action(window, text, keys, f"Drag on the map to select the points inside ({keys}); again to stop")
         action.setCheckable(True)
@@ -146,7 +147,7 @@ def selection_menu(window: Any, tool: SelectionTool) -> QMenu:
     kept = menu.addMenu("Kept selections")
     kept.setObjectName("keptSelectionsMenu")
     kept.aboutToShow.connect(lambda: _fill_kept(kept, tool))
-    return menu
+    return menu, actions
 
 
 def _action(window: Any, text: str, keys: str | None, tip: str, slot: Any = None) -> QAction:
