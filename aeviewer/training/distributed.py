@@ -85,8 +85,13 @@ def init(ctx: DistContext) -> None:
         dist.init_process_group(ctx.backend, rank=ctx.rank, world_size=ctx.world_size, timeout=TIMEOUT)
 
 
-def close() -> None:
+def close(wait_for_others: bool = False) -> None:
+    """Leave the process group; ``wait_for_others`` (a run that ended well on every rank) meets them first: a rank
+    that tore gloo down while a peer was still writing its checkpoint aborted the peer ("terminate called without
+    an active exception", SIGABRT; seen once in a loaded full test run)."""
     if dist.is_initialized():
+        if wait_for_others:
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -218,14 +223,18 @@ def run_ranked(trainer: Any, ctx: DistContext | None) -> Any:
     if ctx is None:
         return trainer.run()
     try:
-        return trainer.run()
+        result = trainer.run()
     except RuntimeError as err:  # gloo/NCCL: connection closed, timeout
+        close()
         if os.environ.get(LAUNCHED_ENV):
             raise SystemExit(1) from None  # the launcher's one line names the rank that died first
         first = re.sub(r"^\[[^]]*\]\s*", "", str(err).strip()).splitlines()[0][:160] if str(err).strip() else ""
         raise RankLost(f"rank {ctx.rank} of {ctx.world_size} lost the other ranks ({first})") from None
-    finally:
+    except BaseException:
         close()
+        raise
+    close(wait_for_others=True)
+    return result
 
 
 def resumed(path: str, epochs: int) -> tuple[Any, list[dict[str, Any]]]:

@@ -61,4 +61,4 @@ if __name__ == "__main__":
     context = distributed.from_env()
     distributed.init(context)
     train_all(Path(sys.argv[1]), context)
-    distributed.close()
+    distributed.close(wait_for_others=True)
