@@ -124,6 +124,30 @@ def test_manifold_pan_decodes_only_the_new_tiles(qtbot, view):
     assert before <= set(item.tiles)  # nothing decoded before was thrown away or decoded again
 
 
+def test_a_new_view_is_decoded_first_and_the_old_views_rest_is_dropped(qtbot, view):
+    """Zoomed in on one corner, then at once (before the event loop turns) on the opposite one: the second view's
+    tiles all arrive, and nothing of the first view's job (superseded by key in gui/jobs.py) lands after the move."""
+    from aeviewer.gui.views.latent.manifold import CHUNK
+
+    _session, latent = view
+    latent.layers.set_manifold(True)
+    item = latent.layers.manifold
+    latent.viewbox.autoRange()
+    (x0, x1), (y0, y1) = latent.visible_range()
+    w, h = (x1 - x0) / 6, (y1 - y0) / 6
+    latent.viewbox.setRange(xRange=(x0, x0 + w), yRange=(y0, y0 + h), padding=0)
+    latent.layers.refresh()
+    first = {item.key(t) for t in item.visible_tiles}
+    latent.viewbox.setRange(xRange=(x1 - w, x1), yRange=(y1 - h, y1), padding=0)
+    latent.layers.refresh()  # before the event loop turns: the first view's job is superseded
+    second = {item.key(t) for t in item.visible_tiles}
+    assert len(first - second) > CHUNK  # more than one chunk of tiles only the first view wanted
+    qtbot.waitUntil(lambda: item.shown_count() == len(item.visible_tiles), timeout=10_000)
+    qtbot.wait(50)  # anything of the first job still on its way would land now
+    assert second <= set(item.tiles)
+    assert len((first - second) & set(item.tiles)) == 0
+
+
 def test_colour_256_px_images_are_drawn_at_the_cells_size(qtbot, view):
     """A 256 px RGB set (e.g. a photo folder) shrinks to the cell; a 28 px grey one grows to it."""
     from aeviewer.gui.widgets.thumbnails import PointSource, ThumbnailItem
