@@ -2,7 +2,7 @@
 
 The repository keeps the pretrained models and the bundled data as top-level folders (trained/, resources/);
 a wheel or ``pip install .`` carries them inside the package as aeviewer/trained and aeviewer/resources, so
-an installed app opens its pretrained model offline. ``aeviewer.paths.shipped_dir`` finds them in either place.
+an installed app opens its pretrained model offline. ``aeviewer.util.paths.shipped_dir`` finds them in either place.
 """
 from setuptools import find_namespace_packages, find_packages, setup
 

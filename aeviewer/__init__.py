@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from aeviewer.api import show as show  # "as": re-exported (lazily, by __getattr__ below)
     from aeviewer.models.base import Autoencoder
-    from aeviewer.onnx_pair import onnx_model as onnx_model
+    from aeviewer.foreign.onnx_pair import onnx_model as onnx_model
 
 
 def load_model(path: str) -> "Autoencoder":
@@ -18,11 +18,11 @@ def load_model(path: str) -> "Autoencoder":
     return load_checkpoint(path).model
 
 
-_LAZY = {"show": "aeviewer.api", "onnx_model": "aeviewer.onnx_pair"}  # imported on first use: no Qt or ORT at import
+_LAZY = {"show": "aeviewer.api", "onnx_model": "aeviewer.foreign.onnx_pair"}  # imported on first use: no Qt or ORT at import
 
 
 def __getattr__(name: str) -> Any:
-    """``aeviewer.show`` (aeviewer.api.show) and ``aeviewer.onnx_model`` (aeviewer.onnx_pair.onnx_model)."""
+    """``aeviewer.show`` (aeviewer.api.show) and ``aeviewer.onnx_model`` (aeviewer.foreign.onnx_pair.onnx_model)."""
     if name in _LAZY:
         import importlib
 

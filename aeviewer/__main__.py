@@ -1,3 +1,3 @@
-from aeviewer.cli import main
+from aeviewer.cli.commands import main
 
 raise SystemExit(main())

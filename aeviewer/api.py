@@ -6,19 +6,19 @@
     window = aeviewer.show(aeviewer.onnx_model("enc.onnx", "dec.onnx"), "mnist")
 
 Everything about the model is checked on one batch of the data before any window opens (a
-:class:`~aeviewer.errors.ForeignModelError` otherwise); see :mod:`aeviewer.foreign` for what a model may
-bring and :mod:`aeviewer.api_data` for what data may be.
+:class:`~aeviewer.errors.ForeignModelError` otherwise); see :mod:`aeviewer.foreign.adapters` for what a model may
+bring and :mod:`aeviewer.foreign.api_data` for what data may be.
 """
 from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
-from aeviewer.api_data import as_image_set
-from aeviewer.foreign import adapt
+from aeviewer.foreign.api_data import as_image_set
+from aeviewer.foreign.adapters import adapt
 
 if TYPE_CHECKING:
-    from aeviewer.gui.main_window import MainWindow
+    from aeviewer.gui.window.main_window import MainWindow
 
 _OPEN_WINDOWS: list[Any] = []  # windows shown with block=False live until closed, even if the caller drops them
 

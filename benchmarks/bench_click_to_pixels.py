@@ -37,8 +37,8 @@ class Probe:
     """The main window with a model open, and clocks on the decoder canvas's frames and paints."""
 
     def __init__(self, latent_dim: int) -> None:
-        from aeviewer.gui.main_window import MainWindow
-        from aeviewer.gui.screen_fit import PREFERRED_SIZE
+        from aeviewer.gui.window.main_window import MainWindow
+        from aeviewer.gui.startup.screen_fit import PREFERRED_SIZE
 
         test_set, name = load_set("mnist", "test")
         self.model = build("vae", latent_dim=latent_dim)

@@ -1,4 +1,4 @@
-"""Encoding the 10,000-image test set for the scatter (explore.encode_set), per model kind.
+"""Encoding the 10,000-image test set for the scatter (latent_space.encode_set), per model kind.
 
 What the GUI does when a model opens and on every live weight snapshot during training. Each kind
 gets its default 28x28 config (mlp 784-512-256-2; the VQ-VAE is conv and shown for information,
@@ -33,15 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     limit, repeats = (1000, 2) if args.quick else (None, args.repeats)
     test_set, name = load_set("mnist", "test", limit)
 
-    from aeviewer import explore
+    from aeviewer.explore import latent_space
 
-    header(f"explore.encode_set on {len(test_set):,} {name} test images, batch {args.batch_size}, {repeats} repeats")
+    header(f"latent_space.encode_set on {len(test_set):,} {name} test images, batch {args.batch_size}, {repeats} repeats")
     rows, worst_mlp = [], 0.0
     kinds = MLP_KINDS + (() if args.no_vqvae or args.quick else ("vqvae",))
     for kind in kinds:
         model = build(kind)
         n = repeats if kind in MLP_KINDS else min(repeats, 2)  # the conv VQ-VAE takes seconds per call
-        times = time_repeats(lambda: explore.encode_set(model, test_set, batch_size=args.batch_size), n)
+        times = time_repeats(lambda: latent_space.encode_set(model, test_set, batch_size=args.batch_size), n)
         mid = median(times)
         if kind in MLP_KINDS:
             worst_mlp = max(worst_mlp, mid)

@@ -33,7 +33,7 @@ t_python = time.time()
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 import aeviewer.gui.app as app_module
-from aeviewer.gui.start_window import StartWindow
+from aeviewer.gui.startup.start_window import StartWindow
 marks = {}
 window = None
 create = app_module.create_main_window

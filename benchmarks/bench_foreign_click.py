@@ -50,7 +50,7 @@ def main() -> None:
     (x0, x1), (y0, y1) = window.latent_view.visible_range()
     points = np.c_[RNG.uniform(x0, x1, n), RNG.uniform(y0, y1, n)].astype(np.float32)
 
-    from aeviewer import explore
+    from aeviewer.explore import latent_space
 
     clicks, bare, adapter = [], [], []
     for x, y in points:
@@ -62,7 +62,7 @@ def main() -> None:
         decode(z)
         bare.append(time.perf_counter() - start)
         start = time.perf_counter()
-        explore.decode_points(session.model, z)  # the adapter alone: conversions and checks, no drawing
+        latent_space.decode_points(session.model, z)  # the adapter alone: conversions and checks, no drawing
         adapter.append(time.perf_counter() - start)
     window.close()
     overhead = [c - b for c, b in zip(clicks, bare)]

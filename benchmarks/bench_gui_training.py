@@ -50,8 +50,8 @@ class GuiRun:
     """The main window, set up once; ``run()`` trains through the panel and counts what the GUI did."""
 
     def __init__(self, kind: str, dataset: str, latent_dim: int, epochs: int, batch_size: int, threads: int) -> None:
-        from aeviewer.gui.main_window import MainWindow
-        from aeviewer.gui.warm_up import warm_up_training_imports
+        from aeviewer.gui.window.main_window import MainWindow
+        from aeviewer.gui.startup.warm_up import warm_up_training_imports
 
         self.window = MainWindow()
         warm_up_training_imports().join()
@@ -110,7 +110,7 @@ class GuiRun:
 
 def headless(config: Any, train_config: Any, train_set: Any, seed: int, nice: int, threads: int) -> tuple[list[Any], float]:
     """The core Trainer on the calling thread (or a thread niced like the GUI worker's, when ``nice``)."""
-    from aeviewer.gui.worker import lower_thread_priority
+    from aeviewer.gui.training.worker import lower_thread_priority
     from aeviewer.training.trainer import Trainer, seeded_build
 
     epochs: list[Any] = []

@@ -29,7 +29,7 @@ KINDS = ("ae", "vae", "aae")
 
 
 def compared_models(test_set: Any, name: str) -> list[Any]:
-    from aeviewer import compare
+    from aeviewer.explore import compare
 
     paths = [REPO / "trained" / f"{kind}-mnist-2d.safetensors" for kind in KINDS]
     if name == "mnist" and all(p.is_file() for p in paths):
@@ -42,7 +42,7 @@ def compared_models(test_set: Any, name: str) -> list[Any]:
 
 class Probe:
     def __init__(self) -> None:
-        from aeviewer.gui.compare_view import CompareView
+        from aeviewer.gui.views.compare.compare_view import CompareView
 
         test_set, name = load_set("mnist", "test")
         self.view = CompareView(compared_models(test_set, name), test_set)

@@ -25,7 +25,7 @@ import torch
 
 from common import REPO, header, load_set, table, verdict
 
-from aeviewer import explore
+from aeviewer.explore import latent_space
 from aeviewer.projections import cache, default_params
 from aeviewer.projections.inverse import MapInverse
 from aeviewer.projections.worker import MapWorker
@@ -38,7 +38,7 @@ def codes(points: int) -> np.ndarray:
     split = "test" if points <= 10_000 else "train"
     images, _ = load_set("mnist", split, points)
     model = load_checkpoint(REPO / "trained" / "vae-mnist-20d.safetensors").model
-    return np.asarray(explore.encode_set(model, images), np.float32)
+    return np.asarray(latent_space.encode_set(model, images), np.float32)
 
 
 def run(worker: MapWorker, kind: str, z: np.ndarray, timeout_s: float) -> tuple[float, float, np.ndarray | None]:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     import scipy.spatial  # noqa: F401 - imported by the window before any map (the timings leave it out)
     header(f"UMAP / t-SNE maps of {len(z):,} x {z.shape[1]} vae-mnist-20d codes through the map worker")
     started = time.perf_counter()
-    explore.make_projection("pca", z)
+    latent_space.make_projection("pca", z)
     pca_s = time.perf_counter() - started
     print(f"baseline: PCA of the same codes {pca_s * 1000:.1f} ms")
     rows, worst = [], {"first": 0.0, "final": 0.0, "cached": 0.0}

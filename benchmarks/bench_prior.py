@@ -24,7 +24,7 @@ import torch
 
 from aeviewer.data.loader import load_split
 from aeviewer.models.priors import BITS_PER_NAT, sample_codes
-from aeviewer.paths import shipped_dir
+from aeviewer.util.paths import shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint
 from aeviewer.training.prior import PriorTrainConfig, cached_code_maps, code_nll, encode_code_maps, train_prior
 

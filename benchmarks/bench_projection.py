@@ -1,4 +1,4 @@
-"""Fitting the scatter's PCA (explore.make_projection) on wide latents, against the full SVD it replaced.
+"""Fitting the scatter's PCA (latent_space.make_projection) on wide latents, against the full SVD it replaced.
 
 What the GUI does on the GUI thread when a model whose latent is wider than 2 opens, and on every live
 snapshot while it trains. The widest is the VQ-VAE's: its 7x7 grid of 64-dim codes is a 3,136-dim latent.
@@ -18,7 +18,7 @@ import torch
 
 from common import REPO, header, load_set, median, time_repeats
 
-from aeviewer import explore
+from aeviewer.explore import latent_space
 from aeviewer.training.checkpoint import load_checkpoint
 
 
@@ -39,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     limit, repeats = (1000, 1) if args.quick else (None, args.repeats)
     test_set, name = load_set("mnist", "test", limit)
     model = load_checkpoint(REPO / "trained" / "vqvae-mnist.safetensors").model
-    latents = np.asarray(explore.encode_set(model, test_set), np.float32)
+    latents = np.asarray(latent_space.encode_set(model, test_set), np.float32)
     header(f"PCA of {latents.shape[0]:,} x {latents.shape[1]:,} VQ-VAE latents ({name} test), {repeats} repeats")
-    ours = time_repeats(lambda: explore.make_projection("pca", latents), repeats, warmup=0)
+    ours = time_repeats(lambda: latent_space.make_projection("pca", latents), repeats, warmup=0)
     baseline = time_repeats(lambda: full_svd_axes(latents), repeats, warmup=0)
-    gap = float(np.abs(explore.make_projection("pca", latents).components - full_svd_axes(latents)).max())
+    gap = float(np.abs(latent_space.make_projection("pca", latents).components - full_svd_axes(latents)).max())
     print(f"make_projection('pca'): median {median(ours):.3f} s   full SVD (before): median {median(baseline):.3f} s   "
           f"largest difference between their axes: {gap:.1e}")
     print(f"ratio full SVD / make_projection: {median(baseline) / median(ours):.1f}x")

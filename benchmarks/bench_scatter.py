@@ -57,8 +57,8 @@ def point_sets(n: int) -> tuple[Any, Any]:
 
 class Bench:
     def __init__(self) -> None:
-        from aeviewer.gui.latent_view import LatentView
-        from aeviewer.gui.session import Session
+        from aeviewer.gui.views.latent.latent_view import LatentView
+        from aeviewer.gui.state.session import Session
 
         self.session = Session()
         self.view = LatentView(self.session)
@@ -81,11 +81,11 @@ class Bench:
         return time.perf_counter() - start
 
     def set_points(self, test_set: Any, coords: np.ndarray) -> None:
-        from aeviewer import explore
+        from aeviewer.explore import latent_space
 
         s = self.session
         s.test_set, s.latents, s.coords = test_set, coords, coords
-        s.projection = explore.make_projection("identity", coords)
+        s.projection = latent_space.make_projection("identity", coords)
         s.encodingsChanged.emit()
 
 
@@ -157,7 +157,7 @@ def stock_pyqtgraph(on: bool) -> Iterator[None]:
     """ClassScatter paints and bounds its points as pyqtgraph's ScatterPlotItem does (the baseline)."""
     import pyqtgraph as pg
 
-    from aeviewer.gui.pg_items import ClassScatter
+    from aeviewer.gui.widgets.pg_items import ClassScatter
 
     saved = ClassScatter.paint, ClassScatter.dataBounds
     if on:
@@ -169,7 +169,7 @@ def stock_pyqtgraph(on: bool) -> Iterator[None]:
 
 
 def run_frames(bench: Bench, frames: int) -> None:
-    from aeviewer.gui import scatter_density
+    from aeviewer.gui.views.latent import scatter_density
 
     header(f"LatentView: pan/zoom frames to a finished repaint of a 1000x800 view, {frames} frames each; hover")
     print(f"{'points':>7}  {'frame':>8}  {'density p50':>11}  {'p90':>6}  {'dots p50':>8}  {'p90':>6}  {'ratio':>6}  verdict (<= {FRAME_TARGET_MS:g} ms)")

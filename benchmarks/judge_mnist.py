@@ -22,7 +22,7 @@ from torch import nn
 
 from aeviewer.data.loader import load_split
 from aeviewer.errors import AeviewerError
-from aeviewer.paths import cache_dir, shipped_dir
+from aeviewer.util.paths import cache_dir, shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint
 
 CONFIDENT = 0.9

@@ -21,7 +21,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from aeviewer.gui.main_window import MainWindow  # noqa: E402
+from aeviewer.gui.window.main_window import MainWindow  # noqa: E402
 
 MAX_COLORS = 256  # colour emoji band at 128
 

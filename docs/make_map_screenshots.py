@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from make_screenshots import ROOT, grab_array, isolate_settings, save_image, settle  # docs/ is the script's folder
 
-from aeviewer.gui.main_window import MainWindow
+from aeviewer.gui.window.main_window import MainWindow
 
 SIZE = (1440, 900)
 MAP_TIMEOUT_S = 600

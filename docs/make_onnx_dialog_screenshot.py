@@ -21,8 +21,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QColor, QPainter  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from aeviewer.gui.main_window import MainWindow  # noqa: E402
-from aeviewer.onnx_export import export_onnx  # noqa: E402
+from aeviewer.gui.window.main_window import MainWindow  # noqa: E402
+from aeviewer.foreign.onnx_export import export_onnx  # noqa: E402
 from aeviewer.training.checkpoint import load_checkpoint  # noqa: E402
 
 OUT = ROOT / "docs" / "onnx-dialog.png"

@@ -15,9 +15,9 @@ from pathlib import Path
 import torch
 
 from aeviewer.data.loader import load_split
-from aeviewer.export import write_grid
+from aeviewer.explore.export import write_grid
 from aeviewer.models.priors import iter_sample, keep_rows_above
-from aeviewer.paths import shipped_dir
+from aeviewer.util.paths import shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint
 
 DOCS = Path(__file__).resolve().parent

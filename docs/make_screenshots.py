@@ -32,11 +32,11 @@ from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtGui import QImage  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
-from aeviewer.gui import model_picker  # noqa: E402
+from aeviewer.gui.dialogs import model_picker  # noqa: E402
 from aeviewer.gui.app import create_main_window, ensure_app  # noqa: E402
-from aeviewer.gui.codebook_view import CodebookView  # noqa: E402
-from aeviewer.gui.decoder_canvas import DecoderCanvas  # noqa: E402
-from aeviewer.gui.main_window import MainWindow  # noqa: E402
+from aeviewer.gui.views.codebook.codebook_view import CodebookView  # noqa: E402
+from aeviewer.gui.views.decoder.decoder_canvas import DecoderCanvas  # noqa: E402
+from aeviewer.gui.window.main_window import MainWindow  # noqa: E402
 
 # Small stand-ins for the pretrained models (same CLI, fewer epochs) when trained/ has none yet.
 FALLBACK = {
@@ -227,8 +227,8 @@ def shoot_training(app: QApplication, path: Path) -> None:
 def shoot_compare(app: QApplication) -> None:
     """compare.png: File › Compare with… on the 2-D MNIST AE, VAE and AAE; a lasso in the VAE's scatter
     around the nines, the same images highlighted in the other two, one image hovered and one clicked."""
-    from aeviewer import compare
-    from aeviewer.gui.compare_view import open_compare_with
+    from aeviewer.explore import compare
+    from aeviewer.gui.views.compare.compare_view import open_compare_with
 
     names = ["ae-mnist-2d", "vae-mnist-2d", "aae-mnist-2d"]
     if not all((model_picker.TRAINED_DIR / f"{n}.safetensors").is_file() for n in names):

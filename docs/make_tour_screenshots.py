@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from aeviewer.gui import model_picker  # noqa: E402
+from aeviewer.gui.dialogs import model_picker  # noqa: E402
 from aeviewer.gui.app import create_main_window, ensure_app  # noqa: E402
 
 

@@ -32,7 +32,7 @@ def _isolated_user_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
 
 
-# A deadlock in which a thread holds the GIL (two threads inside Qt did, see aeviewer/gui/gui_thread_gc.py)
+# A deadlock in which a thread holds the GIL (two threads inside Qt did, see aeviewer/gui/startup/gui_thread_gc.py)
 # stops pytest-timeout too, whose timer needs the GIL: the run then hung until CI killed it, with no stack.
 # faulthandler's watchdog is a C thread: past a test's own limit plus this grace it prints every thread's
 # stack to the terminal and ends the run, so a hang costs minutes and says where it is.

@@ -25,6 +25,7 @@ CASES = [
     ("bench_linked_hover.py", "figure: linked hover across 3 scatters", False),
     ("bench_foreign_click.py", "figure: aeviewer's overhead per click median", False),
     ("bench_folder_load.py", "figure: 300 images cold", False),
+    ("bench_parquet.py", "figure: 300 images parquet cold", False),
     ("bench_gui_training.py", "figure: ratio GUI/headless samples/s", True),
     ("bench_startup.py", "figure: launch to first painted window with", True),
     ("bench_first_paint.py", "figure: slowest first paint (the start window)", True),

@@ -65,7 +65,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
 
 def test_the_wheel_carries_the_pretrained_models_and_the_mnist_test_split(installed) -> None:
     bin_dir, outside, env = installed
-    found = json.loads(run([bin_dir / "python", "-c", "import json; from aeviewer.paths import shipped_dir; "
+    found = json.loads(run([bin_dir / "python", "-c", "import json; from aeviewer.util.paths import shipped_dir; "
                             "print(json.dumps([str(shipped_dir('trained')), str(shipped_dir('resources'))]))"],
                            outside, env))
     venv = bin_dir.parent.resolve()
@@ -82,7 +82,7 @@ def test_the_installed_command_runs_outside_the_clone(installed) -> None:
     bin_dir, outside, env = installed
     assert "evaluate" in run([bin_dir / "aeviewer", "--help"], outside, env)
     trained = ROOT / "trained"
-    checkpoint = Path(run([bin_dir / "python", "-c", "from aeviewer.paths import shipped_dir; "
+    checkpoint = Path(run([bin_dir / "python", "-c", "from aeviewer.util.paths import shipped_dir; "
                            f"print(shipped_dir('trained') / {DEFAULT_MODEL!r})"], outside, env).strip())
     report = json.loads(run([bin_dir / "aeviewer", "evaluate", checkpoint, "--json"], outside, env))
     recorded = next(e for e in json.loads((trained / "index.json").read_text())["models"] if e["file"] == DEFAULT_MODEL)

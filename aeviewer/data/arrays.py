@@ -13,8 +13,9 @@ import numpy as np
 import torch
 
 from aeviewer.data.decode import luma, resize_array
-from aeviewer.data.imageset import UNLABELLED, ImageSet
-from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, check_memory
+from aeviewer.data.imageset import ImageSet
+from aeviewer.data.labels import checked_labels
+from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, LoadedSource, MemoryLimitError, check_memory
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.split import stratified_split
 from aeviewer.errors import DataError
@@ -24,7 +25,12 @@ SUFFIXES = (".npz", ".npy")
 
 def load_array_file(path: str | Path, preparation: Preparation, max_memory: int = DEFAULT_MAX_MEMORY) -> LoadedSource:
     path = Path(path).expanduser().resolve()
-    images, labels, class_names = _read(path, max_memory, preparation)
+    try:
+        images, labels, class_names = _read(path, max_memory, preparation)
+    except MemoryLimitError:  # larger than memory: a read-only mapping of a converted copy, read batch by batch
+        from aeviewer.data.mapped import load_mapped_arrays
+
+        return load_mapped_arrays(path, preparation, max_memory)
     rgb_or_grey = to_nhwc_uint8(images, path, preparation.background_value)
     return prepare_arrays(rgb_or_grey, labels, class_names, path, preparation)
 
@@ -137,7 +143,7 @@ def _as_uint8(images: np.ndarray, path: Path) -> np.ndarray:
 def prepare_arrays(images: np.ndarray, labels: np.ndarray | None, class_names: tuple[str, ...] | None,
                    path: Path, preparation: Preparation, test_mask: np.ndarray | None = None) -> LoadedSource:
     """(N, H, W, C) uint8 -> train and test ImageSets: resized, channels set, split by ``test_mask`` or seeded."""
-    labels, class_names = _check_labels(labels, class_names, len(images), path)
+    labels, class_names = checked_labels(labels, class_names, len(images), path)
     images = _resized(images, preparation)
     images = _channels(images, preparation.channels)
     chw = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
@@ -153,24 +159,6 @@ def prepare_arrays(images: np.ndarray, labels: np.ndarray | None, class_names: t
         return ImageSet(chw[t], lab[t], class_names, name)
 
     return LoadedSource(image_set(train_index), image_set(test_index), str(path), preparation)
-
-
-def _check_labels(labels: np.ndarray | None, class_names: tuple[str, ...] | None, n: int, path: Path
-                  ) -> tuple[np.ndarray, tuple[str, ...]]:
-    if labels is None:
-        return np.zeros(n, np.int64), class_names if class_names and len(class_names) == 1 else (UNLABELLED,)
-    labels = np.asarray(labels)
-    if labels.shape != (n,) or not (np.issubdtype(labels.dtype, np.integer) or labels.dtype == np.bool_):
-        raise DataError(f"{path}: labels must be {n} whole numbers, one per image, got {labels.dtype} {labels.shape}")
-    labels = labels.astype(np.int64)
-    if labels.min() < 0:
-        raise DataError(f"{path}: labels must be 0 or more, found {int(labels.min())}")
-    n_classes = int(labels.max()) + 1
-    if class_names is None:
-        return labels, tuple(str(k) for k in range(n_classes))
-    if len(class_names) < n_classes:
-        raise DataError(f"{path}: label {n_classes - 1} has no class name ({len(class_names)} names)")
-    return labels, class_names
 
 
 def _resized(images: np.ndarray, preparation: Preparation) -> np.ndarray:

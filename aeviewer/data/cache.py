@@ -5,7 +5,7 @@ straight into memory; a zip member would be CRC-checked on the way, a third of a
 ``folder-KEY.npz``, the labels, class names, skipped files and how many images are train images. The
 .npz is written last, so an entry without it is incomplete and ignored.
 
-The folder is :func:`aeviewer.paths.cache_dir`: ``$AEVIEWER_USER_DIR/cache`` when that variable is set (the
+The folder is :func:`aeviewer.util.paths.cache_dir`: ``$AEVIEWER_USER_DIR/cache`` when that variable is set (the
 tests set it), else the per-user cache folder. The key hashes the folder's path, every file's name, size and
 modification time, and the preparation, so a changed, added or removed file, or another preparation,
 misses the cache and decodes afresh. Writes are atomic; a damaged entry is ignored and rewritten.
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 import torch
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.preparation import Preparation
 from aeviewer.data.skipped import SkipReport
-from aeviewer.paths import cache_dir
+from aeviewer.util.paths import cache_dir
 
 if TYPE_CHECKING:
     from aeviewer.data.folder_listing import FolderFile
@@ -48,8 +48,9 @@ def _paths(key: str) -> tuple[Path, Path]:
     return base.with_suffix(".npy"), base.with_suffix(".npz")
 
 
-def load(key: str) -> "LoadedSource | None":
-    """The cached load for ``key``, or None (absent, or unreadable: then it is decoded and written again)."""
+def load(key: str, max_memory: int | None = None) -> "LoadedSource | None":
+    """The cached load for ``key``, or None (absent, or unreadable: then it is decoded and written again). Images
+    larger than ``max_memory`` bytes are memory-mapped read-only (:mod:`aeviewer.data.mapped`), not read."""
     from aeviewer.data.loaded import LoadedSource
 
     images_path, meta_path = _paths(key)
@@ -58,6 +59,10 @@ def load(key: str) -> "LoadedSource | None":
     try:
         with np.load(meta_path, allow_pickle=False) as z:
             meta = {name: z[name] for name in z.files}
+        if max_memory is not None and images_path.stat().st_size > max_memory:
+            from aeviewer.data.mapped import open_mapped
+
+            return open_mapped(images_path, meta_path, Path(""), None, max_memory)
         images = torch.from_numpy(np.load(images_path, allow_pickle=False))
         n_train = int(meta["n_train"])
         class_names = tuple(str(c) for c in meta["class_names"])

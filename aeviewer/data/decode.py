@@ -4,8 +4,10 @@ Pillow releases the GIL while it decodes and resizes, so these functions run wel
 """
 from __future__ import annotations
 
+import io
 import os
 import warnings
+from typing import Callable
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -33,10 +35,20 @@ def decode_file(path: str | os.PathLike, size: int, fit: str, background: int,
     of the small picture); any other format is skipped, because it can only be decoded in full
     (a 50-megapixel RGBA picture takes 200 MB per worker).
     """
+    return _decode(path, lambda: os.path.getsize(path), size, fit, background, max_pixels)
+
+
+def decode_bytes(data: bytes, size: int, fit: str, background: int, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """An encoded image held in memory (a Parquet row's bytes), as :func:`decode_file` decodes a file."""
+    return _decode(io.BytesIO(data), lambda: len(data), size, fit, background, max_pixels)
+
+
+def _decode(source: str | os.PathLike | io.BytesIO, n_bytes: Callable[[], int], size: int, fit: str, background: int,
+            max_pixels: int) -> np.ndarray:
     try:
-        if os.path.getsize(path) == 0:
+        if n_bytes() == 0:
             raise BadImage("empty file (0 bytes)")
-        with Image.open(path) as im:
+        with Image.open(source) as im:
             if im.width * im.height > max_pixels:
                 _reduce_or_refuse(im, size, max_pixels)
             im.seek(0)  # GIF, TIFF, WebP: the first frame

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.idx import GZIP_MAGIC
 from aeviewer.data.sources import SOURCES, find_file, resolve_data_dir, search_dirs
 from aeviewer.errors import DataError

@@ -133,7 +133,7 @@ def load_folder(root: str | Path, preparation: Preparation, *, progress: Progres
     check_cancel(cancel)
     key = cache.folder_key(root, listing.files, preparation, max_pixels)
     if use_cache:
-        cached = cache.load(key)
+        cached = cache.load(key, max_memory)
         if cached is not None:
             cached.source, cached.preparation, cached.from_cache = str(root), preparation, True
             return cached

@@ -2,6 +2,7 @@
 
 A path names one of the kinds in PATH_KINDS, recognised in that order:
 
+- a Parquet file or folder, or a Hugging Face ``save_to_disk`` folder (:mod:`aeviewer.data.parquet`);
 - ``.npz`` / ``.npy`` file (:mod:`aeviewer.data.arrays`);
 - a folder of CIFAR-10/100 binary batches (:mod:`aeviewer.data.cifar`);
 - any other folder: an image folder (:mod:`aeviewer.data.folder`).
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.decode import DEFAULT_MAX_PIXELS
 from aeviewer.data.imageset import ImageSet
 from aeviewer.data.loaded import DEFAULT_MAX_MEMORY, CancelFlag, LoadedSource, Progress
@@ -33,6 +34,7 @@ from aeviewer.errors import ConfigError, DataError
 
 PATH_KINDS = (
     ("arrays", "a .npz (images, labels, class_names) or .npy (images) file"),
+    ("table", "a Parquet file or folder of them, or a Hugging Face datasets save_to_disk folder"),
     ("cifar", "a folder of CIFAR-10/100 binary batches"),
     ("folder", "an image folder: one subfolder per class, or none (unlabelled); train/ and test/ as the split"),
 )
@@ -51,11 +53,15 @@ def path_kind(path: Path) -> str:
     """Which of PATH_KINDS ``path`` is (DataError for a file of another type)."""
     from aeviewer.data.arrays import SUFFIXES
     from aeviewer.data.cifar import cifar_layout
+    from aeviewer.data.parquet import is_table_source
 
+    if is_table_source(path):
+        return "table"
     if path.is_file():
         if path.suffix.lower() in SUFFIXES:
             return "arrays"
-        raise DataError(f"{path}: a data set is a folder, a .npz or a .npy file (this is a {path.suffix or 'plain'} file)")
+        raise DataError(f"{path}: a data set is a folder, a .npz, .npy or .parquet file (this is a "
+                        f"{path.suffix or 'plain'} file)")
     return "cifar" if cifar_layout(path) else "folder"
 
 
@@ -120,9 +126,10 @@ def _inside(path: Path, root: Path) -> str | None:
 def load_source(spec: str | Path, preparation: Preparation | None = None, data_dir: str | Path | None = None, *,
                 progress: Progress | None = None, cancel: CancelFlag = None,
                 max_memory: int = DEFAULT_MAX_MEMORY, max_pixels: int = DEFAULT_MAX_PIXELS,
-                use_cache: bool = True) -> LoadedSource:
+                use_cache: bool = True, columns: tuple[str | None, str | None] = (None, None)) -> LoadedSource:
     """Both splits of ``spec``: a named set (digits, mnist, fashion-mnist) as it always was, or a path
-    prepared by ``preparation`` (the defaults when None)."""
+    prepared by ``preparation`` (the defaults when None). ``columns``: a table source's image and label
+    columns (None: the usual names)."""
     text = str(spec)
     if is_named(text):
         return LoadedSource(load_named_split(text, "train", data_dir), load_named_split(text, "test", data_dir),
@@ -140,7 +147,7 @@ def load_source(spec: str | Path, preparation: Preparation | None = None, data_d
                               "CIFAR folder)")
         raise DataError(f"{_absent_note(text, data_dir)}: no such file or folder")
     loaded = _load_path(path, preparation, progress=progress, cancel=cancel, max_memory=max_memory,
-                        max_pixels=max_pixels, use_cache=use_cache)
+                        max_pixels=max_pixels, use_cache=use_cache, columns=columns)
     if not Path(text).expanduser().is_absolute():
         loaded.source = Path(text).as_posix()  # as recorded: relative to the data directory
     return loaded
@@ -156,8 +163,14 @@ def _absent_note(spec: str, data_dir: str | Path | None) -> str:
 
 
 def _load_path(path: Path, preparation: Preparation, *, progress: Progress | None, cancel: CancelFlag,
-               max_memory: int, max_pixels: int, use_cache: bool) -> LoadedSource:
+               max_memory: int, max_pixels: int, use_cache: bool,
+               columns: tuple[str | None, str | None] = (None, None)) -> LoadedSource:
     kind = path_kind(path)
+    if kind == "table":
+        from aeviewer.data.parquet import load_table
+
+        return load_table(path, preparation, progress=progress, cancel=cancel, max_memory=max_memory,
+                          max_pixels=max_pixels, image_column=columns[0], label_column=columns[1], use_cache=use_cache)
     if kind == "arrays":
         from aeviewer.data.arrays import load_array_file
 

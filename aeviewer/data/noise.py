@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 
 from aeviewer.errors import ConfigError
-from aeviewer.vocabulary import NOISE_KINDS
+from aeviewer.spec.vocabulary import NOISE_KINDS
 
 KINDS: tuple[str, ...] = ("none", *NOISE_KINDS)
 _ALIASES = {"salt-pepper": "salt_pepper", "saltpepper": "salt_pepper", "s&p": "salt_pepper", "mask": "masking"}

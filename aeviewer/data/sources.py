@@ -13,7 +13,7 @@ import torch
 from aeviewer.data.idx import read_idx
 from aeviewer.data.imageset import ImageSet
 from aeviewer.errors import ConfigError, DataError
-from aeviewer.paths import shipped_dir, user_data_dir
+from aeviewer.util.paths import shipped_dir, user_data_dir
 
 SPLITS = ("train", "test")
 DIGIT_NAMES = tuple(str(d) for d in range(10))

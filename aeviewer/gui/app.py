@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
-from aeviewer.gui import model_picker
-from aeviewer.gui.gui_thread_gc import collect_on_gui_thread
-from aeviewer.gui.settings_store import APPLICATION, ORGANISATION
-from aeviewer.gui.start_window import AfterFirstPaint, StartWindow
-from aeviewer.session_file import SESSION_SUFFIX
-from aeviewer.vocabulary import LAUNCH_KIND
+from aeviewer.gui.dialogs import model_picker
+from aeviewer.gui.startup.gui_thread_gc import collect_on_gui_thread
+from aeviewer.gui.state.settings_store import APPLICATION, ORGANISATION
+from aeviewer.gui.startup.start_window import AfterFirstPaint, StartWindow
+from aeviewer.explore.session_file import SESSION_SUFFIX
+from aeviewer.spec.vocabulary import LAUNCH_KIND
 
 if TYPE_CHECKING:
-    from aeviewer.gui.main_window import MainWindow
+    from aeviewer.gui.window.main_window import MainWindow
 
 # torch and the main window are imported by create_main_window, not here: run_app paints a StartWindow
 # first, and those imports are most of the start-up.
@@ -68,8 +68,8 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
     a test that checks the synchronous path asks for it)."""
     import torch
 
-    from aeviewer.gui.main_window import MainWindow
-    from aeviewer.gui.warm_up import WarmUp
+    from aeviewer.gui.window.main_window import MainWindow
+    from aeviewer.gui.startup.warm_up import WarmUp
 
     ensure_app()
     torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
@@ -90,7 +90,7 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
 
 
 def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None = None,
-            data_dir: str | Path | None = None, dataset: str | None = None) -> int:
+            data_dir: str | Path | None = None, dataset: str | None = None, follow: str | None = None) -> int:
     """Show the window and run the event loop; ``argv[1]`` may name a checkpoint. Returns the exit status.
 
     A StartWindow is painted first; the main window (and torch) is built on the turn after its paint."""
@@ -118,6 +118,8 @@ def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None 
         built.append(window)
         if dataset:
             window.open_data(dataset)  # the panel's data set; it loads with progress there
+        if follow:
+            window.follow_run(follow)  # issue 32: reopened as each epoch of another process's run lands
         window.show()
         start.close()
 
@@ -127,9 +129,9 @@ def run_app(argv: Sequence[str] | None = None, *, model_path: str | Path | None 
 
 def run_compare(paths: Sequence[str | Path], data_dir: str | Path | None = None) -> int:
     """``aeviewer compare A B [C D]``: load (refusing mixed data sets before any window opens), then show."""
-    from aeviewer import compare
+    from aeviewer.explore import compare
     from aeviewer.data.loader import load_split
-    from aeviewer.gui.compare_view import CompareView
+    from aeviewer.gui.views.compare.compare_view import CompareView
 
     models = compare.load_models(paths, data_dir)
     test_set = load_split(models[0].dataset, "test", data_dir, models[0].preparation)

@@ -14,7 +14,7 @@ from aeviewer.models.config import ModelConfig
 from aeviewer.models.nets import check_conv_shape, conv_stages, conv_stages_for, stage_widths
 from aeviewer.models.vae import VAE
 from aeviewer.models.vqvae import VQVAE, downsamplings
-from aeviewer.vocabulary import ARCHS, KINDS, PRIORS, RECONS
+from aeviewer.spec.vocabulary import ARCHS, KINDS, PRIORS, RECONS
 
 _CLASSES: dict[str, type[Autoencoder]] = {"ae": AE, "dae": AE, "vae": VAE, "aae": AAE, "vqvae": VQVAE}
 

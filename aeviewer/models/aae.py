@@ -149,10 +149,11 @@ class AAE(Autoencoder):
         """z ~ q(z|x) = N(encoder(x), s²I) with s = ``posterior_std`` (the code itself when s = 0), or
         N(μ(x), diag σ²(x)) with ``learned_posterior``. What each did: docs/aae-study.md."""
         if self.config.learned_posterior:
-            return reparametrise(*self.encode_stats(x_input))
+            mu, logvar = self.encode_stats(x_input)
+            return reparametrise(mu, logvar, self.batch_noise(mu))
         z = self.encoder(x_input)
         if self.config.posterior_std > 0:
-            z = z + self.config.posterior_std * torch.randn_like(z)
+            z = z + self.config.posterior_std * self.batch_noise(z)
         return z
 
     def _autoencoder_terms(
@@ -196,8 +197,11 @@ class AAE(Autoencoder):
         return {"recon": recon.detach(), "disc": disc.detach(), "gen": gen.detach(), "total": total.detach()}
 
     def _prior_like(self, z: torch.Tensor, labels: torch.Tensor | None) -> torch.Tensor:
+        share = self.batch_share  # data-parallel: drawn for the whole batch, as one process would, then sliced
+        labels = share.labels if share is not None else labels
         labels = self._need_labels(labels) if self.config.conditional_prior else None
-        return sample_prior(self.config, len(z), labels, None, z.device)
+        draws = sample_prior(self.config, len(z) if share is None else share.total, labels, None, z.device)
+        return draws if share is None else share.rows(draws)
 
     def _need_labels(self, labels: torch.Tensor | None) -> torch.Tensor:
         if labels is None:

@@ -1,6 +1,9 @@
 """The one Autoencoder interface every kind implements, so the GUI never asks "which kind?"."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import torch
 from torch import nn
 
@@ -18,6 +21,46 @@ def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
+
+
+def _in_place_nothing(tensor: torch.Tensor) -> None:
+    """A single process holds the whole batch: there is nothing to sum or copy."""
+
+
+@dataclass
+class BatchShare:
+    """The images ``[start, stop)`` of a global batch of ``total`` that this process trains on (data-parallel runs).
+
+    Random draws are made for the whole batch and sliced, so that each process's draws are the ones a single
+    process would make for the same images: with the same seed, N processes end with one process's weights.
+    ``all_sum`` and ``from_first`` are the in-place collectives of the run (sum over processes, copy of rank 0's).
+    """
+
+    start: int
+    stop: int
+    total: int
+    labels: torch.Tensor | None = None  # the whole batch's labels (a conditional prior draws by class)
+    all_sum: Callable[[torch.Tensor], None] = _in_place_nothing
+    from_first: Callable[[torch.Tensor], None] = _in_place_nothing
+
+    def rows(self, whole: torch.Tensor) -> torch.Tensor:
+        """This process's rows of a tensor drawn for the whole batch."""
+        return whole[self.start:self.stop]
+
+    def noise_like(self, like: torch.Tensor) -> torch.Tensor:
+        """N(0, 1) draws shaped like ``like`` (one row per image of this share)."""
+        return self.rows(torch.randn((self.total, *like.shape[1:]), dtype=like.dtype, device=like.device))
+
+    def random_rows(self, rows: torch.Tensor, k: int) -> torch.Tensor:
+        """``k`` rows drawn uniformly from the whole batch's ``rows`` (each image gives the same number of
+        rows): each process fills in the draws that fall on its images, and a sum over processes completes them."""
+        per_image = len(rows) // max(1, self.stop - self.start)
+        local = torch.randint(0, self.total * per_image, (k,), device=rows.device) - self.start * per_image
+        mine = (local >= 0) & (local < len(rows))
+        picked = rows.new_zeros(k, rows.shape[1])
+        picked[mine] = rows[local[mine]]
+        self.all_sum(picked)
+        return picked
 
 
 class Autoencoder(nn.Module):
@@ -56,9 +99,16 @@ class Autoencoder(nn.Module):
         """The prior the codes of a model of ``config`` are pulled toward (an AAE chooses; others N(0, I))."""
         return "gaussian"
 
+    #: Set by a data-parallel Trainer around each step; None: this process holds the whole batch.
+    batch_share: BatchShare | None = None
+
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
         self.config = config
+
+    def batch_noise(self, like: torch.Tensor) -> torch.Tensor:
+        """N(0, 1) noise shaped like ``like``, drawn as a single process would draw it for this batch."""
+        return torch.randn_like(like) if self.batch_share is None else self.batch_share.noise_like(like)
 
     # -- the surface the GUI, CLI and tests use -------------------------------------------------
     @property

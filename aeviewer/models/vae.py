@@ -31,9 +31,10 @@ def gaussian_head(head: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return mu, logvar
 
 
-def reparametrise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """z = mu + sigma * u with u ~ N(0, I): a sample of N(mu, sigma^2) that gradients flow through to mu and sigma."""
-    return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+def reparametrise(mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
+    """z = mu + sigma * u with u ~ N(0, I) (``noise`` when given): a sample of N(mu, sigma^2) that gradients flow
+    through to mu and sigma."""
+    return mu + torch.exp(0.5 * logvar) * (torch.randn_like(mu) if noise is None else noise)
 
 
 def gaussian_recon(logits: torch.Tensor, x: torch.Tensor, c: float) -> torch.Tensor:
@@ -73,7 +74,7 @@ class VAE(Autoencoder):
 
     def loss(self, x: torch.Tensor, x_input: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         mu, logvar = self.encode_stats(x_input)
-        logits = self.decoder(reparametrise(mu, logvar))
+        logits = self.decoder(reparametrise(mu, logvar, self.batch_noise(mu)))
         if self.config.recon == "gaussian":
             recon = gaussian_recon(logits, x, self.config.c).mean()
         else:

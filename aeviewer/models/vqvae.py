@@ -190,11 +190,16 @@ class VQVAE(Autoencoder):
     def update_codebook(self, flat: torch.Tensor, codes: torch.Tensor) -> None:
         """After a step: count usage, EMA-update the codes (if config.ema), restart dead codes from ``flat``."""
         onehot_counts = torch.bincount(codes, minlength=self.config.codebook_size).to(flat.dtype)
+        share = self.batch_share
+        if share is not None:  # the whole batch's counts on every process, so the codebooks never drift apart
+            share.all_sum(onehot_counts)
         self.epoch_counts += onehot_counts
         decay = self.config.ema_decay
         self.ema_count.mul_(decay).add_(onehot_counts, alpha=1.0 - decay)  # N_i <- g N_i + (1 - g) n_i
         if self.config.ema:
             sums = torch.zeros_like(self.ema_sum).index_add_(0, codes, flat)
+            if share is not None:
+                share.all_sum(sums)
             self.ema_sum.mul_(decay).add_(sums, alpha=1.0 - decay)  # m_i <- g m_i + (1 - g) sum_j z_j
             n = self.ema_count.sum()
             smoothed = (self.ema_count + LAPLACE_EPS) / (n + self.config.codebook_size * LAPLACE_EPS) * n
@@ -204,7 +209,14 @@ class VQVAE(Autoencoder):
     def _restart_dead(self, flat: torch.Tensor) -> None:
         # Branch-free (no host sync): every code with a low usage count moves onto a random recent encoder output.
         dead = self.ema_count < DEAD_COUNT
-        fresh = flat[torch.randint(0, len(flat), (self.config.codebook_size,), device=flat.device)]
+        k, share = self.config.codebook_size, self.batch_share
+        if share is None:
+            fresh = flat[torch.randint(0, len(flat), (k,), device=flat.device)]
+        else:  # rank 0 decides which codes restart; the fresh vectors come from whichever process holds them
+            decided = dead.to(flat.dtype)
+            share.from_first(decided)
+            dead = decided > 0
+            fresh = share.random_rows(flat, k)
         self.embedding.copy_(torch.where(dead[:, None], fresh, self.embedding))
         self.ema_count.copy_(torch.where(dead, torch.full_like(self.ema_count, RESTART_COUNT), self.ema_count))
         if self.config.ema:

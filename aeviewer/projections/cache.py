@@ -1,6 +1,6 @@
 """Finished maps on disk, so the same map opens at once the second time.
 
-One ``.npz`` per map in ``<user dir>/maps`` (the user folder of :mod:`aeviewer.paths`: the tests point
+One ``.npz`` per map in ``<user dir>/maps`` (the user folder of :mod:`aeviewer.util.paths`: the tests point
 it at a temp folder through ``AEVIEWER_USER_DIR``), named by a hash of what made the map: the codes
 themselves (which stand for the model's weights and the data) plus the kind and its parameters.
 Written atomically (a temp file, then a rename); read with ``allow_pickle=False``; a damaged file is a miss.
@@ -14,8 +14,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from aeviewer import atomic
-from aeviewer.paths import user_dir
+from aeviewer.util import atomic
+from aeviewer.util.paths import user_dir
 
 FORMAT = 1  # bumped when what a cached map means changes (fitting code, seed, reduction)
 

@@ -10,7 +10,7 @@ In a new process umap-learn 0.5 costs two waits that a map of up to
 - umap-learn caches only ``rdist``: its layout epoch, ``fuzzy_simplicial_set``'s helpers and the rest
   compile again in every new process (10 s of a cold map). While umap is imported ``numba.njit`` /
   ``numba.jit`` default to ``cache=True`` (an explicit ``cache=`` is left as it is), so a new worker loads
-  them from ``NUMBA_CACHE_DIR`` (:func:`aeviewer.paths.numba_cache_dir`).
+  them from ``NUMBA_CACHE_DIR`` (:func:`aeviewer.util.paths.numba_cache_dir`).
 
 Only the first dispatcher of a Python function is cached: umap jits its epoch twice (serial and
 ``parallel=True``) and numba's cache index does not tell the two apart, so the second could load the

@@ -23,7 +23,7 @@ from typing import Any, Iterator, Mapping
 
 import numpy as np
 
-from aeviewer.paths import numba_cache_dir
+from aeviewer.util.paths import numba_cache_dir
 from aeviewer.projections import cache
 from aeviewer.projections.registry import MAP_KINDS, checked_params, kind_of, require_module
 

@@ -23,7 +23,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as safetensors_bytes
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.data.preparation import Preparation
 from aeviewer.errors import AeviewerError, CheckpointError
 from aeviewer.models.base import Autoencoder

@@ -30,7 +30,7 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder
 from aeviewer.models.priors import BITS_PER_NAT, CodePrior, build_prior, default_prior_config, prior_of
 from aeviewer.training.trainer import EpochInfo, StepInfo, Trainer, TrainConfig, TrainResult
-from aeviewer.vocabulary import PRIOR_ARCHS
+from aeviewer.spec.vocabulary import PRIOR_ARCHS
 
 PRIOR_METRIC_KEYS = ("prior_nll_bits_per_code", "prior_nll_nats_per_image", "nll_bound_nats_per_image")
 
@@ -69,8 +69,8 @@ def encode_code_maps(model: Autoencoder, images: ImageSet, *, batch_size: int = 
 
 def cached_code_maps(model: Autoencoder, images: ImageSet, **options: Any) -> torch.Tensor:
     """:func:`encode_code_maps`, read from the per-user cache when this model has encoded these images before."""
-    from aeviewer.atomic import replacing
-    from aeviewer.paths import cache_dir
+    from aeviewer.util.atomic import replacing
+    from aeviewer.util.paths import cache_dir
 
     path = cache_dir() / "code-maps" / f"{_cache_key(model, images)}.npy"
     try:

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import TYPE_CHECKING, Any, Callable, Literal
 
 import torch
 
@@ -26,7 +26,10 @@ from aeviewer.errors import ConfigError
 from aeviewer.models.base import Autoencoder, cpu_state_dict
 from aeviewer.models.config import ModelConfig
 from aeviewer.models.vqvae import USAGE_KEYS, usage_text
-from aeviewer.vocabulary import DEVICE_SPECS, LR_SCHEDULES
+from aeviewer.spec.vocabulary import DEVICE_SPECS, LR_SCHEDULES
+
+if TYPE_CHECKING:
+    from aeviewer.training.distributed import DistContext, GradientAverager
 
 
 LR_DROP_AT = 0.9  # fraction of the run's steps after which "drop" lowers the rate
@@ -194,6 +197,8 @@ class Trainer:
         on_epoch: Callable[[EpochInfo], Any] | None = None,
         stop_event: threading.Event | None = None,
         pause_event: threading.Event | None = None,
+        distributed: "DistContext | None" = None,
+        first_epoch: int = 1,
     ) -> None:
         if config.epochs < 1 or config.batch_size < 1 or not config.lr > 0:
             raise ConfigError("epochs and batch size must be at least 1 and the learning rate positive")
@@ -205,11 +210,15 @@ class Trainer:
         self.on_step, self.on_epoch = on_step, on_epoch
         self.stop_event = stop_event or threading.Event()
         self.pause_event = pause_event
-        # uint8 images live on the training device (47 MB for MNIST), floats are made per batch.
-        self.data = ImageSet(train_set.images.to(self.device), train_set.labels.to(self.device),
-                             train_set.class_names, train_set.name)
+        # uint8 images live on the training device (47 MB for MNIST), floats are made per batch; a memory-mapped
+        # set (larger than --max-memory) stays where it is, its batches gathered from the mapping.
+        where = self.device if train_set.budget is None else train_set.images.device
+        self.data = ImageSet(train_set.images.to(where), train_set.labels.to(where), train_set.class_names,
+                             train_set.name, budget=train_set.budget)
         self.noise = _noise_spec(model.config)
         self.history: list[dict[str, float]] = []
+        self.dist = distributed  # None: one process; else this rank's place in a data-parallel run
+        self.first_epoch = first_epoch  # > 1 when a run continues from a checkpoint of its earlier epochs
         self.global_step = 0
         self._paused_s = 0.0
 
@@ -227,15 +236,17 @@ class Trainer:
         if cfg.lr_schedule not in LR_SCHEDULES:
             raise ConfigError(f"unknown learning-rate schedule {cfg.lr_schedule!r} ({', '.join(LR_SCHEDULES)})")
         self.optimizers = self.model.make_optimizers(cfg.lr)
+        self._averager = self._start_data_parallel()
         for group in (g for opt in self.optimizers for g in opt.param_groups):
             group["weight_decay"] = cfg.weight_decay  # the run's setting, for however many optimisers a kind has
         self._base_lrs = [[group["lr"] for group in opt.param_groups] for opt in self.optimizers]
         self._total_steps = cfg.epochs * math.ceil(len(self.data) / cfg.batch_size)
         self.model.train()
         self._paused_s = 0.0
-        epochs_done = 0
+        epochs_done = self.first_epoch - 1
+        self._skip_epochs(epochs_done)
         try:
-            for epoch in range(1, cfg.epochs + 1):
+            for epoch in range(self.first_epoch, cfg.epochs + 1):
                 if not self._run_epoch(epoch):
                     return TrainResult("stopped", f"stopped by request during epoch {epoch}", epochs_done,
                                        self.history)
@@ -243,6 +254,9 @@ class Trainer:
         except _Failed as failure:
             self._guard.restore()
             return TrainResult("failed", str(failure), epochs_done, self.history)
+        finally:
+            if self._averager is not None:
+                self._averager.remove()
         return TrainResult("finished", f"finished {epochs_done} epochs", epochs_done, self.history)
 
     # -- one epoch ------------------------------------------------------------------------------
@@ -250,7 +264,7 @@ class Trainer:
         """Train one epoch; False when a stop was requested before it ended."""
         cfg, n = self.config, len(self.data)
         n_batches = math.ceil(n / cfg.batch_size)
-        perm = torch.randperm(n, generator=self._shuffle_gen).to(self.device)
+        perm = torch.randperm(n, generator=self._shuffle_gen).to(self.data.images.device)
         self.model.on_epoch_start()
         self._guard.take_copy()  # a copy at each epoch start (good once a batch proves it)
         state = _EpochState(epoch, n_batches, time.perf_counter(), self._paused_s, cfg.log_every)
@@ -258,7 +272,9 @@ class Trainer:
             if not self._wait_if_paused_then_go():
                 return False
             idx = perm[b * cfg.batch_size:(b + 1) * cfg.batch_size]
-            state.add(self._step(idx), len(idx))
+            if self.dist is not None and len(idx) < self.dist.world_size:
+                continue  # a last batch too small to give every rank an image: no rank trains on it
+            state.add(*self._step(idx))
             self.global_step += 1
             if self._check_each_step or state.window_full:
                 self._check_finite(state)
@@ -285,17 +301,53 @@ class Trainer:
             for group, base in zip(opt.param_groups, bases):
                 group["lr"] = base * factor
 
-    def _step(self, idx: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _step(self, idx: torch.Tensor) -> tuple[dict[str, torch.Tensor], int]:
+        """One optimisation step on the batch ``idx`` (this rank's share of it in a data-parallel run); the loss
+        terms, and how many images this process trained on."""
         progress = self.global_step / self._total_steps  # the fraction of the run done: sets lr and the AAE's λ
         if self.config.lr_schedule != "constant":
             self._schedule_lr(progress)
         self.model.set_training_progress(progress)
-        x = self.data.float_batch(idx, self.device)
+        mine = self._take_share(idx)
+        x, x_input = self._inputs(idx, mine)
+        labels = self.data.labels[idx[mine]].to(self.device)
+        try:
+            return self.model.train_step(x, x_input, self.optimizers, labels), len(labels)
+        finally:
+            self.model.batch_share = None  # evaluation outside a step draws for its own batch
+
+    def _take_share(self, idx: torch.Tensor) -> slice:
+        """This process's part of the batch: all of it, or a rank's contiguous share (set on the model)."""
+        if self.dist is None:
+            return slice(None)
+        share = self.dist.share(len(idx), self.data.labels[idx])
+        self.model.batch_share = share
+        self._averager.fraction = (share.stop - share.start) / share.total
+        return slice(share.start, share.stop)
+
+    def _inputs(self, idx: torch.Tensor, mine: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        """The clean images of this process's share and its (binarised, corrupted) input. Random draws are made
+        for the whole batch so that a rank draws what a single process draws for the same images."""
+        whole = self.config.binarize or self.noise is not None
+        x = self.data.float_batch(idx if whole else idx[mine], self.device)
         if self.config.binarize:
             x = torch.bernoulli(x, generator=self._noise_gen)
-        labels = self.data.labels[idx]
         x_input = x if self.noise is None else self._corrupt(x, self.noise, self._noise_gen)
-        return self.model.train_step(x, x_input, self.optimizers, labels)
+        return (x[mine], x_input[mine]) if whole else (x, x_input)
+
+    def _start_data_parallel(self) -> "GradientAverager | None":
+        """Rank 0's weights everywhere, and gradients averaged over the ranks before each optimiser step."""
+        if self.dist is None:
+            return None
+        from aeviewer.training.distributed import GradientAverager, broadcast_weights
+
+        broadcast_weights(self.model)
+        return GradientAverager(self.optimizers)
+
+    def _skip_epochs(self, done: int) -> None:
+        """A continued run draws the permutations of the epochs it skips, so that epoch k shuffles as it would have."""
+        for _ in range(done):
+            torch.randperm(len(self.data), generator=self._shuffle_gen)
 
     def _wait_if_paused_then_go(self) -> bool:
         """Block while paused (a stop still ends the wait); False when a stop was requested."""
@@ -348,6 +400,12 @@ class Trainer:
                         state.losses, rate, remaining / max(rate, 1e-9))
 
     def _finish_epoch(self, state: "_EpochState") -> None:
+        if self.dist is not None:  # the whole batch's sums: every rank reports what one process would
+            from aeviewer.training.distributed import all_sum_
+
+            counts = torch.tensor([float(state.samples)], dtype=torch.float64)
+            state.samples = int(all_sum_(counts).item())
+            all_sum_(state.sums)
         seconds = time.perf_counter() - state.started - (self._paused_s - state.paused_at_start)
         losses = dict(zip(state.keys, (state.sums / state.samples).tolist()))
         stats = {k: float(v) for k, v in self.model.epoch_stats().items()}

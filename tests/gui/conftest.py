@@ -22,7 +22,7 @@ def _isolated_qsettings(tmp_path: Path) -> None:
 def _collect_on_the_gui_thread(qapp):
     """Garbage is collected on the GUI thread only, as in the app (app.ensure_app, gui_thread_gc.py): an
     automatic collection on a training thread that frees an earlier test's widgets deadlocks with Qt."""
-    from aeviewer.gui.gui_thread_gc import collect_on_gui_thread
+    from aeviewer.gui.startup.gui_thread_gc import collect_on_gui_thread
 
     collector = collect_on_gui_thread(qapp)
     yield collector
@@ -98,7 +98,7 @@ def make_session_view(qtbot, digits_test: ImageSet):
     """``make(view_class, kind, **overrides)``: a Session holding a tiny ``kind`` model and one view of it."""
     from PySide6.QtWidgets import QApplication
 
-    from aeviewer.gui.session import Session
+    from aeviewer.gui.state.session import Session
 
     def make(view_class, kind: str = "ae", **overrides: object):
         session = Session()
@@ -117,7 +117,7 @@ def side_by_side(qtbot):
     window, as (host, session, left, right)."""
     from PySide6.QtWidgets import QHBoxLayout, QWidget
 
-    from aeviewer.gui.session import Session
+    from aeviewer.gui.state.session import Session
 
     def make(model, test_set: ImageSet, left_class, right_class, size: tuple[int, int]):
         session = Session()

@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication
 
 import aeviewer.gui.app as app_module
 from aeviewer.gui.app import create_main_window, default_model_path, run_app
-from aeviewer.gui.main_window import MainWindow
-from aeviewer.gui.settings_store import MAX_RECENT
-from aeviewer.gui.start_window import StartWindow
+from aeviewer.gui.window.main_window import MainWindow
+from aeviewer.gui.state.settings_store import MAX_RECENT
+from aeviewer.gui.startup.start_window import StartWindow
 from stall_clock import StallClock
 
 
@@ -523,7 +523,7 @@ def test_a_first_run_gives_the_scatter_more_height_than_the_bottom_docks(qtbot, 
     window.resize(1280, 720)
     window.show()
     qtbot.waitExposed(window)
-    from aeviewer.gui.main_window import BOTTOM_DOCK_SHARE
+    from aeviewer.gui.window.main_window import BOTTOM_DOCK_SHARE
 
     want = max(int(BOTTOM_DOCK_SHARE * window.height()), window.denoise_dock.minimumSizeHint().height())
     qtbot.waitUntil(lambda: abs(window.denoise_dock.height() - want) <= 2, timeout=2000)
@@ -550,7 +550,7 @@ def reopened(qtbot, window: MainWindow, model_path) -> MainWindow:
 def test_reset_layout_undoes_a_saved_layout_that_squeezed_and_closed_docks(qtbot, digits_checkpoint, monkeypatch):
     from PySide6.QtCore import QRect
 
-    from aeviewer.gui import screen_fit
+    from aeviewer.gui.startup import screen_fit
 
     # a screen the 1280x720 window fits (offscreen's is 800x800): Reset layout keeps a window that fits its size
     monkeypatch.setattr(screen_fit, "available_geometry", lambda widget=None: QRect(0, 0, 1600, 1000))

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-import aeviewer.gui.model_picker as picker_module
+import aeviewer.gui.dialogs.model_picker as picker_module
 from aeviewer.gui.app import create_main_window
-from aeviewer.gui.model_picker import COLUMNS, ModelPicker, PretrainedModel, row_texts
+from aeviewer.gui.dialogs.model_picker import COLUMNS, ModelPicker, PretrainedModel, row_texts
 from aeviewer.models import parameter_count, size_text
-from aeviewer.paths import shipped_dir
+from aeviewer.util.paths import shipped_dir
 from shared_data import EMOJI_HOW, require_data
 
 TRAINED = shipped_dir("trained")
@@ -133,7 +133,7 @@ def test_a_gui_trained_vqvae_whose_folder_exists_shows_its_model_size(qtbot, tmp
     from aeviewer.data.preparation import Preparation
     from aeviewer.models import build_model, default_config
     from aeviewer.training.checkpoint import save_checkpoint
-    from test_data_source import make_folder
+    from tests.gui.training.test_data_source import make_folder
 
     folder = make_folder(tmp_path / "shapes")
     config = default_config("vqvae", image_shape=(3, 16, 16), n_classes=3, codebook_size=16, code_dim=4,

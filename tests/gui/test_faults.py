@@ -18,12 +18,12 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 import aeviewer.gui.app as app_module
-from aeviewer.autosave import autosave_dir, list_autosaves
-from aeviewer.gui.main_window import MainWindow
+from aeviewer.training.autosave import autosave_dir, list_autosaves
+from aeviewer.gui.window.main_window import MainWindow
 from aeviewer.models.ae import AE
 from aeviewer.training.checkpoint import load_checkpoint
-from test_app import choose, make_window
-from test_cli_errors import rewrite
+from tests.gui.test_app import choose, make_window
+from tests.cli.test_cli_errors import rewrite
 
 DIGITS_BATCHES = -(-1437 // 64)  # batches per epoch of the digits training split at batch size 64
 
@@ -199,9 +199,9 @@ def test_a_full_disk_keeps_the_previous_autosave(qtbot, window, monkeypatch):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         return real_replace(src, dst, *args, **kwargs)
 
-    monkeypatch.setattr("aeviewer.atomic.os.replace", full_after_one)
+    monkeypatch.setattr("aeviewer.util.atomic.os.replace", full_after_one)
     result = train_to_end(qtbot, window)
-    monkeypatch.setattr("aeviewer.atomic.os.replace", real_replace)
+    monkeypatch.setattr("aeviewer.util.atomic.os.replace", real_replace)
     assert result["status"] == "finished" and len(calls) == 3
     assert "No space left" in panel.error_text() and "unchanged" in panel.error_text()
     saved = load_checkpoint(panel.last_autosave)
@@ -238,7 +238,7 @@ def test_saving_the_model_where_it_cannot_be_written(window, digits_checkpoint, 
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-        monkeypatch.setattr("aeviewer.atomic.os.replace", full)
+        monkeypatch.setattr("aeviewer.util.atomic.os.replace", full)
     assert window.save_model_to(target) is None
     assert len(window.errors) == 1 and "\n" not in window.errors[0] and "cannot write" in window.errors[0]
     assert mine.read_bytes() == original and window.session.model_path == mine

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 import aeviewer
 from aeviewer.errors import ForeignModelError
-from tests.test_foreign import ShapedLatent, TinyVQ, np_decode, np_encode
+from tests.foreign.test_foreign import ShapedLatent, TinyVQ, np_decode, np_encode
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_the_current_point_and_the_selected_images_can_be_read_and_set(qtbot, sh
 def test_an_onnx_pair_opens_and_a_click_decodes_through_onnxruntime(qtbot, shown, digits_test, tmp_path,
                                                                     make_tiny_model):
     pytest.importorskip("onnxruntime")
-    from aeviewer.onnx_export import export_onnx
+    from aeviewer.foreign.onnx_export import export_onnx
 
     model = make_tiny_model("ae").eval()
     window = shown(aeviewer.onnx_model(*export_onnx(model, tmp_path)), digits_test)

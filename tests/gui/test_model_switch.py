@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from aeviewer.gui.app import create_main_window
-from aeviewer.gui.main_window import MainWindow
-from aeviewer.paths import shipped_dir
+from aeviewer.gui.window.main_window import MainWindow
+from aeviewer.util.paths import shipped_dir
 
 TRAINED = shipped_dir("trained")
 
@@ -109,7 +109,7 @@ def test_the_previous_models_sliders_are_gone_at_once_after_a_switch(qtbot, wait
     from PySide6.QtWidgets import QApplication, QSlider
 
     from aeviewer.gui.app import create_main_window
-    from aeviewer.paths import shipped_dir
+    from aeviewer.util.paths import shipped_dir
 
     window = create_main_window(None, open_default=False)
     qtbot.addWidget(window)

@@ -1,10 +1,10 @@
-"""The throw-away sixth kind of tests/test_sixth_kind.py opens in the window as launched: registered in models/ and
+"""The throw-away sixth kind of tests/models/test_sixth_kind.py opens in the window as launched: registered in models/ and
 the spec only, the window, the session and the background encoding take it with no branch of their own."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import test_sixth_kind
+from tests.models import test_sixth_kind
 
 SIXTH = test_sixth_kind.SIXTH
 sixth_kind = test_sixth_kind.sixth_kind  # the fixtures that register the kind and train it, shared with the core test

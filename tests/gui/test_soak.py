@@ -21,9 +21,9 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 import aeviewer.gui.app as app_module
-from aeviewer.gui.main_window import MainWindow
-from test_app import choose, make_window
-from test_latent_view import send_mouse
+from aeviewer.gui.window.main_window import MainWindow
+from tests.gui.test_app import choose, make_window
+from tests.gui.views.test_latent_view import send_mouse
 
 MAX_ACTIONS = 2_000  # the run ends here on a machine that keeps up (about 30 s idle)
 MIN_ACTIONS = 1_000  # fewer means the window was too slow to answer: a failure in itself
@@ -232,8 +232,8 @@ def live_layout_item_wrappers() -> int:
 
 def layout_item_wrapper_counts(qtbot, make_tiny_model, digits_test) -> list[int]:
     """Live QWidgetItem wrappers after each of a few model changes in a DecoderCanvas (flat when none leak)."""
-    from aeviewer.gui.decoder_canvas import DecoderCanvas
-    from aeviewer.gui.session import Session
+    from aeviewer.gui.views.decoder.decoder_canvas import DecoderCanvas
+    from aeviewer.gui.state.session import Session
 
     session = Session()
     canvas = DecoderCanvas(session)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QLineEdit, QWidget
 
-from aeviewer.gui import model_picker
+from aeviewer.gui.dialogs import model_picker
 from aeviewer.gui.app import create_main_window
 
 NOT_LOADED = ("not loaded", "has not loaded yet")

@@ -11,7 +11,7 @@ from aeviewer.models.priors.base import BITS_PER_NAT, CodePrior, PriorConfig, va
 from aeviewer.models.priors.pixelcnn import GatedPixelCNN
 from aeviewer.models.priors.sampling import iter_sample, keep_first, keep_rows_above, sample_codes
 from aeviewer.models.priors.transformer import CodeTransformer
-from aeviewer.vocabulary import PRIOR_ARCHS
+from aeviewer.spec.vocabulary import PRIOR_ARCHS
 
 _CLASSES: dict[str, type[CodePrior]] = {"transformer": CodeTransformer, "pixelcnn": GatedPixelCNN}
 assert tuple(_CLASSES) == PRIOR_ARCHS, "the vocabulary lists the prior archs; this table implements them"

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from aeviewer.errors import ConfigError
-from aeviewer.vocabulary import PRIOR_ARCHS
+from aeviewer.spec.vocabulary import PRIOR_ARCHS
 
 PRIOR_CONFIG_VERSION = 1
 

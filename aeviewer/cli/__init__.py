@@ -1,0 +1,1 @@
+"""The command line: argparse lives here only; one module per sub-command family."""

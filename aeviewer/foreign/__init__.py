@@ -1,0 +1,1 @@
+"""Models trained outside aeviewer, given the Explorable surface: callables, nn.Modules, ONNX pairs, user code."""

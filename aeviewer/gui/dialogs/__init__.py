@@ -1,0 +1,1 @@
+"""Dialogs: model picker, ONNX pair, file dialogs, slide exports."""

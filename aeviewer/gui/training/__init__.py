@@ -1,0 +1,1 @@
+"""The training panel: its form (from spec.options), the data row, the worker, run display and loss plot."""

@@ -1,0 +1,1 @@
+"""The VQ-VAE codebook grid and code maps."""

@@ -1,0 +1,1 @@
+"""The decoder canvas and its tool tabs."""

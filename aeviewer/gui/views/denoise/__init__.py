@@ -1,0 +1,1 @@
+"""Noisy inputs beside what the model makes of them, and the draw canvas."""

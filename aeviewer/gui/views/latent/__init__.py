@@ -1,0 +1,1 @@
+"""The latent scatter, its maps, density image and bookmarks navigation."""

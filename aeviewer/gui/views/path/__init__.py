@@ -1,0 +1,1 @@
+"""A path drawn over the latent view, decoded along its length."""

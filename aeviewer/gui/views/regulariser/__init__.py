@@ -1,0 +1,1 @@
+"""The regulariser's view: KL per dimension, or the prior against the codes."""

@@ -1,0 +1,1 @@
+"""Our pyqtgraph items and small Qt helpers shared by the views."""

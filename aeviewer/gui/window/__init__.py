@@ -1,0 +1,1 @@
+"""The main window: its docks, menus and the script surface."""
