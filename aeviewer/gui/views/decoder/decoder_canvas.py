@@ -23,6 +23,7 @@ from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.explore import latent_space
 from aeviewer.gui.state.session import Session
 from aeviewer.gui.widgets.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap, wrapped_label
+from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
 from aeviewer.gui.views.decoder.tile_view import TileView, status_label, tiles_panel
 from aeviewer.spec.vocabulary import KIND_SHORT_LABELS
 
@@ -434,7 +435,10 @@ class DecoderCanvas(QWidget):
         self.sample_tiles.setToolTip("Click a sample to make it the current point")
         self.sample_tiles.tileClicked.connect(self.pick_sample)
         self.sample_tiles.capacityChanged.connect(self._refit.request)
-        return tiles_panel(self, [self.sample_button, self.sample_count], self.sample_status, self.sample_tiles)
+        self.prior_controls = LearnedPriorControls(self)  # a learned prior's temperature, top-k, class (issue 31)
+        self.prior_controls.changed.connect(lambda: self.sample_prior())
+        return tiles_panel(self, [self.sample_button, self.sample_count, self.prior_controls], self.sample_status,
+                           self.sample_tiles)
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Draw n latents from the prior (each call a new batch, reproducibly) and show as many of them as the
@@ -447,7 +451,8 @@ class DecoderCanvas(QWidget):
         generator = torch.Generator().manual_seed(self.sample_seed)
         self.sample_seed += 1
         with torch.inference_mode():
-            z = model.sample(self.sample_count.value(), generator=generator).cpu().numpy().astype(np.float32)
+            z = model.sample(self.sample_count.value(), generator=generator,
+                             **self.prior_controls.options()).cpu().numpy().astype(np.float32)
         self._samples = z
         self._show_samples()
         return z
@@ -508,12 +513,15 @@ class DecoderCanvas(QWidget):
         self.sample_tiles.clear()
         for widget in (self.sample_button, self.sample_count, self.sample_tiles):
             widget.setVisible(has_prior)
+        self.prior_controls.set_model(model, self.session.class_names)
         self.sample_button.setEnabled(has_prior)
         if has_prior:
             self.sample_prior()
         elif model is not None:
             kind = KIND_SHORT_LABELS.get(model.config.kind, "model")  # a foreign model is "model"
-            self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
+            how = ("train one over its code maps with 'aeviewer train-prior'" if model.has_codebook
+                   else "the VAE and the AAE have one")
+            self.sample_status.setText(f"This {kind} has no prior to sample from: {how}")
         else:
             self.sample_status.setText("")
 
