@@ -51,10 +51,13 @@ def test_temperature_top_k_and_class_reach_the_learned_prior_and_draw_again(qtbo
     real_sample = model.sample
     monkeypatch.setattr(model, "sample", lambda n, generator=None, **options: asked.append(options) or
                         real_sample(n, generator=generator, **options))
-    controls.label.setCurrentIndex(4)  # digit 3
-    controls.top_k.setValue(5)
-    controls.temperature.setValue(0.5)
-    assert asked[-1] == {"temperature": 0.5, "top_k": 5, "labels": 3} and len(asked) == 3  # each change drew again
+    canvas.prior_tab.wait()  # the first batch, drawn when the model opened
+    asked.clear()
+    for change in (lambda: controls.label.setCurrentIndex(4), lambda: controls.top_k.setValue(5),  # digit 3
+                   lambda: controls.temperature.setValue(0.5)):
+        change()
+        canvas.prior_tab.wait()  # each change draws again, as a job of the Prior tab
+    assert asked[-1] == {"temperature": 0.5, "top_k": 5, "labels": 3} and len(asked) == 3
     assert canvas.sample_tiles.images is not None and len(canvas.sample_tiles.images) > 0
 
 

@@ -1,0 +1,214 @@
+"""The Prior tab's learned-prior work off the GUI thread: samples, "Watch it sample" and "Complete an image".
+
+A learned prior over a VQ-VAE's code maps samples position by position (0.1-0.5 s a batch on the GUI thread, where
+it used to run). Every request of the tab is a job of its own :class:`~aeviewer.gui.jobs.Jobs` under one key, so the
+newest request wins (a new batch ends a fill-in that is still going) and nothing of an older one arrives; a failure is
+one line in the tab's status. A Gaussian prior's sample (one ``randn``) stays on the GUI thread, in the canvas.
+
+The tools row (:class:`PriorTools`) shows only for a model with a learned prior: Watch it sample
+(:mod:`.prior_fill`) and Complete an image (:mod:`.prior_complete`). Views keep no per-model state: what the tab
+shows is dropped, and its job superseded, whenever the Session's model or prior changes.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
+
+from aeviewer.gui.jobs import Job, Jobs
+from aeviewer.gui.state.session import Session
+from aeviewer.gui.views.decoder.prior_complete import Completion, complete
+from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
+from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in
+from aeviewer.gui.views.decoder.tile_view import TileView
+from aeviewer.gui.widgets.image_utils import make_button, make_spin
+from aeviewer.models.priors import prior_of
+
+PRIOR_TAB_KEY = "prior-tab"  # one lane: each request of the tab supersedes the one before
+
+
+def draw_latents(model: Any, n: int, seed: int, options: dict[str, Any]) -> Callable[[Job], np.ndarray]:
+    """The job that draws ``n`` latents from ``model``'s prior (seeded; ``options``: temperature, top_k, labels)."""
+
+    def run(job: Job) -> np.ndarray:
+        generator = torch.Generator().manual_seed(seed)
+        with torch.inference_mode():
+            return model.sample(n, generator=generator, **options).cpu().numpy().astype(np.float32)
+
+    return run
+
+
+class PriorTools(QWidget):
+    """The second row of the Prior tab: Watch it sample (and its pace), Complete an image (which, above which row)."""
+
+    def __init__(self, watch: Callable[[], Any], complete: Callable[[], Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("priorTools")
+        self.fill_button = make_button(self, "Watch it sample", "priorWatch",
+                                       "Fill the code maps in raster order, position by position, decoding the "
+                                       "partly filled maps as they go (grey: not drawn yet)", watch)
+        self.fill_rate: QSpinBox = make_spin(self, "priorFillRate", 1, 2000, DEFAULT_RATE, "",
+                                             "How many code positions the fill-in draws a second")
+        self.fill_rate.setSuffix(" pos/s")
+        self.complete_button = make_button(self, "Complete", "priorComplete",
+                                           "Keep the test image's codes above the line and let the prior sample the "
+                                           "rest: the original, what was kept, then the completions", complete)
+        self.image_index: QSpinBox = make_spin(self, "priorImage", 0, 0, 0, "image #",
+                                               "The test image to complete (0 = the first of the test split)")
+        self.keep_rows: QSpinBox = make_spin(self, "priorKeepRows", 0, 1, 1, "keep rows ",
+                                             "The line: rows of codes kept from the image, counted from the top")
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.fill_button, self.fill_rate, self.complete_button, self.image_index, self.keep_rows):
+            row.addWidget(widget)
+        row.addStretch(1)
+
+    def fit(self, grid: tuple[int, int], n_images: int) -> None:
+        """Ranges for a prior over ``grid`` code maps and a test split of ``n_images`` (0: none to complete)."""
+        self.keep_rows.setRange(0, grid[0])
+        self.keep_rows.setSuffix(f" of {grid[0]}")
+        self.keep_rows.setValue(grid[0] // 2)
+        self.image_index.setRange(0, max(0, n_images - 1))
+        for widget in (self.complete_button, self.image_index, self.keep_rows):
+            widget.setEnabled(n_images > 0)
+
+
+class PriorTab(QObject):
+    """Runs the Prior tab's learned-prior requests as jobs and shows what they give in the tab's tiles.
+
+    ``take_samples(latents, shown)`` hands the canvas the latents behind the tiles (a click makes one the current
+    point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself."""
+
+    def __init__(self, session: Session, tiles: TileView, status: QLabel, controls: LearnedPriorControls,
+                 count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session, self.tiles, self.status, self.controls, self.count = session, tiles, status, controls, count
+        self.take_samples = take_samples
+        self.jobs = Jobs(self)
+        self.tools = PriorTools(self.watch, self.complete, parent)
+        self.shown: np.ndarray | None = None  # the fill-in's or the completions' images (None: a plain batch)
+        self.fill_position = 0  # positions filled in the last frame shown
+        self.last_fill: FillDone | None = None
+        self.last_completion: Completion | None = None
+        self._seed = 0
+        self.tools.setVisible(False)
+
+    # -- the model ------------------------------------------------------------------------------------------
+    def set_model(self, model: Any) -> None:
+        """Drop what the tab showed and any job in flight; the tools show for a learned prior only."""
+        self.jobs.supersede(PRIOR_TAB_KEY)
+        self.shown, self.last_fill, self.last_completion, self.fill_position = None, None, None, 0
+        prior = prior_of(model)
+        self.tools.setVisible(prior is not None)
+        if prior is not None:
+            test_set = self.session.test_set
+            self.tools.fit(tuple(prior.config.grid), 0 if test_set is None else len(test_set))
+
+    @property
+    def busy(self) -> bool:
+        return self.jobs.newest(PRIOR_TAB_KEY) is not None
+
+    def wait(self, timeout: float | None = 30.0) -> None:
+        """Block until the tab's job ends and show what it gave (tests, scripts)."""
+        job = self.jobs.newest(PRIOR_TAB_KEY)
+        if job is not None:
+            self.jobs.wait(job, timeout)
+
+    # -- requests ---------------------------------------------------------------------------------------------
+    def sample(self, model: Any, n: int, seed: int) -> Job:
+        """Draw ``n`` latents from the learned prior in a job; the canvas decodes and shows them when they arrive."""
+        self.status.setText(f"Sampling {n} code maps…")
+        return self._submit(draw_latents(model, n, seed, self.controls.options()), self._on_samples)
+
+    def watch(self, rate: int | None = None) -> Job | None:
+        """Watch it sample: fill as many code maps as the tiles show, position by position."""
+        model = self.session.model
+        if prior_of(model) is None:
+            return None
+        if rate is not None:
+            self.tools.fill_rate.setValue(rate)
+        n = max(1, min(self.count.value(), self._room()))
+        self.fill_position = 0
+        self.status.setText("Filling the code maps in raster order…")
+        return self._submit(fill_in(model, n, self._next_seed(), self.controls.options(), self.tools.fill_rate.value()),
+                            self._on_filled, self._on_frame)
+
+    def complete(self, index: int | None = None, rows: int | None = None) -> Job | None:
+        """Complete test image ``index`` below ``rows`` rows of its codes (default: the spin boxes')."""
+        model, test_set = self.session.model, self.session.test_set
+        if prior_of(model) is None or test_set is None or len(test_set) == 0:
+            return None
+        if index is not None:
+            self.tools.image_index.setValue(index)
+        if rows is not None:
+            self.tools.keep_rows.setValue(rows)
+        index, rows = self.tools.image_index.value(), self.tools.keep_rows.value()
+        n = max(1, min(self.count.value(), self._room() - 2))
+        label = int(test_set.labels[index]) if len(test_set.class_names) else -1
+        self.status.setText(f"Completing test image #{index} below row {rows}…")
+        return self._submit(complete(model, test_set.images[index], label, rows, n, self._next_seed(),
+                                     self.controls.options()), self._on_completed)
+
+    def relayout(self) -> bool:
+        """The tiles have room for a different number of cells: lay out the fill-in's or the completions' images
+        again (True), or leave the plain batch to the canvas (False)."""
+        if self.shown is None:
+            return False
+        self._lay_out(self.shown)
+        return True
+
+    # -- what the jobs give -----------------------------------------------------------------------------------
+    def _submit(self, fn: Callable[[Job], Any], on_result: Callable[[Any], None],
+                on_progress: Callable[[Any], None] | None = None) -> Job:
+        return self.jobs.submit(fn, key=PRIOR_TAB_KEY, on_result=on_result, on_progress=on_progress,
+                                on_error=lambda line: self.status.setText(f"The prior failed: {line}"),
+                                name="aeviewer-prior-tab")
+
+    def _on_samples(self, latents: np.ndarray) -> None:
+        self.shown = None
+        self.take_samples(latents, False)
+
+    def _on_frame(self, frame: FillFrame) -> None:
+        self.fill_position = frame.filled
+        self.shown = frame.images
+        self._lay_out(frame.images)
+        self.status.setText(f"Filled {frame.filled} of {frame.length} positions (raster order; grey: not drawn yet)")
+
+    def _on_filled(self, done: FillDone) -> None:
+        self.last_fill = done
+        self.fill_position = done.codes[0].numel()
+        self.shown = done.images
+        self._lay_out(done.images)
+        self.take_samples(done.latents, True)
+        self.status.setText(f"Filled all {self.fill_position} positions of {len(done.images)} code maps: "
+                            "click one to make it the current point")
+
+    def _on_completed(self, done: Completion) -> None:
+        self.last_completion = done
+        self.shown = done.images
+        self._lay_out(done.images)
+        self.take_samples(done.latents, True)
+        grid_rows = done.given.shape[0]
+        self.status.setText(f"Test image #{self.tools.image_index.value()}, what was kept (rows 1–{done.rows} of "
+                            f"{grid_rows}; grey: for the prior), then {len(done.codes)} completions")
+
+    # -- layout -----------------------------------------------------------------------------------------------
+    def _room(self) -> int:
+        across, down = self.tiles.capacity(self._image_hw())
+        return across * down
+
+    def _lay_out(self, images: np.ndarray) -> None:
+        across, down = self.tiles.capacity(tuple(images.shape[1:3]))
+        shown = min(len(images), across * down)
+        self.tiles.set_images(images[:shown], min(shown, across))
+
+    def _image_hw(self) -> tuple[int, int]:
+        model = self.session.model
+        return tuple(model.config.image_shape[1:3]) if model is not None else (28, 28)
+
+    def _next_seed(self) -> int:
+        self._seed += 1
+        return self._seed
