@@ -126,12 +126,13 @@ class PriorStage(QGroupBox):
     """Train prior, Stop, epochs, arch, class-conditional; the run's bar, its line, and its NLL curves."""
 
     def __init__(self, session: Session, data_dir: Callable[[], Any], stage_one_running: Callable[[], bool],
-                 parent: QWidget | None = None) -> None:
+                 plot: LossPlot, parent: QWidget | None = None) -> None:
         super().__init__("Stage 2: a prior over the code maps", parent)
         self.setObjectName("priorStage")
         self.setToolTip("A learned prior over this model's discrete code maps, so that it can generate new images "
                         "(the Prior tab of the decoder samples from it)")
         self.session, self.data_dir, self.stage_one_running = session, data_dir, stage_one_running
+        self.plot = plot  # the panel's loss chart: a prior's run draws its NLL curves there (no second chart)
         self.jobs = Jobs(self)
         self.run: PriorRun | None = None
         self.outcome: PriorOutcome | None = None
@@ -154,29 +155,26 @@ class PriorStage(QGroupBox):
         self.conditional = QCheckBox("by class", self)
         self.conditional.setObjectName("priorConditional")
         self.conditional.setToolTip("Learn p(codes | class), so that the Prior tab can sample a chosen class")
-        row = QHBoxLayout()
-        for widget in (self.train_button, self.stop_button, self.epochs, self.arch, self.conditional):
-            row.addWidget(widget)
-        row.addStretch(1)
+        self.arch.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.arch.setMinimumContentsLength(6)
+        rows = [QHBoxLayout(), QHBoxLayout()]  # two short rows: the panel is ~270 px wide on a 1366x768 screen
+        for row, widgets in zip(rows, ((self.train_button, self.stop_button, self.conditional), (self.epochs, self.arch))):
+            for widget in widgets:
+                row.addWidget(widget)
+            row.addStretch(1)
         self.progress = QProgressBar(self)
         self.progress.setObjectName("priorProgress")
         self.progress.setRange(0, 1000)
         self.progress.setToolTip("Share of the prior's training done")
         self.status = BreakingLabel()
         self.status.setObjectName("priorStatus")
-        self.plot = LossPlot(self)
-        self.plot.setObjectName("priorNllPlot")
-        self.plot.setMinimumHeight(110)
-        self.plot.setLabel("left", "bits per code")
-        self.plot.setToolTip("The prior's negative log-likelihood of the code maps, in bits per code: the train "
-                             "batches' and, after each epoch, the test split's")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(3)
-        layout.addLayout(row)
+        for row in rows:
+            layout.addLayout(row)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
-        layout.addWidget(self.plot)
 
     # -- the model ----------------------------------------------------------------------------------------------
     def _on_model(self) -> None:
@@ -187,10 +185,10 @@ class PriorStage(QGroupBox):
         labelled = len(self.session.class_names) >= 2
         self.conditional.setEnabled(labelled)
         self.conditional.setChecked(labelled)
-        self.plot.clear_curves()
         self.progress.setValue(0)
-        self._say("Not trained yet" if model is None or not model.has_prior else "The model has a prior: train "
-                  "another to replace it")
+        self._say("")
+        for widget in (self.progress, self.status):  # shown once a run starts: the form above needs the height
+            widget.setVisible(False)
         self.update_buttons()
 
     def update_buttons(self, *_: Any) -> None:
@@ -220,8 +218,11 @@ class PriorStage(QGroupBox):
                             session.document.preparation, session.test_set, config)
         self.outcome = None
         self.plot.clear_curves()
+        self.plot.setLabel("left", "bits per code")
         self.progress.setValue(0)
         self._last_step = 0
+        for widget in (self.progress, self.status):
+            widget.setVisible(True)
         self._say("Starting…")
         self.jobs.submit(prior_training(self.run), key=PRIOR_STAGE_KEY, on_progress=self._on_payload,
                          on_result=self._on_result, on_error=self._on_error, name="aeviewer-prior-training")

@@ -206,7 +206,7 @@ class TrainingPanel(RunDisplay, QWidget):
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot)  # no stretch factor: one took space from the form below its height
         # stage 2 for a model with a codebook: a prior over its code maps (issue 31)
-        self.prior_stage = PriorStage(self.session, lambda: self.data_dir, self.is_running, self)
+        self.prior_stage = PriorStage(self.session, lambda: self.data_dir, self.is_running, self.loss_plot, self)
         self.stateChanged.connect(self.prior_stage.update_buttons)
         layout.addWidget(self.prior_stage)
         self._compact_for_small_screens()  # once the fields are the panel's children

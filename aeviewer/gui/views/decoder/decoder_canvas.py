@@ -31,6 +31,7 @@ from aeviewer.spec.vocabulary import KIND_SHORT_LABELS
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
 SLIDER_STEPS = 1000
 COORD_LINES = 4  # the 2-D position and the first values of z, wrapped in a ~200 px side panel
+TOOLS_SHARE = 0.6  # of the decoder's height, for the tools while the Prior tab's fill-in or completions run
 NEAREST_FULL_LIMIT = 4_000_000  # N·L above which the nearest example is searched in 2-D (keeps drags smooth)
 
 
@@ -430,7 +431,7 @@ class DecoderCanvas(QWidget):
         self._samples: np.ndarray | None = None  # the latents drawn for the samples shown (a click picks one)
         self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ", "How many latents to draw and decode")
         self.sample_status = status_label(self)
-        self.sample_button = make_button(self, "Sample from the prior", "samplePrior",
+        self.sample_button = make_button(self, "Sample again", "samplePrior",
                                          "Draw new latents from the model's prior (VAE, AAE) and decode them",
                                          self.sample_prior)
         self.sample_tiles = TileView("priorSamples", self)
@@ -443,7 +444,7 @@ class DecoderCanvas(QWidget):
                             self.sample_tiles)
         # a learned prior's sampling, fill-in and completions run as jobs; their tools are a second row
         self.prior_tab = PriorTab(self.session, self.sample_tiles, self.sample_status, self.prior_controls,
-                                  self.sample_count, self._take_samples, panel)
+                                  self.sample_count, self._take_samples, self._make_room_for_tiles, panel)
         panel.layout().insertWidget(1, self.prior_tab.tools)
         return panel
 
@@ -465,6 +466,17 @@ class DecoderCanvas(QWidget):
                              ).cpu().numpy().astype(np.float32)
         self._take_samples(z)
         return z
+
+    def _make_room_for_tiles(self) -> None:
+        """The fill-in and the completions are watched in the tiles: the tools get at least TOOLS_SHARE of the height,
+        or all of it where the canvas cannot shrink that far (a 1366x768 screen); the splitter gives it back."""
+        top, bottom = self.splitter.sizes()
+        want = int(TOOLS_SHARE * (top + bottom))
+        if bottom >= want:
+            return
+        self.splitter.setSizes([top + bottom - want, want])
+        if self.splitter.sizes()[1] < want:  # the canvas's side panel would not let go: fold the canvas away
+            self.splitter.setSizes([0, top + bottom])
 
     def _take_samples(self, z: np.ndarray, shown: bool = False) -> None:
         """The latents behind the tiles (a click picks one); ``shown``: the prior tab has laid them out already."""

@@ -15,8 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QWidget
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.state.session import Session
@@ -52,13 +52,13 @@ class PriorTools(QWidget):
                                        "partly filled maps as they go (grey: not drawn yet)", watch)
         self.fill_rate: QSpinBox = make_spin(self, "priorFillRate", 1, 2000, DEFAULT_RATE, "",
                                              "How many code positions the fill-in draws a second")
-        self.fill_rate.setSuffix(" pos/s")
+        self.fill_rate.setSuffix("/s")
         self.complete_button = make_button(self, "Complete", "priorComplete",
                                            "Keep the test image's codes above the line and let the prior sample the "
                                            "rest: the original, what was kept, then the completions", complete)
-        self.image_index: QSpinBox = make_spin(self, "priorImage", 0, 0, 0, "image #",
+        self.image_index: QSpinBox = make_spin(self, "priorImage", 0, 0, 0, "#",
                                                "The test image to complete (0 = the first of the test split)")
-        self.keep_rows: QSpinBox = make_spin(self, "priorKeepRows", 0, 1, 1, "keep rows ",
+        self.keep_rows: QSpinBox = make_spin(self, "priorKeepRows", 0, 1, 1, "keep ",
                                              "The line: rows of codes kept from the image, counted from the top")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
@@ -69,7 +69,7 @@ class PriorTools(QWidget):
     def fit(self, grid: tuple[int, int], n_images: int) -> None:
         """Ranges for a prior over ``grid`` code maps and a test split of ``n_images`` (0: none to complete)."""
         self.keep_rows.setRange(0, grid[0])
-        self.keep_rows.setSuffix(f" of {grid[0]}")
+        self.keep_rows.setSuffix(f"/{grid[0]} rows")
         self.keep_rows.setValue(grid[0] // 2)
         self.image_index.setRange(0, max(0, n_images - 1))
         for widget in (self.complete_button, self.image_index, self.keep_rows):
@@ -80,13 +80,15 @@ class PriorTab(QObject):
     """Runs the Prior tab's learned-prior requests as jobs and shows what they give in the tab's tiles.
 
     ``take_samples(latents, shown)`` hands the canvas the latents behind the tiles (a click makes one the current
-    point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself."""
+    point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself. ``make_room()`` asks
+    the canvas for more height before a fill-in or a completion (it is watched in the tiles)."""
 
     def __init__(self, session: Session, tiles: TileView, status: QLabel, controls: LearnedPriorControls,
-                 count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], parent: QWidget) -> None:
+                 count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], make_room: Callable[[], None],
+                 parent: QWidget) -> None:
         super().__init__(parent)
         self.session, self.tiles, self.status, self.controls, self.count = session, tiles, status, controls, count
-        self.take_samples = take_samples
+        self.take_samples, self.make_room = take_samples, make_room
         self.jobs = Jobs(self)
         self.tools = PriorTools(self.watch, self.complete, parent)
         self.shown: np.ndarray | None = None  # the fill-in's or the completions' images (None: a plain batch)
@@ -130,8 +132,9 @@ class PriorTab(QObject):
             return None
         if rate is not None:
             self.tools.fill_rate.setValue(rate)
+        self._make_room()
         n = max(1, min(self.count.value(), self._room()))
-        self.fill_position = 0
+        self.fill_position, self.last_fill = 0, None
         self.status.setText("Filling the code maps in raster order…")
         return self._submit(fill_in(model, n, self._next_seed(), self.controls.options(), self.tools.fill_rate.value()),
                             self._on_filled, self._on_frame)
@@ -145,9 +148,11 @@ class PriorTab(QObject):
             self.tools.image_index.setValue(index)
         if rows is not None:
             self.tools.keep_rows.setValue(rows)
+        self._make_room()
         index, rows = self.tools.image_index.value(), self.tools.keep_rows.value()
         n = max(1, min(self.count.value(), self._room() - 2))
         label = int(test_set.labels[index]) if len(test_set.class_names) else -1
+        self.last_completion = None
         self.status.setText(f"Completing test image #{index} below row {rows}…")
         return self._submit(complete(model, test_set.images[index], label, rows, n, self._next_seed(),
                                      self.controls.options()), self._on_completed)
@@ -196,6 +201,13 @@ class PriorTab(QObject):
                             f"{grid_rows}; grey: for the prior), then {len(done.codes)} completions")
 
     # -- layout -----------------------------------------------------------------------------------------------
+    def _make_room(self) -> None:
+        self.make_room()
+        layout = self.tiles.parentWidget().layout()
+        if layout is not None:
+            layout.activate()  # the tiles take their new size now, so the count below fits it
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+
     def _room(self) -> int:
         across, down = self.tiles.capacity(self._image_hw())
         return across * down
