@@ -6,6 +6,8 @@ import threading
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.app import create_main_window
@@ -74,17 +76,42 @@ def test_unfilled_positions_are_grey_and_filled_ones_are_the_decoder_s():
     assert (colour == UNFILLED_GREY).all()
 
 
+def completed(qtbot, window, index: int):
+    """The tab's completion once it has arrived, and test image ``index``'s own code map."""
+    tab, session = window.decoder_canvas.prior_tab, window.session
+    qtbot.waitUntil(lambda: tab.last_completion is not None, timeout=20_000)
+    with torch.inference_mode():
+        own = session.model.encode_codes(session.test_set.float_batch(slice(index, index + 1)))[0]
+    return tab.last_completion, own
+
+
 def test_a_completion_keeps_the_codes_above_the_line_exactly(qtbot, digits_window):
     canvas, session = digits_window.decoder_canvas, digits_window.session
-    tab = canvas.prior_tab
-    tab.complete(index=7, rows=2)
-    qtbot.waitUntil(lambda: tab.last_completion is not None, timeout=20_000)
-    done = tab.last_completion
-    with torch.inference_mode():
-        own = session.model.encode_codes(session.test_set.float_batch(slice(7, 8)))[0]
+    canvas.prior_tab.complete(index=7, rows=2)
+    done, own = completed(qtbot, digits_window, 7)
     assert torch.equal(done.given, own) and len(done.codes) >= 1
     assert torch.equal(done.codes[:, :2], own[:2].expand(len(done.codes), -1, -1))  # the rows above the line, exactly
     shown = canvas.sample_tiles.images
     np.testing.assert_allclose(shown[0], session.test_set.images[7, 0].numpy() / 255.0, atol=1e-6)  # the original first
     assert (shown[1, 4:] == UNFILLED_GREY).all()  # what the prior was given: the rows below the line are grey
     assert len(shown) == len(done.codes) + 2 and "completions" in canvas.sample_status.text()
+
+
+def test_dragging_the_line_over_the_original_sets_the_rows_kept_and_completes_again(qtbot, digits_window):
+    canvas, session = digits_window.decoder_canvas, digits_window.session
+    tab = canvas.prior_tab
+    tab.complete(index=3, rows=1)
+    completed(qtbot, digits_window, 3)
+    tiles = canvas.sample_tiles
+    before = session.current_z.copy()
+    rect = tiles.cell_rect(0)
+    x = rect.center().x()
+    QTest.mousePress(tiles, Qt.MouseButton.LeftButton, pos=QPoint(x, rect.top() + 2))
+    QTest.mouseMove(tiles, QPoint(x, rect.top() + rect.height() // 2 + 1))  # half way down: 2 of the 4 rows
+    assert tab.tools.keep_rows.value() == 2
+    assert (tiles.images[1, 4:] == UNFILLED_GREY).all() and not (tiles.images[1, :4] == UNFILLED_GREY).all()
+    QTest.mouseRelease(tiles, Qt.MouseButton.LeftButton, pos=QPoint(x, rect.top() + rect.height() * 3 // 4 + 1))
+    assert tab.tools.keep_rows.value() == 3 and tab.last_completion is None  # let go: completed again, below row 3
+    done, own = completed(qtbot, digits_window, 3)
+    assert done.rows == 3 and torch.equal(done.codes[:, :3], own[:3].expand(len(done.codes), -1, -1))
+    assert np.array_equal(session.current_z, before) and canvas._samples is done.latents  # the drag picked no tile

@@ -4,6 +4,8 @@ The job (gui/jobs.py) encodes the image's code map, draws ``n`` completions with
 kept (:func:`aeviewer.models.priors.keep_rows_above`: the prior reads them as its context and copies them exactly),
 and decodes them. What the tab shows, in order: the original image, what the prior was given (the kept rows decoded,
 the rest grey), then the completions. A class-conditional prior asked for no class completes as the image's class.
+The line is dragged on either of the first two tiles (:class:`~.prior_tab.PriorTab` greys the rows below it as it
+moves and completes again where it is let go), or set with the tab's row spin box.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ class Completion:
     codes: torch.Tensor  # (n, H', W'): the completions
     images: np.ndarray  # (n + 2, H, W[, C]): the original, what was given, the completions
     latents: np.ndarray  # (n + 2, L), aligned with ``images`` (the first two: the image's own code map)
+    given_image: np.ndarray  # the image's own code map decoded, nothing greyed (a line dragged elsewhere greys it anew)
 
 
 def as_display(image: torch.Tensor) -> np.ndarray:
@@ -50,10 +53,11 @@ def complete(model: Any, image: torch.Tensor, label: int, rows: int, n: int, see
         codes = sample_codes(prior, n, generator=torch.Generator().manual_seed(seed), given=given,
                              keep=keep_rows_above(grid, rows), **options_here)
         job.check()
-        kept = grey_unfilled(code_images(model, given), grid, rows * grid[1])
+        decoded = code_images(model, given)
+        kept = grey_unfilled(decoded, grid, rows * grid[1])
         images = np.concatenate([as_display(image)[None], kept, code_images(model, codes)])
         with torch.inference_mode():
             latents = model.latents_of_codes(torch.cat([given, given, codes])).cpu().numpy().astype(np.float32)
-        return Completion(given[0].clone(), rows, codes, images, latents)
+        return Completion(given[0].clone(), rows, codes, images, latents, decoded[0])
 
     return run

@@ -15,19 +15,20 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import QEvent, QObject
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.state.session import Session
 from aeviewer.gui.views.decoder.prior_complete import Completion, complete
 from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
-from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in
+from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in, grey_unfilled
 from aeviewer.gui.views.decoder.tile_view import TileView
 from aeviewer.gui.widgets.image_utils import make_button, make_spin
 from aeviewer.models.priors import prior_of
 
 PRIOR_TAB_KEY = "prior-tab"  # one lane: each request of the tab supersedes the one before
+LINE_EVENTS = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
 
 
 def draw_latents(model: Any, n: int, seed: int, options: dict[str, Any]) -> Callable[[Job], np.ndarray]:
@@ -59,7 +60,8 @@ class PriorTools(QWidget):
         self.image_index: QSpinBox = make_spin(self, "priorImage", 0, 0, 0, "#",
                                                "The test image to complete (0 = the first of the test split)")
         self.keep_rows: QSpinBox = make_spin(self, "priorKeepRows", 0, 1, 1, "keep ",
-                                             "The line: rows of codes kept from the image, counted from the top")
+                                             "The line: rows of codes kept from the image, counted from the top "
+                                             "(or drag it on the original, once a completion is shown)")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for widget in (self.fill_button, self.fill_rate, self.complete_button, self.image_index, self.keep_rows):
@@ -96,7 +98,9 @@ class PriorTab(QObject):
         self.last_fill: FillDone | None = None
         self.last_completion: Completion | None = None
         self._seed = 0
+        self._dragging = False  # the line over the original is being dragged (press on one of its two tiles)
         self.tools.setVisible(False)
+        tiles.installEventFilter(self)
 
     # -- the model ------------------------------------------------------------------------------------------
     def set_model(self, model: Any) -> None:
@@ -199,6 +203,43 @@ class PriorTab(QObject):
         grid_rows = done.given.shape[0]
         self.status.setText(f"Test image #{self.tools.image_index.value()}, what was kept (rows 1–{done.rows} of "
                             f"{grid_rows}; grey: for the prior), then {len(done.codes)} completions")
+
+    # -- the line, dragged over the original (the first two tiles of a completion) -------------------------------
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """A press on the original or on what was kept starts moving the line (no tile is picked), a move with the
+        button held moves it, the release completes again below it."""
+        kind = event.type()
+        if watched is not self.tiles or kind not in LINE_EVENTS or not self._showing_completion():
+            return False
+        if kind == QEvent.Type.MouseButtonPress:
+            if event.button() != Qt.MouseButton.LeftButton or self.tiles.index_at(event.position().x(),
+                                                                                  event.position().y()) not in (0, 1):
+                return False
+            self._dragging = True
+        elif not self._dragging:
+            return False
+        self.move_line(event.position().y())
+        if kind == QEvent.Type.MouseButtonRelease:
+            self._dragging = False
+            self.complete()
+        return True
+
+    def move_line(self, y: float) -> int:
+        """Put the line at ``y`` px of the tiles (its nearest row boundary) and grey what it leaves to the prior;
+        returns the rows kept."""
+        done = self.last_completion
+        rect = self.tiles.cell_rect(0)
+        grid = tuple(done.given.shape)
+        rows = int(round(min(max((y - rect.top()) / max(rect.height(), 1), 0.0), 1.0) * grid[0]))
+        self.tools.keep_rows.setValue(rows)
+        preview = np.array(self.tiles.images, copy=True)
+        preview[1] = grey_unfilled(done.given_image[None], grid, rows * grid[1])[0]
+        self.tiles.set_images(preview, self.tiles.cols)
+        return rows
+
+    def _showing_completion(self) -> bool:
+        done = self.last_completion
+        return done is not None and self.shown is done.images and self.tiles.images is not None
 
     # -- layout -----------------------------------------------------------------------------------------------
     def _make_room(self) -> None:
