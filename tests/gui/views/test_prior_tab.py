@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.app import create_main_window
 from aeviewer.gui.views.decoder.prior_fill import UNFILLED_GREY, grey_unfilled
+from aeviewer.gui.views.decoder.prior_tab import NEAREST
 from aeviewer.util.paths import shipped_dir
 
 
@@ -115,3 +116,15 @@ def test_dragging_the_line_over_the_original_sets_the_rows_kept_and_completes_ag
     done, own = completed(qtbot, digits_window, 3)
     assert done.rows == 3 and torch.equal(done.codes[:, :3], own[:3].expand(len(done.codes), -1, -1))
     assert np.array_equal(session.current_z, before) and canvas._samples is done.latents  # the drag picked no tile
+
+
+def test_complete_takes_the_test_image_nearest_the_current_point_unless_a_number_is_chosen(qtbot, digits_window):
+    canvas, session = digits_window.decoder_canvas, digits_window.session
+    tab = canvas.prior_tab
+    assert tab.tools.image_index.value() == NEAREST and tab.tools.image_index.text() == "nearest"
+    session.set_current_z(session.latents[5])
+    session.flushRequested.emit()
+    assert canvas.nearest_index == 5
+    tab.complete(rows=2)
+    done, own = completed(qtbot, digits_window, 5)
+    assert tab.completed_index == 5 and torch.equal(done.given, own) and "#5" in canvas.sample_status.text()

@@ -444,7 +444,8 @@ class DecoderCanvas(QWidget):
                             self.sample_tiles)
         # a learned prior's sampling, fill-in and completions run as jobs; their tools are a second row
         self.prior_tab = PriorTab(self.session, self.sample_tiles, self.sample_status, self.prior_controls,
-                                  self.sample_count, self._take_samples, self._make_room_for_tiles, panel)
+                                  self.sample_count, self._take_samples, self._make_room_for_tiles,
+                                  lambda: self.nearest_index, panel)
         panel.layout().insertWidget(1, self.prior_tab.tools)
         return panel
 

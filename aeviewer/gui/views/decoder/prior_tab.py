@@ -28,6 +28,7 @@ from aeviewer.gui.widgets.image_utils import make_button, make_spin
 from aeviewer.models.priors import prior_of
 
 PRIOR_TAB_KEY = "prior-tab"  # one lane: each request of the tab supersedes the one before
+NEAREST = -1  # the image spin box's "nearest": the test image nearest the current point
 LINE_EVENTS = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
 
 
@@ -57,8 +58,10 @@ class PriorTools(QWidget):
         self.complete_button = make_button(self, "Complete", "priorComplete",
                                            "Keep the test image's codes above the line and let the prior sample the "
                                            "rest: the original, what was kept, then the completions", complete)
-        self.image_index: QSpinBox = make_spin(self, "priorImage", 0, 0, 0, "#",
-                                               "The test image to complete (0 = the first of the test split)")
+        self.image_index: QSpinBox = make_spin(self, "priorImage", NEAREST, 0, NEAREST, "#",
+                                               "The test image to complete: nearest (the test image nearest the "
+                                               "current point: click one on the map), or its number")
+        self.image_index.setSpecialValueText("nearest")
         self.keep_rows: QSpinBox = make_spin(self, "priorKeepRows", 0, 1, 1, "keep ",
                                              "The line: rows of codes kept from the image, counted from the top "
                                              "(or drag it on the original, once a completion is shown)")
@@ -73,7 +76,7 @@ class PriorTools(QWidget):
         self.keep_rows.setRange(0, grid[0])
         self.keep_rows.setSuffix(f"/{grid[0]} rows")
         self.keep_rows.setValue(grid[0] // 2)
-        self.image_index.setRange(0, max(0, n_images - 1))
+        self.image_index.setRange(NEAREST, max(0, n_images - 1))
         for widget in (self.complete_button, self.image_index, self.keep_rows):
             widget.setEnabled(n_images > 0)
 
@@ -83,14 +86,16 @@ class PriorTab(QObject):
 
     ``take_samples(latents, shown)`` hands the canvas the latents behind the tiles (a click makes one the current
     point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself. ``make_room()`` asks
-    the canvas for more height before a fill-in or a completion (it is watched in the tiles)."""
+    the canvas for more height before a fill-in or a completion (it is watched in the tiles); ``nearest()`` is the
+    test image nearest the current point (-1: none), which "Complete" takes unless a number is chosen."""
 
     def __init__(self, session: Session, tiles: TileView, status: QLabel, controls: LearnedPriorControls,
                  count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], make_room: Callable[[], None],
-                 parent: QWidget) -> None:
+                 nearest: Callable[[], int], parent: QWidget) -> None:
         super().__init__(parent)
         self.session, self.tiles, self.status, self.controls, self.count = session, tiles, status, controls, count
-        self.take_samples, self.make_room = take_samples, make_room
+        self.take_samples, self.make_room, self.nearest = take_samples, make_room, nearest
+        self.completed_index = -1  # the test image of the completion shown
         self.jobs = Jobs(self)
         self.tools = PriorTools(self.watch, self.complete, parent)
         self.shown: np.ndarray | None = None  # the fill-in's or the completions' images (None: a plain batch)
@@ -154,6 +159,9 @@ class PriorTab(QObject):
             self.tools.keep_rows.setValue(rows)
         self._make_room()
         index, rows = self.tools.image_index.value(), self.tools.keep_rows.value()
+        if index == NEAREST:
+            index = min(max(self.nearest(), 0), len(test_set) - 1)
+        self.completed_index = index
         n = max(1, min(self.count.value(), self._room() - 2))
         label = int(test_set.labels[index]) if len(test_set.class_names) else -1
         self.last_completion = None
@@ -201,7 +209,7 @@ class PriorTab(QObject):
         self._lay_out(done.images)
         self.take_samples(done.latents, True)
         grid_rows = done.given.shape[0]
-        self.status.setText(f"Test image #{self.tools.image_index.value()}, what was kept (rows 1–{done.rows} of "
+        self.status.setText(f"Test image #{self.completed_index}, what was kept (rows 1–{done.rows} of "
                             f"{grid_rows}; grey: for the prior), then {len(done.codes)} completions")
 
     # -- the line, dragged over the original (the first two tiles of a completion) -------------------------------
