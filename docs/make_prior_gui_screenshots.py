@@ -5,8 +5,8 @@
 
 MODEL is a shipped model's name (default vqvae-mnist, whose test split needs $AEVIEWER_DATA). The window is built as
 `aeviewer gui MODEL` builds it (fresh settings, background encoding); the fill-in runs at 20 positions a second and
-the screen is saved once half the positions are filled (OUT_DIR/<W>x<H>-<model>-fill-in-halfway.png), then test
-image 0 is completed below half its rows (-completions.png). Prints how many positions a second the fill-in showed.
+the screen is saved once half the positions are filled (OUT_DIR/<W>x<H>-<model>-fill-in-halfway.png), then the test
+image nearest the current point (the first, as the app opens) is completed below half its rows (-completions.png). Prints how many positions a second the fill-in showed.
 """
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def main(out: Path, name: str) -> None:
     while tab.last_fill is None or tab.busy:
         settle(app, 0.001)
     print(f"fill-in unpaced: {length / (time.monotonic() - started):.0f} positions a second")
-    tab.complete(index=0, rows=tab.tools.keep_rows.value())
+    tab.complete()  # the test image nearest the current point, below half its rows
     while tab.last_completion is None:
         settle(app, 0.05)
     settle(app, 0.5)

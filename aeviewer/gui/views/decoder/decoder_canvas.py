@@ -31,7 +31,6 @@ from aeviewer.spec.vocabulary import KIND_SHORT_LABELS
 MAX_SLIDERS = 16  # sliders beyond this many dimensions would be noise to a person
 SLIDER_STEPS = 1000
 COORD_LINES = 4  # the 2-D position and the first values of z, wrapped in a ~200 px side panel
-TOOLS_SHARE = 0.6  # of the decoder's height, for the tools while the Prior tab's fill-in or completions run
 NEAREST_FULL_LIMIT = 4_000_000  # N·L above which the nearest example is searched in 2-D (keeps drags smooth)
 
 
@@ -468,12 +467,12 @@ class DecoderCanvas(QWidget):
         self._take_samples(z)
         return z
 
-    def _make_room_for_tiles(self) -> None:
-        """The fill-in and the completions are watched in the tiles: the tools get at least TOOLS_SHARE of the height,
-        or all of it where the canvas cannot shrink that far (a 1366x768 screen); the splitter gives it back."""
+    def _make_room_for_tiles(self, tiles_height: int) -> None:
+        """The fill-in and the completions are watched in the tiles: the tools get ``tiles_height`` px for them, or all
+        of the decoder's height where the canvas cannot shrink that far (a short screen); the splitter gives it back."""
         top, bottom = self.splitter.sizes()
-        want = int(TOOLS_SHARE * (top + bottom))
-        if bottom >= want:
+        want = min(top + bottom, bottom + tiles_height - self.sample_tiles.height())
+        if want <= bottom:
             return
         self.splitter.setSizes([top + bottom - want, want])
         if self.splitter.sizes()[1] < want:  # the canvas's side panel would not let go: fold the canvas away

@@ -11,6 +11,7 @@ shows is dropped, and its job superseded, whenever the Session's model or prior 
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Callable
 
 import numpy as np
@@ -23,7 +24,7 @@ from aeviewer.gui.state.session import Session
 from aeviewer.gui.views.decoder.prior_complete import Completion, complete
 from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
 from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in, grey_unfilled
-from aeviewer.gui.views.decoder.tile_view import TileView
+from aeviewer.gui.views.decoder.tile_view import GAP, MIN_CELL, TileView
 from aeviewer.gui.widgets.image_utils import make_button, make_spin
 from aeviewer.models.priors import prior_of
 
@@ -85,12 +86,12 @@ class PriorTab(QObject):
     """Runs the Prior tab's learned-prior requests as jobs and shows what they give in the tab's tiles.
 
     ``take_samples(latents, shown)`` hands the canvas the latents behind the tiles (a click makes one the current
-    point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself. ``make_room()`` asks
-    the canvas for more height before a fill-in or a completion (it is watched in the tiles); ``nearest()`` is the
+    point); ``shown`` is False for a plain batch, which the canvas decodes and lays out itself. ``make_room(px)`` asks
+    the canvas for that much height for the tiles before a fill-in or a completion (it is watched in them); ``nearest()`` is the
     test image nearest the current point (-1: none), which "Complete" takes unless a number is chosen."""
 
     def __init__(self, session: Session, tiles: TileView, status: QLabel, controls: LearnedPriorControls,
-                 count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], make_room: Callable[[], None],
+                 count: QSpinBox, take_samples: Callable[[np.ndarray, bool], None], make_room: Callable[[int], None],
                  nearest: Callable[[], int], parent: QWidget) -> None:
         super().__init__(parent)
         self.session, self.tiles, self.status, self.controls, self.count = session, tiles, status, controls, count
@@ -141,7 +142,7 @@ class PriorTab(QObject):
             return None
         if rate is not None:
             self.tools.fill_rate.setValue(rate)
-        self._make_room()
+        self._make_room(self.count.value())
         n = max(1, min(self.count.value(), self._room()))
         self.fill_position, self.last_fill = 0, None
         self.status.setText("Filling the code maps in raster order…")
@@ -157,7 +158,7 @@ class PriorTab(QObject):
             self.tools.image_index.setValue(index)
         if rows is not None:
             self.tools.keep_rows.setValue(rows)
-        self._make_room()
+        self._make_room(self.count.value() + 2)
         index, rows = self.tools.image_index.value(), self.tools.keep_rows.value()
         if index == NEAREST:
             index = min(max(self.nearest(), 0), len(test_set) - 1)
@@ -250,8 +251,10 @@ class PriorTab(QObject):
         return done is not None and self.shown is done.images and self.tiles.images is not None
 
     # -- layout -----------------------------------------------------------------------------------------------
-    def _make_room(self) -> None:
-        self.make_room()
+    def _make_room(self, n_images: int) -> None:
+        """Ask the canvas for the height ``n_images`` need in rows of readable cells, as many across as fit now."""
+        across = self.tiles.capacity(self._image_hw())[0]
+        self.make_room(math.ceil(n_images / max(across, 1)) * (MIN_CELL + GAP))
         layout = self.tiles.parentWidget().layout()
         if layout is not None:
             layout.activate()  # the tiles take their new size now, so the count below fits it
