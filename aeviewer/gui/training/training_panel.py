@@ -398,6 +398,9 @@ class TrainingPanel(RunDisplay, QWidget):
         """Start training (a new model from the fields, or the open one); False when it could not start."""
         if self.is_running():
             return False
+        if self.prior_stage.running:  # the prior learns the open model's codes: new weights would pull them away
+            self.set_error("A prior over the code maps is training: stop it first (Stage 2's Stop)")
+            return False
         self.set_error("")
         if self._needs_loading():
             self._start_when_loaded = True

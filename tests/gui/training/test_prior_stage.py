@@ -59,3 +59,13 @@ def test_live_priors_reach_the_prior_tab_and_stop_keeps_the_prior_so_far(qtbot, 
 def test_a_model_without_a_codebook_has_no_prior_stage(qtbot, wait_encoded):
     window = open_window(qtbot, wait_encoded, "vae-digits")
     assert not window.training_panel.prior_stage.isVisibleTo(window.training_panel)
+
+
+def test_stage_one_does_not_start_while_a_prior_trains(qtbot, wait_encoded):
+    window = open_window(qtbot, wait_encoded, "vqvae-digits")
+    panel = window.training_panel
+    panel.prior_stage.epochs.setValue(500)
+    panel.prior_stage.start()
+    assert not panel.start() and "stop it first" in panel.error_label.text()
+    panel.prior_stage.stop()
+    qtbot.waitUntil(lambda: panel.prior_stage.outcome is not None, timeout=60_000)
