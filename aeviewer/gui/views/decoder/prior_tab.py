@@ -45,17 +45,15 @@ def draw_latents(model: Any, n: int, seed: int, options: dict[str, Any]) -> Call
 
 
 class PriorTools(QWidget):
-    """The second row of the Prior tab: Watch it sample (and its pace), Complete an image (which, above which row)."""
+    """The second row of the Prior tab: Watch it sample, Complete an image (which, above which row)."""
 
     def __init__(self, watch: Callable[[], Any], complete: Callable[[], Any], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("priorTools")
         self.fill_button = make_button(self, "Watch it sample", "priorWatch",
                                        "Fill the code maps in raster order, position by position, decoding the "
-                                       "partly filled maps as they go (grey: not drawn yet)", watch)
-        self.fill_rate: QSpinBox = make_spin(self, "priorFillRate", 1, 2000, DEFAULT_RATE, "",
-                                             "How many code positions the fill-in draws a second")
-        self.fill_rate.setSuffix("/s")
+                                       f"partly filled maps as they go (grey: not drawn yet), {DEFAULT_RATE} positions a second",
+                                       watch)
         self.complete_button = make_button(self, "Complete", "priorComplete",
                                            "Keep the test image's codes above the line and let the prior sample the "
                                            "rest: the original, what was kept, then the completions", complete)
@@ -68,7 +66,8 @@ class PriorTools(QWidget):
                                              "(or drag it on the original, once a completion is shown)")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.fill_button, self.fill_rate, self.complete_button, self.image_index, self.keep_rows):
+        # no pace box: the row must stay as narrow as the one above it, or the decoder dock widens at 1366x768
+        for widget in (self.fill_button, self.complete_button, self.image_index, self.keep_rows):
             row.addWidget(widget)
         row.addStretch(1)
 
@@ -104,6 +103,7 @@ class PriorTab(QObject):
         self.last_fill: FillDone | None = None
         self.last_completion: Completion | None = None
         self._seed = 0
+        self.fill_rate = DEFAULT_RATE  # positions a second the fill-in is paced to (``watch(rate=...)`` changes it)
         self._dragging = False  # the line over the original is being dragged (press on one of its two tiles)
         self.tools.setVisible(False)
         tiles.installEventFilter(self)
@@ -141,12 +141,12 @@ class PriorTab(QObject):
         if prior_of(model) is None:
             return None
         if rate is not None:
-            self.tools.fill_rate.setValue(rate)
+            self.fill_rate = rate
         self._make_room(self.count.value())
         n = max(1, min(self.count.value(), self._room()))
         self.fill_position, self.last_fill = 0, None
         self.status.setText("Filling the code maps in raster order…")
-        return self._submit(fill_in(model, n, self._next_seed(), self.controls.options(), self.tools.fill_rate.value()),
+        return self._submit(fill_in(model, n, self._next_seed(), self.controls.options(), self.fill_rate),
                             self._on_filled, self._on_frame)
 
     def complete(self, index: int | None = None, rows: int | None = None) -> Job | None:
