@@ -137,6 +137,7 @@ class PriorStage(QGroupBox):
         self.run: PriorRun | None = None
         self.outcome: PriorOutcome | None = None
         self._last_step = 0  # the global step of the last batch shown: where an epoch's test point goes
+        self.history: list[dict[str, Any]] = []  # the run's epochs, for the record a save writes
         self._build()
         session.modelChanged.connect(self._on_model)
         self._on_model()
@@ -220,7 +221,7 @@ class PriorStage(QGroupBox):
         self.plot.clear_curves()
         self.plot.setLabel("left", "bits per code")
         self.progress.setValue(0)
-        self._last_step = 0
+        self._last_step, self.history = 0, []
         for widget in (self.progress, self.status):
             widget.setVisible(True)
         self._say("Starting…")
@@ -272,6 +273,8 @@ class PriorStage(QGroupBox):
         self._last_step = info["step"]
 
     def _on_epoch(self, info: dict[str, Any]) -> None:
+        self.history.append({"epoch": info["epoch"], "bits_per_code": info["train_bits"],
+                             "test_bits_per_code": info["test_bits"]})
         if info["test_bits"] is not None:
             self.plot.add_point(self._last_step, {TEST_CURVE: info["test_bits"]})
         test = f", test {info['test_bits']:.3f}" if info["test_bits"] is not None else ""
@@ -279,7 +282,12 @@ class PriorStage(QGroupBox):
         self._say(f"Epoch {info['epoch']}/{info['epochs']} done: {train}{test} bits per code")
 
     def _on_result(self, outcome: PriorOutcome) -> None:
+        config = self.run.config if self.run is not None else None
         self.outcome, self.run = outcome, None
+        self.session.document.prior_trained({
+            "arch": outcome.config.arch, "class_conditional": outcome.config.n_classes > 0, "status": outcome.status,
+            "epochs": outcome.epochs_done, "train_seconds": round(outcome.seconds, 1), "history": list(self.history),
+            "trained_in": "the app (Train prior)", **({"lr": config.lr, "batch_size": config.batch_size} if config else {})})
         self.plot.flush()
         self.progress.setValue(1000 if outcome.status == "finished" else self.progress.value())
         self.session.attach_prior(prior_from(outcome.config, outcome.state), final=True)

@@ -1,11 +1,13 @@
 """The training panel's second stage: Train prior for a model with a codebook, as a job, into the Prior tab."""
 from __future__ import annotations
 
+import torch
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.app import create_main_window
 from aeviewer.gui.training import prior_stage
 from aeviewer.gui.training.prior_stage import TEST_CURVE, TRAIN_CURVE
+from aeviewer.training.checkpoint import load_checkpoint
 from aeviewer.util.paths import shipped_dir
 
 
@@ -17,7 +19,7 @@ def open_window(qtbot, wait_encoded, name: str):
     return window
 
 
-def test_train_prior_for_one_epoch_on_digits_fills_the_prior_samples_tab(qtbot, wait_encoded):
+def test_train_prior_for_one_epoch_on_digits_fills_the_prior_samples_tab(qtbot, wait_encoded, tmp_path):
     window = open_window(qtbot, wait_encoded, "vqvae-digits")
     session, stage, canvas = window.session, window.training_panel.prior_stage, window.decoder_canvas
     canvas.tabs.setCurrentWidget(canvas.sample_tiles.parentWidget())
@@ -37,6 +39,10 @@ def test_train_prior_for_one_epoch_on_digits_fills_the_prior_samples_tab(qtbot, 
     canvas.prior_tab.wait()  # the batch drawn from the new prior
     qtbot.waitUntil(lambda: canvas.sample_tiles.images is not None, timeout=20_000)
     assert len(canvas.sample_tiles.images) > 0 and canvas.sample_tiles.images.shape[1:] == (8, 8)
+    saved = load_checkpoint(window.save_model_to(tmp_path / "with-prior.safetensors"))  # Save writes the prior
+    assert saved.model.has_prior and saved.extra["prior"]["epochs"] == 1 and saved.extra["prior"]["history"]
+    for name, tensor in session.model.prior.state_dict().items():
+        assert torch.equal(saved.model.prior.state_dict()[name], tensor), name
 
 
 def test_live_priors_reach_the_prior_tab_and_stop_keeps_the_prior_so_far(qtbot, wait_encoded, monkeypatch):
