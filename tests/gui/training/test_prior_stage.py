@@ -75,3 +75,24 @@ def test_stage_one_does_not_start_while_a_prior_trains(qtbot, wait_encoded):
     assert not panel.start() and "stop it first" in panel.error_label.text()
     panel.prior_stage.stop()
     qtbot.waitUntil(lambda: panel.prior_stage.outcome is not None, timeout=60_000)
+
+
+def test_a_live_prior_keeps_the_prior_tab_s_choices(qtbot, wait_encoded, monkeypatch):
+    monkeypatch.setattr(prior_stage, "LIVE_SAMPLES_S", 0.0)
+    window = open_window(qtbot, wait_encoded, "vqvae-digits")
+    canvas, stage, session = window.decoder_canvas, window.training_panel.prior_stage, window.session
+    stage.epochs.setValue(1)
+    stage.start()  # a prior of the shape the stage trains (the shipped one predates axial positions)
+    qtbot.waitUntil(lambda: stage.outcome is not None, timeout=60_000)
+    canvas.prior_controls.top_k.setValue(7)
+    canvas.prior_controls.label.setCurrentIndex(3)
+    canvas.prior_tab.tools.keep_rows.setValue(1)
+    attached = []
+    session.priorChanged.connect(lambda: attached.append(session.model.prior))
+    stage.epochs.setValue(500)
+    stage.start()
+    qtbot.waitUntil(lambda: len(attached) >= 2, timeout=60_000)  # live priors, each drawn from in the Prior tab
+    stage.stop()
+    qtbot.waitUntil(lambda: stage.outcome is not None and stage.outcome.status == "stopped", timeout=60_000)
+    assert canvas.prior_controls.top_k.value() == 7 and canvas.prior_controls.label.currentIndex() == 3
+    assert canvas.prior_tab.tools.keep_rows.value() == 1 and canvas.prior_controls.options()["labels"] == 2

@@ -47,6 +47,7 @@ class LearnedPriorControls(QWidget):
         self.top_k.valueChanged.connect(lambda _value: self.changed.emit())
         self.label.currentIndexChanged.connect(lambda _index: self.changed.emit())
         self.active = self.conditional = False
+        self._shape: Any = None  # the config and class names of the prior the choices were made for
         self.setVisible(False)
 
     def set_model(self, model: Any, class_names: tuple[str, ...]) -> None:
@@ -55,8 +56,11 @@ class LearnedPriorControls(QWidget):
         self.active = prior is not None
         self.conditional = bool(prior is not None and prior.conditional)
         self.setVisible(self.active)
-        if prior is None:
+        shape = None if prior is None else (prior.config, tuple(class_names))
+        if prior is None or shape == self._shape:  # a prior of the same shape (a training's live one) keeps the choices
+            self._shape = shape
             return
+        self._shape = shape
         with QSignalBlocker(self.top_k), QSignalBlocker(self.label):  # a new model is no request for samples
             self.top_k.setRange(0, prior.config.codebook_size)
             self.top_k.setValue(0)

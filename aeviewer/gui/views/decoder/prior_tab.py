@@ -73,9 +73,10 @@ class PriorTools(QWidget):
 
     def fit(self, grid: tuple[int, int], n_images: int) -> None:
         """Ranges for a prior over ``grid`` code maps and a test split of ``n_images`` (0: none to complete)."""
-        self.keep_rows.setRange(0, grid[0])
-        self.keep_rows.setSuffix(f"/{grid[0]} rows")
-        self.keep_rows.setValue(grid[0] // 2)
+        if self.keep_rows.maximum() != grid[0]:  # another grid: the line goes half way down it
+            self.keep_rows.setRange(0, grid[0])
+            self.keep_rows.setSuffix(f"/{grid[0]} rows")
+            self.keep_rows.setValue(grid[0] // 2)
         self.image_index.setRange(NEAREST, max(0, n_images - 1))
         for widget in (self.complete_button, self.image_index, self.keep_rows):
             widget.setEnabled(n_images > 0)
