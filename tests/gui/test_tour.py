@@ -60,6 +60,7 @@ def check_views(window, name: str) -> None:
     canvas = window.decoder_canvas
     canvas.tabs.setCurrentIndex(next(i for i in range(canvas.tabs.count()) if "prior" in canvas.tabs.tabText(i).lower()))
     QApplication.processEvents()
+    canvas.prior_tab.wait()  # a learned prior's batch is drawn in a job
     images = canvas.sample_tiles.images
     has_images = images is not None and len(images) > 0
     assert has_images == bool(model.has_prior), f"{name}: prior images {has_images}, has_prior {model.has_prior}"

@@ -157,3 +157,9 @@ def test_packed_code_maps_come_back_exactly_through_the_trainer_s_float_batches(
     codes = torch.tensor([[[0, 255], [256, 65535]]])
     packed = ImageSet(pack_codes(codes), torch.zeros(1, dtype=torch.long), ("a",))
     assert torch.equal(unpack_codes(packed.float_batch(slice(None))), codes)
+
+
+def test_classes_for_some_but_not_all_code_maps_are_one_line():
+    prior = tiny_prior("pixelcnn", n_classes=3)
+    with pytest.raises(ConfigError, match="one for each of the 4"):
+        sample_codes(prior, 4, labels=torch.tensor([0, 1]))

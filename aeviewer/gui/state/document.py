@@ -101,6 +101,14 @@ class Document:
         history = list(before["history"]) + [{**r, "epoch": r["epoch"] + offset} for r in history]
         self.records = {"metrics": {}, "history": history, "extra": {**run, "continued_from": dict(before["extra"])}}
 
+    def prior_trained(self, record: dict[str, Any]) -> None:
+        """A prior trained in the app: recorded beside the weights as ``aeviewer train-prior`` records one (extra's
+        ``prior``); the metrics of the prior it replaced are dropped (``aeviewer evaluate`` measures the new one)."""
+        stale = ("prior_", "nll_bound")
+        self.records["metrics"] = {k: v for k, v in self.records["metrics"].items() if not k.startswith(stale)}
+        self.records["extra"] = {**self.records["extra"], "prior": record}
+        self.unsaved = True
+
     def no_scatter_html(self, dataset_name: str, has_prior: bool) -> str:
         """Why the open model has no scatter, what works without it, and how to cure it (rich text)."""
         problem = self.data_problem or f"the {dataset_name or 'data set'} test split is not loaded"

@@ -69,6 +69,7 @@ class Session(QObject):
     encodingProgress = Signal(float)
     encodingStatus = Signal(str)
     movingChanged = Signal(bool)
+    priorChanged = Signal()  # a learned prior was attached to the model (a prior training's live or final one)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -166,6 +167,16 @@ class Session(QObject):
         if not self._encode():
             self.encodingsChanged.emit()
         self.weightsUpdated.emit()
+
+    def attach_prior(self, prior: Any, final: bool = True) -> None:
+        """Make ``prior`` the open model's learned prior over its code maps (the model must take one); ``final``
+        marks the model unsaved, so that Save writes the prior into its checkpoint."""
+        if self.model is None:
+            return
+        self.model.attach_prior(prior)  # type: ignore[attr-defined]
+        if final:
+            self.document.unsaved = True
+        self.priorChanged.emit()
 
     def set_projection(self, kind: str, dims: Sequence[int] = (0, 1)) -> None:
         """Project the latents with ``kind`` ("identity" | "pair" | "pca") over ``dims``."""

@@ -86,6 +86,7 @@ class LossPlot(pg.PlotWidget):
         self._steps.clear()
         self._values.clear()
         self.setLabel("bottom", "step")
+        self.setLabel("left", "loss")  # a prior's run (gui/training/prior_stage.py) labels it bits per code
 
     def show_history(self, history: list[dict]) -> int:
         """Draw a checkpoint's saved per-epoch history (one point per epoch and loss term) in place of

@@ -20,6 +20,7 @@ from aeviewer.errors import AeviewerError, DataError
 from aeviewer.gui.training.data_source import DataSourceRow
 from aeviewer.gui.widgets.fitting_label import BreakingLabel, ElidedLabel
 from aeviewer.gui.training.panel_data import PanelData
+from aeviewer.gui.training.prior_stage import PriorStage
 from aeviewer.gui.widgets.image_utils import make_button
 from aeviewer.gui.training.loss_plot import LossPlot
 from aeviewer.gui.training.option_form import OptionForm, changed_signal
@@ -204,6 +205,10 @@ class TrainingPanel(RunDisplay, QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.info_label)
         layout.addWidget(self.loss_plot)  # no stretch factor: one took space from the form below its height
+        # stage 2 for a model with a codebook: a prior over its code maps (issue 31)
+        self.prior_stage = PriorStage(self.session, lambda: self.data_dir, self.is_running, self.loss_plot, self)
+        self.stateChanged.connect(self.prior_stage.update_buttons)
+        layout.addWidget(self.prior_stage)
         self._compact_for_small_screens()  # once the fields are the panel's children
 
     def _compact_for_small_screens(self) -> None:
@@ -393,6 +398,9 @@ class TrainingPanel(RunDisplay, QWidget):
         """Start training (a new model from the fields, or the open one); False when it could not start."""
         if self.is_running():
             return False
+        if self.prior_stage.running:  # the prior learns the open model's codes: new weights would pull them away
+            self.set_error("A prior over the code maps is training: stop it first (Stage 2's Stop)")
+            return False
         self.set_error("")
         if self._needs_loading():
             self._start_when_loaded = True
@@ -500,6 +508,7 @@ class TrainingPanel(RunDisplay, QWidget):
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
         """Stop and join the training job (used when the window closes); True when it has ended."""
         self.data.shutdown()
+        self.prior_stage.shutdown(timeout_ms / 1000)
         ended = self.run.shutdown(timeout_ms)
         if ended and self.run.worker is not None:
             self._set_state("idle")

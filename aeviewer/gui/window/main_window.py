@@ -183,6 +183,7 @@ class MainWindow(ScriptAccess, QMainWindow):
     def _connect(self) -> None:
         self.session.modelChanged.connect(self._on_model_changed)
         self.session.message.connect(self.set_last_action)
+        self.session.priorChanged.connect(self._update_title)  # a trained prior leaves the model unsaved
         self.session.encodingStatus.connect(self._show_encoding_status)
         panel = self.training_panel
         panel.trainingStarted.connect(self._on_training_started)

@@ -132,7 +132,10 @@ class CodePrior(nn.Module):
             return None
         if labels is None:
             raise ConfigError("this prior is class-conditional: give a class for each code map")
-        labels = torch.as_tensor(labels, dtype=torch.long, device=self.device).reshape(-1).expand(n)
+        labels = torch.as_tensor(labels, dtype=torch.long, device=self.device).reshape(-1)
+        if len(labels) not in (1, n):
+            raise ConfigError(f"give one class, or one for each of the {n} code maps (got {len(labels)})")
+        labels = labels.expand(n)
         if int(labels.min()) < 0 or int(labels.max()) >= self.config.n_classes:
             raise ConfigError(f"class out of range: the prior knows classes 0..{self.config.n_classes - 1}")
         return labels

@@ -23,6 +23,8 @@ from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.explore import latent_space
 from aeviewer.gui.state.session import Session
 from aeviewer.gui.widgets.image_utils import image_panel, image_view, make_button, make_spin, show_image, tile, to_qpixmap, wrapped_label
+from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
+from aeviewer.gui.views.decoder.prior_tab import PriorTab
 from aeviewer.gui.views.decoder.tile_view import TileView, status_label, tiles_panel
 from aeviewer.spec.vocabulary import KIND_SHORT_LABELS
 
@@ -100,7 +102,7 @@ class DecoderCanvas(QWidget):
         self.tabs.addTab(self._build_grid_tab(), "Grid")
         self.tabs.setTabToolTip(2, "Traversal grid: the decoder's pictures over the region the map shows")
         self.tabs.addTab(self._build_prior_tab(), "Prior")
-        self.tabs.setTabToolTip(3, "Samples from the model's prior (VAE, AAE)")
+        self.tabs.setTabToolTip(3, "Samples from the model's prior (VAE, AAE, a VQ-VAE with a learned prior)")
 
         top_widget = QWidget(self)
         top_widget.setLayout(top)
@@ -119,6 +121,7 @@ class DecoderCanvas(QWidget):
         session.currentPointChanged.connect(self.request_frame)
         session.flushRequested.connect(self.flush_frame)
         session.weightsUpdated.connect(self._on_weights_updated)
+        session.priorChanged.connect(lambda: self._show_prior_tab(session.model))
         self._on_model_changed()
         if session.current_z is not None:
             self.request_frame(session.current_z)
@@ -427,34 +430,63 @@ class DecoderCanvas(QWidget):
         self._samples: np.ndarray | None = None  # the latents drawn for the samples shown (a click picks one)
         self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ", "How many latents to draw and decode")
         self.sample_status = status_label(self)
-        self.sample_button = make_button(self, "Sample from the prior", "samplePrior",
+        self.sample_button = make_button(self, "Sample again", "samplePrior",
                                          "Draw new latents from the model's prior (VAE, AAE) and decode them",
                                          self.sample_prior)
         self.sample_tiles = TileView("priorSamples", self)
         self.sample_tiles.setToolTip("Click a sample to make it the current point")
         self.sample_tiles.tileClicked.connect(self.pick_sample)
         self.sample_tiles.capacityChanged.connect(self._refit.request)
-        return tiles_panel(self, [self.sample_button, self.sample_count], self.sample_status, self.sample_tiles)
+        self.prior_controls = LearnedPriorControls(self)  # a learned prior's temperature, top-k, class (issue 31)
+        self.prior_controls.changed.connect(lambda: self.sample_prior())
+        panel = tiles_panel(self, [self.sample_button, self.sample_count, self.prior_controls], self.sample_status,
+                            self.sample_tiles)
+        # a learned prior's sampling, fill-in and completions run as jobs; their tools are a second row
+        self.prior_tab = PriorTab(self.session, self.sample_tiles, self.sample_status, self.prior_controls,
+                                  self.sample_count, self._take_samples, self._make_room_for_tiles,
+                                  lambda: self.nearest_index, panel)
+        panel.layout().insertWidget(1, self.prior_tab.tools)
+        return panel
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Draw n latents from the prior (each call a new batch, reproducibly) and show as many of them as the
-        panel has room for; the current point stays where it is (a click on a sample moves it). Returns them."""
+        panel has room for; the current point stays where it is (a click on a sample moves it). Returns them; a learned
+        prior's arrive later, from the Prior tab's job (None here)."""
         model = self.session.model
         if model is None or not model.has_prior:
             return None
         if n is not None:
             self.sample_count.setValue(n)
-        generator = torch.Generator().manual_seed(self.sample_seed)
-        self.sample_seed += 1
+        seed, self.sample_seed = self.sample_seed, self.sample_seed + 1
+        if self.prior_controls.active:  # a learned prior draws position by position (0.1-0.5 s): a job
+            self.prior_tab.sample(model, self.sample_count.value(), seed)
+            return None
         with torch.inference_mode():
-            z = model.sample(self.sample_count.value(), generator=generator).cpu().numpy().astype(np.float32)
-        self._samples = z
-        self._show_samples()
+            z = model.sample(self.sample_count.value(), generator=torch.Generator().manual_seed(seed)
+                             ).cpu().numpy().astype(np.float32)
+        self._take_samples(z)
         return z
+
+    def _make_room_for_tiles(self, tiles_height: int) -> None:
+        """The fill-in and the completions are watched in the tiles: the tools get ``tiles_height`` px for them, or all
+        of the decoder's height where the canvas cannot shrink that far (a short screen); the splitter gives it back."""
+        top, bottom = self.splitter.sizes()
+        want = min(top + bottom, bottom + tiles_height - self.sample_tiles.height())
+        if want <= bottom:
+            return
+        self.splitter.setSizes([top + bottom - want, want])
+        if self.splitter.sizes()[1] < want:  # the canvas's side panel would not let go: fold the canvas away
+            self.splitter.setSizes([0, top + bottom])
+
+    def _take_samples(self, z: np.ndarray, shown: bool = False) -> None:
+        """The latents behind the tiles (a click picks one); ``shown``: the prior tab has laid them out already."""
+        self._samples = z
+        if not shown:
+            self._show_samples()
 
     def _show_samples(self) -> None:
         z = self._samples
-        if z is None:
+        if z is None or self.prior_tab.relayout():
             return
         across, down = self.sample_tiles.capacity(self._image_hw())
         shown = min(len(z), across * down)
@@ -508,12 +540,16 @@ class DecoderCanvas(QWidget):
         self.sample_tiles.clear()
         for widget in (self.sample_button, self.sample_count, self.sample_tiles):
             widget.setVisible(has_prior)
+        self.prior_controls.set_model(model, self.session.class_names)
+        self.prior_tab.set_model(model)
         self.sample_button.setEnabled(has_prior)
         if has_prior:
             self.sample_prior()
         elif model is not None:
             kind = KIND_SHORT_LABELS.get(model.config.kind, "model")  # a foreign model is "model"
-            self.sample_status.setText(f"This {kind} has no prior to sample from: only the VAE and the AAE have one")
+            how = ("train one over its code maps with 'aeviewer train-prior'" if model.has_codebook
+                   else "the VAE and the AAE have one")
+            self.sample_status.setText(f"This {kind} has no prior to sample from: {how}")
         else:
             self.sample_status.setText("")
 

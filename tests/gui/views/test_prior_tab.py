@@ -1,0 +1,130 @@
+"""The Prior tab's learned-prior work as jobs: samples off the GUI thread, Watch it sample, Complete an image."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from aeviewer.gui.app import create_main_window
+from aeviewer.gui.views.decoder.prior_fill import UNFILLED_GREY, grey_unfilled
+from aeviewer.gui.views.decoder.prior_tab import NEAREST
+from aeviewer.util.paths import shipped_dir
+
+
+@pytest.fixture
+def digits_window(qtbot, wait_encoded):
+    """The shipped digits VQ-VAE (4x4 code maps, a class-conditional prior) with its Prior tab in front."""
+    window = create_main_window(shipped_dir("trained") / "vqvae-digits.safetensors", background_encoding=True)
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.show()
+    wait_encoded(window)
+    canvas = window.decoder_canvas
+    canvas.tabs.setCurrentWidget(canvas.sample_tiles.parentWidget())
+    QApplication.processEvents()
+    canvas.prior_tab.wait()  # the first batch, drawn when the model opened
+    return window
+
+
+def test_a_learned_prior_s_samples_are_drawn_in_a_job_and_arrive_in_the_tab(qtbot, digits_window, monkeypatch):
+    canvas, model = digits_window.decoder_canvas, digits_window.session.model
+    threads = []
+    real_sample = model.sample
+    monkeypatch.setattr(model, "sample", lambda n, generator=None, **options: threads.append(threading.current_thread())
+                        or real_sample(n, generator=generator, **options))
+    canvas.sample_tiles.clear()
+    assert canvas.sample_prior(4) is None  # nothing drawn on the GUI thread: the batch is on its way
+    qtbot.waitUntil(lambda: canvas.sample_tiles.images is not None, timeout=20_000)
+    assert threads and threads[-1] is not threading.main_thread()
+    assert canvas.sample_tiles.images.shape == (4, 8, 8) and "samples from the prior" in canvas.sample_status.text()
+
+
+def test_the_prior_tab_says_a_failure_in_one_line(qtbot, digits_window, monkeypatch):
+    canvas, model = digits_window.decoder_canvas, digits_window.session.model
+    monkeypatch.setattr(model, "sample", lambda *args, **kwargs: 1 / 0)
+    canvas.sample_prior(4)
+    qtbot.waitUntil(lambda: not canvas.prior_tab.busy, timeout=20_000)
+    assert canvas.sample_status.text() == "The prior failed: ZeroDivisionError: division by zero"
+
+
+def test_watch_it_sample_fills_the_maps_to_the_last_position(qtbot, digits_window):
+    canvas = digits_window.decoder_canvas
+    tab = canvas.prior_tab
+    assert tab.tools.isVisibleTo(canvas)
+    frames = []
+    shown = tab._on_frame
+    tab._on_frame = lambda frame: frames.append(frame.filled) or shown(frame)
+    tab.watch(rate=1000)
+    qtbot.waitUntil(lambda: tab.last_fill is not None, timeout=20_000)
+    assert frames == sorted(frames) and frames[-1] == 16  # 4x4 positions, in raster order, to the last
+    assert tab.fill_position == 16 and "Filled all 16 positions" in canvas.sample_status.text()
+    done = tab.last_fill
+    np.testing.assert_allclose(canvas.sample_tiles.images, done.images[:len(canvas.sample_tiles.images)], atol=1e-6)
+    assert canvas._samples is done.latents  # a click on a filled map makes it the current point
+
+
+def test_unfilled_positions_are_grey_and_filled_ones_are_the_decoder_s():
+    images = np.random.default_rng(0).random((2, 8, 8)).astype(np.float32)
+    out = grey_unfilled(images, (4, 4), 6)  # 2x2 px per position; rows 0 and 1 of codes, up to column 1
+    assert np.array_equal(out[:, :2], images[:, :2]) and np.array_equal(out[:, 2:4, :4], images[:, 2:4, :4])
+    assert (out[:, 2:4, 4:] == UNFILLED_GREY).all() and (out[:, 4:] == UNFILLED_GREY).all()
+    colour = grey_unfilled(np.zeros((1, 8, 8, 3), np.float32), (4, 4), 0)
+    assert (colour == UNFILLED_GREY).all()
+
+
+def completed(qtbot, window, index: int):
+    """The tab's completion once it has arrived, and test image ``index``'s own code map."""
+    tab, session = window.decoder_canvas.prior_tab, window.session
+    qtbot.waitUntil(lambda: tab.last_completion is not None, timeout=20_000)
+    with torch.inference_mode():
+        own = session.model.encode_codes(session.test_set.float_batch(slice(index, index + 1)))[0]
+    return tab.last_completion, own
+
+
+def test_a_completion_keeps_the_codes_above_the_line_exactly(qtbot, digits_window):
+    canvas, session = digits_window.decoder_canvas, digits_window.session
+    canvas.prior_tab.complete(index=7, rows=2)
+    done, own = completed(qtbot, digits_window, 7)
+    assert torch.equal(done.given, own) and len(done.codes) >= 1
+    assert torch.equal(done.codes[:, :2], own[:2].expand(len(done.codes), -1, -1))  # the rows above the line, exactly
+    shown = canvas.sample_tiles.images
+    np.testing.assert_allclose(shown[0], session.test_set.images[7, 0].numpy() / 255.0, atol=1e-6)  # the original first
+    assert (shown[1, 4:] == UNFILLED_GREY).all()  # what the prior was given: the rows below the line are grey
+    assert len(shown) == len(done.codes) + 2 and "completions" in canvas.sample_status.text()
+
+
+def test_dragging_the_line_over_the_original_sets_the_rows_kept_and_completes_again(qtbot, digits_window):
+    canvas, session = digits_window.decoder_canvas, digits_window.session
+    tab = canvas.prior_tab
+    tab.complete(index=3, rows=1)
+    completed(qtbot, digits_window, 3)
+    tiles = canvas.sample_tiles
+    before = session.current_z.copy()
+    rect = tiles.cell_rect(0)
+    x = rect.center().x()
+    QTest.mousePress(tiles, Qt.MouseButton.LeftButton, pos=QPoint(x, rect.top() + 2))
+    QTest.mouseMove(tiles, QPoint(x, rect.top() + rect.height() // 2 + 1))  # half way down: 2 of the 4 rows
+    assert tab.tools.keep_rows.value() == 2
+    assert (tiles.images[1, 4:] == UNFILLED_GREY).all() and not (tiles.images[1, :4] == UNFILLED_GREY).all()
+    QTest.mouseRelease(tiles, Qt.MouseButton.LeftButton, pos=QPoint(x, rect.top() + rect.height() * 3 // 4 + 1))
+    assert tab.tools.keep_rows.value() == 3 and tab.last_completion is None  # let go: completed again, below row 3
+    done, own = completed(qtbot, digits_window, 3)
+    assert done.rows == 3 and torch.equal(done.codes[:, :3], own[:3].expand(len(done.codes), -1, -1))
+    assert np.array_equal(session.current_z, before) and canvas._samples is done.latents  # the drag picked no tile
+
+
+def test_complete_takes_the_test_image_nearest_the_current_point_unless_a_number_is_chosen(qtbot, digits_window):
+    canvas, session = digits_window.decoder_canvas, digits_window.session
+    tab = canvas.prior_tab
+    assert tab.tools.image_index.value() == NEAREST and tab.tools.image_index.text() == "nearest"
+    session.set_current_z(session.latents[5])
+    session.flushRequested.emit()
+    assert canvas.nearest_index == 5
+    tab.complete(rows=2)
+    done, own = completed(qtbot, digits_window, 5)
+    assert tab.completed_index == 5 and torch.equal(done.given, own) and "#5" in canvas.sample_status.text()
