@@ -1,6 +1,8 @@
 """Data larger than --max-memory: an .npz converted once into a memory-mapped cache, trained on batch by batch."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -61,3 +63,29 @@ def test_a_compressed_set_over_the_limit_says_how_to_map_it(tmp_path):
 def test_a_mapped_set_is_not_resized(big_npz):
     with pytest.raises(DataError, match="own size"):
         load_source(big_npz, Preparation(image_size=8), max_memory=LIMIT)
+
+
+
+def held_after_random_batches(tmp_path: Path, limit: int) -> int:
+    """The most file memory held over the start, after any batch of a random read of a 64 MB mapped set."""
+    from aeviewer.data import page_budget
+
+    path = tmp_path / "rows.npy"
+    rows = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(16_384, 4096))
+    rows[:] = 1
+    rows.flush()
+    del rows
+    mapping = np.load(path, mmap_mode="r")
+    budget = page_budget.PageBudget(mapping, limit)
+    baseline, held = page_budget.resident_file_bytes() or 0, 0
+    order = np.random.default_rng(0).permutation(len(mapping))
+    for start in range(0, len(order), 16):
+        budget.spent(np.asarray(mapping[np.sort(order[start:start + 16])]).nbytes)
+        held = max(held, (page_budget.resident_file_bytes() or 0) - baseline)
+    return held
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc/self/status")
+def test_a_random_read_holds_no_more_file_memory_than_the_budget(tmp_path):
+    limit = 8_000_000
+    assert held_after_random_batches(tmp_path, limit) <= limit + 4_000_000  # one batch's folios may come on top
