@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication
 from aeviewer.gui.dialogs import model_picker
 from aeviewer.gui.startup.gui_thread_gc import collect_on_gui_thread
 from aeviewer.gui.state.settings_store import APPLICATION, ORGANISATION
-from aeviewer.gui.startup.start_window import AfterFirstPaint, StartWindow
+from aeviewer.gui.startup.start_window import StartWindow
 from aeviewer.explore.session_file import SESSION_SUFFIX
 from aeviewer.spec.vocabulary import LAUNCH_KIND
 
@@ -69,16 +69,11 @@ def create_main_window(model_path: str | Path | None = None, data_dir: str | Pat
     import torch
 
     from aeviewer.gui.window.main_window import MainWindow
-    from aeviewer.gui.startup.warm_up import WarmUp
 
     ensure_app()
     torch.set_num_threads(GUI_TORCH_THREADS)  # this thread only; the worker sets its own
     window = MainWindow(data_dir=data_dir, trained_dir=trained_dir, background_encoding=background_encoding)
-    # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
-    # first paint; after the scatter's first paint it runs while the user looks at the window.
-    # (A Start pressed before it ran imports the same on the training thread, as without it.)
-    window.warm_up = WarmUp()
-    window._warm_up_trigger = AfterFirstPaint(window.latent_view.plot.viewport(), window.warm_up.start)
+    window.warm_up_after_first_paint()
     path = Path(model_path) if model_path is not None else default_model_path(trained_dir) if open_default else None
     if path is not None and path.name.endswith(SESSION_SUFFIX):
         window.session_menu.open_from(path)

@@ -108,6 +108,17 @@ class MainWindow(ScriptAccess, QMainWindow):
         self._on_model_changed()
 
     # -- layout -------------------------------------------------------------------------------------------
+    def warm_up_after_first_paint(self) -> None:
+        """Import what training needs once the scatter has painted (the app's launch; a bare window skips it)."""
+        from aeviewer.gui.startup.start_window import AfterFirstPaint
+        from aeviewer.gui.startup.warm_up import WarmUp
+
+        # The warm-up import holds the GIL for ~1 s: started now it slowed encoding the test set and the
+        # first paint; after the scatter's first paint it runs while the user looks at the window.
+        # (A Start pressed before it ran imports the same on the training thread, as without it.)
+        self.warm_up = WarmUp()
+        self._warm_up_trigger = AfterFirstPaint(self.latent_view.plot.viewport(), self.warm_up.start)
+
     def _build_views(self) -> None:
         self.training_panel = TrainingPanel(self.session, self.data_dir)
         self.latent_view = LatentView(self.session)
