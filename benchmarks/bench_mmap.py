@@ -60,7 +60,19 @@ def worker(path: str, max_memory: int) -> None:
     encode_s = time.perf_counter() - started
     print(json.dumps({"mapped": train.budget is not None, "load_s": load_s, "samples_per_s": len(train) / train_s,
                       "encode_per_s": len(train) / encode_s,
-                      "peak_rss_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6}))
+                      "peak_rss_gb": peak_rss_bytes() / 1e9}))
+
+
+def peak_rss_bytes() -> int:
+    """This process's own peak RSS (VmHWM). Not getrusage's ru_maxrss: Linux carries that over fork and exec, so
+    every worker reported the 5.03 GB the parent reached while writing the generated set."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def run(path: Path, max_memory: int, user_dir: str) -> dict:
