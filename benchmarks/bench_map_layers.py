@@ -6,7 +6,7 @@ Points: MNIST images (test split up to 10,000, else train) at blob coordinates (
 a trained 2-D latent space looks), drawn through an identity projection in a 1000x800 LatentView; the model
 for the manifold is the shipped vae-mnist-2d (its decoder, 28x28). Each frame is a ``setRange`` with the
 layers' re-pick done in the same frame, to a finished repaint (bench_scatter.py's ``repaint_after``); the
-manifold's tiles decode on its background thread, so its frame is the paint of the tiles decoded so far.
+manifold's tiles decode in a background job (gui/jobs.py), so its frame is the paint of the tiles decoded so far.
 
     python benchmarks/bench_map_layers.py --quick   # seconds: 2,000 points, 6 frames, 20 clicks (CI smoke)
     python benchmarks/bench_map_layers.py           # the figure: 10,000 (<= 30 ms) and 60,000 (<= 50 ms) points
