@@ -72,3 +72,15 @@ def test_the_cycle_finder_finds_a_cycle_through_three_modules() -> None:
     for importer, imported in (("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.c", "p.d"), ("p.d", "p.e")):
         graph.add_import(importer=importer, imported=imported)
     assert strongly_connected(graph) == [["p.a", "p.b", "p.c"]]
+
+
+if __name__ == "__main__":  # `python tests/test_import_cycles.py` in a checkout: count and name its cycles
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    found = grimp.build_graph("aeviewer", include_external_packages=False, cache_dir=None)
+    cycles = strongly_connected(found)
+    print(f"{len(cycles)} import cycles among {len(found.modules)} modules")
+    for component in cycles:
+        print("  " + " <-> ".join(component))
