@@ -27,8 +27,11 @@ features and nothing more, with no new dependency.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import time
+import weakref
 from typing import Any, Callable, Hashable
 
 from PySide6.QtCore import QObject, Signal
@@ -38,6 +41,9 @@ from aeviewer.errors import AeviewerError, Cancelled
 log = logging.getLogger(__name__)
 
 Callback = Callable[[Any], None]
+EXIT_WAIT_S = 3.0  # how long the interpreter's exit waits for running jobs to see their cancel
+
+_running: "weakref.WeakSet[Job]" = weakref.WeakSet()  # every job whose function has not returned yet
 
 
 def one_line(err: BaseException) -> str:
@@ -167,6 +173,7 @@ class Jobs(QObject):
         return job.result
 
     def _run(self, fn: Callable[[Job], Any], job: Job) -> None:
+        _running.add(job)
         try:
             job.result = fn(job)
         except Cancelled:
@@ -177,6 +184,7 @@ class Jobs(QObject):
                 log.exception("background job %s failed", job.key)
         finally:
             job._done.set()
+            _running.discard(job)
             self._post(job)
 
     def _post(self, job: Job) -> None:
@@ -232,6 +240,21 @@ class Jobs(QObject):
         if job.cancelled and on_cancel is not None:
             on_cancel()
 
+
+
+@atexit.register
+def _stop_running_jobs() -> None:
+    """Cancel every running job and give it a moment to return: a daemon thread still inside torch when the
+    interpreter finalises aborts the process ("terminate called without an active exception", seen once when a
+    GUI training benchmark returned with a job still encoding)."""
+    jobs = list(_running)
+    for job in jobs:
+        job.cancel()
+    deadline = EXIT_WAIT_S
+    for job in jobs:
+        started = time.monotonic()
+        job.wait(max(0.0, deadline))
+        deadline -= time.monotonic() - started
 
 
 _shared: Jobs | None = None

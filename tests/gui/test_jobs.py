@@ -88,3 +88,29 @@ def test_wait_returns_the_result_and_delivers_it_once(qtbot, runner):
     assert runner.wait(job, 5) == 42
     qtbot.wait(50)
     assert results == [42]
+
+
+def test_at_exit_a_running_job_is_cancelled_and_waited_for(tmp_path):
+    """The interpreter's exit cancels running jobs and waits for them (a daemon thread still in torch at
+    finalisation aborted the process); the job sees the cancel and ends before the process does."""
+    import subprocess
+    import sys
+    import textwrap
+
+    marker = tmp_path / "saw-cancel"
+    script = textwrap.dedent(f"""
+        import time
+        from PySide6.QtCore import QCoreApplication
+        from aeviewer.gui.jobs import Jobs
+        app = QCoreApplication([])
+        def work(job):
+            while not job.cancelled:
+                time.sleep(0.01)
+            time.sleep(0.2)  # a last step after the cancel, as a decode's chunk
+            open({str(marker)!r}, "w").write("yes")
+        Jobs().submit(work)
+        time.sleep(0.1)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert marker.read_text() == "yes"
