@@ -21,6 +21,7 @@ import os
 import re
 import signal
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -32,6 +33,7 @@ from aeviewer.models.base import BatchShare
 
 TIMEOUT = datetime.timedelta(minutes=5)  # a collective that waits longer than this: a rank is gone
 TEST_KILL_ENV = "AEVIEWER_TEST_KILL_RANK"  # "RANK:EPOCH": that rank kills itself as it ends that epoch (tests)
+LOST_RANK_GRACE_S = 5.0  # several of the launcher's 0.2 s polls: it sees the dead rank first and stops this one
 LAUNCHED_ENV = "AEVIEWER_LAUNCHED"  # set by `aeviewer train --nproc`: its launcher reports a lost rank, not each rank
 
 
@@ -225,9 +227,9 @@ def run_ranked(trainer: Any, ctx: DistContext | None) -> Any:
     try:
         result = trainer.run()
     except RuntimeError as err:  # gloo/NCCL: connection closed, timeout
-        close()
         if os.environ.get(LAUNCHED_ENV):
-            raise SystemExit(1) from None  # the launcher's one line names the rank that died first
+            _leave_to_the_launcher()
+        close()
         first = re.sub(r"^\[[^]]*\]\s*", "", str(err).strip()).splitlines()[0][:160] if str(err).strip() else ""
         raise RankLost(f"rank {ctx.rank} of {ctx.world_size} lost the other ranks ({first})") from None
     except BaseException:
@@ -235,6 +237,17 @@ def run_ranked(trainer: Any, ctx: DistContext | None) -> Any:
         raise
     close(wait_for_others=True)
     return result
+
+
+def _leave_to_the_launcher() -> None:
+    """A rank that lost its peers under `aeviewer train --nproc` waits for the launcher to stop it, then exits.
+
+    The launcher names the rank whose failure it saw first; a survivor that exited at once was seen in the same
+    poll as the rank that died and was named instead, and one that left the broken process group first was
+    aborted by gloo (SIGABRT; once in CI). So it neither exits early nor touches the group."""
+    time.sleep(LOST_RANK_GRACE_S)
+    sys.stderr.flush()
+    os._exit(1)
 
 
 def resumed(path: str, epochs: int) -> tuple[Any, list[dict[str, Any]]]:
