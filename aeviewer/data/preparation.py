@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from aeviewer.util.records import record_fields
 from aeviewer.errors import ConfigError
 
 CHANNELS = ("auto", "1", "3")
@@ -60,14 +61,9 @@ class Preparation:
     @classmethod
     def from_dict(cls, data: Any) -> "Preparation":
         """The preparation a checkpoint recorded (ConfigError, one line, for a damaged record)."""
-        if not isinstance(data, dict):
-            raise ConfigError("data preparation is not a JSON object")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"data preparation has unknown fields: {', '.join(unknown)}")
+        values = record_fields(cls, data, "data preparation")
         try:
-            return cls(**data)
+            return cls(**values)
         except TypeError as err:
             raise ConfigError(f"data preparation is damaged ({err})") from None
 

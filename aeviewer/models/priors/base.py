@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from aeviewer.util.records import record_fields
 from aeviewer.errors import ConfigError
 from aeviewer.spec.vocabulary import PRIOR_ARCHS
 
@@ -49,13 +50,7 @@ class PriorConfig:
     @classmethod
     def from_dict(cls, data: Any) -> "PriorConfig":
         """The config saved by ``to_dict``; ConfigError (one line) for anything else."""
-        if not isinstance(data, dict):
-            raise ConfigError("prior config is not a JSON object")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ConfigError(f"prior config has unknown fields: {', '.join(unknown)}")
-        values = dict(data)
+        values = record_fields(cls, data, "prior config")
         if "grid" in values:
             grid = values["grid"]
             if not isinstance(grid, (list, tuple)) or len(grid) != 2 or not all(_is_int(g) for g in grid):
