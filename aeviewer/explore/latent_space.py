@@ -24,12 +24,17 @@ class _EvalMode:
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.model, self.was_training = model, model.training
+        # train(False) walks every submodule in Python (~0.25 ms for a small VAE): a click's decode skips it
+        # when nothing is in training mode, which is the app's case between training runs
+        self.switch = any(m.training for m in model.modules())
 
     def __enter__(self) -> None:
-        self.model.eval()
+        if self.switch:
+            self.model.eval()
 
     def __exit__(self, *exc: object) -> None:
-        self.model.train(self.was_training)
+        if self.switch:
+            self.model.train(self.was_training)
 
 
 def encode_set(model: Autoencoder, images: ImageSet, batch_size: int = 1000) -> np.ndarray:
@@ -114,5 +119,7 @@ def nearest_examples(latents: np.ndarray, point: np.ndarray, k: int = 1) -> np.n
     k = min(k, len(d2))
     if k <= 0:
         return np.zeros(0, np.int64)
+    if k == 1:  # a click's nearest example: argmin is a third of argpartition's time
+        return np.array([np.argmin(d2)], np.int64)
     idx = np.argpartition(d2, k - 1)[:k]
     return idx[np.argsort(d2[idx], kind="stable")].astype(np.int64)

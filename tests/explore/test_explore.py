@@ -43,6 +43,24 @@ def test_encode_set_matches_encode_and_keeps_the_model_mode():
     assert model.training
 
 
+def test_decoding_runs_in_eval_mode_and_gives_back_a_whole_models_mode():
+    model = model_of(latent_dim=3).eval()
+    z = np.zeros((2, 3), np.float32)
+    latent_space.decode_points(model, z)
+    assert not any(m.training for m in model.modules())
+    model.train()
+    latent_space.decode_points(model, z)
+    assert all(m.training for m in model.modules())
+    model.eval()
+    next(iter(model.children())).train()  # one part training: decoding must still run in eval mode
+    seen = []
+    handles = [m.register_forward_hook(lambda m, i, o: seen.append(m.training)) for m in model.modules()]
+    latent_space.decode_points(model, z)
+    for h in handles:
+        h.remove()
+    assert seen and not any(seen)
+
+
 def test_encode_set_encodes_every_image_across_batches():
     # its speed is benchmarks/bench_encode.py's to measure: a timed assertion fails on a loaded machine
     model = model_of("ae", image_shape=(1, 28, 28), hidden=(512, 256), latent_dim=2)

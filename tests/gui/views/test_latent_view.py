@@ -172,6 +172,27 @@ def test_hovering_a_point_shows_its_image_and_label_and_hidden_classes_are_skipp
     assert nearest == -1 or int(digits_test.labels[nearest]) != label
 
 
+def test_a_click_skips_only_its_own_release_hover_and_the_next_move_hovers(qtbot, views, digits_test):
+    session, latent, _ = views
+    scene = latent.plot.scene()
+    passes = []
+    scene.sigMouseHover.connect(lambda items: passes.append(len(items)))
+    i = int(np.argmin(np.abs(session.coords - session.coords.mean(0)).sum(1)))
+    pos = latent.view_to_widget(*session.coords[i])
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonPress, pos, left, left)
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonRelease, pos, left, none)
+    assert passes == []  # the picking click's release walked no items
+    QTest.mouseMove(latent.plot.viewport(), pos.toPoint() + QPoint(1, 0))
+    qtbot.waitUntil(lambda: latent.inset.isVisible(), timeout=1000)
+    assert passes  # hovering is back at the next move
+    passes.clear()
+    legend = QPointF(latent.plot.mapFromScene(latent.legend.sceneBoundingRect().center()))
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonPress, legend, left, left)
+    send_mouse(latent.plot.viewport(), QEvent.Type.MouseButtonRelease, legend, left, none)
+    assert passes  # a click that did not pick (on the legend) keeps pyqtgraph's release hover
+
+
 def test_wide_latents_offer_pca_or_two_dimensions_with_axis_labels(qtbot, make_tiny_model, digits_test):
     session = Session()
     latent = LatentView(session)

@@ -156,6 +156,9 @@ class LatentView(QWidget):
         self._press_picked = False  # the left button went down on the plot and picked there
         self.plot.viewport().installEventFilter(self)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._skip_release_hover = False
+        self._scene_hover = self.plot.scene().sendHoverEvents
+        self.plot.scene().sendHoverEvents = self._send_hover_events  # see _send_hover_events
         session.modelChanged.connect(self._on_model_changed)
         session.encodingsChanged.connect(self._on_encodings_changed)
         session.currentPointChanged.connect(self._on_current_point)
@@ -423,7 +426,18 @@ class LatentView(QWidget):
                     # the press already picked: drop pyqtgraph's pending click so that the release
                     # neither picks again nor walks the items near the cursor to deliver it
                     scene.clickEvents = [e for e in scene.clickEvents if e.button() != Qt.MouseButton.LeftButton]
+                    self._skip_release_hover = True
         return False
+
+    def _send_hover_events(self, ev: Any, exitOnly: bool = False) -> None:  # noqa: N803 (pyqtgraph's name)
+        """pyqtgraph's hover pass, except the one its scene runs after the release of a picking click: the
+        mouse has not moved since the last hover, and that pass walks the items near the cursor (~0.7 ms)
+        before the decoded image can be painted. The next mouse move hovers as usual."""
+        if self._skip_release_hover and not exitOnly and ev.type() == QEvent.Type.GraphicsSceneMouseRelease:
+            self._skip_release_hover = False
+            return
+        self._skip_release_hover = False
+        self._scene_hover(ev, exitOnly)
 
     def _on_pick(self, x: float, y: float) -> None:
         self._pick(x, y, now=not self.dragging)  # drag steps coalesce on the canvas's frame timer
