@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -23,13 +24,19 @@ from aeviewer.gui.app import create_main_window, ensure_app  # noqa: E402
 from aeviewer.util.paths import shipped_dir  # noqa: E402
 
 
-def main(out: Path, name: str) -> None:
+def opened(name: str) -> tuple[Any, Any]:
+    """(the app, the window) of shipped model ``name`` as `aeviewer gui` opens it, once its test split is encoded."""
     app = ensure_app()
     fresh_settings()
     window = create_main_window(shipped_dir("trained") / f"{name}.safetensors")
     window.show()
     while window.session.encoding:
         settle(app, 0.1)
+    return app, window
+
+
+def main(out: Path, name: str) -> None:
+    app, window = opened(name)
     canvas = window.decoder_canvas
     canvas.tabs.setCurrentWidget(canvas.sample_tiles.parentWidget())
     settle(app, 1.0)

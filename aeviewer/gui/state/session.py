@@ -6,6 +6,7 @@ trains its own deep copy and sends weight snapshots, which ``load_weights`` copi
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -30,6 +31,16 @@ def default_projection_kind(latent_size: int) -> str:
     return "identity" if latent_size == 2 else "pca"
 
 
+@dataclass(frozen=True)
+class CompletionRequest:
+    """A test image to complete with the learned prior, keeping the codes of ``codes`` (H', W') where ``keep``
+    (bool, same shape) holds: the region painted in the codebook view."""
+
+    index: int
+    codes: np.ndarray
+    keep: np.ndarray
+
+
 class Session(QObject):
     """The one piece of shared state the views observe.
 
@@ -40,7 +51,8 @@ class Session(QObject):
     (a person is waiting on the current point, e.g. a click: views that coalesce frames draw it now
     instead of on the next event-loop turn), ``movingChanged(bool)`` (a move of many steps, such as a path
     playing, begins or ends: ``moving``), ``drawnPointChanged(object)`` (the drawing's code z ``(L,)``,
-    or None: the draw canvas says it, the latent view marks it).
+    or None: the draw canvas says it, the latent view marks it), ``completionRequested(CompletionRequest)`` (a
+    region of a code map to keep, painted in the codebook view: the decoder's Prior tab completes the rest).
 
     ``encode_in_background``: encode the test split and project it on a worker thread (the app sets it; off,
     as in tests and scripts, ``set_model`` returns with the encodings in place). Until a background encode
@@ -70,6 +82,7 @@ class Session(QObject):
     encodingStatus = Signal(str)
     movingChanged = Signal(bool)
     priorChanged = Signal()  # a learned prior was attached to the model (a prior training's live or final one)
+    completionRequested = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -177,6 +190,10 @@ class Session(QObject):
         if final:
             self.document.unsaved = True
         self.priorChanged.emit()
+
+    def request_completion(self, index: int, codes: np.ndarray, keep: np.ndarray) -> None:
+        """Ask for completions of test image ``index`` that keep ``codes`` where ``keep`` holds."""
+        self.completionRequested.emit(CompletionRequest(int(index), np.array(codes), np.array(keep, bool)))
 
     def set_projection(self, kind: str, dims: Sequence[int] = (0, 1)) -> None:
         """Project the latents with ``kind`` ("identity" | "pair" | "pca") over ``dims``."""

@@ -128,3 +128,63 @@ def test_complete_takes_the_test_image_nearest_the_current_point_unless_a_number
     tab.complete(rows=2)
     done, own = completed(qtbot, digits_window, 5)
     assert tab.completed_index == 5 and torch.equal(done.given, own) and "#5" in canvas.sample_status.text()
+
+
+def press_cell(view, region, row: int, col: int, kind, buttons):
+    """A real mouse event on the centre of code-map cell (row, col) of the codebook view."""
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QMouseEvent
+
+    scene = region.item.mapToScene(QPointF(col + 0.5, row + 0.5))
+    pos = QPointF(view.map_plots.mapFromScene(scene))
+    button = Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseMove else Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, pos, QPointF(view.map_plots.viewport().mapToGlobal(pos.toPoint())), button, buttons,
+                        Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(view.map_plots.viewport(), event)
+
+
+def test_a_region_painted_in_the_codebook_view_is_kept_exactly_and_the_prior_completes_the_rest(qtbot, digits_window):
+    from PySide6.QtCore import QEvent
+
+    window = digits_window
+    view = window.codebook_view
+    window.docks["codebook"].show()
+    window.docks["codebook"].raise_()
+    view.follow_check.setChecked(False)
+    view.select_image(11)
+    view.paint(3, 3, (int(view.edit_codes[3, 3]) + 1) % len(view.counts))  # an edited code is kept as shown
+    region = view.keep_region
+    assert not region.complete_button.isEnabled()  # nothing kept yet
+    view.map_plots.setFocus()
+    QTest.keyClick(view.map_plots, Qt.Key.Key_K)
+    assert region.paint_button.isChecked()
+    held = Qt.MouseButton.LeftButton
+    press_cell(view, region, 0, 3, QEvent.Type.MouseButtonPress, held)
+    for col in (2, 1, 0):  # a drag along the top row keeps every cell it crosses
+        press_cell(view, region, 0, col, QEvent.Type.MouseMove, held)
+    press_cell(view, region, 3, 3, QEvent.Type.MouseMove, held)
+    press_cell(view, region, 3, 3, QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)
+    keep = np.zeros((4, 4), bool)
+    keep[0, :] = True
+    keep[3, 3] = True
+    assert np.array_equal(region.keep, keep) and view.selected_cell is None  # painting picked no cell
+    assert (region.overlay.image[~keep][:, 3] > 0).all() and (region.overlay.image[keep][:, 3] == 0).all()
+    codes = view.edit_codes.copy()
+    region.complete_button.click()
+    canvas = window.decoder_canvas
+    assert canvas.tabs.currentWidget() is canvas.sample_tiles.parentWidget()
+    done, _own = completed(qtbot, window, 11)
+    assert done.rows is None and np.array_equal(done.keep.numpy(), keep)
+    kept = torch.from_numpy(keep)
+    assert torch.equal(done.codes[:, kept], torch.from_numpy(codes)[kept].expand(len(done.codes), -1))
+    assert not torch.equal(done.codes[:, ~kept], torch.from_numpy(codes)[~kept].expand(len(done.codes), -1))
+    shown = canvas.sample_tiles.images
+    assert (shown[1, 2:6] == UNFILLED_GREY).all()  # code rows 1 and 2 (8x8 images, 2x2 px a code): for the prior
+    assert not (shown[1, :2] == UNFILLED_GREY).all()  # code row 0: kept
+    assert "5 of 16 codes" in canvas.sample_status.text()
+    view.map_plots.setFocus()
+    QTest.keyClick(view.map_plots, Qt.Key.Key_K)  # paint mode off: a press picks a cell again
+    press_cell(view, region, 1, 1, QEvent.Type.MouseButtonPress, held)
+    press_cell(view, region, 1, 1, QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)
+    qtbot.waitUntil(lambda: view.selected_cell == (1, 1), timeout=2000)
+    assert np.array_equal(region.keep, keep)

@@ -1,7 +1,8 @@
 """CodebookView (VQ-VAE): the K codes coloured by test-set usage, and code painting on one image's code map.
 
 Click a cell of the code map, then a code in the grid: the cell takes that code and the image is
-decoded again (Ctrl+Z undoes). Clicking a code also lists the test images that use it most.
+decoded again (Ctrl+Z undoes). Clicking a code also lists the test images that use it most. With a learned prior,
+"Keep region" paints the cells to keep and the prior completes the rest (:mod:`.keep_region`).
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QGraphicsRectItem, QHBoxLayout, QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout, QWidget,
 )
 
+from aeviewer.gui.views.codebook.keep_region import KeepRegion
 from aeviewer.gui.widgets.coalescing import CoalescingTimer
 from aeviewer.explore import latent_space
 from aeviewer.gui.state.session import Session
@@ -170,8 +172,11 @@ class CodebookView(QWidget):
         self.users_plots.setMinimumHeight(70)
         self.users_view, self.users_item = image_view(self.users_plots.ci)
 
+        self.keep_region = KeepRegion(self.session, self.map_plots, self.map_view, self.map_item,
+                                      lambda: (self.image_index, self.edit_codes), self.content)
         right = QVBoxLayout()
         right.addLayout(controls)
+        right.addWidget(self.keep_region.row)
         right.addWidget(self.map_plots, 3)
         right.addWidget(self.edit_label)
         right.addWidget(self.users_label)
@@ -342,6 +347,7 @@ class CodebookView(QWidget):
         """The code map as colour cells (a fixed colour per code) with the code numbers written in."""
         codes = self.edit_codes
         show_image(self.map_view, self.map_item, code_palette(len(self.counts))[codes])
+        self.keep_region.fit(codes.shape)
         cells = codes.size
         while len(self._code_texts) < cells:
             text = pg.TextItem("", color="k", anchor=(0.5, 0.5))

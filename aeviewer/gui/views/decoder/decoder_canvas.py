@@ -122,6 +122,7 @@ class DecoderCanvas(QWidget):
         session.flushRequested.connect(self.flush_frame)
         session.weightsUpdated.connect(self._on_weights_updated)
         session.priorChanged.connect(lambda: self._show_prior_tab(session.model))
+        session.completionRequested.connect(self._complete_region)
         self._on_model_changed()
         if session.current_z is not None:
             self.request_frame(session.current_z)
@@ -447,6 +448,11 @@ class DecoderCanvas(QWidget):
                                   lambda: self.nearest_index, panel)
         panel.layout().insertWidget(1, self.prior_tab.tools)
         return panel
+
+    def _complete_region(self, request: Any) -> None:
+        """A region painted in the codebook view: the Prior tab comes to the front and completes the rest."""
+        self.tabs.setCurrentWidget(self.sample_tiles.parentWidget())
+        self.prior_tab.complete_region(request)
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:
         """Draw n latents from the prior (each call a new batch, reproducibly) and show as many of them as the

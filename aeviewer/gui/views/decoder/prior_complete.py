@@ -1,8 +1,10 @@
-"""Complete an image: keep a test image's codes above a line and let the learned prior sample the rest.
+"""Complete an image: keep a test image's codes above a line, or in a region painted in the codebook view, and let
+the learned prior sample the rest.
 
-The job (gui/jobs.py) encodes the image's code map, draws ``n`` completions with the first ``rows`` rows of codes
-kept (:func:`aeviewer.models.priors.keep_rows_above`: the prior reads them as its context and copies them exactly),
-and decodes them. What the tab shows, in order: the original image, what the prior was given (the kept rows decoded,
+The job (gui/jobs.py) encodes the image's code map, draws ``n`` completions with the kept codes (a mask: the first
+``rows`` rows, :func:`aeviewer.models.priors.keep_rows_above`, or the painted cells) copied exactly, and decodes them.
+The prior reads every kept code before a position as its context; it samples in raster order, so a kept code after a
+position is copied but was not seen when that position was drawn. What the tab shows, in order: the original image, what the prior was given (the kept rows decoded,
 the rest grey), then the completions. A class-conditional prior asked for no class completes as the image's class.
 The line is dragged on either of the first two tiles (:class:`~.prior_tab.PriorTab` greys the rows below it as it
 moves and completes again where it is let go), or set with the tab's row spin box.
@@ -16,14 +18,15 @@ import numpy as np
 import torch
 
 from aeviewer.gui.jobs import Job
-from aeviewer.gui.views.decoder.prior_fill import code_images, grey_unfilled
-from aeviewer.models.priors import keep_rows_above, sample_codes
+from aeviewer.gui.views.decoder.prior_fill import code_images, grey_cells
+from aeviewer.models.priors import sample_codes
 
 
 @dataclass
 class Completion:
-    given: torch.Tensor  # (H', W'): the image's own code map
-    rows: int  # the rows of codes kept
+    given: torch.Tensor  # (H', W'): the code map the kept codes come from (the image's own, or as edited)
+    keep: torch.Tensor  # (H', W') bool: the codes kept
+    rows: int | None  # the line: the rows of codes kept (None: a painted region)
     codes: torch.Tensor  # (n, H', W'): the completions
     images: np.ndarray  # (n + 2, H, W[, C]): the original, what was given, the completions
     latents: np.ndarray  # (n + 2, L), aligned with ``images`` (the first two: the image's own code map)
@@ -36,28 +39,30 @@ def as_display(image: torch.Tensor) -> np.ndarray:
     return out[..., 0] if out.shape[-1] == 1 else out
 
 
-def complete(model: Any, image: torch.Tensor, label: int, rows: int, n: int, seed: int,
-             options: dict[str, Any]) -> Callable[[Job], Completion]:
-    """The job that completes test ``image`` (uint8 (C, H, W), of class ``label``, -1 for none) below ``rows``
-    rows of its codes, ``n`` times (``options``: temperature, top_k, labels)."""
+def complete(model: Any, image: torch.Tensor, label: int, keep: torch.Tensor, n: int, seed: int,
+             options: dict[str, Any], given: torch.Tensor | None = None, rows: int | None = None
+             ) -> Callable[[Job], Completion]:
+    """The job that completes test ``image`` (uint8 (C, H, W), of class ``label``, -1 for none) ``n`` times, keeping
+    the codes where ``keep`` (bool (H', W')) holds: from ``given`` (H', W') where set, else from the image's own code
+    map. ``options``: temperature, top_k, labels; ``rows``: the line the mask came from, if it did."""
 
     def run(job: Job) -> Completion:
         prior = model.prior
-        grid = tuple(prior.config.grid)
         with torch.inference_mode():
-            given = model.encode_codes(image.unsqueeze(0).float().div(255.0))
+            own = model.encode_codes(image.unsqueeze(0).float().div(255.0))
+        source = own if given is None else torch.as_tensor(given, dtype=torch.long).reshape(own.shape)
         options_here = dict(options)
         if prior.conditional and "labels" not in options_here and 0 <= label < prior.config.n_classes:
             options_here["labels"] = label
         job.check()
-        codes = sample_codes(prior, n, generator=torch.Generator().manual_seed(seed), given=given,
-                             keep=keep_rows_above(grid, rows), **options_here)
+        codes = sample_codes(prior, n, generator=torch.Generator().manual_seed(seed), given=source, keep=keep,
+                             **options_here)
         job.check()
-        decoded = code_images(model, given)
-        kept = grey_unfilled(decoded, grid, rows * grid[1])
+        decoded = code_images(model, source)
+        kept = grey_cells(decoded, ~keep.numpy())
         images = np.concatenate([as_display(image)[None], kept, code_images(model, codes)])
         with torch.inference_mode():
-            latents = model.latents_of_codes(torch.cat([given, given, codes])).cpu().numpy().astype(np.float32)
-        return Completion(given[0].clone(), rows, codes, images, latents, decoded[0])
+            latents = model.latents_of_codes(torch.cat([source, source, codes])).cpu().numpy().astype(np.float32)
+        return Completion(source[0].clone(), keep.clone(), rows, codes, images, latents, decoded[0])
 
     return run

@@ -47,9 +47,14 @@ def code_images(model: Any, codes: torch.Tensor) -> np.ndarray:
 def grey_unfilled(images: np.ndarray, grid: tuple[int, int], filled: int) -> np.ndarray:
     """``images`` with the pixels of every raster position from ``filled`` on painted UNFILLED_GREY."""
     h, w = grid
+    return grey_cells(images, (np.arange(h * w) >= filled).reshape(h, w))
+
+
+def grey_cells(images: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """``images`` with the pixels of the code cells where ``cells`` (bool (H', W')) holds painted UNFILLED_GREY."""
+    h, w = cells.shape
     height, width = images.shape[1:3]
-    unfilled = (np.arange(h * w) >= filled).reshape(h, w)
-    block = np.repeat(np.repeat(unfilled, -(-height // h), 0), -(-width // w), 1)[:height, :width]
+    block = np.repeat(np.repeat(np.asarray(cells, bool), -(-height // h), 0), -(-width // w), 1)[:height, :width]
     out = np.array(images, np.float32, copy=True)
     out[:, block] = UNFILLED_GREY
     return out

@@ -6,7 +6,8 @@ newest request wins (a new batch ends a fill-in that is still going) and nothing
 one line in the tab's status. A Gaussian prior's sample (one ``randn``) stays on the GUI thread, in the canvas.
 
 The tools row (:class:`PriorTools`) shows only for a model with a learned prior: Watch it sample
-(:mod:`.prior_fill`) and Complete an image (:mod:`.prior_complete`). Views keep no per-model state: what the tab
+(:mod:`.prior_fill`) and Complete an image (:mod:`.prior_complete`), below the line or outside a region painted
+in the codebook view (``Session.completionRequested``). Views keep no per-model state: what the tab
 shows is dropped, and its job superseded, whenever the Session's model or prior changes.
 """
 from __future__ import annotations
@@ -20,13 +21,13 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSpinBox, QWidget
 
 from aeviewer.gui.jobs import Job, Jobs
-from aeviewer.gui.state.session import Session
+from aeviewer.gui.state.session import CompletionRequest, Session
 from aeviewer.gui.views.decoder.prior_complete import Completion, complete
 from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
 from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in, grey_unfilled
 from aeviewer.gui.views.decoder.tile_view import GAP, MIN_CELL, TileView
 from aeviewer.gui.widgets.image_utils import make_button, make_spin
-from aeviewer.models.priors import prior_of
+from aeviewer.models.priors import keep_rows_above, prior_of
 
 PRIOR_TAB_KEY = "prior-tab"  # one lane: each request of the tab supersedes the one before
 NEAREST = -1  # the image spin box's "nearest": the test image nearest the current point
@@ -159,17 +160,38 @@ class PriorTab(QObject):
             self.tools.image_index.setValue(index)
         if rows is not None:
             self.tools.keep_rows.setValue(rows)
-        self._make_room(self.count.value() + 2)
         index, rows = self.tools.image_index.value(), self.tools.keep_rows.value()
         if index == NEAREST:
             index = min(max(self.nearest(), 0), len(test_set) - 1)
+        keep = keep_rows_above(tuple(model.prior.config.grid), rows)
+        return self._complete(index, keep, None, rows, f"below row {rows}")
+
+    def complete_region(self, request: CompletionRequest) -> Job | None:
+        """Complete a test image outside a region of its code map painted in the codebook view (``request``: the
+        image, the code map as shown there, and which of its codes to keep)."""
+        model, test_set = self.session.model, self.session.test_set
+        if prior_of(model) is None or test_set is None or not 0 <= request.index < len(test_set):
+            return None
+        grid = tuple(model.prior.config.grid)
+        keep = torch.as_tensor(np.asarray(request.keep, bool))
+        if tuple(keep.shape) != grid or tuple(np.shape(request.codes)) != grid:
+            self.status.setText(f"The region is for a {tuple(keep.shape)} code map, the prior's is {grid}")
+            return None
+        self.tools.image_index.setValue(request.index)
+        return self._complete(request.index, keep, torch.as_tensor(np.asarray(request.codes), dtype=torch.long), None,
+                              f"outside the {int(keep.sum())} codes kept in the codebook view")
+
+    def _complete(self, index: int, keep: torch.Tensor, given: torch.Tensor | None, rows: int | None,
+                  what: str) -> Job:
+        model, test_set = self.session.model, self.session.test_set
+        self._make_room(self.count.value() + 2)
         self.completed_index = index
         n = max(1, min(self.count.value(), self._room() - 2))
         label = int(test_set.labels[index]) if len(test_set.class_names) else -1
         self.last_completion = None
-        self.status.setText(f"Completing test image #{index} below row {rows}…")
-        return self._submit(complete(model, test_set.images[index], label, rows, n, self._next_seed(),
-                                     self.controls.options()), self._on_completed)
+        self.status.setText(f"Completing test image #{index} {what}…")
+        return self._submit(complete(model, test_set.images[index], label, keep, n, self._next_seed(),
+                                     self.controls.options(), given=given, rows=rows), self._on_completed)
 
     def relayout(self) -> bool:
         """The tiles have room for a different number of cells: lay out the fill-in's or the completions' images
@@ -210,9 +232,10 @@ class PriorTab(QObject):
         self.shown = done.images
         self._lay_out(done.images)
         self.take_samples(done.latents, True)
-        grid_rows = done.given.shape[0]
-        self.status.setText(f"Test image #{self.completed_index}, what was kept (rows 1–{done.rows} of "
-                            f"{grid_rows}; grey: for the prior), then {len(done.codes)} completions")
+        kept = (f"rows 1–{done.rows} of {done.given.shape[0]}" if done.rows is not None
+                else f"{int(done.keep.sum())} of {done.keep.numel()} codes, painted in the codebook view")
+        self.status.setText(f"Test image #{self.completed_index}, what was kept ({kept}; grey: for the prior), "
+                            f"then {len(done.codes)} completions")
 
     # -- the line, dragged over the original (the first two tiles of a completion) -------------------------------
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
