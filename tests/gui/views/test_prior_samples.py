@@ -7,6 +7,7 @@ import torch
 from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.app import create_main_window
+from aeviewer.gui.views.decoder import prior_tab as prior_tab_module
 from aeviewer.models.priors import build_prior, default_prior_config
 from aeviewer.util.paths import shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint, save_checkpoint
@@ -43,14 +44,14 @@ def test_temperature_top_k_and_class_reach_the_learned_prior_and_draw_again(qtbo
     qtbot.addWidget(window)
     window.show()
     wait_encoded(window)
-    canvas, model = window.decoder_canvas, window.session.model
+    canvas = window.decoder_canvas
     show_prior_tab(canvas)
     controls = canvas.prior_controls
     assert controls.isVisibleTo(canvas) and controls.label.count() == 11  # "any class" and the ten digits
     asked = []
-    real_sample = model.sample
-    monkeypatch.setattr(model, "sample", lambda n, generator=None, **options: asked.append(options) or
-                        real_sample(n, generator=generator, **options))
+    real_sample = prior_tab_module.sample_in_job
+    monkeypatch.setattr(prior_tab_module, "sample_in_job", lambda job, prior, n, generator=None, **options: (
+        asked.append(options) or real_sample(job, prior, n, generator=generator, **options)))
     canvas.prior_tab.wait()  # the first batch, drawn when the model opened
     asked.clear()
     for change in (lambda: controls.label.setCurrentIndex(4), lambda: controls.top_k.setValue(5),  # digit 3

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from aeviewer.gui.app import create_main_window
 from aeviewer.gui.views.decoder.prior_fill import UNFILLED_GREY, grey_unfilled
+from aeviewer.gui.views.decoder import prior_tab as prior_tab_module
 from aeviewer.gui.views.decoder.prior_tab import NEAREST
 from aeviewer.util.paths import shipped_dir
 
@@ -32,11 +33,11 @@ def digits_window(qtbot, wait_encoded):
 
 
 def test_a_learned_prior_s_samples_are_drawn_in_a_job_and_arrive_in_the_tab(qtbot, digits_window, monkeypatch):
-    canvas, model = digits_window.decoder_canvas, digits_window.session.model
+    canvas = digits_window.decoder_canvas
     threads = []
-    real_sample = model.sample
-    monkeypatch.setattr(model, "sample", lambda n, generator=None, **options: threads.append(threading.current_thread())
-                        or real_sample(n, generator=generator, **options))
+    real_sample = prior_tab_module.sample_in_job
+    monkeypatch.setattr(prior_tab_module, "sample_in_job", lambda job, prior, n, **options: threads.append(
+        threading.current_thread()) or real_sample(job, prior, n, **options))
     canvas.sample_tiles.clear()
     assert canvas.sample_prior(4) is None  # nothing drawn on the GUI thread: the batch is on its way
     qtbot.waitUntil(lambda: canvas.sample_tiles.images is not None, timeout=20_000)
@@ -45,8 +46,8 @@ def test_a_learned_prior_s_samples_are_drawn_in_a_job_and_arrive_in_the_tab(qtbo
 
 
 def test_the_prior_tab_says_a_failure_in_one_line(qtbot, digits_window, monkeypatch):
-    canvas, model = digits_window.decoder_canvas, digits_window.session.model
-    monkeypatch.setattr(model, "sample", lambda *args, **kwargs: 1 / 0)
+    canvas = digits_window.decoder_canvas
+    monkeypatch.setattr(prior_tab_module, "sample_in_job", lambda *args, **kwargs: 1 / 0)
     canvas.sample_prior(4)
     qtbot.waitUntil(lambda: not canvas.prior_tab.busy, timeout=20_000)
     assert canvas.sample_status.text() == "The prior failed: ZeroDivisionError: division by zero"
@@ -188,3 +189,36 @@ def test_a_region_painted_in_the_codebook_view_is_kept_exactly_and_the_prior_com
     press_cell(view, region, 1, 1, QEvent.Type.MouseButtonRelease, Qt.MouseButton.NoButton)
     qtbot.waitUntil(lambda: view.selected_cell == (1, 1), timeout=2000)
     assert np.array_equal(region.keep, keep)
+
+
+class CountingJob:
+    """What a job's function sees of its Job: ``check()``, here cancelled after ``limit`` checks."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.checks, self.limit = 0, limit
+
+    def check(self) -> None:
+        from aeviewer.gui.jobs import Cancelled
+
+        self.checks += 1
+        if self.limit is not None and self.checks > self.limit:
+            raise Cancelled("cancelled")
+
+
+def test_a_sample_job_draws_what_model_sample_draws_and_a_superseded_one_stops_within_a_position():
+    from aeviewer.gui.jobs import Cancelled
+    from aeviewer.gui.views.decoder.prior_tab import draw_latents
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    model = load_checkpoint(shipped_dir("trained") / "vqvae-digits.safetensors").model
+    options = {"temperature": 0.9, "top_k": 20, "labels": 3}
+    job = CountingJob()
+    latents = draw_latents(model, 6, 5, options)(job)
+    with torch.inference_mode():
+        expected = model.sample(6, generator=torch.Generator().manual_seed(5), **options).numpy()
+    np.testing.assert_array_equal(latents, expected)
+    assert job.checks == model.prior.config.grid[0] * model.prior.config.grid[1]  # one look a position
+    cancelled = CountingJob(limit=3)
+    with pytest.raises(Cancelled):
+        draw_latents(model, 6, 5, options)(cancelled)
+    assert cancelled.checks == 4  # the fourth position's look ended it

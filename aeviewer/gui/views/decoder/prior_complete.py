@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from aeviewer.gui.jobs import Job
-from aeviewer.gui.views.decoder.prior_fill import code_images, grey_cells
-from aeviewer.models.priors import sample_codes
+from aeviewer.gui.views.decoder.prior_fill import code_images, grey_cells, sample_in_job
 
 
 @dataclass
@@ -55,8 +54,8 @@ def complete(model: Any, image: torch.Tensor, label: int, keep: torch.Tensor, n:
         if prior.conditional and "labels" not in options_here and 0 <= label < prior.config.n_classes:
             options_here["labels"] = label
         job.check()
-        codes = sample_codes(prior, n, generator=torch.Generator().manual_seed(seed), given=source, keep=keep,
-                             **options_here)
+        codes = sample_in_job(job, prior, n, generator=torch.Generator().manual_seed(seed), given=source, keep=keep,
+                              **options_here)
         job.check()
         decoded = code_images(model, source)
         kept = grey_cells(decoded, ~keep.numpy())

@@ -44,6 +44,17 @@ def code_images(model: Any, codes: torch.Tensor) -> np.ndarray:
     return images[..., 0] if images.shape[-1] == 1 else images
 
 
+def sample_in_job(job: Job, prior: Any, n: int, **options: Any) -> torch.Tensor:
+    """``n`` code maps drawn from ``prior`` as :func:`aeviewer.models.priors.sample_codes` draws them, looking at the
+    job between positions: a request superseded by a newer one (or a model closed) stops within one position
+    instead of sampling on to the end (an emoji map is 256 positions)."""
+    filled = torch.zeros(0, dtype=torch.long)
+    for _t, so_far in iter_sample(prior, n, **options):
+        job.check()
+        filled = so_far
+    return filled.clone()
+
+
 def grey_unfilled(images: np.ndarray, grid: tuple[int, int], filled: int) -> np.ndarray:
     """``images`` with the pixels of every raster position from ``filled`` on painted UNFILLED_GREY."""
     h, w = grid

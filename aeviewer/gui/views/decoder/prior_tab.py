@@ -24,7 +24,9 @@ from aeviewer.gui.jobs import Job, Jobs
 from aeviewer.gui.state.session import CompletionRequest, Session
 from aeviewer.gui.views.decoder.prior_complete import Completion, complete
 from aeviewer.gui.views.decoder.prior_controls import LearnedPriorControls
-from aeviewer.gui.views.decoder.prior_fill import DEFAULT_RATE, FillDone, FillFrame, fill_in, grey_unfilled
+from aeviewer.gui.views.decoder.prior_fill import (
+    DEFAULT_RATE, FillDone, FillFrame, fill_in, grey_unfilled, sample_in_job,
+)
 from aeviewer.gui.views.decoder.tile_view import GAP, MIN_CELL, TileView
 from aeviewer.gui.widgets.image_utils import make_button, make_spin
 from aeviewer.models.priors import keep_rows_above, prior_of
@@ -35,12 +37,13 @@ LINE_EVENTS = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.
 
 
 def draw_latents(model: Any, n: int, seed: int, options: dict[str, Any]) -> Callable[[Job], np.ndarray]:
-    """The job that draws ``n`` latents from ``model``'s prior (seeded; ``options``: temperature, top_k, labels)."""
+    """The job that draws ``n`` latents from ``model``'s learned prior (seeded; ``options``: temperature, top_k,
+    labels), stopping between positions when it is superseded."""
 
     def run(job: Job) -> np.ndarray:
-        generator = torch.Generator().manual_seed(seed)
+        codes = sample_in_job(job, model.prior, n, generator=torch.Generator().manual_seed(seed), **options)
         with torch.inference_mode():
-            return model.sample(n, generator=generator, **options).cpu().numpy().astype(np.float32)
+            return model.latents_of_codes(codes).cpu().numpy().astype(np.float32)
 
     return run
 
