@@ -152,7 +152,7 @@ class CodebookView(QWidget):
 
         self.map_plots = pg.GraphicsLayoutWidget()
         self.map_plots.setBackground("w")
-        self.map_plots.setMinimumHeight(150)
+        self.map_plots.setMinimumHeight(130)
         titles = ("image", "code map", "decoded")
         self.original_view, self.original_item = image_view()
         self.map_view, self.map_item = image_view()
@@ -169,7 +169,7 @@ class CodebookView(QWidget):
         self.users_label.setObjectName("codebookUsers")
         self.users_plots = pg.GraphicsLayoutWidget()
         self.users_plots.setBackground("w")
-        self.users_plots.setMinimumHeight(70)
+        self.users_plots.setMinimumHeight(55)
         self.users_view, self.users_item = image_view(self.users_plots.ci)
 
         self.keep_region = KeepRegion(self.session, self.map_plots, self.map_view, self.map_item,
