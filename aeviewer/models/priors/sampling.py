@@ -6,7 +6,7 @@ reads them as its context, so everything after them is conditioned on them.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Callable, Iterator
 
 import torch
 
@@ -61,11 +61,13 @@ def iter_sample(prior: CodePrior, n: int, *, labels: torch.Tensor | int | None =
         prior.train(was_training)
 
 
-def sample_codes(prior: CodePrior, n: int, **options: object) -> torch.Tensor:
-    """``n`` code maps (n, H', W') drawn from ``prior``; ``options`` as :func:`iter_sample`'s."""
+def sample_codes(prior: CodePrior, n: int, check: Callable[[], None] | None = None, **options: object) -> torch.Tensor:
+    """``n`` code maps (n, H', W') drawn from ``prior``; ``options`` as :func:`iter_sample`'s. ``check`` is called
+    after each position: a caller that may be cancelled raises there (the app's jobs)."""
     filled = torch.zeros(n, *prior.config.grid, dtype=torch.long)
     for _, filled in iter_sample(prior, n, **options):  # type: ignore[arg-type]  # noqa: B007 (the last one is kept)
-        pass
+        if check is not None:
+            check()
     return filled.clone()
 
 

@@ -18,6 +18,9 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from aeviewer.gui.state.session import Session
 
+COMPLETE_TIP = ("The learned prior samples the grey cells, keeping the painted ones: the completions show in the "
+                "decoder's Prior tab")
+NO_PRIOR_TIP = "This VQ-VAE has no learned prior: train one ('aeviewer train-prior' or the panel's Train prior)"
 FOR_THE_PRIOR_RGBA = (128, 128, 128, 170)  # the cells the prior will sample: grey, as the Prior tab shows them
 PAINT_EVENTS = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.MouseButtonRelease)
 
@@ -28,7 +31,7 @@ class KeepRegion(QObject):
     def __init__(self, session: Session, plots: pg.GraphicsLayoutWidget, view: pg.ViewBox, item: pg.ImageItem,
                  image: Callable[[], tuple[int, np.ndarray | None]], parent: QWidget) -> None:
         super().__init__(parent)
-        self.session, self.plots, self.view, self.item, self.image = session, plots, view, item, image
+        self.session, self.plots, self.item, self.image = session, plots, item, image
         self.keep: np.ndarray | None = None  # (H', W') bool: the cells kept
         self._value: bool | None = None  # what a drag sets the cells it crosses to (None: no drag)
         self.overlay = pg.ImageItem(axisOrder="row-major")
@@ -41,6 +44,7 @@ class KeepRegion(QObject):
         shortcut.activated.connect(self.paint_button.toggle)
         session.modelChanged.connect(self.update_buttons)
         session.priorChanged.connect(self.update_buttons)
+        self.update_buttons()
 
     def _build_row(self, parent: QWidget) -> QWidget:
         row = QWidget(parent)
@@ -51,8 +55,6 @@ class KeepRegion(QObject):
                                      "cell back), then 'Complete the rest' (K)")
         self.complete_button = QPushButton("Complete the rest", row)
         self.complete_button.setObjectName("codebookCompleteRest")
-        self.complete_button.setToolTip("The learned prior samples the grey cells, keeping the painted ones: the "
-                                        "completions show in the decoder's Prior tab")
         self.complete_button.clicked.connect(lambda _checked=False: self.complete())
         self.clear_button = QPushButton("Clear region", row)
         self.clear_button.setObjectName("codebookClearRegion")
@@ -86,10 +88,9 @@ class KeepRegion(QObject):
 
     def complete(self) -> bool:
         """Ask the Session for completions of the shown image outside the kept cells (False: nothing to ask)."""
-        index, codes = self.image()
-        if not self._can_complete() or codes is None:
+        if not self._can_complete():
             return False
-        self.session.request_completion(index, codes, self.keep)
+        self.session.request_completion(*self.image(), self.keep)
         return True
 
     def update_buttons(self) -> None:
@@ -98,13 +99,9 @@ class KeepRegion(QObject):
         self.paint_button.setEnabled(has_prior)
         self.clear_button.setEnabled(self.keep is not None and bool(self.keep.any()))
         self.complete_button.setEnabled(self._can_complete())
+        self.complete_button.setToolTip(COMPLETE_TIP if has_prior else NO_PRIOR_TIP)
         if not has_prior:
             self.paint_button.setChecked(False)
-            why = "This VQ-VAE has no learned prior: train one ('aeviewer train-prior' or the panel's Train prior)"
-            self.complete_button.setToolTip(why)
-        else:
-            self.complete_button.setToolTip("The learned prior samples the grey cells, keeping the painted ones: the "
-                                            "completions show in the decoder's Prior tab")
 
     def _can_complete(self) -> bool:
         model = self.session.model

@@ -451,7 +451,7 @@ class DecoderCanvas(QWidget):
 
     def _complete_region(self, request: Any) -> None:
         """A region painted in the codebook view: the Prior tab comes to the front and completes the rest."""
-        self.tabs.setCurrentWidget(self.sample_tiles.parentWidget())
+        self.show_tab(self.sample_tiles.parentWidget())
         self.prior_tab.complete_region(request)
 
     def sample_prior(self, n: int | None = None) -> np.ndarray | None:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from aeviewer.gui.jobs import Job
-from aeviewer.models.priors import iter_sample
+from aeviewer.models.priors import iter_sample, sample_codes
 
 UNFILLED_GREY = 0.5  # what a position the prior has not drawn yet shows: neither ink nor background
 DEFAULT_RATE = 40  # positions a second (the issue asks at least 20): a 7x7 map fills in 1.2 s, a 16x16 one in 6.4 s
@@ -45,14 +45,9 @@ def code_images(model: Any, codes: torch.Tensor) -> np.ndarray:
 
 
 def sample_in_job(job: Job, prior: Any, n: int, **options: Any) -> torch.Tensor:
-    """``n`` code maps drawn from ``prior`` as :func:`aeviewer.models.priors.sample_codes` draws them, looking at the
-    job between positions: a request superseded by a newer one (or a model closed) stops within one position
-    instead of sampling on to the end (an emoji map is 256 positions)."""
-    filled = torch.zeros(0, dtype=torch.long)
-    for _t, so_far in iter_sample(prior, n, **options):
-        job.check()
-        filled = so_far
-    return filled.clone()
+    """``n`` code maps drawn from ``prior``, looking at the job after each position: a request superseded by a newer
+    one (or a model closed) stops within one position instead of sampling on to the end (an emoji map is 256)."""
+    return sample_codes(prior, n, check=job.check, **options)
 
 
 def grey_unfilled(images: np.ndarray, grid: tuple[int, int], filled: int) -> np.ndarray:
