@@ -83,12 +83,14 @@ def prior_samples(name: str, n: int, seed: int, **options: object) -> torch.Tens
         return model.decode(model.sample(n, generator=torch.Generator().manual_seed(seed), **options))
 
 
-def learned_prior_options(name: str, temperature: float, top_k: int) -> dict[str, object]:
-    """Temperature and top-k for a learned prior over code maps (the N(0, I) and AAE priors take none)."""
+def learned_prior_options(name: str, temperature: float, top_k: int, guidance: float) -> dict[str, object]:
+    """Temperature, top-k and class guidance for a learned prior over code maps (the N(0, I) and AAE priors take
+    none; guidance only a class-conditional one)."""
     model = load_checkpoint(shipped_dir("trained") / f"{name}.safetensors").model
-    if getattr(model, "prior", None) is None:
+    prior = getattr(model, "prior", None)
+    if prior is None:
         return {}
-    return {"temperature": temperature, "top_k": top_k}
+    return {"temperature": temperature, "top_k": top_k, **({"guidance": guidance} if prior.conditional else {})}
 
 
 def class_agreement(judge: nn.Module, name: str, n_per_class: int, **options: object) -> float | None:
@@ -115,6 +117,7 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", default=MODELS, help=f"shipped models to score (default {' '.join(MODELS)})")
     parser.add_argument("--temperature", type=float, default=1.0, help="a learned prior's sampling temperature")
     parser.add_argument("--top-k", type=int, default=0, help="a learned prior's top-k (0: all codes)")
+    parser.add_argument("--guidance", type=float, default=1.0, help="a class-conditional learned prior's guidance (1: none)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     n, limit, epochs = (100, 5000, 1) if args.quick else (args.n, None, args.epochs)
@@ -123,7 +126,7 @@ def main() -> None:
     rows = [("MNIST test images", *scores(judge, test.images[:n].float() / 255)[:2], None, 0.0)]
     for name in args.models:
         started = time.perf_counter()
-        options = learned_prior_options(name, args.temperature, args.top_k)
+        options = learned_prior_options(name, args.temperature, args.top_k, args.guidance)
         try:
             images = prior_samples(name, n, seed=0, **options)
         except AeviewerError as err:
@@ -133,7 +136,7 @@ def main() -> None:
         agreement = class_agreement(judge, name, max(10, n // 10), **options)
         rows.append((f"{name} prior", *scores(judge, images)[:2], agreement, took))
     print(f"sample quality by the MNIST judge, {n} images per source (confident: p >= {CONFIDENT}; learned priors at "
-          f"temperature {args.temperature}, top-k {args.top_k or 'all'})")
+          f"temperature {args.temperature}, top-k {args.top_k or 'all'}, guidance {args.guidance:g})")
     for label, confident, inception, agreement, took in rows:
         extra = f"  class k labelled k {agreement:.3f}" if agreement is not None else ""
         timing = f"  sampled in {took:.2f} s" if took else ""

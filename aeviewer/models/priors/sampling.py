@@ -1,4 +1,5 @@
-"""Sampling code maps from a prior in raster order: temperature, top-k, a class, completion of kept codes.
+"""Sampling code maps from a prior in raster order: temperature, top-k, a class and its guidance, completion of
+kept codes.
 
 :func:`iter_sample` yields after every position so that a view can animate the fill-in; :func:`sample_codes`
 runs it to the end. Kept positions (completion) take the given code instead of a drawn one; the prior still
@@ -12,6 +13,7 @@ import torch
 
 from aeviewer.errors import ConfigError
 from aeviewer.models.priors.base import CodePrior
+from aeviewer.models.priors.guidance import steps_for
 
 
 def draw(logits: torch.Tensor, temperature: float = 1.0, top_k: int = 0,
@@ -36,12 +38,13 @@ def random_labels(prior: CodePrior, n: int, generator: torch.Generator | None = 
 
 def iter_sample(prior: CodePrior, n: int, *, labels: torch.Tensor | int | None = None,
                 given: torch.Tensor | None = None, keep: torch.Tensor | None = None, temperature: float = 1.0,
-                top_k: int = 0, generator: torch.Generator | None = None,
+                top_k: int = 0, guidance: float = 1.0, generator: torch.Generator | None = None,
                 use_cache: bool = True) -> Iterator[tuple[int, torch.Tensor]]:
     """Yield ``(t, codes)`` after raster position ``t`` is filled; ``codes`` (n, H', W') is the map so far
     (positions after t hold 0). ``given`` (codes, broadcast to (n, H', W')) with ``keep`` (bool, broadcast
     likewise) fixes those positions to the given codes. ``use_cache=False`` recomputes the whole prefix at each
-    step (the transformer's reference; slower)."""
+    step (the transformer's reference; slower). ``guidance`` (a conditional prior only) steers each code towards
+    the class: 1 none, 0 the unconditional prior (see :mod:`aeviewer.models.priors.guidance`)."""
     h, w = prior.config.grid
     keep_flat, given_flat = _kept(prior, n, given, keep)
     if labels is None:
@@ -50,12 +53,13 @@ def iter_sample(prior: CodePrior, n: int, *, labels: torch.Tensor | int | None =
     prior.eval()
     try:
         with torch.no_grad():
-            state = prior.start(n, labels, use_cache=use_cache)
+            steps = steps_for(prior, n, labels, float(guidance), use_cache)
         codes = torch.zeros(n, h * w, dtype=torch.long, device=prior.device)
         for t in range(h * w):
             with torch.no_grad():
-                drawn = draw(prior.next_logits(state, codes, t), temperature, top_k, generator)
-            codes[:, t] = drawn if keep_flat is None else torch.where(keep_flat[:, t], given_flat[:, t], drawn)
+                drawn = draw(steps.logits(codes, t), temperature, top_k, generator)
+                codes[:, t] = drawn if keep_flat is None else torch.where(keep_flat[:, t], given_flat[:, t], drawn)
+                steps.chose(t, codes[:, t])
             yield t, codes.view(n, h, w)
     finally:
         prior.train(was_training)

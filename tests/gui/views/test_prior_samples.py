@@ -37,9 +37,11 @@ def test_the_prior_samples_tab_shows_a_vqvae_prior_s_samples(qtbot, tmp_path, wa
     assert window.session.model.has_prior
     qtbot.waitUntil(lambda: canvas.sample_tiles.images is not None and len(canvas.sample_tiles.images) > 0, timeout=10_000)
     assert canvas.sample_tiles.images.shape[1:] == (8, 8)  # (N, H, W): the decoded digits
+    # an unconditional prior has no class to steer towards: no guidance asked, none shown
+    assert not canvas.prior_controls.guidance.isVisibleTo(canvas) and "guidance" not in canvas.prior_controls.options()
 
 
-def test_temperature_top_k_and_class_reach_the_learned_prior_and_draw_again(qtbot, tmp_path, wait_encoded, monkeypatch):
+def test_temperature_top_k_class_and_guidance_reach_the_learned_prior_and_draw_again(qtbot, tmp_path, wait_encoded, monkeypatch):
     window = create_main_window(vqvae_with_prior(tmp_path, n_classes=10), background_encoding=True)
     qtbot.addWidget(window)
     window.show()
@@ -48,6 +50,7 @@ def test_temperature_top_k_and_class_reach_the_learned_prior_and_draw_again(qtbo
     show_prior_tab(canvas)
     controls = canvas.prior_controls
     assert controls.isVisibleTo(canvas) and controls.label.count() == 11  # "any class" and the ten digits
+    assert controls.guidance.isVisibleTo(canvas)
     asked = []
     real_sample = prior_tab_module.sample_in_job
     monkeypatch.setattr(prior_tab_module, "sample_in_job", lambda job, prior, n, generator=None, **options: (
@@ -55,10 +58,10 @@ def test_temperature_top_k_and_class_reach_the_learned_prior_and_draw_again(qtbo
     canvas.prior_tab.wait()  # the first batch, drawn when the model opened
     asked.clear()
     for change in (lambda: controls.label.setCurrentIndex(4), lambda: controls.top_k.setValue(5),  # digit 3
-                   lambda: controls.temperature.setValue(0.5)):
+                   lambda: controls.temperature.setValue(0.5), lambda: controls.guidance.setValue(2.5)):
         change()
         canvas.prior_tab.wait()  # each change draws again, as a job of the Prior tab
-    assert asked[-1] == {"temperature": 0.5, "top_k": 5, "labels": 3} and len(asked) == 3
+    assert asked[-1] == {"temperature": 0.5, "top_k": 5, "labels": 3, "guidance": 2.5} and len(asked) == 4
     assert canvas.sample_tiles.images is not None and len(canvas.sample_tiles.images) > 0
 
 

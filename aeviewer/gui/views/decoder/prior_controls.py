@@ -1,4 +1,5 @@
-"""The Prior samples tab's controls for a learned prior over code maps: temperature, top-k and the class to sample.
+"""The Prior samples tab's controls for a learned prior over code maps: temperature, top-k, the class to sample and
+how strongly to steer towards it.
 
 Shown only for a model whose prior is a learned one (a VQ-VAE after ``aeviewer train-prior``); a VAE's or an AAE's
 prior takes none of these. Any change asks for a new batch through ``changed``.
@@ -11,12 +12,13 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QSpinBox, QWidget
 
 from aeviewer.models.priors import prior_of
+from aeviewer.models.priors.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE
 
 ANY_CLASS = "any class"
 
 
 class LearnedPriorControls(QWidget):
-    """Temperature, top-k and class for ``model.sample(n, **options())``."""
+    """Temperature, top-k, class and guidance for ``model.sample(n, **options())``."""
 
     changed = Signal()
 
@@ -39,13 +41,22 @@ class LearnedPriorControls(QWidget):
         self.label = QComboBox(self)
         self.label.setObjectName("priorClass")
         self.label.setToolTip("The class a class-conditional prior samples")
+        self.guidance = QDoubleSpinBox(self)
+        self.guidance.setObjectName("priorGuidance")
+        self.guidance.setRange(0.0, MAX_GUIDANCE)
+        self.guidance.setSingleStep(0.5)
+        self.guidance.setValue(DEFAULT_GUIDANCE)
+        self.guidance.setPrefix("guidance ")
+        self.guidance.setToolTip("How strongly each code is steered towards its class: 1 none, higher more typical "
+                                 "of the class, 0 the prior with the class left out")
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.temperature, self.top_k, self.label):
+        for widget in (self.temperature, self.top_k, self.label, self.guidance):
             row.addWidget(widget)
         self.temperature.valueChanged.connect(lambda _value: self.changed.emit())
         self.top_k.valueChanged.connect(lambda _value: self.changed.emit())
         self.label.currentIndexChanged.connect(lambda _index: self.changed.emit())
+        self.guidance.valueChanged.connect(lambda _value: self.changed.emit())
         self.active = self.conditional = False
         self._shape: Any = None  # the config and class names of the prior the choices were made for
         self.setVisible(False)
@@ -69,12 +80,15 @@ class LearnedPriorControls(QWidget):
                 names = [class_names[k] if k < len(class_names) else str(k) for k in range(prior.config.n_classes)]
                 self.label.addItems([ANY_CLASS, *names])
         self.label.setVisible(prior.conditional)
+        self.guidance.setVisible(prior.conditional)
 
     def options(self) -> dict[str, Any]:
         """Keyword arguments for ``sample``: {} when no learned prior is shown."""
         if not self.active:
             return {}
         options: dict[str, Any] = {"temperature": self.temperature.value(), "top_k": self.top_k.value()}
+        if self.conditional:
+            options["guidance"] = self.guidance.value()
         if self.conditional and self.label.currentIndex() > 0:
             options["labels"] = self.label.currentIndex() - 1
         return options
