@@ -141,6 +141,18 @@ def _validate_vqvae(config: ModelConfig) -> None:
     if not 0.0 < config.ema_decay < 1.0:
         raise ConfigError(f"ema_decay must lie in (0, 1), got {config.ema_decay}")
     downsamplings(config.image_shape)
+    if config.conv_stages:
+        _validate_grid_stages(config)
+
+
+def _validate_grid_stages(config: ModelConfig) -> None:
+    side = config.image_shape[1]
+    if config.arch != "resnet":
+        raise ConfigError("a vqvae's code grid stages are the resnet arch's: the conv arch takes its own (1 or 2)")
+    if config.conv_stages < 0 or side % 2**config.conv_stages or side >> config.conv_stages < 2:
+        raise ConfigError(f"{config.conv_stages} code grid stages do not divide {side} px images into a grid of "
+                          f"2 or more")
+    stage_widths(tuple(config.channels), config.conv_stages)
 
 
 def _validate_aae(config: ModelConfig) -> None:

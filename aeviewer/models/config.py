@@ -19,7 +19,7 @@ class ModelConfig:
     hidden: tuple[int, ...] = (512, 256)  # mlp hidden widths, encoder order (decoder mirrors)
     decoder_dropout: float = 0.0  # mlp decoder: each hidden activation dropped with this probability while training
     channels: tuple[int, ...] = (32, 64)  # conv channels, encoder order (further stages double the last)
-    conv_stages: int = 0  # conv (not vqvae): stride-2 stages; 0 = derived from the image size (2 for 28x28)
+    conv_stages: int = 0  # conv: stride-2 stages (vqvae: to its code grid, resnet only); 0 = derived from the image size
     recon: str = "bce"  # ae/dae/aae: mse | bce; vae: bce (Bernoulli) | gaussian
     noise: str = "none"  # dae corruption, e.g. "gaussian:0.5", "masking:0.25", "salt_pepper:0.2"
     beta: float = 1.0  # vae: weight of the KL term

@@ -42,6 +42,11 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
+def grid_stages(config: ModelConfig) -> int:
+    """The stride-2 stages from image to code grid: the config's (resnet only), else :func:`downsamplings`."""
+    return config.conv_stages or downsamplings(config.image_shape)
+
+
 def vq_encoder(image_shape: tuple[int, int, int], channels: tuple[int, int], code_dim: int) -> nn.Sequential:
     c1, c2 = channels
     second = nn.Conv2d(c1, c2, 4, 2, 1) if downsamplings(image_shape) == 2 else nn.Conv2d(c1, c2, 3, 1, 1)
@@ -62,7 +67,7 @@ def vq_decoder(code_dim: int, channels: tuple[int, int], image_shape: tuple[int,
 def _networks(config: ModelConfig) -> tuple[nn.Sequential, nn.Sequential]:
     """The encoder to the code grid and the decoder from it, as the config's arch builds them."""
     if config.arch == "resnet":
-        widths = stage_widths(tuple(config.channels), downsamplings(config.image_shape))
+        widths = stage_widths(tuple(config.channels), grid_stages(config))
         return (resnet_grid_encoder(config.image_shape, widths, config.code_dim),
                 resnet_grid_decoder(config.code_dim, widths, config.image_shape))
     channels = (config.channels[0], config.channels[-1])
@@ -111,7 +116,7 @@ class VQVAE(Autoencoder):
         if config.ema:
             self.register_buffer("ema_sum", self.embedding.detach().clone())
         self.register_buffer("epoch_counts", torch.zeros(k), persistent=False)
-        n_down = downsamplings(config.image_shape)
+        n_down = grid_stages(config)
         self._grid = (config.image_shape[1] >> n_down, config.image_shape[2] >> n_down)
         self.prior: CodePrior | None = None  # a learned prior over code maps (models/priors), trained afterwards
 

@@ -75,3 +75,33 @@ def test_the_arch_option_offers_resnet_to_every_kind_and_the_vqvae_stays_convolu
 def test_a_size_it_cannot_take_is_one_line() -> None:
     with pytest.raises(ConfigError, match="square images of 16 to 256 px"):
         default_config("vae", (1, 30, 30), arch="resnet")
+
+
+@pytest.mark.parametrize(("stages", "grid"), [(1, 16), (2, 8), (3, 4)])
+def test_a_resnet_vqvae_s_code_grid_stages_set_its_grid(stages: int, grid: int, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = build_model(default_config("vqvae", (3, 32, 32), arch="resnet", channels=(4,), codebook_size=8,
+                                       code_dim=4, conv_stages=stages)).eval()
+    x = torch.rand(2, 3, 32, 32)
+    assert model.code_grid_shape == (grid, grid)
+    with torch.no_grad():
+        assert model.encode_codes(x).shape == (2, grid, grid)
+        assert model.decode(model.encode(x)).shape == x.shape
+    loaded = load_checkpoint(save_checkpoint(tmp_path / "vq.safetensors", model, dataset="tiny")).model
+    assert loaded.code_grid_shape == (grid, grid)
+
+
+@pytest.mark.parametrize(("arch", "stages", "words"), [
+    ("conv", 3, "the resnet arch's"),
+    ("resnet", 5, "do not divide 32 px images"),
+])
+def test_code_grid_stages_a_vqvae_cannot_take_are_one_line(arch: str, stages: int, words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as caught:
+        validate_config(default_config("vqvae", (3, 32, 32), arch=arch, channels=(4,), codebook_size=8,
+                                       code_dim=4, conv_stages=stages))
+    assert "\n" not in str(caught.value)
+
+
+def test_code_grid_stages_is_a_cli_flag_of_the_options_table() -> None:
+    option = BY_NAME["conv_stages"]
+    assert option.flag == "--code-grid-stages" and option.kinds == ("vqvae",) and option.archs == ("resnet",)
