@@ -5,7 +5,7 @@ import json
 import sys
 from pathlib import Path
 
-from aeviewer import atomic
+from aeviewer.util import atomic
 from aeviewer.training.checkpoint import read_metadata
 
 HERE = Path(__file__).resolve().parent
@@ -43,7 +43,7 @@ def write_readme(models: list[dict]) -> None:
         "",
         "Made by `trained/train_all.sh` on the development machine (2 cores, CPU torch 2.13.0, one thread per run);",
         "the metrics are what `aeviewer evaluate trained/FILE` prints on the test split. `index.json` holds the",
-        "same records for the app's model picker; `tests/test_trained.py` re-evaluates every model against them.",
+        "same records for the app's model picker; `tests/models/test_trained.py` re-evaluates every model against them.",
         "",
         "All were re-made with the current training code (new models start at the training",
         "set's mean image; the AAE's autoencoder step is recon + λ·gen), two runs at a time.",
