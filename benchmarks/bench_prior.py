@@ -9,7 +9,8 @@ transformer, measured in the same run.
     nice -n 10 python benchmarks/bench_prior.py --seconds 150   # the MNIST VQ-VAE (about 8 minutes)
     python benchmarks/bench_prior.py --shipped                  # the shipped priors against the speed bars
 
-``--shipped`` times the priors shipped in trained/ (decoding included, median of 5): 64 MNIST samples (bar 1 s),
+``--shipped`` times the priors shipped in trained/ (decoding included, median of 5; a class-conditional one also with
+class guidance 3, which runs the prior for every class at once): 64 MNIST samples (bar 1 s),
 16 emoji samples (bar 3 s), and the fill-in of one emoji sample position by position with the decoded image
 redrawn at each (bar: 20 positions a second), each as a ratio to its bar.
 """
@@ -76,8 +77,10 @@ def shipped_speeds() -> None:
         if not model.has_prior:
             print(f"  {name}: no prior")
             continue
-        took = timed(lambda i: model.decode(model.sample(n, generator=torch.Generator().manual_seed(i))))
-        print(f"ratio {name} {n} samples / bar {bar:.0f} s: {took / bar:.3f} ({took:.3f} s)")
+        for guidance in ((1.0, 3.0) if model.prior.conditional else (1.0,)):  # guidance runs every class at once
+            took = timed(lambda i: model.decode(model.sample(n, generator=torch.Generator().manual_seed(i),
+                                                             guidance=guidance)))
+            print(f"ratio {name} {n} samples, guidance {guidance:g} / bar {bar:.0f} s: {took / bar:.3f} ({took:.3f} s)")
     model = load_checkpoint(shipped_dir("trained") / "vqvae-emoji.safetensors").model
     if model.has_prior:
         def fill_in(i: int) -> None:

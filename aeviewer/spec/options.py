@@ -224,7 +224,9 @@ OPTIONS: tuple[Option, ...] = (
        parse=probability, cli_help="mlp decoder: drop each hidden activation with probability P while training (default 0)"),
     _o("channels", "Conv widths", "widths", (32, 64), "Convolutions (and the VQ-VAE): the number of channels of the "
        "encoder's two convolution layers, e.g. 32, 64 (the VQ-VAE also takes one); the decoder mirrors them. "
-       "Not the images' colour channels (Image channels).", archs=CONV_ARCHS),
+       "Not the images' colour channels (Image channels).", archs=CONV_ARCHS, flag="--conv-widths", parse=widths,
+       cli_help="conv/resnet (and vqvae) channel widths, first stage first, e.g. 32,64; further stages double the "
+                "last (default 32,64)"),
     _o("latent_dim", "Latent dim", "int", 2, "Size of the latent code; 2 is drawn as it is, more through PCA or a "
        "pair of dimensions.", low=2, high=512, kinds=NOT_VQ, flag="--latent-dim", parse=positive_int,
        cli_help="latent dimension (default 2)", cli_always=True),

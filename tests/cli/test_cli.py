@@ -67,6 +67,22 @@ def test_aae_options_reach_the_saved_config(tmp_path: Path) -> None:
     assert config["learned_posterior"] is False
 
 
+def test_conv_widths_and_code_grid_stages_reach_a_resnet_vqvae(tmp_path: Path) -> None:
+    import numpy as np
+
+    from aeviewer.training.checkpoint import load_checkpoint
+
+    data, out = tmp_path / "tiny.npz", tmp_path / "vq.safetensors"
+    rng = np.random.default_rng(0)
+    np.savez(data, images=rng.integers(0, 256, (20, 16, 16, 3), dtype=np.uint8), labels=np.arange(20) % 2)
+    assert main(["train", "--model", "vqvae", "--arch", "resnet", "--dataset", str(data), "--epochs", "1",
+                 "--codebook-size", "8", "--conv-widths", "8", "--code-grid-stages", "3", "--out", str(out),
+                 "--no-eval"]) == 0
+    model = load_checkpoint(out).model
+    assert list(model.config.channels) == [8] and model.config.conv_stages == 3
+    assert model.code_grid_shape == (2, 2)
+
+
 def test_learned_posterior_reaches_the_saved_config_and_the_model_reloads(tmp_path: Path) -> None:
     import torch
 
