@@ -51,6 +51,10 @@ def test_the_prior_tab_says_a_failure_in_one_line(qtbot, digits_window, monkeypa
     canvas.sample_prior(4)
     qtbot.waitUntil(lambda: not canvas.prior_tab.busy, timeout=20_000)
     assert canvas.sample_status.text() == "The prior failed: ZeroDivisionError: division by zero"
+    shown = canvas.sample_tiles.images.shape
+    digits_window.resize(1000, 700)  # the panel's room changes: the old batch is laid out again...
+    qtbot.waitUntil(lambda: canvas.sample_tiles.images.shape != shown, timeout=5000)
+    assert canvas.sample_status.text() == "The prior failed: ZeroDivisionError: division by zero"  # ...the line stays
 
 
 def test_watch_it_sample_fills_the_maps_to_the_last_position(qtbot, digits_window):

@@ -429,6 +429,7 @@ class DecoderCanvas(QWidget):
     def _build_prior_tab(self) -> QWidget:
         self.sample_seed = 0
         self._samples: np.ndarray | None = None  # the latents drawn for the samples shown (a click picks one)
+        self._samples_batch, self._samples_text = 0, ""  # their batch number, and the status line they last set
         self.sample_count = make_spin(self, "sampleCount", 1, 100, 16, "n = ", "How many latents to draw and decode")
         self.sample_status = status_label(self)
         self.sample_button = make_button(self, "Sample again", "samplePrior",
@@ -486,11 +487,13 @@ class DecoderCanvas(QWidget):
 
     def _take_samples(self, z: np.ndarray, shown: bool = False) -> None:
         """The latents behind the tiles (a click picks one); ``shown``: the prior tab has laid them out already."""
-        self._samples = z
+        self._samples, self._samples_batch = z, self.sample_seed
         if not shown:
-            self._show_samples()
+            self._show_samples(announce=True)
 
-    def _show_samples(self) -> None:
+    def _show_samples(self, announce: bool = False) -> None:
+        """Lay the samples out for the panel's room; ``announce``: a new batch, whose line replaces any status. A
+        relayout of the same batch keeps a newer line (a failed request's) instead of its own."""
         z = self._samples
         if z is None or self.prior_tab.relayout():
             return
@@ -499,8 +502,10 @@ class DecoderCanvas(QWidget):
         self.sample_tiles.set_images(self.session.decode(z[:shown]), min(shown, across))
         of = f"{shown} of {len(z)}" if shown < len(z) else f"{len(z)}"
         more = " (a larger panel shows more)" if shown < len(z) else ""
-        self.sample_status.setText(f"{of} samples from the prior (batch {self.sample_seed}){more}: "
-                                   "click one to make it the current point")
+        text = f"{of} samples from the prior (batch {self._samples_batch}){more}: click one to make it the current point"
+        if announce or self.sample_status.text() == self._samples_text:
+            self.sample_status.setText(text)
+        self._samples_text = text
 
     def pick_sample(self, index: int) -> None:
         """Make prior sample ``index`` (of those shown) the current point."""
