@@ -1,6 +1,7 @@
 """Pictures of the shipped VQ-VAEs' learned priors (no GUI): sample grids, a fill-in halfway, completions.
 
-Writes docs/prior-<model>-samples.png (one row per class for a class-conditional prior), -fill-in.png (the code
+Writes docs/prior-<model>-samples.png (one row per class for a class-conditional prior, at the app's starting
+class guidance; -samples-plain.png: the same without guidance, the prior as trained), -fill-in.png (the code
 map filling in raster order: the decoded image after 1/4, 1/2, 3/4 and all of the positions, the unfilled codes
 shown as code 0) and -completions.png (a test image, its top half's codes kept, several completions beside it).
 
@@ -17,6 +18,7 @@ import torch
 from aeviewer.data.loader import load_split
 from aeviewer.explore.export import write_grid
 from aeviewer.models.priors import iter_sample, keep_rows_above
+from aeviewer.models.priors.guidance import DEFAULT_GUIDANCE
 from aeviewer.util.paths import shipped_dir
 from aeviewer.training.checkpoint import load_checkpoint
 
@@ -31,9 +33,13 @@ def pictures(name: str, per_class: int = 8) -> None:
     with torch.no_grad():
         classes = range(prior.config.n_classes) if prior.conditional else [None]
         started = time.perf_counter()
-        rows = [model.decode_codes(model.sample_codes(per_class, generator=gen, labels=k)) for k in classes]
-        print(f"{name}: {per_class * len(rows)} samples in {time.perf_counter() - started:.2f} s")
-        write_grid(DOCS / f"prior-{name}-samples.png", torch.cat(rows), per_class, scale=scale)
+        for suffix, guidance in (("", DEFAULT_GUIDANCE), ("-plain", 1.0)):
+            options = {"guidance": guidance} if prior.conditional else {}
+            rows = [model.decode_codes(model.sample_codes(per_class, generator=gen, labels=k, **options))
+                    for k in classes]
+            print(f"{name}: {per_class * len(rows)} samples{suffix} in {time.perf_counter() - started:.2f} s")
+            write_grid(DOCS / f"prior-{name}-samples{suffix}.png", torch.cat(rows), per_class, scale=scale)
+            started = time.perf_counter()
         fill_in(model, name, scale)
         completions(model, ckpt, name, scale)
 

@@ -236,7 +236,7 @@ OPTIONS: tuple[Option, ...] = (
        kinds=("vqvae",), flag="--code-dim", parse=positive_int, cli_help="VQ-VAE: code dimension D"),
     _o("conv_stages", "Code grid stages", "int", 0, "VQ-VAE with the resnet arch: stride-2 stages from the image "
        "to its code grid, each halving the side (64 px: 2 gives a 16x16 grid, 3 an 8x8 one, easier for a prior to "
-       "learn); 0: two.", low=0, high=6, kinds=("vqvae",), archs=("resnet",), panel=False, flag="--code-grid-stages",
+       "learn); auto: two.", low=0, high=6, special="auto", kinds=("vqvae",), archs=("resnet",), flag="--code-grid-stages",
        parse=positive_int, metavar="N", cli_help="VQ-VAE, resnet arch: stride-2 stages to the code grid (default 2: "
        "28 px -> 7x7, 64 px -> 16x16)"),
     _o("recon", "Likelihood", "choice", "bce", "VAE: the decoder's likelihood p(x|z).", kinds=("vae",),

@@ -419,3 +419,15 @@ def test_the_conv_widths_and_the_image_channels_are_told_apart(panel):
     assert {"Conv widths", "Image channels"} <= set(labels)
     conv, image = panel.fields.widget("channels"), panel.fields.widget("image_channels")
     assert "colour channels" in conv.toolTip() and "Conv widths" in image.toolTip()  # each points to the other
+
+
+def test_a_resnet_vqvae_s_code_grid_stages_show_and_reach_the_config(panel):
+    from aeviewer.models import default_config
+
+    choose(panel.kind, "vqvae")
+    assert not panel.form.isRowVisible(panel.conv_stages)  # the conv arch sets its own grid
+    config = default_config("vqvae", (1, 28, 28), arch="resnet", channels=(16,), codebook_size=128, conv_stages=1)
+    panel.show_config(config, "mnist")  # an open model's settings, as the app shows them to train again
+    assert panel.form.isRowVisible(panel.conv_stages) and panel.conv_stages.value() == 1
+    built = panel.model_config()
+    assert built.conv_stages == 1 and list(built.channels) == [16]

@@ -159,7 +159,7 @@ def test_the_codebook_grid_and_the_code_map_are_colour(qtbot, open_emoji):
     view.select_image(3)
     thumbs = view.grid_item.image
     assert thumbs.ndim == 3 and is_colourful(thumbs)
-    assert view.map_item.image.shape == (16, 16, 3) and is_colourful(view.map_item.image)
+    assert view.map_item.image.shape == (*window.session.model.code_grid_shape, 3) and is_colourful(view.map_item.image)
     np.testing.assert_allclose(view.original_item.image, as_display(test_set.images[3]), atol=1e-6)
     decoded = view.decoded_image()
     assert decoded.shape == (64, 64, 3) and is_colourful(decoded)
