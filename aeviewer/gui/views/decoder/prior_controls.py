@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QGridLayout, QSpinBox, QWidget
 
 from aeviewer.models.priors import prior_of
 from aeviewer.models.priors.guidance import DEFAULT_GUIDANCE, MAX_GUIDANCE
@@ -30,29 +30,34 @@ class LearnedPriorControls(QWidget):
         self.temperature.setRange(0.05, 3.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
-        self.temperature.setPrefix("T = ")
+        self.temperature.setPrefix("T ")
         self.temperature.setToolTip("Sampling temperature: below 1 likelier codes, above 1 more varied ones")
         self.top_k = QSpinBox(self)
         self.top_k.setObjectName("priorTopK")
         self.top_k.setRange(0, 1)
         self.top_k.setPrefix("top-k ")
-        self.top_k.setSpecialValueText("top-k: all")
+        self.top_k.setSpecialValueText("top-k all")
         self.top_k.setToolTip("Draw each code from the k likeliest only (all: from every code)")
         self.label = QComboBox(self)
         self.label.setObjectName("priorClass")
         self.label.setToolTip("The class a class-conditional prior samples")
+        # long class names (emoji's "animals-and-nature") would push guidance off a laptop screen's panel
+        self.label.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.label.setMinimumContentsLength(8)
         self.guidance = QDoubleSpinBox(self)
         self.guidance.setObjectName("priorGuidance")
         self.guidance.setRange(0.0, MAX_GUIDANCE)
         self.guidance.setSingleStep(0.5)
+        self.guidance.setDecimals(1)
         self.guidance.setValue(DEFAULT_GUIDANCE)
         self.guidance.setPrefix("guidance ")
         self.guidance.setToolTip("How strongly each code is steered towards its class: 1 none, higher more typical "
                                  "of the class, 0 the prior with the class left out")
-        row = QHBoxLayout(self)
-        row.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.temperature, self.top_k, self.label, self.guidance):
-            row.addWidget(widget)
+        grid = QGridLayout(self)  # two rows: in one, guidance would fall off a laptop screen's decoder panel
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        for i, widget in enumerate((self.temperature, self.top_k, self.label, self.guidance)):
+            grid.addWidget(widget, i // 2, i % 2)
         self.temperature.valueChanged.connect(lambda _value: self.changed.emit())
         self.top_k.valueChanged.connect(lambda _value: self.changed.emit())
         self.label.currentIndexChanged.connect(lambda _index: self.changed.emit())
