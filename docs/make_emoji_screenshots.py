@@ -44,7 +44,9 @@ def shoot(app: QApplication, model: str, out: Path) -> None:
     wait(app, 1500)
     session, latent, decoder = window.session, window.latent_view, window.decoder_canvas
     c = session.coords
-    pick = c[int(np.argmin(c[:, 1]))] if session.model.has_codebook else c[int(np.argmax(c[:, 0]))]
+    flags = np.flatnonzero(np.asarray(session.labels) == list(session.class_names).index("flags"))
+    flag = flags[int(np.argmin(np.abs(c[flags] - np.median(c[flags], 0)).sum(1)))]  # a typical flag, whatever the model
+    pick = c[int(np.argmin(c[:, 1]))] if session.model.has_codebook else c[flag]
     QTest.mouseClick(latent.plot.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                      latent.view_to_widget(*pick).toPoint())
     wait(app, 300)
