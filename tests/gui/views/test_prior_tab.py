@@ -195,6 +195,19 @@ def test_a_region_painted_in_the_codebook_view_is_kept_exactly_and_the_prior_com
     assert np.array_equal(region.keep, keep)
 
 
+def test_a_painted_region_is_cleared_when_another_model_opens(qtbot, digits_window, wait_encoded):
+    window = digits_window
+    region = window.codebook_view.keep_region
+    window.codebook_view.select_image(2)
+    region.set_cell(0, 0, True)
+    region.set_cell(1, 2, True)
+    assert region.keep.sum() == 2 and region.clear_button.isEnabled()
+    window.open_model(shipped_dir("trained") / "vqvae-digits.safetensors")  # another model, a map of the same grid
+    wait_encoded(window)
+    assert region.keep is not None and not region.keep.any()
+    assert region.overlay.image is None and not region.complete_button.isEnabled()
+
+
 class CountingJob:
     """What a job's function sees of its Job: ``check()``, here cancelled after ``limit`` checks."""
 

@@ -42,7 +42,7 @@ class KeepRegion(QObject):
         shortcut = QShortcut(QKeySequence("K"), parent)
         shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         shortcut.activated.connect(self.paint_button.toggle)
-        session.modelChanged.connect(self.update_buttons)
+        session.modelChanged.connect(self.clear)  # cells kept of another model's map mean nothing to this one
         session.priorChanged.connect(self.update_buttons)
         self.update_buttons()
 
@@ -84,7 +84,7 @@ class KeepRegion(QObject):
     def clear(self) -> None:
         if self.keep is not None:
             self.keep[:] = False
-            self._redraw()
+        self._redraw()  # also the buttons, for a new model
 
     def complete(self) -> bool:
         """Ask the Session for completions of the shown image outside the kept cells (False: nothing to ask)."""
