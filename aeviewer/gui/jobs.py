@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 Callback = Callable[[Any], None]
 EXIT_WAIT_S = 3.0  # how long the interpreter's exit waits for running jobs to see their cancel
 
-_running: "weakref.WeakSet[Job]" = weakref.WeakSet()  # every job whose function has not returned yet
+_running: "weakref.WeakSet[Job]" = weakref.WeakSet()  # every job whose thread has not finished yet
 
 
 def one_line(err: BaseException) -> str:
@@ -64,6 +64,7 @@ class Job:
         self._callbacks = (on_result, on_progress, on_error, on_cancel)
         self._cancel = threading.Event()
         self._done = threading.Event()
+        self._exited = threading.Event()  # its thread has told the runner too: nothing of it touches Qt any more
         self._lock = threading.Lock()
         self._progress: list[Any] = []  # the newest undelivered coalesced payload (0 or 1 of them)
         self._sent: list[Any] = []  # every undelivered send(), in order
@@ -142,6 +143,7 @@ class Jobs(QObject):
                 older.cancel()
                 older.delivered = True
             self._newest[key] = job
+        _running.add(job)  # from now, not from the thread's first step: exit waits for a thread not yet started too
         threading.Thread(target=self._run, args=(fn, job), name=name, daemon=True).start()
         return job
 
@@ -173,7 +175,6 @@ class Jobs(QObject):
         return job.result
 
     def _run(self, fn: Callable[[Job], Any], job: Job) -> None:
-        _running.add(job)
         try:
             job.result = fn(job)
         except Cancelled:
@@ -183,9 +184,10 @@ class Jobs(QObject):
             if not isinstance(err, AeviewerError):
                 log.exception("background job %s failed", job.key)
         finally:
-            job._done.set()
-            _running.discard(job)
+            job._done.set()  # before the post: a delivery that runs on the post must see the job done
             self._post(job)
+            _running.discard(job)
+            job._exited.set()
 
     def _post(self, job: Job) -> None:
         try:
@@ -251,9 +253,9 @@ def _stop_running_jobs() -> None:
     for job in jobs:
         job.cancel()
     deadline = EXIT_WAIT_S
-    for job in jobs:
+    for job in jobs:  # until each thread has posted its end too: a Qt call during finalisation aborts as well
         started = time.monotonic()
-        job.wait(max(0.0, deadline))
+        job._exited.wait(max(0.0, deadline))
         deadline -= time.monotonic() - started
 
 
