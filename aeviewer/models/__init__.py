@@ -115,12 +115,17 @@ def validate_config(config: ModelConfig) -> None:
 def _validate_conv(config: ModelConfig) -> None:
     check_conv_shape(config.image_shape)
     side = config.image_shape[1]
-    if config.conv_stages < 0 or (config.conv_stages and (side % 2**config.conv_stages or side >> config.conv_stages < 1)):
+    if config.conv_stages < 0 or (config.conv_stages and not _halves_to(side, config.conv_stages, 1)):
         raise ConfigError(f"conv_stages {config.conv_stages} does not divide {side} px images "
                           f"(this size takes {conv_stages_for(side)})")
     if not config.channels:
         raise ConfigError("arch 'conv' needs at least one channel count")
     stage_widths(tuple(config.channels), conv_stages(config))  # one line when more widths than stages
+
+
+def _halves_to(side: int, stages: int, least: int) -> bool:
+    """Whether ``stages`` stride-2 stages halve ``side`` exactly, to a side of at least ``least``."""
+    return side % 2**stages == 0 and side >> stages >= least
 
 
 def _validate_noise(config: ModelConfig) -> None:
@@ -149,7 +154,7 @@ def _validate_grid_stages(config: ModelConfig) -> None:
     side = config.image_shape[1]
     if config.arch != "resnet":
         raise ConfigError("a vqvae's code grid stages are the resnet arch's: the conv arch takes its own (1 or 2)")
-    if config.conv_stages < 0 or side % 2**config.conv_stages or side >> config.conv_stages < 2:
+    if config.conv_stages < 0 or not _halves_to(side, config.conv_stages, 2):
         raise ConfigError(f"{config.conv_stages} code grid stages do not divide {side} px images into a grid of "
                           f"2 or more")
     stage_widths(tuple(config.channels), config.conv_stages)
